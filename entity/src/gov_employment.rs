@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+/// Employment / social-insurance record of the embedded government-data source.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "gov_employment")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub id_number_blind: String,
+    pub employer: String,
+    pub city: String,
+    pub since: Date,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

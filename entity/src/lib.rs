@@ -1,0 +1,18 @@
+//! sea-orm entities, one module per table, in the shape `sea-orm-cli generate entity` writes.
+//! No logic lives here; the domain is in `service`.
+//!
+//! Columns ending in `_enc` hold personal data sealed by `service::privacy::Vault`;
+//! columns ending in `_blind` hold its keyed blind index, used for lookups instead of the clear value.
+
+pub mod prelude;
+
+pub mod account;
+pub mod gov_employment;
+pub mod gov_housing;
+pub mod gov_person;
+pub mod gov_residence_registration;
+pub mod gov_schooling;
+pub mod person;
+pub mod refresh_token;
+pub mod session;
+pub mod staff_user;

@@ -1,0 +1,10 @@
+pub use super::account::Entity as Account;
+pub use super::gov_employment::Entity as GovEmployment;
+pub use super::gov_housing::Entity as GovHousing;
+pub use super::gov_person::Entity as GovPerson;
+pub use super::gov_residence_registration::Entity as GovResidenceRegistration;
+pub use super::gov_schooling::Entity as GovSchooling;
+pub use super::person::Entity as Person;
+pub use super::refresh_token::Entity as RefreshToken;
+pub use super::session::Entity as Session;
+pub use super::staff_user::Entity as StaffUser;

@@ -1,0 +1,20 @@
+//! Schema migrations, one file each, listed in order. Every `up` has a real `down`.
+//! They run at start-up (`service::db::connect_and_migrate`) and through the CLI
+//! (`cargo run -p migration -- up|down|status|fresh`).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_identity_tables;
+mod m20261125_000002_create_gov_record_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_identity_tables::Migration),
+            Box::new(m20261125_000002_create_gov_record_tables::Migration),
+        ]
+    }
+}

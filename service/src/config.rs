@@ -1,0 +1,254 @@
+//! Settings, read from the environment (and an optional `.env`), with defaults that let
+//! `cargo run` start with none set. The names listed in API.md are fixed; the others are
+//! explained in `.env.example`.
+
+use anyhow::{Context as _, bail};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    Dev,
+    Prod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Credentials of one mini-program on the WeChat platform.
+#[derive(Clone)]
+pub struct AppCredentials {
+    pub appid: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AppCredentials {{ appid: {}, secret: <hidden> }}", self.appid)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum GovDataSettings {
+    /// Tables in our own database, loaded through the staff API (and demo data in dev).
+    Embedded,
+    /// The government data exchange over HTTP.
+    Http { base_url: String, token: Option<String> },
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub mode: RunMode,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub bind: String,
+    pub workers: Option<usize>,
+    pub log_format: LogFormat,
+    pub staff_bootstrap: Option<(String, String)>,
+    pub demo_data: bool,
+    pub smtp_url: Option<String>,
+    pub wechat_api_base: String,
+    pub wechat_token: Option<String>,
+    pub yss: Option<AppCredentials>,
+    pub yjm: Option<AppCredentials>,
+    pub gov_data: GovDataSettings,
+    /// `kid:base64key[,kid:base64key…]`; the first seals, all open.
+    pub data_keys: Option<String>,
+    /// base64 of the HMAC key behind the blind indexes.
+    pub blind_index_key: Option<String>,
+    /// `kid:base64secret[,…]`; the first signs access tokens, all verify.
+    pub jwt_keys: Option<String>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub max_json_bytes: usize,
+    pub max_bulk_bytes: usize,
+    pub http_timeout: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print keys, secrets or passwords.
+        f.debug_struct("Settings")
+            .field("mode", &self.mode)
+            .field("data_dir", &self.data_dir)
+            .field("bind", &self.bind)
+            .field("demo_data", &self.demo_data)
+            .field("gov_data", &self.gov_data)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
+
+impl Settings {
+    /// Reads the process environment, after loading `.env` when there is one.
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds settings from any lookup, so tests can pass a map instead of the process
+    /// environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+        let var = |key: &str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let mode = match var("YUEJU_ENV").as_deref() {
+            None | Some("dev") => RunMode::Dev,
+            Some("prod") => RunMode::Prod,
+            Some(other) => bail!("YUEJU_ENV must be `dev` or `prod`, not `{other}`"),
+        };
+        let data_dir = PathBuf::from(var("YUEJU_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => url,
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("yueju.sqlite3").display()),
+        };
+        let staff_bootstrap = match var("YUEJU_STAFF_BOOTSTRAP") {
+            None => None,
+            Some(pair) => {
+                let (user, pass) = pair
+                    .split_once(':')
+                    .context("YUEJU_STAFF_BOOTSTRAP must be `username:password`")?;
+                if user.is_empty() || pass.is_empty() {
+                    bail!("YUEJU_STAFF_BOOTSTRAP must be `username:password`, both non-empty");
+                }
+                Some((user.to_owned(), pass.to_owned()))
+            }
+        };
+        let demo_data = match var("YUEJU_DEMO_DATA") {
+            None => mode == RunMode::Dev,
+            Some(v) => parse_bool("YUEJU_DEMO_DATA", &v)?,
+        };
+        let app = |prefix: &str| -> Option<AppCredentials> {
+            Some(AppCredentials {
+                appid: var(&format!("{prefix}_APPID"))?,
+                secret: var(&format!("{prefix}_SECRET"))?,
+            })
+        };
+        let gov_data = match var("YUEJU_GOV_DATA").as_deref() {
+            None | Some("embedded") => GovDataSettings::Embedded,
+            Some("http") => GovDataSettings::Http {
+                base_url: var("YUEJU_GOV_API_BASE")
+                    .context("YUEJU_GOV_DATA=http needs YUEJU_GOV_API_BASE")?,
+                token: var("YUEJU_GOV_API_TOKEN"),
+            },
+            Some(other) => bail!("YUEJU_GOV_DATA must be `embedded` or `http`, not `{other}`"),
+        };
+        let log_format = match var("YUEJU_LOG_FORMAT").as_deref() {
+            None if mode == RunMode::Prod => LogFormat::Json,
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("YUEJU_LOG_FORMAT must be `pretty` or `json`, not `{other}`"),
+        };
+        let settings = Settings {
+            mode,
+            database_url,
+            bind: var("YUEJU_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            workers: var("YUEJU_WORKERS").map(|v| parse_num("YUEJU_WORKERS", &v)).transpose()?,
+            log_format,
+            staff_bootstrap,
+            demo_data,
+            smtp_url: var("YUEJU_SMTP_URL"),
+            wechat_api_base: var("YUEJU_WECHAT_API_BASE")
+                .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.into()),
+            wechat_token: var("YUEJU_WECHAT_TOKEN"),
+            yss: app("YUEJU_YSS"),
+            yjm: app("YUEJU_YJM"),
+            gov_data,
+            data_keys: var("YUEJU_DATA_KEYS"),
+            blind_index_key: var("YUEJU_BLIND_INDEX_KEY"),
+            jwt_keys: var("YUEJU_JWT_KEYS"),
+            access_token_ttl: Duration::from_secs(
+                var("YUEJU_ACCESS_TOKEN_TTL_SECS")
+                    .map(|v| parse_num("YUEJU_ACCESS_TOKEN_TTL_SECS", &v))
+                    .transpose()?
+                    .unwrap_or(900) as u64,
+            ),
+            refresh_token_ttl: Duration::from_secs(
+                var("YUEJU_REFRESH_TOKEN_TTL_DAYS")
+                    .map(|v| parse_num("YUEJU_REFRESH_TOKEN_TTL_DAYS", &v))
+                    .transpose()?
+                    .unwrap_or(30) as u64
+                    * 86_400,
+            ),
+            max_json_bytes: var("YUEJU_MAX_JSON_BYTES")
+                .map(|v| parse_num("YUEJU_MAX_JSON_BYTES", &v))
+                .transpose()?
+                .unwrap_or(64 * 1024),
+            max_bulk_bytes: var("YUEJU_MAX_BULK_BYTES")
+                .map(|v| parse_num("YUEJU_MAX_BULK_BYTES", &v))
+                .transpose()?
+                .unwrap_or(32 * 1024 * 1024),
+            http_timeout: Duration::from_secs(
+                var("YUEJU_HTTP_TIMEOUT_SECS")
+                    .map(|v| parse_num("YUEJU_HTTP_TIMEOUT_SECS", &v))
+                    .transpose()?
+                    .unwrap_or(5) as u64,
+            ),
+            data_dir,
+        };
+        settings.check_mode()?;
+        Ok(settings)
+    }
+
+    pub fn is_dev(&self) -> bool {
+        self.mode == RunMode::Dev
+    }
+
+    /// Production refuses everything that only suits a developer's machine, naming each
+    /// missing or unsafe setting.
+    fn check_mode(&self) -> anyhow::Result<()> {
+        if self.mode == RunMode::Dev {
+            return Ok(());
+        }
+        let mut problems = Vec::new();
+        for (name, value) in [
+            ("YUEJU_DATA_KEYS", &self.data_keys),
+            ("YUEJU_BLIND_INDEX_KEY", &self.blind_index_key),
+            ("YUEJU_JWT_KEYS", &self.jwt_keys),
+        ] {
+            if value.is_none() {
+                problems.push(format!("{name} is required (generated keys are for dev only)"));
+            }
+        }
+        if self.yss.is_none() && self.yjm.is_none() {
+            problems.push(
+                "YUEJU_YSS_APPID/YUEJU_YSS_SECRET or YUEJU_YJM_APPID/YUEJU_YJM_SECRET is required \
+                 (dev login codes are refused in prod)"
+                    .into(),
+            );
+        }
+        if self.demo_data {
+            problems.push("YUEJU_DEMO_DATA must be false in prod".into());
+        }
+        if let Some((_, password)) = &self.staff_bootstrap
+            && password.chars().count() < 12
+        {
+            problems.push("YUEJU_STAFF_BOOTSTRAP password must have at least 12 characters".into());
+        }
+        if !problems.is_empty() {
+            bail!("YUEJU_ENV=prod refuses to start:\n  - {}", problems.join("\n  - "));
+        }
+        Ok(())
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => bail!("{name} must be `true` or `false`, not `{value}`"),
+    }
+}
+
+fn parse_num(name: &str, value: &str) -> anyhow::Result<usize> {
+    value
+        .parse()
+        .with_context(|| format!("{name} must be a whole number, not `{value}`"))
+}
+
+/// The calendar date in China (Asia/Shanghai), which every date rule uses.
+pub fn today_in_china() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}

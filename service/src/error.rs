@@ -1,0 +1,94 @@
+//! The service's one error type: either a refusal the client can act on, or an internal failure.
+
+use crate::domain::IdNumberError;
+
+/// Why a request was refused. The API layer maps each to a status, a stable code and a
+/// message in Chinese; the service never writes user-facing text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("citizen ID number is invalid: {0}")]
+    IdNumberInvalid(IdNumberError),
+    #[error("name and ID number do not match household registration")]
+    IdentityMismatch,
+    #[error("this login is already bound to another identity")]
+    IdentityAlreadyBound,
+    #[error("identity binding is required first")]
+    IdentityRequired,
+    #[error("a field is invalid: {field}")]
+    InvalidField { field: &'static str, reason: FieldProblem },
+    #[error("unknown mini-program")]
+    UnknownApp,
+    #[error("login code invalid or used")]
+    LoginCodeInvalid,
+    #[error("dev login codes are refused outside dev mode")]
+    DevLoginRefused,
+    #[error("platform login not configured for this mini-program")]
+    LoginNotConfigured,
+    #[error("platform rate limit reached")]
+    PlatformRateLimited,
+    #[error("platform flagged the user as risky")]
+    PlatformRiskyUser,
+    #[error("platform busy or unreachable")]
+    PlatformUnavailable,
+    #[error("government data source unavailable")]
+    GovDataUnavailable,
+    #[error("missing or invalid credentials")]
+    Unauthenticated,
+    #[error("access token expired")]
+    TokenExpired,
+    #[error("authenticated, but not allowed")]
+    Forbidden,
+    #[error("username or password wrong")]
+    InvalidCredentials,
+    #[error("refresh token invalid or expired")]
+    RefreshTokenInvalid,
+    #[error("refresh token reused; its family is revoked")]
+    RefreshTokenReused,
+}
+
+/// What is wrong with a field, for [`Refusal::InvalidField`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldProblem {
+    Missing,
+    Empty,
+    TooLong,
+    BadFormat,
+    InFuture,
+    NotAllowed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Error::Internal(anyhow::Error::new(err).context("database error"))
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(err: sea_orm::TransactionError<Error>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner,
+        }
+    }
+}
+
+impl From<IdNumberError> for Error {
+    fn from(err: IdNumberError) -> Self {
+        Error::Refused(Refusal::IdNumberInvalid(err))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shorthand for a field refusal.
+pub fn invalid(field: &'static str, reason: FieldProblem) -> Error {
+    Error::Refused(Refusal::InvalidField { field, reason })
+}

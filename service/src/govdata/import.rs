@@ -1,0 +1,421 @@
+//! Bulk upsert into the embedded government-data source (`POST /api/v1/staff/gov-records`).
+//!
+//! Each record is validated on its own; the valid ones are written together in one
+//! transaction and the invalid ones reported with their list and index. People are upserted
+//! by ID number (the whole record is replaced). For the other lists, the records given for a
+//! person replace that person's records of the same kind, so a batch can be sent again safely.
+
+use base64::Engine as _;
+use chrono::{NaiveDate, Utc};
+use entity::{gov_employment, gov_housing, gov_person, gov_residence_registration, gov_schooling};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+use super::HousingKind;
+use crate::Context;
+use crate::domain::{Gender, IdNumber, IdNumberError};
+use crate::error::Result;
+use crate::privacy::Kind;
+
+/// Rows per INSERT/DELETE statement: well under SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 300;
+pub const MAX_PHOTO_BYTES: usize = 1024 * 1024;
+const MAX_TEXT: usize = 200;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Batch {
+    pub people: Vec<PersonIn>,
+    pub residence_registrations: Vec<ResidenceIn>,
+    pub employment: Vec<EmploymentIn>,
+    pub housing: Vec<HousingIn>,
+    pub schooling: Vec<SchoolingIn>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PersonIn {
+    pub id_number: Option<String>,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub ethnicity: Option<String>,
+    pub hukou_address: Option<String>,
+    pub hukou_region_code: Option<String>,
+    pub photo_base64: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResidenceIn {
+    pub id_number: Option<String>,
+    pub city: Option<String>,
+    pub district: Option<String>,
+    pub address: Option<String>,
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EmploymentIn {
+    pub id_number: Option<String>,
+    pub employer: Option<String>,
+    pub city: Option<String>,
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HousingIn {
+    pub id_number: Option<String>,
+    pub city: Option<String>,
+    pub address: Option<String>,
+    pub kind: Option<String>,
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SchoolingIn {
+    pub id_number: Option<String>,
+    pub school: Option<String>,
+    pub city: Option<String>,
+    pub since: Option<String>,
+}
+
+/// Which list of the batch a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    People,
+    ResidenceRegistrations,
+    Employment,
+    Housing,
+    Schooling,
+}
+
+impl List {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            List::People => "people",
+            List::ResidenceRegistrations => "residence_registrations",
+            List::Employment => "employment",
+            List::Housing => "housing",
+            List::Schooling => "schooling",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    IdNumberInvalid(IdNumberError),
+    Missing(&'static str),
+    TooLong(&'static str),
+    Invalid(&'static str),
+    DateInFuture(&'static str),
+    GenderMismatch,
+    PhotoInvalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordError {
+    pub list: List,
+    pub index: usize,
+    pub problem: Problem,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub upserted: usize,
+    pub errors: Vec<RecordError>,
+}
+
+pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
+    let now = Utc::now();
+    let today = crate::config::today_in_china();
+    let vault = &ctx.vault;
+    let mut errors = Vec::new();
+    let blind = |id: &IdNumber| vault.blind_index(Kind::IdNumber, id.as_str());
+
+    // Validate and seal first, so that the transaction holds only writes.
+    let mut people = BTreeMap::new();
+    for (index, p) in batch.people.into_iter().enumerate() {
+        match validate_person(&p, today) {
+            Ok(v) => {
+                let photo_enc = v.photo.as_ref().map(|(_, bytes)| vault.seal(Kind::Photo, bytes)).transpose()?;
+                let model = gov_person::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    id_number_blind: Set(blind(&v.id)),
+                    id_number_enc: Set(vault.seal_str(Kind::IdNumber, v.id.as_str())?),
+                    name_enc: Set(vault.seal_str(Kind::Name, &v.name)?),
+                    gender: Set(v.gender.as_str().into()),
+                    ethnicity: Set(v.ethnicity),
+                    hukou_address_enc: Set(vault.seal_str(Kind::Address, &v.hukou_address)?),
+                    hukou_region_code: Set(v.hukou_region_code),
+                    photo_enc: Set(photo_enc),
+                    photo_mime: Set(v.photo.map(|(mime, _)| mime.to_owned())),
+                    updated_at: Set(now),
+                };
+                // A person named twice in one batch: the later record wins.
+                people.insert(blind(&v.id), model);
+            }
+            Err(problem) => errors.push(RecordError { list: List::People, index, problem }),
+        }
+    }
+
+    let mut residences = Rows::default();
+    for (index, r) in batch.residence_registrations.into_iter().enumerate() {
+        let result = (|| {
+            let id = id_number(&r.id_number, today)?;
+            Ok((
+                blind(&id),
+                text(&r.city, "city")?,
+                text(&r.district, "district")?,
+                text(&r.address, "address")?,
+                date(&r.since, "since", today)?,
+            ))
+        })();
+        match result {
+            Ok((b, city, district, address, since)) => residences.push(
+                b.clone(),
+                gov_residence_registration::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    id_number_blind: Set(b),
+                    city: Set(city),
+                    district: Set(district),
+                    address_enc: Set(vault.seal_str(Kind::Address, &address)?),
+                    since: Set(since),
+                    updated_at: Set(now),
+                },
+            ),
+            Err(problem) => errors.push(RecordError { list: List::ResidenceRegistrations, index, problem }),
+        }
+    }
+
+    let mut employment = Rows::default();
+    for (index, e) in batch.employment.into_iter().enumerate() {
+        let result = (|| {
+            let id = id_number(&e.id_number, today)?;
+            Ok((blind(&id), text(&e.employer, "employer")?, text(&e.city, "city")?, date(&e.since, "since", today)?))
+        })();
+        match result {
+            Ok((b, employer, city, since)) => employment.push(
+                b.clone(),
+                gov_employment::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    id_number_blind: Set(b),
+                    employer: Set(employer),
+                    city: Set(city),
+                    since: Set(since),
+                    updated_at: Set(now),
+                },
+            ),
+            Err(problem) => errors.push(RecordError { list: List::Employment, index, problem }),
+        }
+    }
+
+    let mut housing = Rows::default();
+    for (index, h) in batch.housing.into_iter().enumerate() {
+        let result = (|| {
+            let id = id_number(&h.id_number, today)?;
+            let kind = HousingKind::parse(&text(&h.kind, "kind")?).ok_or(Problem::Invalid("kind"))?;
+            Ok((blind(&id), text(&h.city, "city")?, text(&h.address, "address")?, kind, date(&h.since, "since", today)?))
+        })();
+        match result {
+            Ok((b, city, address, kind, since)) => housing.push(
+                b.clone(),
+                gov_housing::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    id_number_blind: Set(b),
+                    city: Set(city),
+                    address_enc: Set(vault.seal_str(Kind::Address, &address)?),
+                    kind: Set(kind.as_str().into()),
+                    since: Set(since),
+                    updated_at: Set(now),
+                },
+            ),
+            Err(problem) => errors.push(RecordError { list: List::Housing, index, problem }),
+        }
+    }
+
+    let mut schooling = Rows::default();
+    for (index, s) in batch.schooling.into_iter().enumerate() {
+        let result = (|| {
+            let id = id_number(&s.id_number, today)?;
+            Ok((blind(&id), text(&s.school, "school")?, text(&s.city, "city")?, date(&s.since, "since", today)?))
+        })();
+        match result {
+            Ok((b, school, city, since)) => schooling.push(
+                b.clone(),
+                gov_schooling::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    id_number_blind: Set(b),
+                    school: Set(school),
+                    city: Set(city),
+                    since: Set(since),
+                    updated_at: Set(now),
+                },
+            ),
+            Err(problem) => errors.push(RecordError { list: List::Schooling, index, problem }),
+        }
+    }
+
+    let mut upserted = people.len();
+    let txn = ctx.db.begin().await?;
+    let mut people: Vec<_> = people.into_values().collect();
+    while !people.is_empty() {
+        let chunk: Vec<_> = people.drain(..people.len().min(CHUNK)).collect();
+        gov_person::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::column(gov_person::Column::IdNumberBlind)
+                    .update_columns([
+                        gov_person::Column::IdNumberEnc,
+                        gov_person::Column::NameEnc,
+                        gov_person::Column::Gender,
+                        gov_person::Column::Ethnicity,
+                        gov_person::Column::HukouAddressEnc,
+                        gov_person::Column::HukouRegionCode,
+                        gov_person::Column::PhotoEnc,
+                        gov_person::Column::PhotoMime,
+                        gov_person::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    upserted += residences.replace(&txn, gov_residence_registration::Column::IdNumberBlind).await?;
+    upserted += employment.replace(&txn, gov_employment::Column::IdNumberBlind).await?;
+    upserted += housing.replace(&txn, gov_housing::Column::IdNumberBlind).await?;
+    upserted += schooling.replace(&txn, gov_schooling::Column::IdNumberBlind).await?;
+    txn.commit().await?;
+    Ok(Report { upserted, errors })
+}
+
+/// Records of one list, and the people they belong to.
+struct Rows<A> {
+    people: BTreeSet<String>,
+    rows: Vec<A>,
+}
+
+impl<A> Default for Rows<A> {
+    fn default() -> Self {
+        Rows { people: BTreeSet::new(), rows: Vec::new() }
+    }
+}
+
+impl<A> Rows<A>
+where
+    A: ActiveModelTrait + Send,
+{
+    fn push(&mut self, blind: String, row: A) {
+        self.people.insert(blind);
+        self.rows.push(row);
+    }
+
+    /// Deletes the named people's existing rows of this kind and inserts the new ones.
+    async fn replace<C: ConnectionTrait>(
+        mut self,
+        txn: &C,
+        blind_column: <A::Entity as EntityTrait>::Column,
+    ) -> Result<usize> {
+        let people: Vec<String> = self.people.into_iter().collect();
+        for chunk in people.chunks(CHUNK) {
+            <A::Entity as EntityTrait>::delete_many()
+                .filter(blind_column.is_in(chunk.iter().cloned()))
+                .exec(txn)
+                .await?;
+        }
+        let count = self.rows.len();
+        while !self.rows.is_empty() {
+            let chunk: Vec<A> = self.rows.drain(..self.rows.len().min(CHUNK)).collect();
+            <A::Entity as EntityTrait>::insert_many(chunk)
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(count)
+    }
+}
+
+struct ValidPerson {
+    id: IdNumber,
+    name: String,
+    gender: Gender,
+    ethnicity: String,
+    hukou_address: String,
+    hukou_region_code: String,
+    photo: Option<(&'static str, Vec<u8>)>,
+}
+
+fn validate_person(p: &PersonIn, today: NaiveDate) -> Result<ValidPerson, Problem> {
+    let id = id_number(&p.id_number, today)?;
+    let gender = Gender::parse(&text(&p.gender, "gender")?).ok_or(Problem::Invalid("gender"))?;
+    if gender != id.gender() {
+        return Err(Problem::GenderMismatch);
+    }
+    let hukou_region_code = match &p.hukou_region_code {
+        None => id.region_code().to_owned(),
+        Some(code) if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) => code.clone(),
+        Some(_) => return Err(Problem::Invalid("hukou_region_code")),
+    };
+    let photo = match &p.photo_base64 {
+        None => None,
+        Some(b64) => Some(decode_photo(b64)?),
+    };
+    Ok(ValidPerson {
+        name: text(&p.name, "name")?,
+        ethnicity: text(&p.ethnicity, "ethnicity")?,
+        hukou_address: text(&p.hukou_address, "hukou_address")?,
+        id,
+        gender,
+        hukou_region_code,
+        photo,
+    })
+}
+
+/// A JPEG or PNG, recognised by its first bytes, at most [`MAX_PHOTO_BYTES`].
+fn decode_photo(b64: &str) -> Result<(&'static str, Vec<u8>), Problem> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| Problem::PhotoInvalid)?;
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(Problem::PhotoInvalid);
+    }
+    let mime = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else {
+        return Err(Problem::PhotoInvalid);
+    };
+    Ok((mime, bytes))
+}
+
+fn id_number(value: &Option<String>, today: NaiveDate) -> Result<IdNumber, Problem> {
+    let raw = value.as_deref().ok_or(Problem::Missing("id_number"))?;
+    IdNumber::parse_at(raw, today).map_err(Problem::IdNumberInvalid)
+}
+
+fn text(value: &Option<String>, field: &'static str) -> Result<String, Problem> {
+    let v = value.as_deref().map(str::trim).unwrap_or_default();
+    if v.is_empty() {
+        return Err(Problem::Missing(field));
+    }
+    if v.chars().count() > MAX_TEXT {
+        return Err(Problem::TooLong(field));
+    }
+    Ok(v.to_owned())
+}
+
+fn date(value: &Option<String>, field: &'static str, today: NaiveDate) -> Result<NaiveDate, Problem> {
+    let raw = text(value, field)?;
+    let d = NaiveDate::parse_from_str(&raw, "%Y-%m-%d").map_err(|_| Problem::Invalid(field))?;
+    if d > today {
+        return Err(Problem::DateInFuture(field));
+    }
+    Ok(d)
+}

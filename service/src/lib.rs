@@ -1,0 +1,28 @@
+//! The domain of yueju, free of HTTP.
+//!
+//! A tour: [`config`] reads the settings; [`context::Context`] holds everything a request needs
+//! (database, keys, platform clients, ports). [`domain`] has the validated value types such as
+//! [`domain::IdNumber`]. [`privacy`] seals personal data at rest and masks it for display.
+//! [`sessions`] logs residents in through the WeChat platform ([`wechat`]) and rotates refresh
+//! tokens; [`tokens`] signs and checks access tokens. [`identity`] binds a login to a verified
+//! citizen; [`staff`] keeps staff accounts. [`govdata`] is the government-data port with its
+//! embedded and HTTP adapters; [`demo`] seeds a demo data set in dev mode.
+//! Every fallible call answers [`Error`]: a [`Refusal`] the client caused, or an internal cause.
+
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod govdata;
+pub mod identity;
+pub mod privacy;
+pub mod secrets;
+pub mod sessions;
+pub mod staff;
+pub mod tokens;
+pub mod wechat;
+
+pub use context::Context;
+pub use error::{Error, Refusal};
