@@ -1,1 +1,1 @@
-fn main() { api::run() }
+fn main() -> std::process::ExitCode { api::run() }

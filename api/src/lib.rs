@@ -1,1 +1,68 @@
+//! The HTTP face of yueju (actix-web).
+//!
+//! A tour: [`run`] is the binary's entry (`cargo run`); [`startup::Application`] binds the
+//! listener and builds the server around one shared [`service::Context`]; [`routes`] lists
+//! every route; [`extract`] holds the principal extractors and the body-error handlers;
+//! [`error::ApiError`] is the one error type of this layer; [`telemetry`] sets up logs.
 
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+
+use std::process::ExitCode;
+
+use service::config::Settings;
+use startup::Application;
+
+const USAGE: &str = "usage: yueju [serve]\n\n  serve   start the HTTP service (the default)\n\n\
+Settings come from the environment and an optional .env file; see .env.example.";
+
+/// Entry point of the `yueju` binary.
+pub fn run() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("serve") => serve(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("yueju: unknown command `{other}`\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve() -> ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("yueju: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("yueju: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let app = Application::build(settings).await?;
+        tracing::info!(address = %app.address(), "yueju listening; open http://{}/", app.address());
+        app.run_until_stopped().await?;
+        anyhow::Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = ?e, "yueju stopped with an error");
+            eprintln!("yueju: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Extractors for the principals (resident, staff) and the JSON/path/query error handlers
+//! that turn actix's own errors into our error shape.
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use service::Context;
+use service::Refusal;
+use service::sessions::ResidentPrincipal;
+use service::staff::StaffPrincipal;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+
+use crate::error::ApiError;
+
+/// A logged-in resident; the request is refused with 401 otherwise.
+pub struct Resident(pub ResidentPrincipal);
+
+/// A logged-in staff member; the role is checked by the handler.
+pub struct Staff(pub StaffPrincipal);
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Refusal::Unauthenticated)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(Refusal::Unauthenticated)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(Refusal::Unauthenticated.into());
+    }
+    Ok(token.trim().to_owned())
+}
+
+fn context(req: &HttpRequest) -> Result<web::Data<Context>, ApiError> {
+    req.app_data::<web::Data<Context>>().cloned().ok_or_else(|| {
+        tracing::error!("application context missing");
+        ApiError::internal()
+    })
+}
+
+impl FromRequest for Resident {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parts = bearer(req).and_then(|token| Ok((token, context(req)?)));
+        Box::pin(async move {
+            let (token, ctx) = parts?;
+            Ok(Resident(service::sessions::authenticate(&ctx, &token).await?))
+        })
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(bearer(req).and_then(|token| {
+            let ctx = context(req)?;
+            Ok(Staff(service::staff::authenticate(&ctx, &token)?))
+        }))
+    }
+}
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_error(&err).into())
+}
+
+fn json_error(err: &JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::payload_too_large()
+        }
+        JsonPayloadError::Deserialize(e) => match e.classify() {
+            serde_json::error::Category::Data => {
+                // serde names a missing field as "missing field `x` at line …"; values are
+                // never echoed back.
+                let text = e.to_string();
+                match text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+                    Some(field) => ApiError::invalid_json(format!("缺少必填字段 {field}")),
+                    None => ApiError::invalid_json("字段类型或取值不正确".to_owned()),
+                }
+            }
+            _ => ApiError::invalid_json("请求内容不是有效的JSON".to_owned()),
+        },
+        _ => ApiError::invalid_json("无法读取请求内容".to_owned()),
+    }
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_err: PathError, _req| ApiError::not_found().into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|_err: QueryPayloadError, _req| ApiError::invalid_request("查询参数不正确").into())
+}

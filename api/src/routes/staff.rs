@@ -1,0 +1,66 @@
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use service::Context;
+use service::govdata::import::{self, Batch, Problem, RecordError};
+use service::staff::{self, Role};
+
+use crate::error::{ApiError, field_label, id_number_message};
+use crate::extract::Staff;
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+pub async fn login(ctx: web::Data<Context>, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+    let token = staff::login(&ctx, &body.username, &body.password).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({
+        "access_token": token.access_token,
+        "token_type": "Bearer",
+        "expires_in": token.expires_in,
+    })))
+}
+
+#[derive(Serialize)]
+struct ImportResponse {
+    upserted: usize,
+    errors: Vec<ImportErrorBody>,
+}
+
+#[derive(Serialize)]
+struct ImportErrorBody {
+    list: &'static str,
+    index: usize,
+    code: &'static str,
+    message: String,
+}
+
+impl From<RecordError> for ImportErrorBody {
+    fn from(e: RecordError) -> Self {
+        let (code, message) = match e.problem {
+            Problem::IdNumberInvalid(reason) => ("ID_NUMBER_INVALID", id_number_message(reason).to_owned()),
+            Problem::Missing(field) => ("FIELD_MISSING", format!("缺少{}", field_label(field))),
+            Problem::TooLong(field) => ("FIELD_TOO_LONG", format!("{}过长", field_label(field))),
+            Problem::Invalid(field) => ("FIELD_INVALID", format!("{}格式或取值不正确", field_label(field))),
+            Problem::DateInFuture(field) => ("DATE_IN_FUTURE", format!("{}不能晚于今天", field_label(field))),
+            Problem::GenderMismatch => ("GENDER_MISMATCH", "性别与公民身份号码不一致".to_owned()),
+            Problem::PhotoInvalid => ("PHOTO_INVALID", "相片应为不超过1MB的JPEG或PNG图片（base64编码）".to_owned()),
+        };
+        ImportErrorBody { list: e.list.as_str(), index: e.index, code, message }
+    }
+}
+
+pub async fn upsert_gov_records(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    body: web::Json<Batch>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Admin)?;
+    let report = import::import(&ctx, body.into_inner()).await?;
+    tracing::info!(staff_id = %staff.0.staff_id, upserted = report.upserted, errors = report.errors.len(), "government records imported");
+    Ok(HttpResponse::Ok().json(ImportResponse {
+        upserted: report.upserted,
+        errors: report.errors.into_iter().map(ImportErrorBody::from).collect(),
+    }))
+}
