@@ -1,1 +1,3 @@
-fn main() -> std::process::ExitCode { api::run() }
+fn main() -> std::process::ExitCode {
+    api::run()
+}

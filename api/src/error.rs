@@ -28,8 +28,16 @@ struct Detail<'a> {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -41,7 +49,11 @@ impl ApiError {
     }
 
     pub fn internal() -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "服务器内部错误，请稍后再试")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "服务器内部错误，请稍后再试",
+        )
     }
 
     pub fn invalid_json(message: String) -> ApiError {
@@ -57,7 +69,11 @@ impl ApiError {
     }
 
     pub fn payload_too_large() -> ApiError {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "请求内容过大")
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "请求内容过大",
+        )
     }
 
     pub fn invalid_request(message: impl Into<Cow<'static, str>>) -> ApiError {
@@ -87,7 +103,12 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.json(Body { error: Detail { code: self.code, message: &self.message } })
+        response.json(Body {
+            error: Detail {
+                code: self.code,
+                message: &self.message,
+            },
+        })
     }
 }
 
@@ -107,38 +128,54 @@ impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> ApiError {
         use StatusCode as S;
         let (status, code, message): (StatusCode, &'static str, Cow<'static, str>) = match refusal {
-            Refusal::IdNumberInvalid(reason) => {
-                (S::UNPROCESSABLE_ENTITY, "ID_NUMBER_INVALID", id_number_message(reason).into())
-            }
+            Refusal::IdNumberInvalid(reason) => (
+                S::UNPROCESSABLE_ENTITY,
+                "ID_NUMBER_INVALID",
+                id_number_message(reason).into(),
+            ),
             Refusal::IdentityMismatch => (
                 S::UNPROCESSABLE_ENTITY,
                 "IDENTITY_MISMATCH",
                 "姓名与公民身份号码不匹配，请核对后重试".into(),
             ),
-            Refusal::IdentityAlreadyBound => {
-                (S::CONFLICT, "IDENTITY_ALREADY_BOUND", "该账号已绑定其他身份，不能再绑定".into())
+            Refusal::IdentityAlreadyBound => (
+                S::CONFLICT,
+                "IDENTITY_ALREADY_BOUND",
+                "该账号已绑定其他身份，不能再绑定".into(),
+            ),
+            Refusal::IdentityRequired => {
+                (S::FORBIDDEN, "IDENTITY_REQUIRED", "请先完成实名认证".into())
             }
-            Refusal::IdentityRequired => (S::FORBIDDEN, "IDENTITY_REQUIRED", "请先完成实名认证".into()),
-            Refusal::InvalidField { field, reason } => {
-                (S::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", field_message(field, reason).into())
-            }
+            Refusal::InvalidField { field, reason } => (
+                S::UNPROCESSABLE_ENTITY,
+                "VALIDATION_FAILED",
+                field_message(field, reason).into(),
+            ),
             Refusal::UnknownApp => (
                 S::UNPROCESSABLE_ENTITY,
                 "UNKNOWN_APP",
                 "不支持的小程序，app 应为 yss（粤省事）或 yjm（粤居码）".into(),
             ),
-            Refusal::LoginCodeInvalid => {
-                (S::UNAUTHORIZED, "LOGIN_CODE_INVALID", "登录凭证无效或已使用，请重新登录".into())
-            }
-            Refusal::DevLoginRefused => {
-                (S::UNAUTHORIZED, "DEV_LOGIN_REFUSED", "正式环境不接受开发登录码".into())
-            }
-            Refusal::LoginNotConfigured => {
-                (S::SERVICE_UNAVAILABLE, "LOGIN_UNAVAILABLE", "该小程序的登录暂未开通".into())
-            }
-            Refusal::PlatformRateLimited => {
-                (S::TOO_MANY_REQUESTS, "RATE_LIMITED", "操作过于频繁，请稍后再试".into())
-            }
+            Refusal::LoginCodeInvalid => (
+                S::UNAUTHORIZED,
+                "LOGIN_CODE_INVALID",
+                "登录凭证无效或已使用，请重新登录".into(),
+            ),
+            Refusal::DevLoginRefused => (
+                S::UNAUTHORIZED,
+                "DEV_LOGIN_REFUSED",
+                "正式环境不接受开发登录码".into(),
+            ),
+            Refusal::LoginNotConfigured => (
+                S::SERVICE_UNAVAILABLE,
+                "LOGIN_UNAVAILABLE",
+                "该小程序的登录暂未开通".into(),
+            ),
+            Refusal::PlatformRateLimited => (
+                S::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                "操作过于频繁，请稍后再试".into(),
+            ),
             Refusal::PlatformRiskyUser => (
                 S::FORBIDDEN,
                 "RISKY_USER",
@@ -155,11 +192,17 @@ impl From<Refusal> for ApiError {
                 "政务数据服务暂时不可用，请稍后再试".into(),
             ),
             Refusal::Unauthenticated => (S::UNAUTHORIZED, "UNAUTHENTICATED", "请先登录".into()),
-            Refusal::TokenExpired => (S::UNAUTHORIZED, "TOKEN_EXPIRED", "登录已过期，请重新登录".into()),
+            Refusal::TokenExpired => (
+                S::UNAUTHORIZED,
+                "TOKEN_EXPIRED",
+                "登录已过期，请重新登录".into(),
+            ),
             Refusal::Forbidden => (S::FORBIDDEN, "FORBIDDEN", "没有权限执行此操作".into()),
-            Refusal::InvalidCredentials => {
-                (S::UNAUTHORIZED, "INVALID_CREDENTIALS", "用户名或密码错误".into())
-            }
+            Refusal::InvalidCredentials => (
+                S::UNAUTHORIZED,
+                "INVALID_CREDENTIALS",
+                "用户名或密码错误".into(),
+            ),
             Refusal::RefreshTokenInvalid => (
                 S::UNAUTHORIZED,
                 "REFRESH_TOKEN_INVALID",
@@ -171,7 +214,11 @@ impl From<Refusal> for ApiError {
                 "检测到登录凭证被重复使用，已退出该次登录，请重新登录".into(),
             ),
         };
-        ApiError { status, code, message }
+        ApiError {
+            status,
+            code,
+            message,
+        }
     }
 }
 

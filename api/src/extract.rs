@@ -26,7 +26,10 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or(Refusal::Unauthenticated)?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(Refusal::Unauthenticated)?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(Refusal::Unauthenticated)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(Refusal::Unauthenticated.into());
     }
@@ -34,10 +37,12 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 fn context(req: &HttpRequest) -> Result<web::Data<Context>, ApiError> {
-    req.app_data::<web::Data<Context>>().cloned().ok_or_else(|| {
-        tracing::error!("application context missing");
-        ApiError::internal()
-    })
+    req.app_data::<web::Data<Context>>()
+        .cloned()
+        .ok_or_else(|| {
+            tracing::error!("application context missing");
+            ApiError::internal()
+        })
 }
 
 impl FromRequest for Resident {
@@ -48,7 +53,9 @@ impl FromRequest for Resident {
         let parts = bearer(req).and_then(|token| Ok((token, context(req)?)));
         Box::pin(async move {
             let (token, ctx) = parts?;
-            Ok(Resident(service::sessions::authenticate(&ctx, &token).await?))
+            Ok(Resident(
+                service::sessions::authenticate(&ctx, &token).await?,
+            ))
         })
     }
 }
@@ -82,7 +89,10 @@ fn json_error(err: &JsonPayloadError) -> ApiError {
                 // serde names a missing field as "missing field `x` at line …"; values are
                 // never echoed back.
                 let text = e.to_string();
-                match text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+                match text
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split('`').next())
+                {
                     Some(field) => ApiError::invalid_json(format!("缺少必填字段 {field}")),
                     None => ApiError::invalid_json("字段类型或取值不正确".to_owned()),
                 }
@@ -98,6 +108,7 @@ pub fn path_config() -> web::PathConfig {
 }
 
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|_err: QueryPayloadError, _req| ApiError::invalid_request("查询参数不正确").into())
+    web::QueryConfig::default().error_handler(|_err: QueryPayloadError, _req| {
+        ApiError::invalid_request("查询参数不正确").into()
+    })
 }

@@ -26,7 +26,11 @@ impl Application {
         let workers = settings.workers;
         let context = web::Data::new(Context::init(settings).await?);
         let server = build_server(listener, context.clone(), workers)?;
-        Ok(Application { address, server, context })
+        Ok(Application {
+            address,
+            server,
+            context,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -47,7 +51,11 @@ impl Application {
     }
 }
 
-fn build_server(listener: TcpListener, context: web::Data<Context>, workers: Option<usize>) -> anyhow::Result<Server> {
+fn build_server(
+    listener: TcpListener,
+    context: web::Data<Context>,
+    workers: Option<usize>,
+) -> anyhow::Result<Server> {
     let max_json = context.settings.max_json_bytes;
     let max_bulk = context.settings.max_bulk_bytes;
     let mut server = HttpServer::new(move || {
@@ -68,7 +76,8 @@ fn build_server(listener: TcpListener, context: web::Data<Context>, workers: Opt
                     if let Some(id) = request_id
                         && let Ok(value) = HeaderValue::from_str(&id.to_string())
                     {
-                        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+                        res.headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), value);
                     }
                     Ok(res)
                 }
@@ -79,7 +88,9 @@ fn build_server(listener: TcpListener, context: web::Data<Context>, workers: Opt
             .app_data(path_config())
             .app_data(query_config())
             .configure(|cfg| crate::routes::configure(cfg, max_bulk))
-            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found()) }))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(ApiError::not_found())
+            }))
     })
     .listen(listener)?;
     if let Some(n) = workers {

@@ -37,7 +37,9 @@ impl MigrationTrait for Migration {
                     .col(string(GovResidenceRegistrations::District))
                     .col(blob(GovResidenceRegistrations::AddressEnc))
                     .col(date(GovResidenceRegistrations::Since))
-                    .col(timestamp_with_time_zone(GovResidenceRegistrations::UpdatedAt))
+                    .col(timestamp_with_time_zone(
+                        GovResidenceRegistrations::UpdatedAt,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -82,7 +84,10 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, table) in [
-            ("idx_gov_residence_blind", GovResidenceRegistrations::Table.into_iden()),
+            (
+                "idx_gov_residence_blind",
+                GovResidenceRegistrations::Table.into_iden(),
+            ),
             ("idx_gov_employment_blind", GovEmployment::Table.into_iden()),
             ("idx_gov_housing_blind", GovHousing::Table.into_iden()),
             ("idx_gov_schooling_blind", GovSchooling::Table.into_iden()),

@@ -27,7 +27,11 @@ pub struct AppCredentials {
 
 impl std::fmt::Debug for AppCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AppCredentials {{ appid: {}, secret: <hidden> }}", self.appid)
+        write!(
+            f,
+            "AppCredentials {{ appid: {}, secret: <hidden> }}",
+            self.appid
+        )
     }
 }
 
@@ -36,7 +40,10 @@ pub enum GovDataSettings {
     /// Tables in our own database, loaded through the staff API (and demo data in dev).
     Embedded,
     /// The government data exchange over HTTP.
-    Http { base_url: String, token: Option<String> },
+    Http {
+        base_url: String,
+        token: Option<String>,
+    },
 }
 
 #[derive(Clone)]
@@ -93,7 +100,11 @@ impl Settings {
     /// Builds settings from any lookup, so tests can pass a map instead of the process
     /// environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
-        let var = |key: &str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let var = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let mode = match var("YUEJU_ENV").as_deref() {
             None | Some("dev") => RunMode::Dev,
             Some("prod") => RunMode::Prod,
@@ -102,7 +113,10 @@ impl Settings {
         let data_dir = PathBuf::from(var("YUEJU_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = match var("DATABASE_URL") {
             Some(url) => url,
-            None => format!("sqlite://{}?mode=rwc", data_dir.join("yueju.sqlite3").display()),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("yueju.sqlite3").display()
+            ),
         };
         let staff_bootstrap = match var("YUEJU_STAFF_BOOTSTRAP") {
             None => None,
@@ -145,7 +159,9 @@ impl Settings {
             mode,
             database_url,
             bind: var("YUEJU_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
-            workers: var("YUEJU_WORKERS").map(|v| parse_num("YUEJU_WORKERS", &v)).transpose()?,
+            workers: var("YUEJU_WORKERS")
+                .map(|v| parse_num("YUEJU_WORKERS", &v))
+                .transpose()?,
             log_format,
             staff_bootstrap,
             demo_data,
@@ -209,7 +225,9 @@ impl Settings {
             ("YUEJU_JWT_KEYS", &self.jwt_keys),
         ] {
             if value.is_none() {
-                problems.push(format!("{name} is required (generated keys are for dev only)"));
+                problems.push(format!(
+                    "{name} is required (generated keys are for dev only)"
+                ));
             }
         }
         if self.yss.is_none() && self.yjm.is_none() {
@@ -228,7 +246,10 @@ impl Settings {
             problems.push("YUEJU_STAFF_BOOTSTRAP password must have at least 12 characters".into());
         }
         if !problems.is_empty() {
-            bail!("YUEJU_ENV=prod refuses to start:\n  - {}", problems.join("\n  - "));
+            bail!(
+                "YUEJU_ENV=prod refuses to start:\n  - {}",
+                problems.join("\n  - ")
+            );
         }
         Ok(())
     }
@@ -250,5 +271,7 @@ fn parse_num(name: &str, value: &str) -> anyhow::Result<usize> {
 
 /// The calendar date in China (Asia/Shanghai), which every date rule uses.
 pub fn today_in_china() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
 }

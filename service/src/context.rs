@@ -26,29 +26,40 @@ impl Context {
     pub async fn init(settings: Settings) -> anyhow::Result<Context> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
-        let data_keys = setting_or_generated(&settings, settings.data_keys.as_ref(), "data-keys", || {
-            generate_key_entry("data")
-        })?;
+        let data_keys =
+            setting_or_generated(&settings, settings.data_keys.as_ref(), "data-keys", || {
+                generate_key_entry("data")
+            })?;
         let blind_key = setting_or_generated(
             &settings,
             settings.blind_index_key.as_ref(),
             "blind-index-key",
             || Ok(encode_b64(&random_bytes::<32>()?)),
         )?;
-        let jwt_keys = setting_or_generated(&settings, settings.jwt_keys.as_ref(), "jwt-keys", || {
-            generate_key_entry("jwt")
-        })?;
+        let jwt_keys =
+            setting_or_generated(&settings, settings.jwt_keys.as_ref(), "jwt-keys", || {
+                generate_key_entry("jwt")
+            })?;
         let vault = Arc::new(Vault::new(&data_keys, &blind_key)?);
         let tokens = TokenKeys::new(&jwt_keys)?;
         let db = crate::db::connect_and_migrate(&settings.database_url).await?;
         let wechat = WechatClient::new(&settings)?;
         let gov: Arc<dyn GovDataSource> = match &settings.gov_data {
             GovDataSettings::Embedded => Arc::new(EmbeddedGovData::new(db.clone(), vault.clone())),
-            GovDataSettings::Http { base_url, token } => {
-                Arc::new(HttpGovData::new(base_url, token.clone(), settings.http_timeout)?)
-            }
+            GovDataSettings::Http { base_url, token } => Arc::new(HttpGovData::new(
+                base_url,
+                token.clone(),
+                settings.http_timeout,
+            )?),
         };
-        let ctx = Context { settings, db, vault, tokens, wechat, gov };
+        let ctx = Context {
+            settings,
+            db,
+            vault,
+            tokens,
+            wechat,
+            gov,
+        };
         if let Some((username, password)) = &ctx.settings.staff_bootstrap {
             crate::staff::ensure_account(&ctx, username, password, crate::staff::Role::Admin)
                 .await

@@ -23,12 +23,16 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
     let db = Database::connect(options)
         .await
         .context("connecting to the database")?;
-    Migrator::up(&db, None).await.context("running migrations")?;
+    Migrator::up(&db, None)
+        .await
+        .context("running migrations")?;
     Ok(db)
 }
 
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }

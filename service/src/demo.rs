@@ -150,8 +150,14 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
             since: s("2023-09-01"),
         }],
     };
-    let report = import::import(ctx, batch).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    anyhow::ensure!(report.errors.is_empty(), "demo records invalid: {:?}", report.errors);
+    let report = import::import(ctx, batch)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    anyhow::ensure!(
+        report.errors.is_empty(),
+        "demo records invalid: {:?}",
+        report.errors
+    );
 
     for person in PEOPLE.iter() {
         let Some(login) = person.login else { continue };
@@ -159,7 +165,10 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
         let txn = ctx.db.begin().await?;
         let openid = format!("dev:{login}");
         for app in [MiniApp::Yss, MiniApp::Yjm] {
-            let user = PlatformUser { openid: openid.clone(), unionid: Some(openid.clone()) };
+            let user = PlatformUser {
+                openid: openid.clone(),
+                unionid: Some(openid.clone()),
+            };
             let account = crate::sessions::upsert_account(&txn, app, &user)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;

@@ -15,7 +15,10 @@ pub enum Refusal {
     #[error("identity binding is required first")]
     IdentityRequired,
     #[error("a field is invalid: {field}")]
-    InvalidField { field: &'static str, reason: FieldProblem },
+    InvalidField {
+        field: &'static str,
+        reason: FieldProblem,
+    },
     #[error("unknown mini-program")]
     UnknownApp,
     #[error("login code invalid or used")]

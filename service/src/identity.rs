@@ -28,7 +28,12 @@ pub struct Bound {
     pub masked_id_number: String,
 }
 
-pub async fn bind(ctx: &Context, principal: &ResidentPrincipal, name: &str, id_number: &str) -> Result<Bound> {
+pub async fn bind(
+    ctx: &Context,
+    principal: &ResidentPrincipal,
+    name: &str,
+    id_number: &str,
+) -> Result<Bound> {
     let name = name.trim();
     if name.is_empty() {
         return Err(invalid("name", FieldProblem::Empty));
@@ -39,7 +44,11 @@ pub async fn bind(ctx: &Context, principal: &ResidentPrincipal, name: &str, id_n
     let id = IdNumber::parse(id_number)?;
     // Whether the number is unknown or the name differs, the answer is the same, so the
     // endpoint cannot be used to learn whose numbers exist.
-    let household = ctx.gov.household(&id).await?.ok_or(Refusal::IdentityMismatch)?;
+    let household = ctx
+        .gov
+        .household(&id)
+        .await?
+        .ok_or(Refusal::IdentityMismatch)?;
     if household.name != name {
         return Err(Refusal::IdentityMismatch.into());
     }
@@ -47,7 +56,10 @@ pub async fn bind(ctx: &Context, principal: &ResidentPrincipal, name: &str, id_n
     let person_id = bind_verified(ctx, &txn, principal.account_id, &id, &household.name).await?;
     txn.commit().await?;
     tracing::info!(account_id = %principal.account_id, %person_id, "identity bound");
-    Ok(Bound { person_id, masked_id_number: id.masked() })
+    Ok(Bound {
+        person_id,
+        masked_id_number: id.masked(),
+    })
 }
 
 /// Links the account (and the logins sharing its unionid) to the person with this ID number,
@@ -71,7 +83,11 @@ pub async fn bind_verified(
         created_at: Set(now),
         updated_at: Set(now),
     })
-    .on_conflict(OnConflict::column(person::Column::IdNumberBlind).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(person::Column::IdNumberBlind)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(txn)
     .await?;
     let person = person::Entity::find()
@@ -134,10 +150,15 @@ pub async fn me(ctx: &Context, principal: &ResidentPrincipal) -> Result<Me> {
     };
     if let Some(p) = person {
         me.identity = Some(IdentityView {
-            masked_id_number: mask_id_number(&ctx.vault.open_string(Kind::IdNumber, &p.id_number_enc)?),
+            masked_id_number: mask_id_number(
+                &ctx.vault.open_string(Kind::IdNumber, &p.id_number_enc)?,
+            ),
             masked_name: mask_name(&ctx.vault.open_string(Kind::Name, &p.name_enc)?),
         });
-        me.email = p.email_enc.map(|e| ctx.vault.open_string(Kind::Email, &e)).transpose()?;
+        me.email = p
+            .email_enc
+            .map(|e| ctx.vault.open_string(Kind::Email, &e))
+            .transpose()?;
         me.reminders_enabled = p.reminders_enabled;
     }
     Ok(me)
@@ -150,7 +171,11 @@ pub struct ContactChange {
     pub reminders_enabled: Option<bool>,
 }
 
-pub async fn update_contact(ctx: &Context, principal: &ResidentPrincipal, change: ContactChange) -> Result<Me> {
+pub async fn update_contact(
+    ctx: &Context,
+    principal: &ResidentPrincipal,
+    change: ContactChange,
+) -> Result<Me> {
     let person_id = principal.person()?;
     let email = match change.email {
         None => None,
@@ -162,7 +187,9 @@ pub async fn update_contact(ctx: &Context, principal: &ResidentPrincipal, change
     };
     let mut active: person::ActiveModel = person.into();
     if let Some(email) = email {
-        active.email_enc = Set(email.map(|e| ctx.vault.seal_str(Kind::Email, &e)).transpose()?);
+        active.email_enc = Set(email
+            .map(|e| ctx.vault.seal_str(Kind::Email, &e))
+            .transpose()?);
     }
     if let Some(enabled) = change.reminders_enabled {
         active.reminders_enabled = Set(enabled);

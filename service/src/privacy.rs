@@ -60,7 +60,11 @@ impl Vault {
             ciphers.insert(kid, cipher);
         }
         let blind_key = decode_b64_key("YUEJU_BLIND_INDEX_KEY", blind_index_key, 32)?;
-        Ok(Vault { sealing_kid, ciphers, blind_key })
+        Ok(Vault {
+            sealing_kid,
+            ciphers,
+            blind_key,
+        })
     }
 
     /// Layout: version, key-id length, key id, 24-byte nonce, ciphertext with tag.
@@ -71,7 +75,13 @@ impl Vault {
             .context("sealing key missing")?;
         let nonce: [u8; NONCE_LEN] = random_bytes()?;
         let sealed = cipher
-            .encrypt(&XNonce::from(nonce), Payload { msg: plaintext, aad: kind.label() })
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: kind.label(),
+                },
+            )
             .map_err(|_| anyhow!("sealing failed"))?;
         let kid = self.sealing_kid.as_bytes();
         let mut out = Vec::with_capacity(2 + kid.len() + NONCE_LEN + sealed.len());
@@ -91,7 +101,13 @@ impl Vault {
             .with_context(|| format!("no data key with id `{kid}`"))?;
         let nonce: [u8; NONCE_LEN] = nonce.try_into().context("nonce length")?;
         cipher
-            .decrypt(&XNonce::from(nonce), Payload { msg: body, aad: kind.label() })
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: body,
+                    aad: kind.label(),
+                },
+            )
             .map_err(|_| anyhow!("sealed value does not open (wrong key, kind or tampered)"))
     }
 
@@ -201,7 +217,11 @@ mod tests {
     fn sealed_values_open_and_hide_the_clear_text() {
         let v = vault(&key_entry("k1", 1));
         let sealed = v.seal_str(Kind::Name, "陈志强").unwrap();
-        assert!(!sealed.windows("陈志强".len()).any(|w| w == "陈志强".as_bytes()));
+        assert!(
+            !sealed
+                .windows("陈志强".len())
+                .any(|w| w == "陈志强".as_bytes())
+        );
         assert_eq!(v.open_string(Kind::Name, &sealed).unwrap(), "陈志强");
         assert_eq!(Vault::key_id_of(&sealed).unwrap(), "k1");
     }
@@ -220,7 +240,10 @@ mod tests {
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 0x01;
-            assert!(v.open(Kind::Email, &bad).is_err(), "byte {i} change went unnoticed");
+            assert!(
+                v.open(Kind::Email, &bad).is_err(),
+                "byte {i} change went unnoticed"
+            );
         }
     }
 
@@ -229,8 +252,14 @@ mod tests {
         let old = vault(&key_entry("k1", 1));
         let sealed = old.seal_str(Kind::Address, "广州市天河区").unwrap();
         let rotated = vault(&format!("{},{}", key_entry("k2", 2), key_entry("k1", 1)));
-        assert_eq!(rotated.open_string(Kind::Address, &sealed).unwrap(), "广州市天河区");
-        assert_eq!(Vault::key_id_of(&rotated.seal_str(Kind::Address, "x").unwrap()).unwrap(), "k2");
+        assert_eq!(
+            rotated.open_string(Kind::Address, &sealed).unwrap(),
+            "广州市天河区"
+        );
+        assert_eq!(
+            Vault::key_id_of(&rotated.seal_str(Kind::Address, "x").unwrap()).unwrap(),
+            "k2"
+        );
     }
 
     #[test]
@@ -238,9 +267,18 @@ mod tests {
         let a = vault(&key_entry("k1", 1));
         let b = Vault::new(&key_entry("k1", 1), &encode_b64(&[8u8; 32])).unwrap();
         let id = "440511199003071234";
-        assert_eq!(a.blind_index(Kind::IdNumber, id), a.blind_index(Kind::IdNumber, id));
-        assert_ne!(a.blind_index(Kind::IdNumber, id), b.blind_index(Kind::IdNumber, id));
-        assert_ne!(a.blind_index(Kind::IdNumber, id), a.blind_index(Kind::Name, id));
+        assert_eq!(
+            a.blind_index(Kind::IdNumber, id),
+            a.blind_index(Kind::IdNumber, id)
+        );
+        assert_ne!(
+            a.blind_index(Kind::IdNumber, id),
+            b.blind_index(Kind::IdNumber, id)
+        );
+        assert_ne!(
+            a.blind_index(Kind::IdNumber, id),
+            a.blind_index(Kind::Name, id)
+        );
         assert!(!a.blind_index(Kind::IdNumber, id).contains("1990"));
     }
 

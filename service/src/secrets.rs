@@ -45,12 +45,20 @@ pub fn setting_or_generated(
 pub fn generate_key_entry(prefix: &str) -> anyhow::Result<String> {
     let suffix: [u8; 4] = random_bytes()?;
     let key: [u8; 32] = random_bytes()?;
-    Ok(format!("{prefix}-{}:{}", hex::encode(suffix), B64.encode(key)))
+    Ok(format!(
+        "{prefix}-{}:{}",
+        hex::encode(suffix),
+        B64.encode(key)
+    ))
 }
 
 /// Parses `kid:base64[,kid:base64…]` into `(kid, bytes)` pairs, in order; each key must be
 /// `len` bytes.
-pub fn parse_key_list(name: &str, list: &str, len: usize) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+pub fn parse_key_list(
+    name: &str,
+    list: &str,
+    len: usize,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut keys = Vec::new();
     for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let (kid, key) = entry
@@ -60,7 +68,10 @@ pub fn parse_key_list(name: &str, list: &str, len: usize) -> anyhow::Result<Vec<
             .decode(key)
             .with_context(|| format!("{name}: key `{kid}` is not base64"))?;
         if bytes.len() != len {
-            bail!("{name}: key `{kid}` must be {len} bytes, not {}", bytes.len());
+            bail!(
+                "{name}: key `{kid}` must be {len} bytes, not {}",
+                bytes.len()
+            );
         }
         if kid.is_empty() || keys.iter().any(|(k, _)| k == kid) {
             bail!("{name}: key ids must be non-empty and distinct");

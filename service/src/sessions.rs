@@ -8,8 +8,8 @@ use chrono::{Duration as ChronoDuration, Utc};
 use entity::{account, refresh_token, session};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -40,7 +40,8 @@ pub struct ResidentPrincipal {
 impl ResidentPrincipal {
     /// The verified person behind this login, or a refusal asking to bind first.
     pub fn person(&self) -> Result<Uuid> {
-        self.person_id.ok_or_else(|| Refusal::IdentityRequired.into())
+        self.person_id
+            .ok_or_else(|| Refusal::IdentityRequired.into())
     }
 }
 
@@ -80,12 +81,17 @@ pub async fn login(ctx: &Context, app: &str, code: &str) -> Result<TokenPair> {
 fn dev_user(openid: &str) -> Result<PlatformUser> {
     let valid = !openid.is_empty()
         && openid.len() <= 64
-        && openid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && openid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !valid {
         return Err(Refusal::LoginCodeInvalid.into());
     }
     let id = format!("{DEV_CODE_PREFIX}{openid}");
-    Ok(PlatformUser { openid: id.clone(), unionid: Some(id) })
+    Ok(PlatformUser {
+        openid: id.clone(),
+        unionid: Some(id),
+    })
 }
 
 /// Finds or creates the account of this platform user, keeping its unionid current and
@@ -134,7 +140,11 @@ pub async fn upsert_account(
     Ok(account)
 }
 
-async fn sibling_person<C: ConnectionTrait>(db: &C, account_id: Uuid, unionid: &str) -> Result<Option<Uuid>> {
+async fn sibling_person<C: ConnectionTrait>(
+    db: &C,
+    account_id: Uuid,
+    unionid: &str,
+) -> Result<Option<Uuid>> {
     Ok(account::Entity::find()
         .filter(account::Column::Unionid.eq(unionid))
         .filter(account::Column::Id.ne(account_id))
@@ -226,7 +236,11 @@ pub async fn authenticate(ctx: &Context, bearer: &str) -> Result<ResidentPrincip
     }
 }
 
-async fn insert_refresh_token(ctx: &Context, txn: &DatabaseTransaction, session_id: Uuid) -> Result<String> {
+async fn insert_refresh_token(
+    ctx: &Context,
+    txn: &DatabaseTransaction,
+    session_id: Uuid,
+) -> Result<String> {
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
     let now = Utc::now();
     let ttl = ChronoDuration::from_std(ctx.settings.refresh_token_ttl)
@@ -244,12 +258,21 @@ async fn insert_refresh_token(ctx: &Context, txn: &DatabaseTransaction, session_
     Ok(token)
 }
 
-fn token_pair(ctx: &Context, account_id: Uuid, session_id: Uuid, refresh_token: String) -> Result<TokenPair> {
+fn token_pair(
+    ctx: &Context,
+    account_id: Uuid,
+    session_id: Uuid,
+    refresh_token: String,
+) -> Result<TokenPair> {
     let ttl = ctx.settings.access_token_ttl;
-    let access_token = ctx
-        .tokens
-        .issue(Audience::Resident, account_id, Some(session_id), None, ttl)?;
-    Ok(TokenPair { access_token, expires_in: ttl.as_secs(), refresh_token })
+    let access_token =
+        ctx.tokens
+            .issue(Audience::Resident, account_id, Some(session_id), None, ttl)?;
+    Ok(TokenPair {
+        access_token,
+        expires_in: ttl.as_secs(),
+        refresh_token,
+    })
 }
 
 fn hash_token(token: &str) -> String {

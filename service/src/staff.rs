@@ -2,8 +2,8 @@
 //! a bootstrap account from the environment, and role checks.
 
 use anyhow::{Context as _, anyhow};
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use chrono::Utc;
 use entity::staff_user;
 use sea_orm::sea_query::OnConflict;
@@ -63,7 +63,12 @@ pub struct StaffToken {
 }
 
 /// Creates the account when no account has that username; an existing one is left as it is.
-pub async fn ensure_account(ctx: &Context, username: &str, password: &str, role: Role) -> anyhow::Result<()> {
+pub async fn ensure_account(
+    ctx: &Context,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> anyhow::Result<()> {
     let hash = hash_password(password.to_owned()).await?;
     staff_user::Entity::insert(staff_user::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -72,7 +77,11 @@ pub async fn ensure_account(ctx: &Context, username: &str, password: &str, role:
         role: Set(role.as_str().into()),
         created_at: Set(Utc::now()),
     })
-    .on_conflict(OnConflict::column(staff_user::Column::Username).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(staff_user::Column::Username)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(&ctx.db)
     .await
     .context("inserting staff account")?;
@@ -96,11 +105,18 @@ pub async fn login(ctx: &Context, username: &str, password: &str) -> Result<Staf
     };
     let role = Role::parse(&user.role).ok_or_else(|| anyhow!("staff user has unknown role"))?;
     let ttl = ctx.settings.access_token_ttl;
-    let access_token = ctx
-        .tokens
-        .issue(Audience::Staff, user.id, None, Some(role.as_str().into()), ttl)?;
+    let access_token = ctx.tokens.issue(
+        Audience::Staff,
+        user.id,
+        None,
+        Some(role.as_str().into()),
+        ttl,
+    )?;
     tracing::info!(staff_id = %user.id, role = role.as_str(), "staff logged in");
-    Ok(StaffToken { access_token, expires_in: ttl.as_secs() })
+    Ok(StaffToken {
+        access_token,
+        expires_in: ttl.as_secs(),
+    })
 }
 
 pub fn authenticate(ctx: &Context, bearer: &str) -> Result<StaffPrincipal> {
@@ -110,7 +126,10 @@ pub fn authenticate(ctx: &Context, bearer: &str) -> Result<StaffPrincipal> {
         .as_deref()
         .and_then(Role::parse)
         .ok_or(Refusal::Unauthenticated)?;
-    Ok(StaffPrincipal { staff_id: claims.sub, role })
+    Ok(StaffPrincipal {
+        staff_id: claims.sub,
+        role,
+    })
 }
 
 async fn hash_password(password: String) -> anyhow::Result<String> {
@@ -126,8 +145,11 @@ async fn hash_password(password: String) -> anyhow::Result<String> {
 
 async fn verify_password(password: String, stored: String) -> anyhow::Result<bool> {
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&stored).map_err(|e| anyhow!("stored hash unreadable: {e}"))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        let parsed =
+            PasswordHash::new(&stored).map_err(|e| anyhow!("stored hash unreadable: {e}"))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await
     .context("password verification task")?

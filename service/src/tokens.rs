@@ -70,7 +70,11 @@ impl TokenKeys {
             .into_iter()
             .map(|(kid, secret)| (kid, DecodingKey::from_secret(&secret)))
             .collect();
-        Ok(TokenKeys { signing_kid, encoding, decoding })
+        Ok(TokenKeys {
+            signing_kid,
+            encoding,
+            decoding,
+        })
     }
 
     pub fn issue(
@@ -114,11 +118,11 @@ impl TokenKeys {
         validation.set_audience(&Audience::ALL.map(Audience::as_str));
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
-            match e.kind() {
-                ErrorKind::ExpiredSignature => Refusal::TokenExpired,
-                _ => Refusal::Unauthenticated,
-            }
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::ExpiredSignature => Refusal::TokenExpired,
+            _ => Refusal::Unauthenticated,
         })?;
         match Audience::parse(&data.claims.aud) {
             Some(aud) if aud == expected => Ok(data.claims),

@@ -101,7 +101,12 @@ impl WechatClient {
             .await
             .map_err(|e| {
                 // The URL carries the secret: log only the kind of failure.
-                tracing::warn!(app = app.as_str(), timeout = e.is_timeout(), connect = e.is_connect(), "jscode2session unreachable");
+                tracing::warn!(
+                    app = app.as_str(),
+                    timeout = e.is_timeout(),
+                    connect = e.is_connect(),
+                    "jscode2session unreachable"
+                );
                 Refusal::PlatformUnavailable
             })?;
         if !response.status().is_success() {
@@ -109,7 +114,10 @@ impl WechatClient {
             return Err(Refusal::PlatformUnavailable.into());
         }
         let body: Code2SessionResponse = response.json().await.map_err(|_| {
-            tracing::warn!(app = app.as_str(), "jscode2session answered something that is not its JSON");
+            tracing::warn!(
+                app = app.as_str(),
+                "jscode2session answered something that is not its JSON"
+            );
             Refusal::PlatformUnavailable
         })?;
         match body.errcode.unwrap_or(0) {
@@ -118,7 +126,12 @@ impl WechatClient {
             45011 => return Err(Refusal::PlatformRateLimited.into()),
             40226 => return Err(Refusal::PlatformRiskyUser.into()),
             code => {
-                tracing::warn!(app = app.as_str(), errcode = code, errmsg = body.errmsg.as_deref().unwrap_or(""), "jscode2session refused");
+                tracing::warn!(
+                    app = app.as_str(),
+                    errcode = code,
+                    errmsg = body.errmsg.as_deref().unwrap_or(""),
+                    "jscode2session refused"
+                );
                 return Err(Refusal::PlatformUnavailable.into());
             }
         }
@@ -126,6 +139,9 @@ impl WechatClient {
             .openid
             .filter(|o| !o.is_empty())
             .ok_or(Refusal::PlatformUnavailable)?;
-        Ok(PlatformUser { openid, unionid: body.unionid.filter(|u| !u.is_empty()) })
+        Ok(PlatformUser {
+            openid,
+            unionid: body.unionid.filter(|u| !u.is_empty()),
+        })
     }
 }

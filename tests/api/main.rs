@@ -1,1 +1,13 @@
-mod x {}
+//! End-to-end tests: each starts the real server on a random port over a fresh database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod config;
+mod gov_http;
+mod gov_records;
+mod health;
+mod helpers;
+mod identity;
+mod login;
+mod migrations;
+mod staff;
+mod tokens;

@@ -44,7 +44,10 @@ pub async fn miniprogram_login(
     Ok(no_store(TokenResponse::from(pair)))
 }
 
-pub async fn refresh(ctx: web::Data<Context>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    ctx: web::Data<Context>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let pair = sessions::refresh(&ctx, &body.refresh_token).await?;
     Ok(no_store(TokenResponse::from(pair)))
 }

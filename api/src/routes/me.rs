@@ -24,7 +24,10 @@ pub async fn bind_identity(
     body: web::Json<IdentityRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let bound = identity::bind(&ctx, &resident.0, &body.name, &body.id_number).await?;
-    Ok(HttpResponse::Ok().json(IdentityResponse { verified: true, masked_id_number: bound.masked_id_number }))
+    Ok(HttpResponse::Ok().json(IdentityResponse {
+        verified: true,
+        masked_id_number: bound.masked_id_number,
+    }))
 }
 
 #[derive(Serialize)]
@@ -68,7 +71,9 @@ pub struct UpdateRequest {
     reminders_enabled: Option<bool>,
 }
 
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -78,7 +83,10 @@ pub async fn update(
     body: web::Json<UpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let change = ContactChange { email: body.email, reminders_enabled: body.reminders_enabled };
+    let change = ContactChange {
+        email: body.email,
+        reminders_enabled: body.reminders_enabled,
+    };
     let me = identity::update_contact(&ctx, &resident.0, change).await?;
     Ok(HttpResponse::Ok().json(MeResponse::from(me)))
 }

@@ -17,7 +17,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
         .route("/readyz", web::get().to(health::readyz))
         .service(
             web::scope("/api/v1")
-                .route("/auth/miniprogram/login", web::post().to(auth::miniprogram_login))
+                .route(
+                    "/auth/miniprogram/login",
+                    web::post().to(auth::miniprogram_login),
+                )
                 .route("/auth/refresh", web::post().to(auth::refresh))
                 .route("/auth/logout", web::post().to(auth::logout))
                 .route("/me", web::get().to(me::show))

@@ -13,13 +13,18 @@ pub struct LoginRequest {
     password: String,
 }
 
-pub async fn login(ctx: web::Data<Context>, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    ctx: web::Data<Context>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
     let token = staff::login(&ctx, &body.username, &body.password).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({
-        "access_token": token.access_token,
-        "token_type": "Bearer",
-        "expires_in": token.expires_in,
-    })))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({
+            "access_token": token.access_token,
+            "token_type": "Bearer",
+            "expires_in": token.expires_in,
+        })))
 }
 
 #[derive(Serialize)]
@@ -39,15 +44,31 @@ struct ImportErrorBody {
 impl From<RecordError> for ImportErrorBody {
     fn from(e: RecordError) -> Self {
         let (code, message) = match e.problem {
-            Problem::IdNumberInvalid(reason) => ("ID_NUMBER_INVALID", id_number_message(reason).to_owned()),
+            Problem::IdNumberInvalid(reason) => {
+                ("ID_NUMBER_INVALID", id_number_message(reason).to_owned())
+            }
             Problem::Missing(field) => ("FIELD_MISSING", format!("缺少{}", field_label(field))),
             Problem::TooLong(field) => ("FIELD_TOO_LONG", format!("{}过长", field_label(field))),
-            Problem::Invalid(field) => ("FIELD_INVALID", format!("{}格式或取值不正确", field_label(field))),
-            Problem::DateInFuture(field) => ("DATE_IN_FUTURE", format!("{}不能晚于今天", field_label(field))),
+            Problem::Invalid(field) => (
+                "FIELD_INVALID",
+                format!("{}格式或取值不正确", field_label(field)),
+            ),
+            Problem::DateInFuture(field) => (
+                "DATE_IN_FUTURE",
+                format!("{}不能晚于今天", field_label(field)),
+            ),
             Problem::GenderMismatch => ("GENDER_MISMATCH", "性别与公民身份号码不一致".to_owned()),
-            Problem::PhotoInvalid => ("PHOTO_INVALID", "相片应为不超过1MB的JPEG或PNG图片（base64编码）".to_owned()),
+            Problem::PhotoInvalid => (
+                "PHOTO_INVALID",
+                "相片应为不超过1MB的JPEG或PNG图片（base64编码）".to_owned(),
+            ),
         };
-        ImportErrorBody { list: e.list.as_str(), index: e.index, code, message }
+        ImportErrorBody {
+            list: e.list.as_str(),
+            index: e.index,
+            code,
+            message,
+        }
     }
 }
 
@@ -61,6 +82,10 @@ pub async fn upsert_gov_records(
     tracing::info!(staff_id = %staff.0.staff_id, upserted = report.upserted, errors = report.errors.len(), "government records imported");
     Ok(HttpResponse::Ok().json(ImportResponse {
         upserted: report.upserted,
-        errors: report.errors.into_iter().map(ImportErrorBody::from).collect(),
+        errors: report
+            .errors
+            .into_iter()
+            .map(ImportErrorBody::from)
+            .collect(),
     }))
 }

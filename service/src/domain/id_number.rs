@@ -171,7 +171,10 @@ mod tests {
     fn a_known_valid_number_parses_with_its_parts() {
         let id = IdNumber::parse_at("440511199003071234", today()).unwrap();
         assert_eq!(id.region_code(), "440511");
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1990, 3, 7).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1990, 3, 7).unwrap()
+        );
         assert_eq!(id.gender(), Gender::Male);
         assert_eq!(id.masked(), "4405**********1234");
     }
@@ -188,12 +191,30 @@ mod tests {
     #[test]
     fn each_kind_of_fault_is_named() {
         let t = today();
-        assert_eq!(IdNumber::parse_at("44051119900307123", t), Err(IdNumberError::WrongLength));
-        assert_eq!(IdNumber::parse_at("4405111990030712A4", t), Err(IdNumberError::InvalidCharacter));
-        assert_eq!(IdNumber::parse_at(&with_check("99051119900307123"), t), Err(IdNumberError::UnknownRegion));
-        assert_eq!(IdNumber::parse_at(&with_check("44051119900230123"), t), Err(IdNumberError::InvalidBirthDate));
-        assert_eq!(IdNumber::parse_at(&with_check("44051120300101123"), t), Err(IdNumberError::BirthDateInFuture));
-        assert_eq!(IdNumber::parse_at("440511199003071235", t), Err(IdNumberError::ChecksumMismatch));
+        assert_eq!(
+            IdNumber::parse_at("44051119900307123", t),
+            Err(IdNumberError::WrongLength)
+        );
+        assert_eq!(
+            IdNumber::parse_at("4405111990030712A4", t),
+            Err(IdNumberError::InvalidCharacter)
+        );
+        assert_eq!(
+            IdNumber::parse_at(&with_check("99051119900307123"), t),
+            Err(IdNumberError::UnknownRegion)
+        );
+        assert_eq!(
+            IdNumber::parse_at(&with_check("44051119900230123"), t),
+            Err(IdNumberError::InvalidBirthDate)
+        );
+        assert_eq!(
+            IdNumber::parse_at(&with_check("44051120300101123"), t),
+            Err(IdNumberError::BirthDateInFuture)
+        );
+        assert_eq!(
+            IdNumber::parse_at("440511199003071235", t),
+            Err(IdNumberError::ChecksumMismatch)
+        );
     }
 
     #[test]

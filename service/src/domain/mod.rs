@@ -3,4 +3,4 @@
 
 mod id_number;
 
-pub use id_number::{Gender, IdNumber, IdNumberError};
+pub use id_number::{Gender, IdNumber, IdNumberError, check_char};

@@ -6,7 +6,10 @@ use entity::{gov_employment, gov_housing, gov_person, gov_residence_registration
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use std::sync::Arc;
 
-use super::{Employment, GovDataSource, Household, Housing, HousingKind, Photo, ResidenceRegistration, Schooling};
+use super::{
+    Employment, GovDataSource, Household, Housing, HousingKind, Photo, ResidenceRegistration,
+    Schooling,
+};
 use crate::domain::{Gender, IdNumber};
 use crate::error::Result;
 use crate::privacy::{Kind, Vault};
@@ -37,14 +40,19 @@ impl GovDataSource for EmbeddedGovData {
             return Ok(None);
         };
         let photo = match (row.photo_enc, row.photo_mime) {
-            (Some(sealed), Some(mime)) => Some(Photo { mime, bytes: self.vault.open(Kind::Photo, &sealed)? }),
+            (Some(sealed), Some(mime)) => Some(Photo {
+                mime,
+                bytes: self.vault.open(Kind::Photo, &sealed)?,
+            }),
             _ => None,
         };
         Ok(Some(Household {
             name: self.vault.open_string(Kind::Name, &row.name_enc)?,
             gender: Gender::parse(&row.gender).unwrap_or_else(|| id.gender()),
             ethnicity: row.ethnicity,
-            hukou_address: self.vault.open_string(Kind::Address, &row.hukou_address_enc)?,
+            hukou_address: self
+                .vault
+                .open_string(Kind::Address, &row.hukou_address_enc)?,
             hukou_region_code: row.hukou_region_code,
             photo,
         }))
@@ -76,7 +84,11 @@ impl GovDataSource for EmbeddedGovData {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|r| Employment { employer: r.employer, city: r.city, since: r.since })
+            .map(|r| Employment {
+                employer: r.employer,
+                city: r.city,
+                since: r.since,
+            })
             .collect())
     }
 
@@ -106,7 +118,11 @@ impl GovDataSource for EmbeddedGovData {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|r| Schooling { school: r.school, city: r.city, since: r.since })
+            .map(|r| Schooling {
+                school: r.school,
+                city: r.city,
+                since: r.since,
+            })
             .collect())
     }
 }

@@ -13,7 +13,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, de::DeserializeOwned};
 use std::time::Duration;
 
-use super::{Employment, GovDataSource, Household, Housing, HousingKind, Photo, ResidenceRegistration, Schooling};
+use super::{
+    Employment, GovDataSource, Household, Housing, HousingKind, Photo, ResidenceRegistration,
+    Schooling,
+};
 use crate::domain::{Gender, IdNumber};
 use crate::error::{Refusal, Result};
 
@@ -78,13 +81,21 @@ struct SchoolingWire {
 }
 
 impl HttpGovData {
-    pub fn new(base: &str, token: Option<String>, timeout: Duration) -> anyhow::Result<HttpGovData> {
+    pub fn new(
+        base: &str,
+        token: Option<String>,
+        timeout: Duration,
+    ) -> anyhow::Result<HttpGovData> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .user_agent("yueju/0.1")
             .build()
             .context("building the government-data HTTP client")?;
-        Ok(HttpGovData { http, base: base.trim_end_matches('/').to_owned(), token })
+        Ok(HttpGovData {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+        })
     }
 
     async fn query<T: DeserializeOwned>(&self, dataset: &str, id: &IdNumber) -> Result<T> {
@@ -96,7 +107,11 @@ impl HttpGovData {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.map_err(|e| {
-            tracing::warn!(dataset, timeout = e.is_timeout(), "government data exchange unreachable");
+            tracing::warn!(
+                dataset,
+                timeout = e.is_timeout(),
+                "government data exchange unreachable"
+            );
             Refusal::GovDataUnavailable
         })?;
         if !response.status().is_success() {
@@ -104,7 +119,10 @@ impl HttpGovData {
             return Err(Refusal::GovDataUnavailable.into());
         }
         response.json::<T>().await.map_err(|_| {
-            tracing::warn!(dataset, "government data exchange answered an unreadable body");
+            tracing::warn!(
+                dataset,
+                "government data exchange answered an unreadable body"
+            );
             Refusal::GovDataUnavailable.into()
         })
     }
@@ -129,16 +147,25 @@ impl GovDataSource for HttpGovData {
             gender: w.gender,
             ethnicity: w.ethnicity,
             hukou_address: w.hukou_address,
-            hukou_region_code: w.hukou_region_code.unwrap_or_else(|| id.region_code().to_owned()),
+            hukou_region_code: w
+                .hukou_region_code
+                .unwrap_or_else(|| id.region_code().to_owned()),
             photo,
         }))
     }
 
     async fn residence_registrations(&self, id: &IdNumber) -> Result<Vec<ResidenceRegistration>> {
-        let Many { records } = self.query::<Many<ResidenceWire>>("residence-registrations", id).await?;
+        let Many { records } = self
+            .query::<Many<ResidenceWire>>("residence-registrations", id)
+            .await?;
         Ok(records
             .into_iter()
-            .map(|w| ResidenceRegistration { city: w.city, district: w.district, address: w.address, since: w.since })
+            .map(|w| ResidenceRegistration {
+                city: w.city,
+                district: w.district,
+                address: w.address,
+                since: w.since,
+            })
             .collect())
     }
 
@@ -146,7 +173,11 @@ impl GovDataSource for HttpGovData {
         let Many { records } = self.query::<Many<EmploymentWire>>("employment", id).await?;
         Ok(records
             .into_iter()
-            .map(|w| Employment { employer: w.employer, city: w.city, since: w.since })
+            .map(|w| Employment {
+                employer: w.employer,
+                city: w.city,
+                since: w.since,
+            })
             .collect())
     }
 
@@ -169,7 +200,11 @@ impl GovDataSource for HttpGovData {
         let Many { records } = self.query::<Many<SchoolingWire>>("schooling", id).await?;
         Ok(records
             .into_iter()
-            .map(|w| Schooling { school: w.school, city: w.city, since: w.since })
+            .map(|w| Schooling {
+                school: w.school,
+                city: w.city,
+                since: w.since,
+            })
             .collect())
     }
 }

@@ -146,7 +146,11 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     for (index, p) in batch.people.into_iter().enumerate() {
         match validate_person(&p, today) {
             Ok(v) => {
-                let photo_enc = v.photo.as_ref().map(|(_, bytes)| vault.seal(Kind::Photo, bytes)).transpose()?;
+                let photo_enc = v
+                    .photo
+                    .as_ref()
+                    .map(|(_, bytes)| vault.seal(Kind::Photo, bytes))
+                    .transpose()?;
                 let model = gov_person::ActiveModel {
                     id: Set(Uuid::new_v4()),
                     id_number_blind: Set(blind(&v.id)),
@@ -163,7 +167,11 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
                 // A person named twice in one batch: the later record wins.
                 people.insert(blind(&v.id), model);
             }
-            Err(problem) => errors.push(RecordError { list: List::People, index, problem }),
+            Err(problem) => errors.push(RecordError {
+                list: List::People,
+                index,
+                problem,
+            }),
         }
     }
 
@@ -192,7 +200,11 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
                     updated_at: Set(now),
                 },
             ),
-            Err(problem) => errors.push(RecordError { list: List::ResidenceRegistrations, index, problem }),
+            Err(problem) => errors.push(RecordError {
+                list: List::ResidenceRegistrations,
+                index,
+                problem,
+            }),
         }
     }
 
@@ -200,7 +212,12 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     for (index, e) in batch.employment.into_iter().enumerate() {
         let result = (|| {
             let id = id_number(&e.id_number, today)?;
-            Ok((blind(&id), text(&e.employer, "employer")?, text(&e.city, "city")?, date(&e.since, "since", today)?))
+            Ok((
+                blind(&id),
+                text(&e.employer, "employer")?,
+                text(&e.city, "city")?,
+                date(&e.since, "since", today)?,
+            ))
         })();
         match result {
             Ok((b, employer, city, since)) => employment.push(
@@ -214,7 +231,11 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
                     updated_at: Set(now),
                 },
             ),
-            Err(problem) => errors.push(RecordError { list: List::Employment, index, problem }),
+            Err(problem) => errors.push(RecordError {
+                list: List::Employment,
+                index,
+                problem,
+            }),
         }
     }
 
@@ -222,8 +243,15 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     for (index, h) in batch.housing.into_iter().enumerate() {
         let result = (|| {
             let id = id_number(&h.id_number, today)?;
-            let kind = HousingKind::parse(&text(&h.kind, "kind")?).ok_or(Problem::Invalid("kind"))?;
-            Ok((blind(&id), text(&h.city, "city")?, text(&h.address, "address")?, kind, date(&h.since, "since", today)?))
+            let kind =
+                HousingKind::parse(&text(&h.kind, "kind")?).ok_or(Problem::Invalid("kind"))?;
+            Ok((
+                blind(&id),
+                text(&h.city, "city")?,
+                text(&h.address, "address")?,
+                kind,
+                date(&h.since, "since", today)?,
+            ))
         })();
         match result {
             Ok((b, city, address, kind, since)) => housing.push(
@@ -238,7 +266,11 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
                     updated_at: Set(now),
                 },
             ),
-            Err(problem) => errors.push(RecordError { list: List::Housing, index, problem }),
+            Err(problem) => errors.push(RecordError {
+                list: List::Housing,
+                index,
+                problem,
+            }),
         }
     }
 
@@ -246,7 +278,12 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     for (index, s) in batch.schooling.into_iter().enumerate() {
         let result = (|| {
             let id = id_number(&s.id_number, today)?;
-            Ok((blind(&id), text(&s.school, "school")?, text(&s.city, "city")?, date(&s.since, "since", today)?))
+            Ok((
+                blind(&id),
+                text(&s.school, "school")?,
+                text(&s.city, "city")?,
+                date(&s.since, "since", today)?,
+            ))
         })();
         match result {
             Ok((b, school, city, since)) => schooling.push(
@@ -260,7 +297,11 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
                     updated_at: Set(now),
                 },
             ),
-            Err(problem) => errors.push(RecordError { list: List::Schooling, index, problem }),
+            Err(problem) => errors.push(RecordError {
+                list: List::Schooling,
+                index,
+                problem,
+            }),
         }
     }
 
@@ -288,10 +329,18 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
             .exec_without_returning(&txn)
             .await?;
     }
-    upserted += residences.replace(&txn, gov_residence_registration::Column::IdNumberBlind).await?;
-    upserted += employment.replace(&txn, gov_employment::Column::IdNumberBlind).await?;
-    upserted += housing.replace(&txn, gov_housing::Column::IdNumberBlind).await?;
-    upserted += schooling.replace(&txn, gov_schooling::Column::IdNumberBlind).await?;
+    upserted += residences
+        .replace(&txn, gov_residence_registration::Column::IdNumberBlind)
+        .await?;
+    upserted += employment
+        .replace(&txn, gov_employment::Column::IdNumberBlind)
+        .await?;
+    upserted += housing
+        .replace(&txn, gov_housing::Column::IdNumberBlind)
+        .await?;
+    upserted += schooling
+        .replace(&txn, gov_schooling::Column::IdNumberBlind)
+        .await?;
     txn.commit().await?;
     Ok(Report { upserted, errors })
 }
@@ -304,7 +353,10 @@ struct Rows<A> {
 
 impl<A> Default for Rows<A> {
     fn default() -> Self {
-        Rows { people: BTreeSet::new(), rows: Vec::new() }
+        Rows {
+            people: BTreeSet::new(),
+            rows: Vec::new(),
+        }
     }
 }
 
@@ -411,7 +463,11 @@ fn text(value: &Option<String>, field: &'static str) -> Result<String, Problem> 
     Ok(v.to_owned())
 }
 
-fn date(value: &Option<String>, field: &'static str, today: NaiveDate) -> Result<NaiveDate, Problem> {
+fn date(
+    value: &Option<String>,
+    field: &'static str,
+    today: NaiveDate,
+) -> Result<NaiveDate, Problem> {
     let raw = text(value, field)?;
     let d = NaiveDate::parse_from_str(&raw, "%Y-%m-%d").map_err(|_| Problem::Invalid(field))?;
     if d > today {

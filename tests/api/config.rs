@@ -1,0 +1,100 @@
+use service::config::{RunMode, Settings};
+use std::collections::HashMap;
+
+fn settings(vars: &[(&str, &str)]) -> anyhow_like::Result<Settings> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Settings::from_lookup(|k| map.get(k).cloned()).map_err(|e| format!("{e:#}"))
+}
+
+mod anyhow_like {
+    pub type Result<T> = std::result::Result<T, String>;
+}
+
+#[test]
+fn no_settings_at_all_give_a_dev_service_on_sqlite_under_data() {
+    let s = settings(&[]).unwrap();
+    assert_eq!(s.mode, RunMode::Dev);
+    assert_eq!(s.bind, "127.0.0.1:8080");
+    assert_eq!(s.data_dir, std::path::PathBuf::from("./data"));
+    assert!(
+        s.database_url.starts_with("sqlite://./data/"),
+        "{}",
+        s.database_url
+    );
+    assert!(s.demo_data);
+}
+
+#[test]
+fn prod_mode_names_every_missing_setting() {
+    let err = settings(&[("YUEJU_ENV", "prod")]).expect_err("prod without settings must fail");
+    for name in [
+        "YUEJU_DATA_KEYS",
+        "YUEJU_BLIND_INDEX_KEY",
+        "YUEJU_JWT_KEYS",
+        "YUEJU_YSS_APPID",
+    ] {
+        assert!(err.contains(name), "missing {name} in: {err}");
+    }
+}
+
+#[test]
+fn prod_mode_refuses_demo_data_and_a_weak_bootstrap_password() {
+    let key = "k:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let base = [
+        ("YUEJU_ENV", "prod"),
+        ("YUEJU_DATA_KEYS", key),
+        (
+            "YUEJU_BLIND_INDEX_KEY",
+            "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        ),
+        ("YUEJU_JWT_KEYS", key),
+        ("YUEJU_YSS_APPID", "wx1"),
+        ("YUEJU_YSS_SECRET", "s1"),
+    ];
+    let mut ok = base.to_vec();
+    ok.push(("YUEJU_DEMO_DATA", "false"));
+    assert!(settings(&ok).is_ok());
+    let mut demo = ok.clone();
+    demo.retain(|(k, _)| *k != "YUEJU_DEMO_DATA");
+    demo.push(("YUEJU_DEMO_DATA", "true"));
+    assert!(settings(&demo).err().unwrap().contains("YUEJU_DEMO_DATA"));
+    let mut weak = ok.clone();
+    weak.push(("YUEJU_STAFF_BOOTSTRAP", "admin:short"));
+    assert!(
+        settings(&weak)
+            .err()
+            .unwrap()
+            .contains("YUEJU_STAFF_BOOTSTRAP")
+    );
+}
+
+#[test]
+fn malformed_settings_are_named() {
+    assert!(
+        settings(&[("YUEJU_ENV", "staging")])
+            .err()
+            .unwrap()
+            .contains("YUEJU_ENV")
+    );
+    assert!(
+        settings(&[("YUEJU_DEMO_DATA", "maybe")])
+            .err()
+            .unwrap()
+            .contains("YUEJU_DEMO_DATA")
+    );
+    assert!(
+        settings(&[("YUEJU_STAFF_BOOTSTRAP", "nopassword")])
+            .err()
+            .unwrap()
+            .contains("YUEJU_STAFF_BOOTSTRAP")
+    );
+    assert!(
+        settings(&[("YUEJU_GOV_DATA", "http")])
+            .err()
+            .unwrap()
+            .contains("YUEJU_GOV_API_BASE")
+    );
+}

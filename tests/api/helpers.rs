@@ -1,0 +1,456 @@
+//! `spawn_app()`: the real server on a random port over a fresh database (SQLite in a temp
+//! dir, or a new PostgreSQL database when `TEST_DATABASE_URL` is set), with a local fake of
+//! the WeChat platform, and typed helpers for the requests tests make.
+
+use actix_web::{HttpResponse, HttpServer, web};
+use api::startup::Application;
+use base64::Engine as _;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use service::config::Settings;
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// The JWT key the test apps sign with, so tests can forge tokens with it.
+pub const JWT_KID: &str = "test-k1";
+pub const JWT_SECRET: [u8; 32] = [1u8; 32];
+pub const YSS_APPID: &str = "wx-test-yss";
+pub const YSS_SECRET: &str = "yss-test-secret";
+pub const YJM_APPID: &str = "wx-test-yjm";
+pub const YJM_SECRET: &str = "yjm-test-secret";
+pub const STAFF_ADMIN: (&str, &str) = ("root", "root-password-123");
+/// The fake platform's session_key, which must never reach a client.
+pub const FAKE_SESSION_KEY: &str = "fake-session-key-Zm9vYmFy";
+
+/// Demo people (see service::demo).
+pub const CHEN_ID: &str = "440511199003071234";
+pub const CHEN_NAME: &str = "陈志强";
+pub const WANG_ID: &str = "450103199805121352";
+pub const WANG_NAME: &str = "王伟";
+pub const ZHANG_ID: &str = "360102200309152480";
+pub const ZHANG_NAME: &str = "张敏";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub app: actix_web::web::Data<service::Context>,
+    pub platform: FakePlatform,
+    pub vars: HashMap<String, String>,
+    // Dropped last: the database and the data directory outlive the server handles above.
+    pub db: TestDb,
+    pub data_dir: Arc<tempfile::TempDir>,
+}
+
+pub fn jwt_keys_var(entries: &[(&str, [u8; 32])]) -> String {
+    entries
+        .iter()
+        .map(|(kid, key)| {
+            format!(
+                "{kid}:{}",
+                base64::engine::general_purpose::STANDARD.encode(key)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts an app with extra settings (an empty value removes a default).
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let db = TestDb::create(data_dir.path()).await;
+    let platform = FakePlatform::start().await;
+    let mut vars: HashMap<String, String> = [
+        ("YUEJU_ENV", "dev".to_owned()),
+        ("YUEJU_DATA_DIR", data_dir.path().display().to_string()),
+        ("DATABASE_URL", db.url.clone()),
+        ("YUEJU_BIND", "127.0.0.1:0".into()),
+        ("YUEJU_WORKERS", "1".into()),
+        ("YUEJU_DEMO_DATA", "true".into()),
+        ("YUEJU_WECHAT_API_BASE", platform.base.clone()),
+        ("YUEJU_YSS_APPID", YSS_APPID.into()),
+        ("YUEJU_YSS_SECRET", YSS_SECRET.into()),
+        ("YUEJU_YJM_APPID", YJM_APPID.into()),
+        ("YUEJU_YJM_SECRET", YJM_SECRET.into()),
+        ("YUEJU_JWT_KEYS", jwt_keys_var(&[(JWT_KID, JWT_SECRET)])),
+        (
+            "YUEJU_STAFF_BOOTSTRAP",
+            format!("{}:{}", STAFF_ADMIN.0, STAFF_ADMIN.1),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in overrides {
+        if v.is_empty() {
+            vars.remove(*k);
+        } else {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+    }
+    start(vars, db, data_dir, platform).await
+}
+
+impl TestApp {
+    /// A second server over the same database and data directory (e.g. after a key rotation).
+    pub async fn restart_with(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let mut vars = self.vars.clone();
+        for (k, v) in overrides {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let db = TestDb {
+            url: self.db.url.clone(),
+            drop_name: None,
+        };
+        let platform = FakePlatform::start().await;
+        vars.insert("YUEJU_WECHAT_API_BASE".into(), platform.base.clone());
+        start(vars, db, self.data_dir.clone(), platform).await
+    }
+}
+
+async fn start(
+    vars: HashMap<String, String>,
+    db: TestDb,
+    data_dir: Arc<tempfile::TempDir>,
+    platform: FakePlatform,
+) -> TestApp {
+    let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings");
+    let application = Application::build(settings).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let app = application.context();
+    tokio::spawn(application.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        app,
+        platform,
+        vars,
+        db,
+        data_dir,
+    }
+}
+
+/// A parsed response: status, headers and JSON body (Null when not JSON).
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the API.md error shape, the status and the code, and a Chinese message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "status for {}: {}", code, self.text);
+        assert_eq!(self.code(), code, "code: {}", self.text);
+        assert!(
+            self.message()
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "message should be in Chinese: {}",
+            self.text
+        );
+    }
+}
+
+pub async fn reply(response: reqwest::Response) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        text,
+        body,
+    }
+}
+
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        reply(req.send().await.expect("request")).await
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        reply(req.send().await.expect("request")).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        self.send_json(reqwest::Method::POST, path, body, token)
+            .await
+    }
+
+    pub async fn login(&self, app: &str, code: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/miniprogram/login",
+            &json!({"app": app, "code": code}),
+            None,
+        )
+        .await
+    }
+
+    /// Logs in with a dev code and returns the token pair.
+    pub async fn login_dev(&self, openid: &str) -> Tokens {
+        let r = self.login("yss", &format!("dev:{openid}")).await;
+        assert_eq!(r.status, 200, "login: {}", r.text);
+        Tokens {
+            access: r.body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh: r.body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
+        }
+    }
+
+    pub async fn bind(&self, token: &str, name: &str, id_number: &str) -> Reply {
+        self.post(
+            "/api/v1/me/identity",
+            &json!({"name": name, "id_number": id_number}),
+            Some(token),
+        )
+        .await
+    }
+
+    /// A fresh dev login bound to the given demo person.
+    pub async fn bound_resident(&self, openid: &str, name: &str, id_number: &str) -> Tokens {
+        let tokens = self.login_dev(openid).await;
+        let r = self.bind(&tokens.access, name, id_number).await;
+        assert_eq!(r.status, 200, "bind: {}", r.text);
+        tokens
+    }
+
+    pub async fn staff_token(&self, username: &str, password: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/staff/login",
+                &json!({"username": username, "password": password}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "staff login: {}", r.text);
+        r.body["access_token"]
+            .as_str()
+            .expect("staff token")
+            .to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.staff_token(STAFF_ADMIN.0, STAFF_ADMIN.1).await
+    }
+
+    /// Everything stored in the database as text, to look for clear personal data.
+    pub async fn raw_database_dump(&self) -> String {
+        if self.db.url.starts_with("sqlite:") {
+            let path = self.data_dir.path().join("test.sqlite3");
+            let mut bytes = std::fs::read(&path).unwrap_or_default();
+            bytes.extend(std::fs::read(path.with_extension("sqlite3-wal")).unwrap_or_default());
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else {
+            let db = &self.app.db;
+            let tables = db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+                ))
+                .await
+                .expect("tables");
+            let mut dump = String::new();
+            for row in tables {
+                let table: String = row.try_get("", "tablename").expect("name");
+                let rows = db
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        db.get_database_backend(),
+                        format!("SELECT row_to_json(t)::text AS j FROM \"{table}\" t"),
+                    ))
+                    .await
+                    .expect("rows");
+                for r in rows {
+                    let j: String = r.try_get("", "j").expect("json");
+                    dump.push_str(&j);
+                    dump.push('\n');
+                }
+            }
+            dump
+        }
+    }
+}
+
+/// A fresh database: a SQLite file in the test's data dir, or a new PostgreSQL database
+/// (dropped afterwards) when `TEST_DATABASE_URL` is set.
+pub struct TestDb {
+    pub url: String,
+    drop_name: Option<(String, String)>,
+}
+
+impl TestDb {
+    async fn create(dir: &std::path::Path) -> TestDb {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            None => TestDb {
+                url: format!("sqlite://{}?mode=rwc", dir.join("test.sqlite3").display()),
+                drop_name: None,
+            },
+            Some(base) => {
+                let name = format!("yueju_t_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&base)
+                    .await
+                    .expect("connect TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let (prefix, _) = base
+                    .split('?')
+                    .next()
+                    .unwrap_or(&base)
+                    .rsplit_once('/')
+                    .expect("database URL has a path");
+                TestDb {
+                    url: format!("{prefix}/{name}"),
+                    drop_name: Some((base, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, name)) = self.drop_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime; use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(&base).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A local fake of the WeChat platform's `jscode2session`. The code decides the answer:
+/// `ok:<openid>`, `union:<openid>:<unionid>`, `err:<errcode>`, `http500`, `garbage`.
+pub struct FakePlatform {
+    pub base: String,
+    pub calls: Arc<Mutex<Vec<HashMap<String, String>>>>,
+}
+
+impl FakePlatform {
+    pub async fn start() -> FakePlatform {
+        let calls: Arc<Mutex<Vec<HashMap<String, String>>>> = Arc::default();
+        let recorded = calls.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake platform");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = HttpServer::new(move || {
+            let recorded = recorded.clone();
+            actix_web::App::new().route(
+                "/sns/jscode2session",
+                web::get().to(move |q: web::Query<HashMap<String, String>>| {
+                    let recorded = recorded.clone();
+                    async move { jscode2session(q.into_inner(), &recorded) }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        tokio::spawn(server);
+        FakePlatform { base, calls }
+    }
+
+    pub fn call_count(&self) -> usize {
+        self.calls.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+fn jscode2session(
+    q: HashMap<String, String>,
+    recorded: &Mutex<Vec<HashMap<String, String>>>,
+) -> HttpResponse {
+    if let Ok(mut calls) = recorded.lock() {
+        calls.push(q.clone());
+    }
+    let known = [(YSS_APPID, YSS_SECRET), (YJM_APPID, YJM_SECRET)];
+    let appid = q.get("appid").map(String::as_str).unwrap_or("");
+    let secret = q.get("secret").map(String::as_str).unwrap_or("");
+    if !known.contains(&(appid, secret))
+        || q.get("grant_type").map(String::as_str) != Some("authorization_code")
+    {
+        return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
+    }
+    let code = q.get("js_code").cloned().unwrap_or_default();
+    let parts: Vec<&str> = code.split(':').collect();
+    match parts.as_slice() {
+        ["ok", openid] => {
+            HttpResponse::Ok().json(json!({"openid": openid, "session_key": FAKE_SESSION_KEY}))
+        }
+        ["union", openid, unionid] => HttpResponse::Ok()
+            .json(json!({"openid": openid, "unionid": unionid, "session_key": FAKE_SESSION_KEY})),
+        ["err", code] => HttpResponse::Ok()
+            .json(json!({"errcode": code.parse::<i64>().unwrap_or(-1), "errmsg": "fake error"})),
+        ["http500"] => HttpResponse::InternalServerError().body("upstream broke"),
+        ["garbage"] => HttpResponse::Ok()
+            .content_type("text/plain")
+            .body("<html>not json</html>"),
+        _ => HttpResponse::Ok().json(json!({"errcode": 40029, "errmsg": "invalid code"})),
+    }
+}
