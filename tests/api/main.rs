@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod identity;
 mod login;
+mod logs;
 mod migrations;
 mod staff;
 mod tokens;
