@@ -7,11 +7,19 @@
 pub mod prelude;
 
 pub mod account;
+pub mod application;
+pub mod card_order;
+pub mod counter;
 pub mod gov_employment;
 pub mod gov_housing;
 pub mod gov_person;
 pub mod gov_residence_registration;
 pub mod gov_schooling;
+pub mod idempotency_key;
+pub mod material;
+pub mod outbox;
+pub mod permit;
+pub mod permit_version;
 pub mod person;
 pub mod refresh_token;
 pub mod session;

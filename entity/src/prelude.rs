@@ -1,9 +1,17 @@
 pub use super::account::Entity as Account;
+pub use super::application::Entity as Application;
+pub use super::card_order::Entity as CardOrder;
+pub use super::counter::Entity as Counter;
 pub use super::gov_employment::Entity as GovEmployment;
 pub use super::gov_housing::Entity as GovHousing;
 pub use super::gov_person::Entity as GovPerson;
 pub use super::gov_residence_registration::Entity as GovResidenceRegistration;
 pub use super::gov_schooling::Entity as GovSchooling;
+pub use super::idempotency_key::Entity as IdempotencyKey;
+pub use super::material::Entity as Material;
+pub use super::outbox::Entity as Outbox;
+pub use super::permit::Entity as Permit;
+pub use super::permit_version::Entity as PermitVersion;
 pub use super::person::Entity as Person;
 pub use super::refresh_token::Entity as RefreshToken;
 pub use super::session::Entity as Session;

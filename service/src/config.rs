@@ -68,6 +68,12 @@ pub struct Settings {
     pub blind_index_key: Option<String>,
     /// `kid:base64secret[,…]`; the first signs access tokens, all verify.
     pub jwt_keys: Option<String>,
+    /// PKCS#8 PEM files of the Ed25519 signing keys, comma separated; the first signs.
+    pub signing_keys: Option<String>,
+    /// SPKI PEM files of retired public keys that still verify, comma separated.
+    pub retired_public_keys: Option<String>,
+    pub permit: PermitRules,
+    pub max_upload_bytes: usize,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_json_bytes: usize,
@@ -86,6 +92,24 @@ impl std::fmt::Debug for Settings {
             .field("gov_data", &self.gov_data)
             .finish_non_exhaustive()
     }
+}
+
+/// The regulation's values, configurable.
+#[derive(Debug, Clone)]
+pub struct PermitRules {
+    /// Validity of a permit, in years (Guangdong: at most three).
+    pub validity_years: u32,
+    /// How many days before each anniversary the yearly endorsement (签注) may be made.
+    pub endorsement_window_days: u32,
+    /// How many days before expiry the permit may be renewed.
+    pub renewal_window_days: u32,
+    /// Months of residence required before applying.
+    pub residence_months: u32,
+    /// Fee of a replacement physical card in fen (the first card is free).
+    pub card_fee_cents: i64,
+    /// Licence-type code and issuer code in the GB/T 36904 identifier.
+    pub licence_type_code: String,
+    pub issuer_credit_code: String,
 }
 
 pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
@@ -175,6 +199,19 @@ impl Settings {
             data_keys: var("YUEJU_DATA_KEYS"),
             blind_index_key: var("YUEJU_BLIND_INDEX_KEY"),
             jwt_keys: var("YUEJU_JWT_KEYS"),
+            signing_keys: var("YUEJU_SIGNING_KEYS"),
+            retired_public_keys: var("YUEJU_RETIRED_PUBLIC_KEYS"),
+            permit: PermitRules {
+                validity_years: num_or(&var, "YUEJU_PERMIT_VALIDITY_YEARS", 3)? as u32,
+                endorsement_window_days: num_or(&var, "YUEJU_ENDORSEMENT_WINDOW_DAYS", 30)? as u32,
+                renewal_window_days: num_or(&var, "YUEJU_RENEWAL_WINDOW_DAYS", 30)? as u32,
+                residence_months: num_or(&var, "YUEJU_RESIDENCE_MONTHS", 6)? as u32,
+                card_fee_cents: num_or(&var, "YUEJU_CARD_FEE_CENTS", 2000)? as i64,
+                licence_type_code: var("YUEJU_LICENCE_TYPE_CODE").unwrap_or_else(|| "JZZ44".into()),
+                issuer_credit_code: var("YUEJU_ISSUER_CREDIT_CODE")
+                    .unwrap_or_else(|| "11440000DEV0000000".into()),
+            },
+            max_upload_bytes: num_or(&var, "YUEJU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)?,
             access_token_ttl: Duration::from_secs(
                 var("YUEJU_ACCESS_TOKEN_TTL_SECS")
                     .map(|v| parse_num("YUEJU_ACCESS_TOKEN_TTL_SECS", &v))
@@ -223,6 +260,7 @@ impl Settings {
             ("YUEJU_DATA_KEYS", &self.data_keys),
             ("YUEJU_BLIND_INDEX_KEY", &self.blind_index_key),
             ("YUEJU_JWT_KEYS", &self.jwt_keys),
+            ("YUEJU_SIGNING_KEYS", &self.signing_keys),
         ] {
             if value.is_none() {
                 problems.push(format!(
@@ -245,6 +283,10 @@ impl Settings {
         {
             problems.push("YUEJU_STAFF_BOOTSTRAP password must have at least 12 characters".into());
         }
+        if self.permit.issuer_credit_code.contains("DEV") {
+            problems
+                .push("YUEJU_ISSUER_CREDIT_CODE must be the issuing authority's real code".into());
+        }
         if !problems.is_empty() {
             bail!(
                 "YUEJU_ENV=prod refuses to start:\n  - {}",
@@ -261,6 +303,17 @@ fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
         "false" | "0" | "no" => Ok(false),
         _ => bail!("{name} must be `true` or `false`, not `{value}`"),
     }
+}
+
+fn num_or(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: usize,
+) -> anyhow::Result<usize> {
+    var(name)
+        .map(|v| parse_num(name, &v))
+        .transpose()
+        .map(|v| v.unwrap_or(default))
 }
 
 fn parse_num(name: &str, value: &str) -> anyhow::Result<usize> {

@@ -8,6 +8,7 @@ use crate::config::{GovDataSettings, Settings};
 use crate::govdata::{EmbeddedGovData, GovDataSource, HttpGovData};
 use crate::privacy::Vault;
 use crate::secrets::{encode_b64, generate_key_entry, random_bytes, setting_or_generated};
+use crate::signing::KeyRing;
 use crate::tokens::TokenKeys;
 use crate::wechat::WechatClient;
 
@@ -16,6 +17,8 @@ pub struct Context {
     pub db: DatabaseConnection,
     pub vault: Arc<Vault>,
     pub tokens: TokenKeys,
+    /// The issuing authority's Ed25519 keys.
+    pub keys: KeyRing,
     pub wechat: WechatClient,
     pub gov: Arc<dyn GovDataSource>,
 }
@@ -42,6 +45,7 @@ impl Context {
             })?;
         let vault = Arc::new(Vault::new(&data_keys, &blind_key)?);
         let tokens = TokenKeys::new(&jwt_keys)?;
+        let keys = KeyRing::load(&settings)?;
         let db = crate::db::connect_and_migrate(&settings.database_url).await?;
         let wechat = WechatClient::new(&settings)?;
         let gov: Arc<dyn GovDataSource> = match &settings.gov_data {
@@ -57,6 +61,7 @@ impl Context {
             db,
             vault,
             tokens,
+            keys,
             wechat,
             gov,
         };

@@ -47,6 +47,55 @@ pub enum Refusal {
     RefreshTokenInvalid,
     #[error("refresh token reused; its family is revoked")]
     RefreshTokenReused,
+    #[error("{0:?} not found (or not the caller's)")]
+    NotFound(Missing),
+    #[error("Shenzhen runs its own residence-permit system")]
+    RegionNotSupported,
+    #[error("city is not in Guangdong")]
+    UnknownCity,
+    #[error("district is not in that city")]
+    UnknownDistrict,
+    #[error("an application is already open")]
+    ApplicationOpen,
+    #[error("a valid permit is already held")]
+    PermitHeld,
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
+    #[error("application is not waiting for materials")]
+    NotAwaitingMaterials,
+    #[error("this kind of material is not needed")]
+    MaterialNotNeeded,
+    #[error("file type not allowed")]
+    FileTypeNotAllowed,
+    #[error("file too large")]
+    FileTooLarge,
+    #[error("application is not pending review")]
+    NotPendingReview,
+    #[error("endorsement window opens on {opens_on}")]
+    EndorsementNotDue { opens_on: chrono::NaiveDate },
+    #[error("permit expired")]
+    PermitExpired,
+    #[error("permit revoked")]
+    PermitRevoked,
+    #[error("permit is not valid now")]
+    PermitNotValid,
+    #[error("conditions no longer proved: {0:?}")]
+    ConditionsNotMet(Vec<crate::eligibility::MaterialKind>),
+    #[error("a card order is still open")]
+    CardOrderOpen,
+    #[error("the request conflicts with a concurrent change")]
+    Conflict,
+    #[error("status cannot move from {from} to {to}")]
+    InvalidTransition { from: String, to: String },
+}
+
+/// What a [`Refusal::NotFound`] was looking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Application,
+    Permit,
+    Material,
+    CardOrder,
 }
 
 /// What is wrong with a field, for [`Refusal::InvalidField`].
@@ -80,6 +129,14 @@ impl From<sea_orm::TransactionError<Error>> for Error {
             sea_orm::TransactionError::Connection(db) => db.into(),
             sea_orm::TransactionError::Transaction(inner) => inner,
         }
+    }
+}
+
+/// Maps a unique-constraint violation to a refusal; any other database error stays internal.
+pub fn on_unique(err: sea_orm::DbErr, refusal: Refusal) -> Error {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Refused(refusal),
+        _ => err.into(),
     }
 }
 

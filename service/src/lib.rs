@@ -9,17 +9,25 @@
 //! embedded and HTTP adapters; [`demo`] seeds a demo data set in dev mode.
 //! Every fallible call answers [`Error`]: a [`Refusal`] the client caused, or an internal cause.
 
+pub mod applications;
+pub mod cards;
 pub mod config;
 pub mod context;
+pub mod counters;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod eligibility;
 pub mod error;
 pub mod govdata;
+pub mod idempotency;
 pub mod identity;
+pub mod outbox;
+pub mod permits;
 pub mod privacy;
 pub mod secrets;
 pub mod sessions;
+pub mod signing;
 pub mod staff;
 pub mod tokens;
 pub mod wechat;

@@ -22,6 +22,16 @@ pub enum Kind {
     Address,
     Email,
     Photo,
+    /// An uploaded document.
+    Document,
+    /// A signed permit payload (all statutory fields).
+    Permit,
+    /// A queued notice.
+    Notice,
+    /// A saved API answer (idempotency).
+    Response,
+    /// Free text written by staff or a resident (review notes, reasons).
+    Note,
 }
 
 impl Kind {
@@ -32,6 +42,11 @@ impl Kind {
             Kind::Address => b"yueju:address",
             Kind::Email => b"yueju:email",
             Kind::Photo => b"yueju:photo",
+            Kind::Document => b"yueju:document",
+            Kind::Permit => b"yueju:permit",
+            Kind::Notice => b"yueju:notice",
+            Kind::Response => b"yueju:response",
+            Kind::Note => b"yueju:note",
         }
     }
 }

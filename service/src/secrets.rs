@@ -98,7 +98,7 @@ pub fn encode_b64(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
 
-fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -1,6 +1,8 @@
 //! Value types that validate on construction, so that the rest of the code cannot hold
 //! an invalid one.
 
+pub mod divisions;
 mod id_number;
+pub mod licence;
 
 pub use id_number::{Gender, IdNumber, IdNumberError, check_char};

@@ -97,3 +97,30 @@ pub trait GovDataSource: Send + Sync {
     async fn housing(&self, id: &IdNumber) -> Result<Vec<Housing>>;
     async fn schooling(&self, id: &IdNumber) -> Result<Vec<Schooling>>;
 }
+
+/// Everything the sources hold about one person, fetched together.
+#[derive(Debug, Clone, Default)]
+pub struct Dossier {
+    pub household: Option<Household>,
+    pub registrations: Vec<ResidenceRegistration>,
+    pub employment: Vec<Employment>,
+    pub housing: Vec<Housing>,
+    pub schooling: Vec<Schooling>,
+}
+
+pub async fn fetch_dossier(source: &dyn GovDataSource, id: &IdNumber) -> Result<Dossier> {
+    let (household, registrations, employment, housing, schooling) = tokio::try_join!(
+        source.household(id),
+        source.residence_registrations(id),
+        source.employment(id),
+        source.housing(id),
+        source.schooling(id),
+    )?;
+    Ok(Dossier {
+        household,
+        registrations,
+        employment,
+        housing,
+        schooling,
+    })
+}

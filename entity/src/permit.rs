@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+/// A residence permit: its number and holder; its content lives in signed versions.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "permits")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub person_id: Uuid,
+    #[sea_orm(unique)]
+    pub permit_no: String,
+    pub city_code: String,
+    pub photo_enc: Option<Vec<u8>>,
+    pub photo_mime: Option<String>,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub revoke_reason_enc: Option<Vec<u8>>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

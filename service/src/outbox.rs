@@ -1,0 +1,81 @@
+//! The notifier port's outbox: a notice is written in the same transaction as the event that
+//! causes it (a decision, a revocation, an agency's request), with a key that makes a second
+//! write of the same notice a no-op. The delivery worker (e-mail, chat) reads it from here.
+
+use chrono::Utc;
+use entity::outbox;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Context;
+use crate::error::Result;
+use crate::privacy::Kind;
+
+/// What a person is told. Messages are written at delivery time, in Chinese, from these facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    ApplicationDecided {
+        application_id: Uuid,
+        approved: bool,
+        permit_no: Option<String>,
+        reason: Option<String>,
+    },
+    PermitRevoked {
+        permit_no: String,
+        reason: String,
+    },
+}
+
+impl Notice {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::ApplicationDecided { .. } => "application_decided",
+            Notice::PermitRevoked { .. } => "permit_revoked",
+        }
+    }
+}
+
+pub const PENDING: &str = "pending";
+
+/// Queues a notice for a person; `dedupe_key` names the event so it is queued once.
+pub async fn enqueue<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    person_id: Uuid,
+    dedupe_key: &str,
+    notice: &Notice,
+) -> Result<()> {
+    let payload = serde_json::to_vec(notice).map_err(anyhow::Error::from)?;
+    let now = Utc::now();
+    outbox::Entity::insert(outbox::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        person_id: Set(Some(person_id)),
+        kind: Set(notice.kind().into()),
+        payload_enc: Set(ctx.vault.seal(Kind::Notice, &payload)?),
+        dedupe_key: Set(dedupe_key.to_owned()),
+        status: Set(PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    })
+    .on_conflict(
+        OnConflict::column(outbox::Column::DedupeKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Reads a queued notice back (for the delivery worker and tests).
+pub fn open_notice(ctx: &Context, row: &outbox::Model) -> Result<Notice> {
+    let bytes = ctx.vault.open(Kind::Notice, &row.payload_enc)?;
+    Ok(serde_json::from_slice(&bytes).map_err(anyhow::Error::from)?)
+}
