@@ -6,10 +6,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use service::domain::IdNumberError;
-use service::error::FieldProblem;
+use service::error::{FieldProblem, Missing};
 use service::{Error, Refusal};
 use std::borrow::Cow;
 
+#[derive(Clone)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
@@ -213,12 +214,165 @@ impl From<Refusal> for ApiError {
                 "REFRESH_TOKEN_REUSED",
                 "检测到登录凭证被重复使用，已退出该次登录，请重新登录".into(),
             ),
+            Refusal::NotFound(what) => (
+                S::NOT_FOUND,
+                not_found_code(what),
+                not_found_message(what).into(),
+            ),
+            Refusal::RegionNotSupported => (
+                S::UNPROCESSABLE_ENTITY,
+                "REGION_NOT_SUPPORTED",
+                "深圳市的居住证由深圳市单独办理，请通过深圳市的渠道申领".into(),
+            ),
+            Refusal::UnknownCity => (
+                S::UNPROCESSABLE_ENTITY,
+                "UNKNOWN_CITY",
+                "城市不在广东省行政区划内，请选择广东省的地级市".into(),
+            ),
+            Refusal::UnknownDistrict => (
+                S::UNPROCESSABLE_ENTITY,
+                "UNKNOWN_DISTRICT",
+                "区县不属于所选城市，请重新选择".into(),
+            ),
+            Refusal::ApplicationOpen => (
+                S::CONFLICT,
+                "APPLICATION_OPEN",
+                "您已有一件正在办理的申请，请等待办理结果".into(),
+            ),
+            Refusal::PermitHeld => (
+                S::CONFLICT,
+                "PERMIT_ALREADY_HELD",
+                "您已持有居住证，无需重复申领；到期前请办理签注或续期".into(),
+            ),
+            Refusal::IdempotencyKeyReused => (
+                S::UNPROCESSABLE_ENTITY,
+                "IDEMPOTENCY_KEY_REUSED",
+                "同一个 Idempotency-Key 已用于不同的请求".into(),
+            ),
+            Refusal::NotAwaitingMaterials => (
+                S::CONFLICT,
+                "APPLICATION_NOT_AWAITING_MATERIALS",
+                "该申请当前不需要补充材料".into(),
+            ),
+            Refusal::MaterialNotNeeded => (
+                S::UNPROCESSABLE_ENTITY,
+                "MATERIAL_NOT_NEEDED",
+                "该申请不需要这类材料".into(),
+            ),
+            Refusal::FileTypeNotAllowed => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_FILE_TYPE",
+                "仅支持 JPEG、PNG 图片或 PDF 文件".into(),
+            ),
+            Refusal::FileTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
+                "FILE_TOO_LARGE",
+                "文件过大，请压缩后重新上传".into(),
+            ),
+            Refusal::NotPendingReview => (
+                S::CONFLICT,
+                "APPLICATION_NOT_PENDING",
+                "该申请不在待审核状态".into(),
+            ),
+            Refusal::EndorsementNotDue { opens_on } => (
+                S::UNPROCESSABLE_ENTITY,
+                "ENDORSEMENT_NOT_DUE",
+                format!("尚未到签注时间，{opens_on} 起可以办理签注").into(),
+            ),
+            Refusal::PermitExpired => (
+                S::UNPROCESSABLE_ENTITY,
+                "PERMIT_EXPIRED",
+                "居住证已过有效期，请重新申领".into(),
+            ),
+            Refusal::PermitRevoked => (
+                S::UNPROCESSABLE_ENTITY,
+                "PERMIT_REVOKED",
+                "居住证已被注销".into(),
+            ),
+            Refusal::PermitNotValid => (
+                S::UNPROCESSABLE_ENTITY,
+                "PERMIT_NOT_VALID",
+                "居住证当前不在有效状态，请先办理签注或续期".into(),
+            ),
+            Refusal::ConditionsNotMet(missing) => (
+                S::UNPROCESSABLE_ENTITY,
+                "CONDITIONS_NOT_MET",
+                conditions_message(&missing).into(),
+            ),
+            Refusal::CardOrderOpen => (
+                S::CONFLICT,
+                "CARD_ORDER_OPEN",
+                "您已有一张正在办理的实体证件订单".into(),
+            ),
+            Refusal::Conflict => (
+                S::CONFLICT,
+                "CONFLICT",
+                "操作与其他同时进行的操作冲突，请刷新后重试".into(),
+            ),
+            Refusal::InvalidTransition { from, to } => (
+                S::CONFLICT,
+                "INVALID_STATUS_TRANSITION",
+                format!("状态不能从 {from} 变为 {to}").into(),
+            ),
         };
         ApiError {
             status,
             code,
             message,
         }
+    }
+}
+
+fn conditions_message(missing: &[service::eligibility::MaterialKind]) -> String {
+    if missing.is_empty() {
+        return "政务数据未能证明您仍符合居住证条件".to_owned();
+    }
+    let labels: Vec<&str> = missing.iter().map(|m| material_label(m.as_str())).collect();
+    format!(
+        "政务数据未能证明您仍符合居住证条件，缺少：{}",
+        labels.join("；")
+    )
+}
+
+fn not_found_code(what: Missing) -> &'static str {
+    match what {
+        Missing::Application => "APPLICATION_NOT_FOUND",
+        Missing::Permit => "PERMIT_NOT_FOUND",
+        Missing::Material => "MATERIAL_NOT_FOUND",
+        Missing::CardOrder => "CARD_ORDER_NOT_FOUND",
+    }
+}
+
+fn not_found_message(what: Missing) -> &'static str {
+    match what {
+        Missing::Application => "未找到该申请",
+        Missing::Permit => "您尚未持有居住证",
+        Missing::Material => "未找到该材料",
+        Missing::CardOrder => "未找到实体证件订单",
+    }
+}
+
+/// What each kind of material is, for the resident.
+pub fn material_label(kind: &str) -> &'static str {
+    match kind {
+        "residence_proof" => {
+            "居住证明（租赁合同、房产证明或单位出具的居住证明，证明已在本市居住满半年）"
+        }
+        "employment_proof" => "就业证明（劳动合同或社会保险缴费证明）",
+        "housing_proof" => "住所证明（房产证或已登记备案的房屋租赁合同）",
+        "study_proof" => "就读证明（学校出具的在读证明）",
+        _ => "其他材料",
+    }
+}
+
+/// Why an application was refused, for the resident.
+pub fn reason_message(code: &str) -> &'static str {
+    match code {
+        "NO_HOUSEHOLD_RECORD" => "未查询到您的户籍信息，请到户籍地公安机关核实",
+        "HUKOU_SAME_CITY" => "您的户籍在居住地所在城市，无需申领居住证",
+        "RESIDENCE_TOO_SHORT" => "在居住地居住未满半年，暂不符合申领条件",
+        "REVIEW_REJECTED" => "经审核，申请材料不能证明您符合申领条件",
+        _ => "不符合申领条件",
     }
 }
 
@@ -251,6 +405,13 @@ pub fn field_label(field: &str) -> &str {
         "school" => "学校",
         "kind" => "类型",
         "photo_base64" => "相片",
+        "residence_since" => "居住起始日期",
+        "basis" => "申领条件",
+        "reason" => "理由",
+        "pickup_station" => "领证地点",
+        "status" => "状态",
+        "cursor" => "分页游标",
+        "idempotency_key" => "Idempotency-Key",
         other => other,
     }
 }

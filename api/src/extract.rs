@@ -112,3 +112,47 @@ pub fn query_config() -> web::QueryConfig {
         ApiError::invalid_request("查询参数不正确").into()
     })
 }
+
+/// Multipart uploads: the whole request is bounded by the upload limit plus room for the
+/// other fields; overflow is 413, a body that is not multipart 415, a missing field 400.
+pub fn multipart_config(max_upload_bytes: usize) -> actix_multipart::form::MultipartFormConfig {
+    actix_multipart::form::MultipartFormConfig::default()
+        .total_limit(max_upload_bytes + 64 * 1024)
+        .memory_limit(max_upload_bytes + 64 * 1024)
+        .error_handler(|err, _req| multipart_error(&err).into())
+}
+
+/// The form extractor refuses a wrong content type before consulting the configured handler,
+/// so handlers take `Result<MultipartForm<_>, _>` and map with this too.
+pub fn multipart_rejection(err: actix_web::Error) -> ApiError {
+    if let Some(api) = err.as_error::<ApiError>() {
+        return api.clone();
+    }
+    match err.as_error::<actix_multipart::MultipartError>() {
+        Some(e) => multipart_error(e),
+        None => ApiError::invalid_request("上传内容格式不正确"),
+    }
+}
+
+fn multipart_error(err: &actix_multipart::MultipartError) -> ApiError {
+    use actix_multipart::MultipartError;
+    match err {
+        MultipartError::Payload(actix_web::error::PayloadError::Overflow) => ApiError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "FILE_TOO_LARGE",
+            "文件过大，请压缩后重新上传",
+        ),
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible
+        | MultipartError::BoundaryMissing => ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "请以 multipart/form-data 上传文件",
+        ),
+        MultipartError::MissingField(field) => {
+            ApiError::invalid_request(format!("缺少表单字段 {field}（需要 file 和 kind）"))
+        }
+        _ => ApiError::invalid_request("上传内容格式不正确"),
+    }
+}

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::error::ApiError;
-use crate::extract::{json_config, path_config, query_config};
+use crate::extract::{json_config, multipart_config, path_config, query_config};
 
 pub struct Application {
     address: SocketAddr,
@@ -58,6 +58,7 @@ fn build_server(
 ) -> anyhow::Result<Server> {
     let max_json = context.settings.max_json_bytes;
     let max_bulk = context.settings.max_bulk_bytes;
+    let max_upload = context.settings.max_upload_bytes;
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap_fn(|req, srv| {
@@ -87,6 +88,7 @@ fn build_server(
             .app_data(json_config(max_json))
             .app_data(path_config())
             .app_data(query_config())
+            .app_data(multipart_config(max_upload))
             .configure(|cfg| crate::routes::configure(cfg, max_bulk))
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::not_found())

@@ -74,6 +74,8 @@ pub struct Settings {
     pub retired_public_keys: Option<String>,
     pub permit: PermitRules,
     pub max_upload_bytes: usize,
+    /// Lifetime of a 粤居码 in seconds.
+    pub code_ttl_secs: u16,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_json_bytes: usize,
@@ -212,6 +214,8 @@ impl Settings {
                     .unwrap_or_else(|| "11440000DEV0000000".into()),
             },
             max_upload_bytes: num_or(&var, "YUEJU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)?,
+            code_ttl_secs: u16::try_from(num_or(&var, "YUEJU_CODE_TTL_SECS", 120)?)
+                .map_err(|_| anyhow::anyhow!("YUEJU_CODE_TTL_SECS must be at most 65535"))?,
             access_token_ttl: Duration::from_secs(
                 var("YUEJU_ACCESS_TOKEN_TTL_SECS")
                     .map(|v| parse_num("YUEJU_ACCESS_TOKEN_TTL_SECS", &v))

@@ -11,6 +11,7 @@
 
 pub mod applications;
 pub mod cards;
+pub mod codes;
 pub mod config;
 pub mod context;
 pub mod counters;
@@ -25,6 +26,7 @@ pub mod identity;
 pub mod outbox;
 pub mod permits;
 pub mod privacy;
+pub mod render;
 pub mod secrets;
 pub mod sessions;
 pub mod signing;

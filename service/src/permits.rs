@@ -440,18 +440,19 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
         return Err(Refusal::ConditionsNotMet(missing).into());
     }
     let household = dossier.household.ok_or(Refusal::ConditionsNotMet(vec![]))?;
+    // The version row's dates are authoritative (they are what status and reminders use).
     let (valid_from, valid_until, due) = match kind {
         Renewal::Endorsement => {
             let base = if late { today } else { version.endorsement_due };
             (
-                old.valid_from,
-                old.valid_until,
-                years_after(base, 1).min(old.valid_until),
+                version.valid_from,
+                version.valid_until,
+                years_after(base, 1).min(version.valid_until),
             )
         }
         Renewal::Renewal => {
-            let until = years_after(old.valid_until, rules.validity_years);
-            (today, until, years_after(old.valid_until, 1).min(until))
+            let until = years_after(version.valid_until, rules.validity_years);
+            (today, until, years_after(version.valid_until, 1).min(until))
         }
     };
     let next = version.version + 1;
@@ -465,7 +466,11 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
         .into(),
         previous_licence_id: Some(old.licence_id.clone()),
         // A late endorsement restarts the count of continuous residence.
-        continuous_since: if late { today } else { old.continuous_since },
+        continuous_since: if late {
+            today
+        } else {
+            version.continuous_since
+        },
         name: household.name,
         ethnicity: household.ethnicity,
         hukou_address: household.hukou_address,

@@ -53,6 +53,8 @@ fn prod_mode_refuses_demo_data_and_a_weak_bootstrap_password() {
         ("YUEJU_JWT_KEYS", key),
         ("YUEJU_YSS_APPID", "wx1"),
         ("YUEJU_YSS_SECRET", "s1"),
+        ("YUEJU_SIGNING_KEYS", "/etc/yueju/signing.pem"),
+        ("YUEJU_ISSUER_CREDIT_CODE", "11440000000000000X"),
     ];
     let mut ok = base.to_vec();
     ok.push(("YUEJU_DEMO_DATA", "false"));

@@ -495,3 +495,151 @@ fn capture_logs() {
 pub fn captured_log() -> String {
     String::from_utf8_lossy(&LOG.lock().map(|l| l.clone()).unwrap_or_default()).into_owned()
 }
+
+pub const LI_ID: &str = "430405199508212464";
+pub const LIU_ID: &str = "440106199211031576";
+pub const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+pub fn chen_application() -> Value {
+    json!({"city": "广州市", "district": "天河区", "address": "天河路385号501房", "residence_since": "2024-01-15", "basis": "employment"})
+}
+
+pub fn days_ago(days: i64) -> String {
+    (service::config::today_in_china() - chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+impl TestApp {
+    pub async fn apply(&self, token: &str, body: &Value, idempotency_key: Option<&str>) -> Reply {
+        let mut req = self
+            .client
+            .post(self.url("/api/v1/applications"))
+            .bearer_auth(token)
+            .json(body);
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        reply(req.send().await.expect("request")).await
+    }
+
+    pub async fn upload(
+        &self,
+        token: &str,
+        application_id: &str,
+        kind: &str,
+        bytes: &[u8],
+        file_name: &str,
+    ) -> Reply {
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(file_name.to_owned());
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_owned())
+            .part("file", part);
+        let r = self
+            .client
+            .post(self.url(&format!("/api/v1/applications/{application_id}/materials")))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        reply(r).await
+    }
+
+    /// Chen (demo) applies and holds a permit; returns his token.
+    pub async fn chen_with_permit(&self) -> Tokens {
+        let tokens = self.login_dev("demo-chen").await;
+        let r = self.apply(&tokens.access, &chen_application(), None).await;
+        assert_eq!(r.body["status"], "issued", "{}", r.text);
+        tokens
+    }
+
+    /// Imports a person living in `city`/`district` since `since`, with an employment record
+    /// when `employed`, and returns a login bound to them.
+    pub async fn newcomer(
+        &self,
+        openid: &str,
+        id_number: &str,
+        name: &str,
+        gender: &str,
+        since: &str,
+        employed: bool,
+    ) -> Tokens {
+        let admin = self.admin_token().await;
+        let mut batch = json!({
+            "people": [{"id_number": id_number, "name": name, "gender": gender, "ethnicity": "汉族", "hukou_address": "湖北省武汉市某路1号"}],
+            "residence_registrations": [{"id_number": id_number, "city": "广州市", "district": "白云区", "address": "广州市白云区某路2号", "since": since}]
+        });
+        if employed {
+            batch["employment"] = json!([{"id_number": id_number, "employer": "某公司", "city": "广州市", "since": since}]);
+        }
+        let r = self
+            .post("/api/v1/staff/gov-records", &batch, Some(&admin))
+            .await;
+        assert_eq!(r.body["errors"], json!([]), "{}", r.text);
+        self.bound_resident(openid, name, id_number).await
+    }
+
+    /// Moves a permit's dates, as if time had passed (tests only).
+    pub async fn set_permit_dates(
+        &self,
+        permit_no: &str,
+        endorsement_due: Option<String>,
+        valid_until: Option<String>,
+    ) {
+        use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+        let db = &self.app.db;
+        let permit = entity::permit::Entity::find()
+            .filter(entity::permit::Column::PermitNo.eq(permit_no))
+            .one(db)
+            .await
+            .unwrap()
+            .expect("permit");
+        let version = entity::permit_version::Entity::find()
+            .filter(entity::permit_version::Column::PermitId.eq(permit.id))
+            .order_by_desc(entity::permit_version::Column::Version)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut active: entity::permit_version::ActiveModel = version.into();
+        let parse = |s: String| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").unwrap();
+        if let Some(d) = endorsement_due {
+            active.endorsement_due = Set(parse(d));
+        }
+        if let Some(d) = valid_until {
+            active.valid_until = Set(parse(d));
+        }
+        active.update(db).await.unwrap();
+    }
+
+    pub async fn outbox_kinds(&self) -> Vec<String> {
+        use sea_orm::EntityTrait;
+        entity::outbox::Entity::find()
+            .all(&self.app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.kind)
+            .collect()
+    }
+}
+
+pub fn days_ahead(days: i64) -> String {
+    (service::config::today_in_china() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Writes a PKCS#8 PEM Ed25519 key made from `seed` and returns its path.
+pub fn write_signing_key(dir: &std::path::Path, seed: u8) -> String {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+    let pem = key
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .unwrap();
+    let path = dir.join(format!("signing-{seed}.pem"));
+    std::fs::write(&path, pem.as_bytes()).unwrap();
+    path.display().to_string()
+}

@@ -143,8 +143,12 @@ async fn bad_dev_codes_are_refused() {
 #[tokio::test]
 async fn dev_codes_are_refused_in_prod_mode() {
     let key = "k:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let pem_dir = tempfile::tempdir().unwrap();
+    let pem = write_signing_key(pem_dir.path(), 5);
     let app = spawn_app_with(&[
         ("YUEJU_ENV", "prod"),
+        ("YUEJU_SIGNING_KEYS", &pem),
+        ("YUEJU_ISSUER_CREDIT_CODE", "11440000000000000X"),
         ("YUEJU_DEMO_DATA", "false"),
         ("YUEJU_DATA_KEYS", key),
         (

@@ -1,6 +1,7 @@
 //! End-to-end tests: each starts the real server on a random port over a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod applications;
 mod config;
 mod gov_http;
 mod gov_records;
@@ -10,5 +11,6 @@ mod identity;
 mod login;
 mod logs;
 mod migrations;
+mod permits;
 mod staff;
 mod tokens;

@@ -1,10 +1,12 @@
 //! Every route, in one place. Handlers stay thin: parse into domain types, call `service`,
 //! map the result.
 
+mod applications;
 mod auth;
 mod health;
 mod me;
 mod pages;
+mod permit;
 mod staff;
 
 use actix_web::web;
@@ -26,7 +28,42 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 .route("/me", web::get().to(me::show))
                 .route("/me", web::patch().to(me::update))
                 .route("/me/identity", web::post().to(me::bind_identity))
+                .route("/keys", web::get().to(permit::keys))
+                .route("/applications", web::post().to(applications::create))
+                .route("/applications", web::get().to(applications::list))
+                .route("/applications/{id}", web::get().to(applications::show))
+                .route(
+                    "/applications/{id}/materials",
+                    web::post().to(applications::add_material),
+                )
+                .route("/me/permit", web::get().to(permit::show))
+                .route("/me/permit/document", web::get().to(permit::document))
+                .route("/me/permit/photo", web::get().to(permit::photo))
+                .route("/me/permit/endorsements", web::post().to(permit::endorse))
+                .route("/me/physical-card", web::post().to(permit::order_card))
+                .route("/me/physical-card", web::get().to(permit::card_order))
                 .route("/staff/login", web::post().to(staff::login))
+                .route("/staff/applications", web::get().to(staff::queue))
+                .route(
+                    "/staff/applications/{id}",
+                    web::get().to(staff::application),
+                )
+                .route(
+                    "/staff/applications/{id}/materials/{material_id}",
+                    web::get().to(staff::material),
+                )
+                .route(
+                    "/staff/applications/{id}/decision",
+                    web::post().to(staff::decide),
+                )
+                .route(
+                    "/staff/permits/{permit_no}/revoke",
+                    web::post().to(staff::revoke_permit),
+                )
+                .route(
+                    "/staff/card-orders/{id}/status",
+                    web::post().to(staff::advance_card_order),
+                )
                 .service(
                     web::resource("/staff/gov-records")
                         .app_data(json_config(max_bulk_bytes))

@@ -3,6 +3,8 @@ use serde::{Deserialize, Serialize};
 use service::Context;
 use service::govdata::import::{self, Batch, Problem, RecordError};
 use service::staff::{self, Role};
+use service::{applications, cards, permits};
+use uuid::Uuid;
 
 use crate::error::{ApiError, field_label, id_number_message};
 use crate::extract::Staff;
@@ -88,4 +90,107 @@ pub async fn upsert_gov_records(
             .map(ImportErrorBody::from)
             .collect(),
     }))
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    status: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+pub async fn queue(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    q: web::Query<QueueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Reviewer)?;
+    let page = applications::queue(&ctx, q.status.as_deref(), q.limit, q.cursor.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub async fn application(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Reviewer)?;
+    let view = applications::review_view(&ctx, id.into_inner()).await?;
+    tracing::info!(staff_id = %staff.0.staff_id, application_id = %view.application.id, "application opened for review");
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(view))
+}
+
+pub async fn material(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Reviewer)?;
+    let (application_id, material_id) = path.into_inner();
+    let (mime, bytes) = applications::material_content(&ctx, application_id, material_id).await?;
+    tracing::info!(staff_id = %staff.0.staff_id, %application_id, %material_id, "material opened for review");
+    Ok(HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header(("Cache-Control", "private, no-store"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes))
+}
+
+#[derive(Deserialize)]
+pub struct DecisionRequest {
+    approve: bool,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn decide(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    body: web::Json<DecisionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Reviewer)?;
+    let view = applications::decide(
+        &ctx,
+        staff.0.staff_id,
+        id.into_inner(),
+        body.approve,
+        &body.reason,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize)]
+pub struct RevokeRequest {
+    reason: String,
+}
+
+pub async fn revoke_permit(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    permit_no: web::Path<String>,
+    body: web::Json<RevokeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Admin)?;
+    permits::revoke(&ctx, &permit_no, &body.reason).await?;
+    tracing::info!(staff_id = %staff.0.staff_id, "permit revoked by staff");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+pub struct CardStatusRequest {
+    status: String,
+}
+
+pub async fn advance_card_order(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    id: web::Path<Uuid>,
+    body: web::Json<CardStatusRequest>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Reviewer)?;
+    Ok(HttpResponse::Ok().json(cards::advance(&ctx, id.into_inner(), &body.status).await?))
 }

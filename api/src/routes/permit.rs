@@ -1,0 +1,85 @@
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use service::Context;
+use service::{cards, permits};
+
+use crate::error::ApiError;
+use crate::extract::Resident;
+
+#[derive(Deserialize)]
+pub struct RevealQuery {
+    #[serde(default)]
+    reveal: bool,
+}
+
+pub async fn show(
+    ctx: web::Data<Context>,
+    resident: Resident,
+    q: web::Query<RevealQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let person_id = resident.0.person()?;
+    let (permit, version) = permits::my_permit(&ctx, person_id).await?;
+    if q.reveal {
+        tracing::info!(account_id = %resident.0.account_id, "permit shown with the full ID number");
+    }
+    let view = permits::view(&ctx, &permit, &version, q.reveal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(view))
+}
+
+/// The signed document of the current version, verifiable with `GET /api/v1/keys`.
+pub async fn document(
+    ctx: web::Data<Context>,
+    resident: Resident,
+) -> Result<HttpResponse, ApiError> {
+    let (_, version) = permits::my_permit(&ctx, resident.0.person()?).await?;
+    let signed = permits::signed_document(&ctx, &version)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(signed))
+}
+
+pub async fn photo(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
+    let photo = permits::photo(&ctx, resident.0.person()?).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(photo.mime)
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(photo.bytes))
+}
+
+pub async fn endorse(
+    ctx: web::Data<Context>,
+    resident: Resident,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, view) = permits::endorse(&ctx, resident.0.person()?).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"kind": kind, "permit": view})))
+}
+
+#[derive(Deserialize)]
+pub struct CardRequest {
+    pickup_station: String,
+}
+
+pub async fn order_card(
+    ctx: web::Data<Context>,
+    resident: Resident,
+    body: web::Json<CardRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let order = cards::order(&ctx, resident.0.person()?, &body.pickup_station).await?;
+    Ok(HttpResponse::Created().json(order))
+}
+
+pub async fn card_order(
+    ctx: web::Data<Context>,
+    resident: Resident,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(cards::latest(&ctx, resident.0.person()?).await?))
+}
+
+/// The issuing authority's public keys (JWK), for anyone verifying offline.
+pub async fn keys(ctx: web::Data<Context>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .json(serde_json::json!({"keys": ctx.keys.published()}))
+}
