@@ -314,6 +314,68 @@ impl From<Refusal> for ApiError {
                 "INVALID_STATUS_TRANSITION",
                 format!("状态不能从 {from} 变为 {to}").into(),
             ),
+            Refusal::AgencyExists => (
+                S::CONFLICT,
+                "AGENCY_EXISTS",
+                "该统一社会信用代码的部门已登记".into(),
+            ),
+            Refusal::ClientCredentialsInvalid => (
+                S::UNAUTHORIZED,
+                "INVALID_CLIENT",
+                "客户端标识或密钥不正确".into(),
+            ),
+            Refusal::TooManyAttempts { retry_after_secs } => (
+                S::TOO_MANY_REQUESTS,
+                "TOO_MANY_ATTEMPTS",
+                format!(
+                    "尝试次数过多，请在{}分钟后再试",
+                    retry_after_secs.div_ceil(60)
+                )
+                .into(),
+            ),
+            Refusal::ScopeNotAllowed(_) => (
+                S::FORBIDDEN,
+                "SCOPE_NOT_ALLOWED",
+                "该部门未获准使用此功能".into(),
+            ),
+            Refusal::FieldNotAllowed(_) => (
+                S::FORBIDDEN,
+                "FIELD_NOT_ALLOWED",
+                "请求的信息项超出该部门登记的范围".into(),
+            ),
+            Refusal::CodeInvalid(reason) => (
+                S::UNPROCESSABLE_ENTITY,
+                "CODE_INVALID",
+                code_reason_message(reason).into(),
+            ),
+            Refusal::RequestDecided => (
+                S::CONFLICT,
+                "REQUEST_ALREADY_DECIDED",
+                "该授权请求已处理".into(),
+            ),
+            Refusal::RequestExpired => (
+                S::CONFLICT,
+                "REQUEST_EXPIRED",
+                "该授权请求已过期，请用证部门重新发起".into(),
+            ),
+            Refusal::ConsentTextChanged => (
+                S::CONFLICT,
+                "CONSENT_TEXT_CHANGED",
+                "授权说明已更新，请重新阅读后再确认".into(),
+            ),
+            Refusal::AuthorizationRevoked => (
+                S::FORBIDDEN,
+                "AUTHORIZATION_REVOKED",
+                "持证人已撤回授权".into(),
+            ),
+            Refusal::AuthorizationExpired => {
+                (S::FORBIDDEN, "AUTHORIZATION_EXPIRED", "授权已过期".into())
+            }
+            Refusal::DownloadLimitReached => (
+                S::FORBIDDEN,
+                "DOWNLOAD_LIMIT_REACHED",
+                "该授权的下载次数已用完".into(),
+            ),
         };
         ApiError {
             status,
@@ -340,6 +402,9 @@ fn not_found_code(what: Missing) -> &'static str {
         Missing::Permit => "PERMIT_NOT_FOUND",
         Missing::Material => "MATERIAL_NOT_FOUND",
         Missing::CardOrder => "CARD_ORDER_NOT_FOUND",
+        Missing::Agency => "AGENCY_NOT_FOUND",
+        Missing::AuthorizationRequest => "AUTHORIZATION_REQUEST_NOT_FOUND",
+        Missing::Authorization => "AUTHORIZATION_NOT_FOUND",
     }
 }
 
@@ -349,6 +414,24 @@ fn not_found_message(what: Missing) -> &'static str {
         Missing::Permit => "您尚未持有居住证",
         Missing::Material => "未找到该材料",
         Missing::CardOrder => "未找到实体证件订单",
+        Missing::Agency => "未找到该部门",
+        Missing::AuthorizationRequest => "未找到该授权请求",
+        Missing::Authorization => "未找到该授权",
+    }
+}
+
+/// Why a scanned code was not accepted, for the agency's operator.
+pub fn code_reason_message(reason: &str) -> &'static str {
+    match reason {
+        "CODE_EXPIRED" => "粤居码已过期，请持证人刷新后重新出示",
+        "CODE_NOT_YET_VALID" => "粤居码时间异常，请核对设备时间后重试",
+        "UNKNOWN_KEY" => "粤居码的签发密钥未知，无法核验",
+        "BAD_SIGNATURE" => "粤居码签名无效，可能已被篡改",
+        "PERMIT_NOT_FOUND" => "未找到该居住证",
+        "PERMIT_SUSPENDED" => "该居住证未按期签注，暂停使用",
+        "PERMIT_EXPIRED" => "该居住证已过有效期",
+        "PERMIT_REVOKED" => "该居住证已被注销",
+        _ => "无法识别的粤居码",
     }
 }
 
@@ -412,6 +495,14 @@ pub fn field_label(field: &str) -> &str {
         "status" => "状态",
         "cursor" => "分页游标",
         "idempotency_key" => "Idempotency-Key",
+        "credit_code" => "统一社会信用代码",
+        "contact" => "联系方式",
+        "scopes" => "权限范围",
+        "fields" => "信息项",
+        "purpose" => "用途",
+        "days" => "授权天数",
+        "retention_days" => "保存期限",
+        "token" => "粤居码",
         other => other,
     }
 }

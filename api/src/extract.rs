@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use service::Context;
 use service::Refusal;
+use service::agencies::AgencyPrincipal;
 use service::sessions::ResidentPrincipal;
 use service::staff::StaffPrincipal;
 use std::future::{Future, Ready, ready};
@@ -19,6 +20,13 @@ pub struct Resident(pub ResidentPrincipal);
 
 /// A logged-in staff member; the role is checked by the handler.
 pub struct Staff(pub StaffPrincipal);
+
+/// An agency with a client-credentials token; scopes are checked by the service.
+pub struct Agency(pub AgencyPrincipal);
+
+/// An agency when the request carries a token, anyone otherwise (`POST /verify`). A token
+/// that is present but invalid is refused, so an agency never silently loses its fields.
+pub struct MaybeAgency(pub Option<AgencyPrincipal>);
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
@@ -68,6 +76,35 @@ impl FromRequest for Staff {
         ready(bearer(req).and_then(|token| {
             let ctx = context(req)?;
             Ok(Staff(service::staff::authenticate(&ctx, &token)?))
+        }))
+    }
+}
+
+impl FromRequest for Agency {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(bearer(req).and_then(|token| {
+            let ctx = context(req)?;
+            Ok(Agency(service::agencies::authenticate(&ctx, &token)?))
+        }))
+    }
+}
+
+impl FromRequest for MaybeAgency {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if req.headers().get(header::AUTHORIZATION).is_none() {
+            return ready(Ok(MaybeAgency(None)));
+        }
+        ready(bearer(req).and_then(|token| {
+            let ctx = context(req)?;
+            Ok(MaybeAgency(Some(service::agencies::authenticate(
+                &ctx, &token,
+            )?)))
         }))
     }
 }

@@ -5,6 +5,7 @@
 //! every route; [`extract`] holds the principal extractors and the body-error handlers;
 //! [`error::ApiError`] is the one error type of this layer; [`telemetry`] sets up logs.
 
+mod cli;
 pub mod error;
 pub mod extract;
 pub mod routes;
@@ -16,7 +17,12 @@ use std::process::ExitCode;
 use service::config::Settings;
 use startup::Application;
 
-const USAGE: &str = "usage: yueju [serve]\n\n  serve   start the HTTP service (the default)\n\n\
+const USAGE: &str = "usage: yueju [serve]\n       yueju verify <token> [--keys FILE] [--status-list FILE]\n\n\
+  serve    start the HTTP service (the default)\n\
+  verify   verify a 粤居码 offline, with published keys alone: FILE as served by\n\
+           GET /api/v1/keys (default: this installation's own key ring), and optionally\n\
+           a status list as served by GET /api/v1/status-list. Exit status 0 valid,\n\
+           1 not valid, 3 genuine but status undetermined, 2 usage error.\n\n\
 Settings come from the environment and an optional .env file; see .env.example.";
 
 /// Entry point of the `yueju` binary.
@@ -24,6 +30,7 @@ pub fn run() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
+        Some("verify") => cli::verify(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -6,8 +6,12 @@
 
 pub mod prelude;
 
+pub mod access_log_entry;
 pub mod account;
+pub mod agency;
 pub mod application;
+pub mod authorization;
+pub mod authorization_request;
 pub mod card_order;
 pub mod counter;
 pub mod gov_employment;

@@ -1,5 +1,9 @@
+pub use super::access_log_entry::Entity as AccessLogEntry;
 pub use super::account::Entity as Account;
+pub use super::agency::Entity as Agency;
 pub use super::application::Entity as Application;
+pub use super::authorization::Entity as Authorization;
+pub use super::authorization_request::Entity as AuthorizationRequest;
 pub use super::card_order::Entity as CardOrder;
 pub use super::counter::Entity as Counter;
 pub use super::gov_employment::Entity as GovEmployment;

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_identity_tables;
 mod m20261125_000002_create_gov_record_tables;
 mod m20261125_000003_create_application_tables;
+mod m20261125_000004_create_agency_tables;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_identity_tables::Migration),
             Box::new(m20261125_000002_create_gov_record_tables::Migration),
             Box::new(m20261125_000003_create_application_tables::Migration),
+            Box::new(m20261125_000004_create_agency_tables::Migration),
         ]
     }
 }

@@ -73,12 +73,22 @@ pub fn issue(
     valid_until: NaiveDate,
     ttl_secs: u16,
 ) -> anyhow::Result<(String, DateTime<Utc>)> {
+    issue_at(keys, permit_no, valid_until, ttl_secs, Utc::now())
+}
+
+/// [`issue`] with the clock given (tests and tools that need a code from another time).
+pub fn issue_at(
+    keys: &KeyRing,
+    permit_no: &str,
+    valid_until: NaiveDate,
+    ttl_secs: u16,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(String, DateTime<Utc>)> {
     let number: u64 = permit_no
         .parse()
         .map_err(|_| anyhow::anyhow!("permit number is not numeric"))?;
     let days = u16::try_from((valid_until - epoch_2000()).num_days())
         .map_err(|_| anyhow::anyhow!("validity out of range"))?;
-    let now = Utc::now();
     let iat = u32::try_from(now.timestamp()).map_err(|_| anyhow::anyhow!("clock out of range"))?;
     let kid = kid_bytes(keys.signing_kid())
         .ok_or_else(|| anyhow::anyhow!("signing key id has an unexpected form"))?;
@@ -92,7 +102,12 @@ pub fn issue(
     body.extend_from_slice(&random_bytes::<8>()?);
     let signature = keys.sign(&message(&body));
     body.extend_from_slice(&signature.to_bytes());
-    let expires_at = now + Duration::seconds(i64::from(ttl_secs));
+    // What the token says, to the second.
+    let expires_at = Utc
+        .timestamp_opt(i64::from(iat), 0)
+        .single()
+        .ok_or_else(|| anyhow::anyhow!("clock out of range"))?
+        + Duration::seconds(i64::from(ttl_secs));
     Ok((
         format!("{PREFIX}{}", BASE32_NOPAD.encode(&body)),
         expires_at,

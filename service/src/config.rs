@@ -76,6 +76,7 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Lifetime of a 粤居码 in seconds.
     pub code_ttl_secs: u16,
+    pub agencies: AgencyRules,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_json_bytes: usize,
@@ -94,6 +95,22 @@ impl std::fmt::Debug for Settings {
             .field("gov_data", &self.gov_data)
             .finish_non_exhaustive()
     }
+}
+
+/// Limits on agencies' access to permits.
+#[derive(Debug, Clone)]
+pub struct AgencyRules {
+    /// Longest grant an agency may ask for, in days.
+    pub max_grant_days: u32,
+    /// Downloads of the annotated copy one grant allows.
+    pub max_downloads: u32,
+    /// How long a request waits for the holder's decision, in hours.
+    pub request_ttl_hours: u32,
+    /// How long verifiers may cache the signed status list, in seconds.
+    pub status_list_ttl_secs: u32,
+    /// Wrong client secrets in a row before the client is locked out.
+    pub lockout_attempts: u32,
+    pub lockout_secs: u32,
 }
 
 /// The regulation's values, configurable.
@@ -216,6 +233,14 @@ impl Settings {
             max_upload_bytes: num_or(&var, "YUEJU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)?,
             code_ttl_secs: u16::try_from(num_or(&var, "YUEJU_CODE_TTL_SECS", 120)?)
                 .map_err(|_| anyhow::anyhow!("YUEJU_CODE_TTL_SECS must be at most 65535"))?,
+            agencies: AgencyRules {
+                max_grant_days: num_or(&var, "YUEJU_GRANT_MAX_DAYS", 90)? as u32,
+                max_downloads: num_or(&var, "YUEJU_GRANT_MAX_DOWNLOADS", 3)? as u32,
+                request_ttl_hours: num_or(&var, "YUEJU_REQUEST_TTL_HOURS", 24)? as u32,
+                status_list_ttl_secs: num_or(&var, "YUEJU_STATUS_LIST_TTL_SECS", 300)? as u32,
+                lockout_attempts: num_or(&var, "YUEJU_AGENCY_LOCKOUT_ATTEMPTS", 5)? as u32,
+                lockout_secs: num_or(&var, "YUEJU_AGENCY_LOCKOUT_SECS", 900)? as u32,
+            },
             access_token_ttl: Duration::from_secs(
                 var("YUEJU_ACCESS_TOKEN_TTL_SECS")
                     .map(|v| parse_num("YUEJU_ACCESS_TOKEN_TTL_SECS", &v))

@@ -11,6 +11,10 @@ use crate::govdata::import::{self, Batch, EmploymentIn, PersonIn, ResidenceIn, S
 use crate::staff::{self, Role};
 use crate::wechat::{MiniApp, PlatformUser};
 
+/// Client credentials of the demo agency (dev mode only; prod refuses demo data).
+pub const DEMO_AGENCY_CLIENT_ID: &str = "demo-agency";
+pub const DEMO_AGENCY_SECRET: &str = "demo-agency-secret";
+
 struct DemoPerson {
     id_number: &'static str,
     name: &'static str,
@@ -181,6 +185,7 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
     for (username, password, role) in STAFF {
         staff::ensure_account(ctx, username, password, role).await?;
     }
+    crate::agencies::ensure_demo_agency(ctx, DEMO_AGENCY_CLIENT_ID, DEMO_AGENCY_SECRET).await?;
     tracing::info!(people = PEOPLE.len(), "demo data loaded");
     Ok(())
 }

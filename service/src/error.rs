@@ -87,6 +87,30 @@ pub enum Refusal {
     Conflict,
     #[error("status cannot move from {from} to {to}")]
     InvalidTransition { from: String, to: String },
+    #[error("an agency with this credit code is registered")]
+    AgencyExists,
+    #[error("client id or secret wrong")]
+    ClientCredentialsInvalid,
+    #[error("too many failed attempts; retry in {retry_after_secs}s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("scope not granted to this agency: {0}")]
+    ScopeNotAllowed(String),
+    #[error("field not allowed for this agency: {0}")]
+    FieldNotAllowed(String),
+    #[error("the scanned code does not verify: {0}")]
+    CodeInvalid(&'static str),
+    #[error("the request was already decided")]
+    RequestDecided,
+    #[error("the request expired before a decision")]
+    RequestExpired,
+    #[error("the consent text changed since it was shown")]
+    ConsentTextChanged,
+    #[error("authorization revoked")]
+    AuthorizationRevoked,
+    #[error("authorization expired")]
+    AuthorizationExpired,
+    #[error("download limit of the authorization reached")]
+    DownloadLimitReached,
 }
 
 /// What a [`Refusal::NotFound`] was looking for.
@@ -96,6 +120,9 @@ pub enum Missing {
     Permit,
     Material,
     CardOrder,
+    Agency,
+    AuthorizationRequest,
+    Authorization,
 }
 
 /// What is wrong with a field, for [`Refusal::InvalidField`].

@@ -9,10 +9,14 @@
 //! embedded and HTTP adapters; [`demo`] seeds a demo data set in dev mode.
 //! Every fallible call answers [`Error`]: a [`Refusal`] the client caused, or an internal cause.
 
+pub mod access_log;
+pub mod agencies;
+pub mod annotated_copy;
 pub mod applications;
 pub mod cards;
 pub mod codes;
 pub mod config;
+pub mod consents;
 pub mod context;
 pub mod counters;
 pub mod db;
@@ -20,6 +24,7 @@ pub mod demo;
 pub mod domain;
 pub mod eligibility;
 pub mod error;
+pub mod fields;
 pub mod govdata;
 pub mod idempotency;
 pub mod identity;
@@ -32,6 +37,7 @@ pub mod sessions;
 pub mod signing;
 pub mod staff;
 pub mod tokens;
+pub mod verification;
 pub mod wechat;
 
 pub use context::Context;

@@ -27,6 +27,12 @@ pub enum Notice {
         permit_no: String,
         reason: String,
     },
+    /// An agency asks the holder for access to the permit.
+    AccessRequested {
+        request_id: Uuid,
+        agency: String,
+        purpose: String,
+    },
 }
 
 impl Notice {
@@ -34,6 +40,7 @@ impl Notice {
         match self {
             Notice::ApplicationDecided { .. } => "application_decided",
             Notice::PermitRevoked { .. } => "permit_revoked",
+            Notice::AccessRequested { .. } => "access_requested",
         }
     }
 }

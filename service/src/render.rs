@@ -106,12 +106,15 @@ pub enum RenderError {
     /// The QR payload does not fit in the largest QR code at the chosen error
     /// correction level (M).
     QrTooLong,
+    /// The PNG encoder failed.
+    Png,
 }
 
 impl fmt::Display for RenderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::QrTooLong => f.write_str("the QR code payload is too long to encode"),
+            Self::Png => f.write_str("the PNG encoder failed"),
         }
     }
 }
@@ -1138,6 +1141,42 @@ fn ellipsize(chars: &[char], max_em: f32) -> String {
     let mut out = out.trim_end().to_owned();
     out.push('…');
     out
+}
+
+/// Draws a QR code for `payload` (error correction M) as a greyscale PNG with a four-module
+/// quiet zone, `scale` pixels per module.
+pub fn qr_png(payload: &str, scale: usize) -> Result<Vec<u8>, RenderError> {
+    let code = encode_qr(payload)?;
+    const QUIET: usize = 4;
+    let scale = scale.clamp(1, 32);
+    let width = code.width();
+    let side = (width + 2 * QUIET) * scale;
+    let colors = code.to_colors();
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (mx, my) = (i % width + QUIET, i / width + QUIET);
+            for y in my * scale..(my + 1) * scale {
+                pixels[y * side + mx * scale..y * side + (mx + 1) * scale].fill(0);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let side_u32 = u32::try_from(side).map_err(|_| RenderError::Png)?;
+    let mut encoder = png::Encoder::new(&mut out, side_u32, side_u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let written = encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(&pixels));
+    written.map_err(|_| RenderError::Png)?;
+    Ok(out)
+}
+
+/// A photo that owns its bytes (read from the vault), to lend as a [`Photo`].
+pub struct OwnedPhoto {
+    pub mime: String,
+    pub bytes: Vec<u8>,
 }
 
 #[cfg(test)]

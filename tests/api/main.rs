@@ -1,8 +1,11 @@
 //! End-to-end tests: each starts the real server on a random port over a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agencies;
 mod applications;
+mod codes;
 mod config;
+mod consent;
 mod gov_http;
 mod gov_records;
 mod health;

@@ -3,8 +3,11 @@
 
 mod applications;
 mod auth;
+mod code;
+mod consent;
 mod health;
 mod me;
+mod oauth;
 mod pages;
 mod permit;
 mod staff;
@@ -17,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
     cfg.route("/", web::get().to(pages::index))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/oauth/token", web::post().to(oauth::token))
         .service(
             web::scope("/api/v1")
                 .route(
@@ -39,6 +43,43 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 .route("/me/permit", web::get().to(permit::show))
                 .route("/me/permit/document", web::get().to(permit::document))
                 .route("/me/permit/photo", web::get().to(permit::photo))
+                .route("/me/permit/card.svg", web::get().to(code::card_svg))
+                .route("/me/code", web::get().to(code::my_code))
+                .route("/verify", web::post().to(code::verify))
+                .route("/status-list", web::get().to(code::status_list))
+                .route(
+                    "/agency/authorization-requests",
+                    web::post().to(consent::request_access),
+                )
+                .route(
+                    "/agency/authorization-requests/{id}",
+                    web::get().to(consent::agency_request),
+                )
+                .route(
+                    "/agency/authorizations/{id}/annotated-copy",
+                    web::get().to(consent::annotated_copy),
+                )
+                .route(
+                    "/me/authorization-requests",
+                    web::get().to(consent::my_requests),
+                )
+                .route(
+                    "/me/authorization-requests/{id}/approve",
+                    web::post().to(consent::approve),
+                )
+                .route(
+                    "/me/authorization-requests/{id}/deny",
+                    web::post().to(consent::deny),
+                )
+                .route("/me/authorizations", web::get().to(consent::my_grants))
+                .route("/me/authorizations/{id}", web::delete().to(consent::revoke))
+                .route("/me/access-log", web::get().to(consent::access_log))
+                .route(
+                    "/me/access-log/check",
+                    web::get().to(consent::access_log_check),
+                )
+                .route("/staff/agencies", web::post().to(staff::register_agency))
+                .route("/staff/agencies", web::get().to(staff::agencies))
                 .route("/me/permit/endorsements", web::post().to(permit::endorse))
                 .route("/me/physical-card", web::post().to(permit::order_card))
                 .route("/me/physical-card", web::get().to(permit::card_order))

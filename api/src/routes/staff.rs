@@ -194,3 +194,43 @@ pub async fn advance_card_order(
     staff.0.require(Role::Reviewer)?;
     Ok(HttpResponse::Ok().json(cards::advance(&ctx, id.into_inner(), &body.status).await?))
 }
+
+#[derive(Deserialize)]
+pub struct AgencyRequest {
+    name: String,
+    credit_code: String,
+    contact: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    fields: Vec<String>,
+}
+
+/// Registers an agency (admin); the client secret is in this answer and nowhere else.
+pub async fn register_agency(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    body: web::Json<AgencyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Admin)?;
+    let registered = service::agencies::register(
+        &ctx,
+        staff.0.staff_id,
+        service::agencies::Registration {
+            name: &body.name,
+            credit_code: &body.credit_code,
+            contact: &body.contact,
+            scopes: &body.scopes,
+            fields: &body.fields,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(registered))
+}
+
+pub async fn agencies(ctx: web::Data<Context>, staff: Staff) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Admin)?;
+    let items = service::agencies::list(&ctx).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
+}

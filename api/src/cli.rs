@@ -1,0 +1,76 @@
+//! `yueju verify`: the offline verifier, for an agency without a connection (or an auditor).
+
+use std::process::ExitCode;
+
+use service::config::Settings;
+use service::signing::{KeyRing, PublishedKey};
+use service::verification::{SignedStatusList, verify_offline};
+
+fn read_keys(path: &str) -> anyhow::Result<Vec<PublishedKey>> {
+    let text = std::fs::read_to_string(path)?;
+    let value: serde_json::Value = serde_json::from_str(&text)?;
+    // Either the whole answer of GET /api/v1/keys or just its list.
+    let list = value.get("keys").cloned().unwrap_or(value);
+    Ok(serde_json::from_value(list)?)
+}
+
+fn local_keys() -> anyhow::Result<Vec<PublishedKey>> {
+    let settings = Settings::from_env()?;
+    Ok(KeyRing::load(&settings)?.published())
+}
+
+pub fn verify(args: &[String]) -> ExitCode {
+    let mut token = None;
+    let mut keys_file = None;
+    let mut list_file = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--keys" => keys_file = iter.next(),
+            "--status-list" => list_file = iter.next(),
+            other if token.is_none() && !other.starts_with("--") => token = Some(other),
+            other => {
+                eprintln!("yueju verify: unexpected argument `{other}`");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(token) = token else {
+        eprintln!("usage: yueju verify <token> [--keys FILE] [--status-list FILE]");
+        return ExitCode::from(2);
+    };
+    let keys = match keys_file {
+        Some(path) => read_keys(path),
+        None => local_keys(),
+    };
+    let keys = match keys {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("yueju verify: cannot read the keys: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let list = match list_file.map(|path| -> anyhow::Result<SignedStatusList> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+    }) {
+        None => None,
+        Some(Ok(list)) => Some(list),
+        Some(Err(e)) => {
+            eprintln!("yueju verify: cannot read the status list: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let verdict = verify_offline(&keys, token, list.as_ref(), chrono::Utc::now());
+    match serde_json::to_string_pretty(&verdict) {
+        Ok(text) => println!("{text}"),
+        Err(e) => {
+            eprintln!("yueju verify: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match verdict.valid {
+        Some(true) => ExitCode::SUCCESS,
+        Some(false) => ExitCode::from(1),
+        None => ExitCode::from(3),
+    }
+}

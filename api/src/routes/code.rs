@@ -1,0 +1,135 @@
+//! The 粤居码 and its verification: the holder's code (JSON with SVG, or PNG), the card with
+//! a fresh code, `POST /verify` for anyone, and the signed status list for offline verifiers.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use service::Context;
+use service::{permits, render, verification};
+
+use crate::error::ApiError;
+use crate::extract::{MaybeAgency, Resident};
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn render_error(e: render::RenderError) -> ApiError {
+    tracing::error!(error = %e, "rendering the code failed");
+    ApiError::internal()
+}
+
+pub async fn my_code(
+    ctx: web::Data<Context>,
+    resident: Resident,
+    q: web::Query<CodeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = verification::current_code(&ctx, resident.0.person()?).await?;
+    match q.format.as_deref() {
+        None | Some("json") | Some("svg") => {
+            let qr_svg = render::qr_svg(&code.token).map_err(render_error)?;
+            Ok(HttpResponse::Ok()
+                .insert_header(("Cache-Control", "no-store"))
+                .json(serde_json::json!({
+                    "token": code.token,
+                    "expires_at": code.expires_at,
+                    "permit_no": code.permit_no,
+                    "qr_svg": qr_svg,
+                })))
+        }
+        Some("png") => {
+            let png = render::qr_png(&code.token, 8).map_err(render_error)?;
+            Ok(HttpResponse::Ok()
+                .content_type("image/png")
+                .insert_header(("Cache-Control", "no-store"))
+                .insert_header(("X-Code-Expires-At", code.expires_at.to_rfc3339()))
+                .body(png))
+        }
+        Some(_) => Err(ApiError::invalid_request("format 只能是 svg 或 png")),
+    }
+}
+
+/// The card as the holder sees it, with a QR of a fresh code; the ID number masked.
+pub async fn card_svg(
+    ctx: web::Data<Context>,
+    resident: Resident,
+) -> Result<HttpResponse, ApiError> {
+    let person_id = resident.0.person()?;
+    let (permit, version) = permits::my_permit(&ctx, person_id).await?;
+    let view = permits::view(&ctx, &permit, &version, false)?;
+    let code = verification::current_code(&ctx, person_id).await?;
+    let photo = match permits::photo(&ctx, person_id).await {
+        Ok(p) => Some(p),
+        Err(service::Error::Refused(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let dates = [
+        view.issued_on.to_string(),
+        view.valid_from.to_string(),
+        view.valid_until.to_string(),
+    ];
+    let caption = code
+        .expires_at
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%H:%M:%S 前有效")
+        .to_string();
+    let svg = render::card_svg(
+        &render::CardFields {
+            name: &view.name,
+            gender: &view.gender,
+            ethnicity: &view.ethnicity,
+            id_number: &view.id_number,
+            hukou_address: &view.hukou_address,
+            residence_address: &view.residence_address,
+            issuing_authority: &view.issuing_authority,
+            issued_on: &dates[0],
+            valid_from: &dates[1],
+            valid_until: &dates[2],
+            permit_no: &view.permit_no,
+            status: view.status.as_str(),
+            photo: photo.as_ref().map(|p| render::Photo {
+                mime: &p.mime,
+                bytes: &p.bytes,
+            }),
+        },
+        &code.token,
+        Some(&caption),
+    )
+    .map_err(render_error)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(svg))
+}
+
+/// Anyone may verify. Whatever the body holds, the answer is a verdict: a body that is not
+/// JSON, or has no string `token`, is `valid: false` with reason `MALFORMED`.
+pub async fn verify(
+    ctx: web::Data<Context>,
+    agency: MaybeAgency,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let token = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    let verdict = verification::verify(&ctx, &token, agency.0.as_ref()).await;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(verdict))
+}
+
+/// Suspended and revoked permits, signed; verifiers may cache it until `next_update`.
+pub async fn status_list(ctx: web::Data<Context>) -> Result<HttpResponse, ApiError> {
+    let list = verification::status_list(&ctx).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "Cache-Control",
+            format!(
+                "public, max-age={}",
+                ctx.settings.agencies.status_list_ttl_secs
+            ),
+        ))
+        .json(list))
+}
