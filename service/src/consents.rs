@@ -22,6 +22,7 @@ use crate::agencies::{self, AgencyPrincipal, Scope};
 use crate::codes;
 use crate::error::{FieldProblem, Missing, Refusal, Result, invalid};
 use crate::fields::{self, PermitField};
+use crate::idempotency;
 use crate::outbox::{self, Notice};
 
 /// The version of the consent text below; stored with every request and grant. Change the
@@ -35,6 +36,8 @@ pub const EXPIRED: &str = "expired";
 
 /// What an agency sends after scanning a code.
 pub struct AccessRequest<'a> {
+    /// The `Idempotency-Key` header, when sent.
+    pub idempotency_key: Option<&'a str>,
     pub token: &'a str,
     pub purpose: &'a str,
     pub days: i64,
@@ -61,7 +64,7 @@ pub struct RequestView {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgencyInfo {
     pub id: Uuid,
     pub name: String,
@@ -77,36 +80,40 @@ pub struct FieldInfo {
 }
 
 /// A grant, as the holder and the agency see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GrantView {
     pub id: Uuid,
     pub request_id: Uuid,
     pub agency: AgencyInfo,
     pub purpose: String,
-    pub fields: Vec<&'static str>,
+    pub fields: Vec<String>,
     pub retention_days: i32,
     pub expires_at: DateTime<Utc>,
     pub max_downloads: i32,
     pub downloads: i32,
     /// `active`, `revoked`, `expired` or `exhausted`.
-    pub status: &'static str,
+    pub status: String,
     pub consent_version: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// A request as its agency follows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgencyRequestView {
     pub id: Uuid,
     pub status: String,
     pub holder: String,
     pub permit_no: String,
     pub purpose: String,
-    pub fields: Vec<&'static str>,
+    pub fields: Vec<String>,
     pub expires_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<GrantView>,
+}
+
+fn names(list: &[PermitField]) -> Vec<String> {
+    list.iter().map(|f| f.as_str().to_owned()).collect()
 }
 
 fn agency_info(a: &agency::Model) -> AgencyInfo {
@@ -211,15 +218,12 @@ fn grant_view(agency: &agency::Model, g: &authorization::Model, now: DateTime<Ut
         request_id: g.request_id,
         agency: agency_info(agency),
         purpose: g.purpose.clone(),
-        fields: fields::parse_list(&g.fields)
-            .iter()
-            .map(|f| f.as_str())
-            .collect(),
+        fields: names(&fields::parse_list(&g.fields)),
         retention_days: g.retention_days,
         expires_at: g.expires_at,
         max_downloads: g.max_downloads,
         downloads: g.downloads,
-        status: grant_status(g, now),
+        status: grant_status(g, now).to_owned(),
         consent_version: g.consent_version.clone(),
         created_at: g.created_at,
         revoked_at: g.revoked_at,
@@ -282,6 +286,23 @@ pub async fn request_access(
     };
     if wanted.is_empty() {
         return Err(invalid("fields", FieldProblem::Empty));
+    }
+    let key = ask
+        .idempotency_key
+        .map(|k| {
+            let request = json!({"token": ask.token, "purpose": purpose, "days": ask.days,
+                                 "fields": names(&wanted), "retention_days": retention_days});
+            idempotency::Key::new(
+                format!("agency:{}:authorization-requests", agency.id),
+                k,
+                &request,
+            )
+        })
+        .transpose()?;
+    if let Some(key) = &key
+        && let Some(view) = idempotency::replay::<AgencyRequestView, _>(ctx, &ctx.db, key).await?
+    {
+        return Ok(view);
     }
     let now = Utc::now();
     let claims =
@@ -358,18 +379,22 @@ pub async fn request_access(
         },
     )
     .await?;
-    txn.commit().await?;
-    tracing::info!(request_id = %row.id, agency_id = %agency.id, "access requested");
-    Ok(AgencyRequestView {
+    let view = AgencyRequestView {
         id: row.id,
         status: row.status,
         holder: crate::privacy::mask_name(&document.name),
         permit_no: permit.permit_no,
         purpose: row.purpose,
-        fields: wanted.iter().map(|f| f.as_str()).collect(),
+        fields: names(&wanted),
         expires_at: row.expires_at,
         authorization: None,
-    })
+    };
+    if let Some(key) = &key {
+        idempotency::save(ctx, &txn, key, &view).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(request_id = %view.id, agency_id = %agency.id, "access requested");
+    Ok(view)
 }
 
 /// The holder's requests, newest first.
@@ -620,10 +645,7 @@ pub async fn request_for_agency(
         holder: crate::privacy::mask_name(&document.name),
         permit_no: permit.permit_no,
         purpose: req.purpose.clone(),
-        fields: fields::parse_list(&req.fields)
-            .iter()
-            .map(|f| f.as_str())
-            .collect(),
+        fields: names(&fields::parse_list(&req.fields)),
         expires_at: req.expires_at,
         authorization: grant.map(|g| grant_view(&agency, &g, now)),
     })

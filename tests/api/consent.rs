@@ -580,3 +580,32 @@ async fn fields_outside_the_grant_are_left_out_or_masked_in_the_copy() {
     assert!(permit.get("gender").is_none());
     assert!(!copy.text.contains(CHEN_ID));
 }
+
+#[tokio::test]
+async fn a_repeated_request_with_the_same_idempotency_key_is_answered_once() {
+    let app = spawn_app().await;
+    let chen = app.chen_with_permit().await;
+    let agency = social_security(&app).await;
+    let code = app.code(&chen.access).await;
+    let send = |purpose: &'static str| {
+        let body = json!({"token": code, "purpose": purpose, "days": 30});
+        let req = app
+            .client
+            .post(app.url("/api/v1/agency/authorization-requests"))
+            .bearer_auth(&agency.token)
+            .header("Idempotency-Key", "scan-0001")
+            .json(&body);
+        async move { reply(req.send().await.unwrap()).await }
+    };
+    let first = send("办理社保卡").await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let again = send("办理社保卡").await;
+    assert_eq!(again.body["id"], first.body["id"]);
+    send("别的用途")
+        .await
+        .assert_error(422, "IDEMPOTENCY_KEY_REUSED");
+    let mine = app
+        .get("/api/v1/me/authorization-requests", Some(&chen.access))
+        .await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+}

@@ -15,5 +15,6 @@ mod login;
 mod logs;
 mod migrations;
 mod permits;
+mod privacy;
 mod staff;
 mod tokens;

@@ -1,7 +1,7 @@
 //! Agency access under the holder's consent: agencies ask and download; holders decide,
 //! list and revoke grants, and read their access log.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use service::consents::{self, AccessRequest, Approval};
 use service::{Context, access_log, annotated_copy};
@@ -24,12 +24,18 @@ pub struct RequestBody {
 pub async fn request_access(
     ctx: web::Data<Context>,
     agency: Agency,
+    req: HttpRequest,
     body: web::Json<RequestBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let key = req
+        .headers()
+        .get("Idempotency-Key")
+        .map(|v| v.to_str().unwrap_or("\u{0}").to_owned());
     let view = consents::request_access(
         &ctx,
         &agency.0,
         AccessRequest {
+            idempotency_key: key.as_deref(),
             token: &body.token,
             purpose: &body.purpose,
             days: body.days,
