@@ -8,6 +8,7 @@
 mod cli;
 pub mod error;
 pub mod extract;
+mod jobs;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

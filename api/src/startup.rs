@@ -26,6 +26,7 @@ impl Application {
         let workers = settings.workers;
         let context = web::Data::new(Context::init(settings).await?);
         let server = build_server(listener, context.clone(), workers)?;
+        crate::jobs::spawn(context.clone());
         Ok(Application {
             address,
             server,

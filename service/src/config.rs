@@ -77,6 +77,7 @@ pub struct Settings {
     /// Lifetime of a 粤居码 in seconds.
     pub code_ttl_secs: u16,
     pub agencies: AgencyRules,
+    pub reminders: ReminderRules,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_json_bytes: usize,
@@ -95,6 +96,28 @@ impl std::fmt::Debug for Settings {
             .field("gov_data", &self.gov_data)
             .finish_non_exhaustive()
     }
+}
+
+/// When reminders are swept and how the outbox is delivered.
+#[derive(Debug, Clone)]
+pub struct ReminderRules {
+    /// Sender of e-mails, e.g. `广东省电子居住证 <no-reply@example.gov.cn>`.
+    pub mail_from: String,
+    /// Local time (Asia/Shanghai) of the daily sweep.
+    pub sweep_at: chrono::NaiveTime,
+    /// Days before expiry at which a reminder goes out, largest first.
+    pub expiry_days: Vec<u32>,
+    /// Seconds between delivery runs of the background worker.
+    pub delivery_interval_secs: u64,
+    /// Attempts before a notice is marked failed.
+    pub max_attempts: u32,
+    /// First retry delay in seconds; doubled after each failure.
+    pub backoff_secs: u64,
+    /// How long a claimed notice stays locked; a worker that dies mid-send leaves it to be
+    /// claimed again after this.
+    pub lease_secs: u64,
+    /// Run the daily sweep and the delivery worker inside the server.
+    pub background: bool,
 }
 
 /// Limits on agencies' access to permits.
@@ -233,6 +256,36 @@ impl Settings {
             max_upload_bytes: num_or(&var, "YUEJU_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)?,
             code_ttl_secs: u16::try_from(num_or(&var, "YUEJU_CODE_TTL_SECS", 120)?)
                 .map_err(|_| anyhow::anyhow!("YUEJU_CODE_TTL_SECS must be at most 65535"))?,
+            reminders: ReminderRules {
+                mail_from: var("YUEJU_MAIL_FROM")
+                    .unwrap_or_else(|| "广东省电子居住证 <no-reply@yueju.localhost>".into()),
+                sweep_at: match var("YUEJU_REMINDER_AT") {
+                    None => chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+                    Some(v) => {
+                        chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M").map_err(|_| {
+                            anyhow::anyhow!(
+                                "YUEJU_REMINDER_AT must be a time like 09:00, got {v:?}"
+                            )
+                        })?
+                    }
+                },
+                expiry_days: parse_days_list(
+                    var("YUEJU_EXPIRY_REMINDER_DAYS")
+                        .as_deref()
+                        .unwrap_or("30,7,1"),
+                )?,
+                delivery_interval_secs: num_or(&var, "YUEJU_DELIVERY_INTERVAL_SECS", 30)? as u64,
+                max_attempts: num_or(&var, "YUEJU_DELIVERY_MAX_ATTEMPTS", 8)? as u32,
+                backoff_secs: num_or(&var, "YUEJU_DELIVERY_BACKOFF_SECS", 60)? as u64,
+                lease_secs: num_or(&var, "YUEJU_DELIVERY_LEASE_SECS", 300)? as u64,
+                background: match var("YUEJU_BACKGROUND_JOBS").as_deref() {
+                    None | Some("true") | Some("1") => true,
+                    Some("false") | Some("0") => false,
+                    Some(v) => {
+                        anyhow::bail!("YUEJU_BACKGROUND_JOBS must be true or false, got {v:?}")
+                    }
+                },
+            },
             agencies: AgencyRules {
                 max_grant_days: num_or(&var, "YUEJU_GRANT_MAX_DAYS", 90)? as u32,
                 max_downloads: num_or(&var, "YUEJU_GRANT_MAX_DOWNLOADS", 3)? as u32,
@@ -332,6 +385,23 @@ fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
         "false" | "0" | "no" => Ok(false),
         _ => bail!("{name} must be `true` or `false`, not `{value}`"),
     }
+}
+
+/// `30,7,1` → `[30, 7, 1]`, largest first, without repeats.
+fn parse_days_list(value: &str) -> anyhow::Result<Vec<u32>> {
+    let mut days = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let d: u32 = part.parse().map_err(|_| {
+            anyhow::anyhow!("YUEJU_EXPIRY_REMINDER_DAYS: {part:?} is not a number of days")
+        })?;
+        if d == 0 || d > 366 {
+            anyhow::bail!("YUEJU_EXPIRY_REMINDER_DAYS: {d} is out of range 1..=366");
+        }
+        days.push(d);
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    Ok(days)
 }
 
 fn num_or(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::config::{GovDataSettings, Settings};
 use crate::govdata::{EmbeddedGovData, GovDataSource, HttpGovData};
+use crate::mailer::Mailer;
 use crate::privacy::Vault;
 use crate::secrets::{encode_b64, generate_key_entry, random_bytes, setting_or_generated};
 use crate::signing::KeyRing;
@@ -21,6 +22,8 @@ pub struct Context {
     pub keys: KeyRing,
     pub wechat: WechatClient,
     pub gov: Arc<dyn GovDataSource>,
+    /// E-mail, when `YUEJU_SMTP_URL` is set.
+    pub mailer: Option<Arc<Mailer>>,
 }
 
 impl Context {
@@ -56,6 +59,12 @@ impl Context {
                 settings.http_timeout,
             )?),
         };
+        let mailer = settings
+            .smtp_url
+            .as_deref()
+            .map(|url| Mailer::new(url, &settings.reminders.mail_from, settings.http_timeout))
+            .transpose()?
+            .map(Arc::new);
         let ctx = Context {
             settings,
             db,
@@ -64,6 +73,7 @@ impl Context {
             keys,
             wechat,
             gov,
+            mailer,
         };
         if let Some((username, password)) = &ctx.settings.staff_bootstrap {
             crate::staff::ensure_account(&ctx, username, password, crate::staff::Role::Admin)

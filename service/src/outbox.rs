@@ -33,6 +33,21 @@ pub enum Notice {
         agency: String,
         purpose: String,
     },
+    /// The yearly endorsement window is open.
+    EndorsementDue {
+        permit_no: String,
+        due: chrono::NaiveDate,
+    },
+    /// The permit expires soon.
+    ExpiryNear {
+        permit_no: String,
+        valid_until: chrono::NaiveDate,
+        days_left: i64,
+    },
+    /// Six months of residence are reached and no permit is held.
+    EligibleNow {
+        city: String,
+    },
 }
 
 impl Notice {
@@ -41,23 +56,41 @@ impl Notice {
             Notice::ApplicationDecided { .. } => "application_decided",
             Notice::PermitRevoked { .. } => "permit_revoked",
             Notice::AccessRequested { .. } => "access_requested",
+            Notice::EndorsementDue { .. } => "endorsement_due",
+            Notice::ExpiryNear { .. } => "expiry_near",
+            Notice::EligibleNow { .. } => "eligible_now",
         }
     }
 }
 
 pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+/// Nobody to deliver to (no e-mail and no chat link, or the account was closed).
+pub const UNDELIVERABLE: &str = "undeliverable";
 
-/// Queues a notice for a person; `dedupe_key` names the event so it is queued once.
+impl Notice {
+    /// Reminders respect the holder's opt-out; service notices (decisions, requests) do not.
+    pub fn is_reminder(&self) -> bool {
+        matches!(
+            self,
+            Notice::EndorsementDue { .. } | Notice::ExpiryNear { .. } | Notice::EligibleNow { .. }
+        )
+    }
+}
+
+/// Queues a notice for a person; `dedupe_key` names the event so it is queued once. Answers
+/// whether this call queued it (false: it was already there).
 pub async fn enqueue<C: ConnectionTrait>(
     ctx: &Context,
     db: &C,
     person_id: Uuid,
     dedupe_key: &str,
     notice: &Notice,
-) -> Result<()> {
+) -> Result<bool> {
     let payload = serde_json::to_vec(notice).map_err(anyhow::Error::from)?;
     let now = Utc::now();
-    outbox::Entity::insert(outbox::ActiveModel {
+    let inserted = outbox::Entity::insert(outbox::ActiveModel {
         id: Set(Uuid::new_v4()),
         person_id: Set(Some(person_id)),
         kind: Set(notice.kind().into()),
@@ -78,7 +111,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     )
     .exec_without_returning(db)
     .await?;
-    Ok(())
+    Ok(inserted == 1)
 }
 
 /// Reads a queued notice back (for the delivery worker and tests).

@@ -71,6 +71,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("DATABASE_URL", db.url.clone()),
         ("YUEJU_BIND", "127.0.0.1:0".into()),
         ("YUEJU_WORKERS", "1".into()),
+        // Tests drive the sweep and the delivery worker themselves.
+        ("YUEJU_BACKGROUND_JOBS", "false".into()),
         ("YUEJU_DEMO_DATA", "true".into()),
         ("YUEJU_WECHAT_API_BASE", platform.base.clone()),
         ("YUEJU_YSS_APPID", YSS_APPID.into()),

@@ -16,5 +16,7 @@ mod logs;
 mod migrations;
 mod permits;
 mod privacy;
+mod reminders;
+mod smtp;
 mod staff;
 mod tokens;

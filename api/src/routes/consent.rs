@@ -97,9 +97,9 @@ pub async fn approve(
     ctx: web::Data<Context>,
     resident: Resident,
     id: web::Path<Uuid>,
-    body: Option<web::Json<Approval>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let approval = body.map(web::Json::into_inner).unwrap_or_default();
+    let approval: Approval = crate::extract::optional_json(&body)?;
     let grant = consents::approve(&ctx, resident.0.person()?, *id, approval).await?;
     Ok(HttpResponse::Created().json(grant))
 }

@@ -80,6 +80,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 )
                 .route("/staff/agencies", web::post().to(staff::register_agency))
                 .route("/staff/agencies", web::get().to(staff::agencies))
+                .route("/staff/reminders/run", web::post().to(staff::run_reminders))
                 .route("/me/permit/endorsements", web::post().to(permit::endorse))
                 .route("/me/physical-card", web::post().to(permit::order_card))
                 .route("/me/physical-card", web::get().to(permit::card_order))

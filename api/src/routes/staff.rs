@@ -234,3 +234,36 @@ pub async fn agencies(ctx: web::Data<Context>, staff: Staff) -> Result<HttpRespo
     let items = service::agencies::list(&ctx).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
 }
+
+#[derive(Deserialize, Default)]
+pub struct ReminderRun {
+    #[serde(default)]
+    as_of: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    deliver: Option<bool>,
+}
+
+/// Runs the reminder sweep now (as of a date, for tests and catch-up), then the delivery
+/// worker once when asked.
+pub async fn run_reminders(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Admin)?;
+    let body: ReminderRun = crate::extract::optional_json(&body)?;
+    let as_of = body.as_of.unwrap_or_else(service::config::today_in_china);
+    let sweep = service::reminders::sweep(&ctx, as_of).await?;
+    let delivery = if body.deliver.unwrap_or(false) {
+        service::delivery::run_once(&ctx).await?
+    } else {
+        service::delivery::DeliveryReport::default()
+    };
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "as_of": as_of,
+        "queued": sweep.queued,
+        "sent": delivery.sent,
+        "failed": delivery.failed,
+        "undeliverable": delivery.undeliverable,
+    })))
+}

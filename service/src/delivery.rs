@@ -1,0 +1,168 @@
+//! The outbox worker: claims due notices with a lease (row lock with SKIP LOCKED on
+//! PostgreSQL; on SQLite the single writer makes the claiming UPDATE atomic), delivers each,
+//! and marks it sent, or schedules a retry with exponential backoff, or marks it failed with
+//! the error after the last attempt. A worker that dies mid-send leaves its rows locked only
+//! until the lease runs out; they are then claimed again, so no row is ever lost (delivery
+//! is at least once; a crash between sending and marking may send twice).
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{outbox, person};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
+use serde::Serialize;
+
+use crate::Context;
+use crate::error::Result;
+use crate::notice_text;
+use crate::outbox::{FAILED, Notice, PENDING, SENT, UNDELIVERABLE, open_notice};
+use crate::privacy::Kind;
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: u64,
+    /// Failed this time: retried later, or given up after the last attempt.
+    pub failed: u64,
+    /// Nobody to deliver to.
+    pub undeliverable: u64,
+}
+
+fn claimable(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(outbox::Column::Status.eq(PENDING))
+        .add(outbox::Column::NextAttemptAt.lte(now))
+        .add(
+            Condition::any()
+                .add(outbox::Column::LockedUntil.is_null())
+                .add(outbox::Column::LockedUntil.lt(now)),
+        )
+}
+
+/// Claims up to `limit` due notices for this worker.
+pub async fn claim(ctx: &Context, limit: u64, now: DateTime<Utc>) -> Result<Vec<outbox::Model>> {
+    let lease = Duration::seconds(ctx.settings.reminders.lease_secs as i64);
+    let mut ids = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(claimable(now))
+        .order_by_asc(outbox::Column::NextAttemptAt)
+        .limit(limit);
+    if ctx.db.get_database_backend() == DatabaseBackend::Postgres {
+        ids = ids.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    Ok(outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Some(now + lease)))
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .filter(outbox::Column::Id.in_subquery(ids.into_query()))
+        // Checked again by the UPDATE itself, so two workers never both win a row.
+        .filter(claimable(now))
+        .exec_with_returning(&ctx.db)
+        .await?)
+}
+
+/// Delivers everything due when the run starts, batch after batch; a notice that fails is
+/// retried by a later run, not this one. Answers what happened.
+pub async fn run_once(ctx: &Context) -> Result<DeliveryReport> {
+    let mut report = DeliveryReport::default();
+    let started = Utc::now();
+    loop {
+        let batch = claim(ctx, 50, started).await?;
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        for row in batch {
+            deliver(ctx, row, &mut report).await?;
+        }
+    }
+}
+
+enum Outcome {
+    Sent,
+    Undeliverable(&'static str),
+    Failed(String),
+}
+
+async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport) -> Result<()> {
+    let outcome = match attempt(ctx, &row).await {
+        Ok(outcome) => outcome,
+        Err(e) => Outcome::Failed(format!("{e:#}")),
+    };
+    let now = Utc::now();
+    let update = outbox::Entity::update_many()
+        .filter(outbox::Column::Id.eq(row.id))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        );
+    let update = match &outcome {
+        Outcome::Sent => {
+            report.sent += 1;
+            update
+                .col_expr(outbox::Column::Status, Expr::value(SENT))
+                .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
+                .col_expr(outbox::Column::LastError, Expr::value(None::<String>))
+        }
+        Outcome::Undeliverable(why) => {
+            report.undeliverable += 1;
+            update
+                .col_expr(outbox::Column::Status, Expr::value(UNDELIVERABLE))
+                .col_expr(outbox::Column::LastError, Expr::value(Some(*why)))
+        }
+        Outcome::Failed(error) => {
+            report.failed += 1;
+            let rules = &ctx.settings.reminders;
+            // The error text names the SMTP or network failure, never the recipient.
+            let error: String = error.chars().take(500).collect();
+            tracing::warn!(notice_id = %row.id, attempts = row.attempts, error = %error, "notice delivery failed");
+            if row.attempts >= rules.max_attempts as i32 {
+                update
+                    .col_expr(outbox::Column::Status, Expr::value(FAILED))
+                    .col_expr(outbox::Column::LastError, Expr::value(Some(error)))
+            } else {
+                let exponent = Ord::min(Ord::max(row.attempts, 1) - 1, 16) as u32;
+                let delay = rules.backoff_secs.saturating_mul(2u64.pow(exponent));
+                update
+                    .col_expr(
+                        outbox::Column::NextAttemptAt,
+                        Expr::value(now + Duration::seconds(delay as i64)),
+                    )
+                    .col_expr(outbox::Column::LastError, Expr::value(Some(error)))
+            }
+        }
+    };
+    update.exec(&ctx.db).await?;
+    Ok(())
+}
+
+async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> {
+    let notice = open_notice(ctx, row).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let Some(person_id) = row.person_id else {
+        return Ok(Outcome::Undeliverable("no recipient"));
+    };
+    let Some(person) = person::Entity::find_by_id(person_id).one(&ctx.db).await? else {
+        return Ok(Outcome::Undeliverable("account closed"));
+    };
+    if notice.is_reminder() && !person.reminders_enabled {
+        return Ok(Outcome::Undeliverable("reminders turned off"));
+    }
+    let email = person
+        .email_enc
+        .as_ref()
+        .map(|sealed| ctx.vault.open_string(Kind::Email, sealed))
+        .transpose()?;
+    let (Some(email), Some(mailer)) = (email, ctx.mailer.as_ref()) else {
+        return Ok(Outcome::Undeliverable("no channel"));
+    };
+    mailer.send(&email, &notice_text::render(&notice)).await?;
+    tracing::info!(notice_id = %row.id, kind = notice_kind(&notice), "notice sent by e-mail");
+    Ok(Outcome::Sent)
+}
+
+fn notice_kind(notice: &Notice) -> &'static str {
+    notice.kind()
+}

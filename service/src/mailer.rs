@@ -1,0 +1,46 @@
+//! E-mail through lettre over SMTP (`YUEJU_SMTP_URL`): plain text and HTML alternatives with a
+//! Chinese subject, encoded by lettre (RFC 2047 headers, UTF-8 bodies).
+
+use anyhow::Context as _;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::notice_text::{Text, html};
+
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// `smtp://host:port` (plain, for a local relay), `smtp://host?tls=required` or
+    /// `smtps://user:pass@host` (TLS), as lettre reads them.
+    pub fn new(url: &str, from: &str, timeout: std::time::Duration) -> anyhow::Result<Mailer> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .context("YUEJU_SMTP_URL is not a valid SMTP URL")?
+            .timeout(Some(timeout))
+            .build();
+        let from = from
+            .parse()
+            .with_context(|| format!("YUEJU_MAIL_FROM is not a valid address: {from}"))?;
+        Ok(Mailer { transport, from })
+    }
+
+    pub async fn send(&self, to: &str, text: &Text) -> anyhow::Result<()> {
+        let to: Mailbox = to.parse().context("recipient address unreadable")?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(text.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(
+                text.body.clone(),
+                html(text),
+            ))
+            .context("building the e-mail")?;
+        self.transport
+            .send(message)
+            .await
+            .context("SMTP delivery")?;
+        Ok(())
+    }
+}
