@@ -3,6 +3,7 @@
 
 mod agencies;
 mod applications;
+mod browser;
 mod codes;
 mod config;
 mod consent;

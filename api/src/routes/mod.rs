@@ -18,6 +18,7 @@ use crate::extract::json_config;
 
 pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
     cfg.route("/", web::get().to(pages::index))
+        .route("/h5/{name:.*}", web::get().to(pages::h5))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/oauth/token", web::post().to(oauth::token))

@@ -1,9 +1,68 @@
-use actix_web::HttpResponse;
+//! The H5 screens, embedded in the binary (no build step, no CDN): the index, 粤省事, 粤居码,
+//! the agency desk and the staff console, with their shared script and style.
+
+use actix_web::{HttpResponse, ResponseError, web};
 
 const INDEX: &str = include_str!("../../static/index.html");
 
-pub async fn index() -> HttpResponse {
+/// Name, content type and content of every embedded file under `/h5/`.
+const FILES: &[(&str, &str, &str)] = &[
+    ("yss.html", HTML, include_str!("../../static/h5/yss.html")),
+    ("yss.js", JS, include_str!("../../static/h5/yss.js")),
+    ("yjm.html", HTML, include_str!("../../static/h5/yjm.html")),
+    ("yjm.js", JS, include_str!("../../static/h5/yjm.js")),
+    (
+        "agency.html",
+        HTML,
+        include_str!("../../static/h5/agency.html"),
+    ),
+    ("agency.js", JS, include_str!("../../static/h5/agency.js")),
+    (
+        "staff.html",
+        HTML,
+        include_str!("../../static/h5/staff.html"),
+    ),
+    ("staff.js", JS, include_str!("../../static/h5/staff.js")),
+    ("api.js", JS, include_str!("../../static/h5/api.js")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/h5/app.css"),
+    ),
+];
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Scripts only from here; images also from blobs (the card and copies are fetched with the
+/// bearer token) and data URIs (photos inside SVG); the camera for scanning codes.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' blob: data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; \
+    frame-ancestors 'none'; form-action 'self'";
+
+fn page(content_type: &str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(INDEX)
+        .content_type(content_type)
+        .insert_header(("Content-Security-Policy", CSP))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(body)
+}
+
+pub async fn index() -> HttpResponse {
+    page(HTML, INDEX)
+}
+
+pub async fn h5(name: web::Path<String>) -> HttpResponse {
+    let name = name.into_inner();
+    let name = if name.is_empty() {
+        "yss.html"
+    } else {
+        name.as_str()
+    };
+    match FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, body)) => page(content_type, body),
+        None => crate::error::ApiError::not_found().error_response(),
+    }
 }

@@ -23,9 +23,20 @@ pub async fn show(
         tracing::info!(account_id = %resident.0.account_id, "permit shown with the full ID number");
     }
     let view = permits::view(&ctx, &permit, &version, q.reveal)?;
+    // The latest physical-card order rides along, so a screen needs no second call.
+    let physical_card = match cards::latest(&ctx, person_id).await {
+        Ok(order) => Some(order),
+        Err(service::Error::Refused(service::Refusal::NotFound(_))) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut body = serde_json::to_value(&view).map_err(|e| {
+        tracing::error!(error = %e, "serialising the permit view");
+        ApiError::internal()
+    })?;
+    body["physical_card"] = serde_json::to_value(physical_card).unwrap_or_default();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(view))
+        .json(body))
 }
 
 /// The signed document of the current version, verifiable with `GET /api/v1/keys`.

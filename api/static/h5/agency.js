@@ -1,0 +1,128 @@
+// Agency H5: client-credentials login, verify a code (paste or camera), ask for access,
+// follow the request and download the annotated copy.
+"use strict";
+(() => {
+  const { $, el, call, say } = Yj;
+  const KIND = "agency";
+  const tok = () => Yj.token(KIND);
+  const FIELDS = { name: "姓名", gender: "性别", ethnicity: "民族", id_number: "公民身份号码", photo: "相片",
+    hukou_address: "户籍地址", residence_address: "居住地址", issuing_authority: "签发机关", issued_on: "签发日期",
+    valid_from: "有效期起", valid_until: "有效期至" };
+  const REASONS = { MALFORMED: "无法识别的粤居码", UNKNOWN_KEY: "签发密钥未知", BAD_SIGNATURE: "签名无效，可能被篡改",
+    CODE_EXPIRED: "粤居码已过期，请持证人刷新", CODE_NOT_YET_VALID: "粤居码时间异常", PERMIT_NOT_FOUND: "未找到该居住证",
+    PERMIT_SUSPENDED: "居住证未按期签注，暂停使用", PERMIT_EXPIRED: "居住证已过期", PERMIT_REVOKED: "居住证已注销",
+    STATUS_UNDETERMINED: "暂时无法确认证件状态" };
+  const requests = JSON.parse(sessionStorage.getItem("yueju.agency.requests") || "[]");
+
+  async function login() {
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: $("#client-id").value.trim(), client_secret: $("#client-secret").value });
+    const r = await call("POST", "/oauth/token", { form, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    if (!r.ok) return say($("#login-msg"), Yj.errorText(r));
+    Yj.setToken(KIND, r.data.access_token);
+    start();
+  }
+
+  async function verify() {
+    const token = $("#code").value.trim();
+    const r = await call("POST", "/api/v1/verify", { token: tok(), body: { token } });
+    if (r.status === 401) { Yj.setToken(KIND, null); location.reload(); return; }
+    if (!r.ok) return say($("#verify-msg"), Yj.errorText(r));
+    const v = r.data;
+    if (v.valid) say($("#verify-msg"), "核验通过：居住证真实有效", true);
+    else say($("#verify-msg"), "核验未通过：" + (REASONS[v.reason] || v.reason));
+    const rows = [];
+    if (v.permit) {
+      rows.push(["持证人", v.permit.name], ["证件编号", v.permit.permit_no], ["有效期至", v.permit.valid_until], ["状态", Yj.statusLabel(v.permit.status)]);
+      for (const k of ["issuing_authority", "issued_on", "valid_from"]) if (v.permit[k]) rows.push([FIELDS[k], v.permit[k]]);
+    }
+    $("#verify-fields").replaceChildren(...rows.flatMap(([k, x]) => [el("dt", {}, k), el("dd", {}, x)]));
+  }
+
+  async function scan() {
+    const video = $("#camera");
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      video.srcObject = stream;
+      video.classList.remove("hidden");
+      await video.play();
+      const detector = new BarcodeDetector({ formats: ["qr_code"] });
+      const loop = async () => {
+        const codes = await detector.detect(video).catch(() => []);
+        if (codes.length) {
+          $("#code").value = codes[0].rawValue;
+          stream.getTracks().forEach((t) => t.stop());
+          video.classList.add("hidden");
+          verify();
+        } else requestAnimationFrame(loop);
+      };
+      loop();
+    } catch (e) {
+      say($("#verify-msg"), "无法使用摄像头，请粘贴码文本");
+    }
+  }
+
+  async function requestAccess() {
+    const fields = [...document.querySelectorAll("#field-choice input:checked")].map((i) => i.value);
+    const r = await call("POST", "/api/v1/agency/authorization-requests", {
+      token: tok(), headers: { "Idempotency-Key": "h5-" + Date.now() },
+      body: { token: $("#code").value.trim(), purpose: $("#purpose").value.trim(), days: Number($("#days").value),
+        retention_days: Number($("#retention").value), fields },
+    });
+    if (!r.ok) return say($("#request-msg"), Yj.errorText(r));
+    say($("#request-msg"), "已发送，等待持证人 " + r.data.holder + " 同意", true);
+    requests.unshift(r.data.id);
+    sessionStorage.setItem("yueju.agency.requests", JSON.stringify(requests.slice(0, 20)));
+    loadRequests();
+  }
+
+  async function download(grantId, svg) {
+    const path = "/api/v1/agency/authorizations/" + grantId + "/annotated-copy" + (svg ? "?format=svg" : "");
+    const r = await call("GET", path, { token: tok(), blob: svg });
+    if (!r.ok) return say($("#copy-msg"), Yj.errorText(r));
+    say($("#copy-msg"), "已下载加注件", true);
+    if (svg) {
+      const img = $("#copy-img");
+      img.src = URL.createObjectURL(r.data);
+      img.classList.remove("hidden");
+    } else {
+      $("#copy-json").textContent = JSON.stringify(r.data, null, 2);
+      $("#copy-json").classList.remove("hidden");
+    }
+    loadRequests();
+  }
+
+  async function loadRequests() {
+    const items = [];
+    for (const id of requests) {
+      const r = await call("GET", "/api/v1/agency/authorization-requests/" + id, { token: tok() });
+      if (!r.ok) continue;
+      const x = r.data;
+      const g = x.authorization;
+      const status = g ? g.status : x.status;
+      items.push(el("li", {},
+        el("div", { class: "row" }, Yj.badge(status, status === "revoked" ? "已撤回" : undefined), el("span", {}, x.holder + " · " + x.purpose)),
+        g ? el("div", { class: "hint" }, "有效期至 " + Yj.time(g.expires_at) + "，已下载 " + g.downloads + "/" + g.max_downloads) : null,
+        g && g.status === "active" ? el("div", {},
+          el("button", { class: "primary", onclick: () => download(g.id, true) }, "查看加注件"),
+          el("button", { class: "secondary", onclick: () => download(g.id, false) }, "下载签名数据")) : null,
+      ));
+    }
+    $("#requests").replaceChildren(...(items.length ? items : [el("li", { class: "hint" }, "暂无请求")]));
+  }
+
+  function start() {
+    $("#login-card").classList.add("hidden");
+    $("#app").classList.remove("hidden");
+    $("#field-choice").append(...Object.entries(FIELDS).map(([k, label]) => el("label", {},
+      el("input", { type: "checkbox", value: k, style: "width:auto", ...(["name", "id_number", "residence_address", "valid_until"].includes(k) ? { checked: "" } : {}) }), " " + label)));
+    if ("BarcodeDetector" in window && navigator.mediaDevices) $("#scan-btn").classList.remove("hidden");
+    loadRequests();
+    setInterval(loadRequests, 5000);
+  }
+
+  $("#login-btn").addEventListener("click", login);
+  $("#verify-btn").addEventListener("click", verify);
+  $("#scan-btn").addEventListener("click", scan);
+  $("#request-btn").addEventListener("click", requestAccess);
+  if (tok()) start();
+})();

@@ -1,0 +1,241 @@
+// 粤省事 H5: login, identity, applying, the permit, the card, grants, the access log, settings.
+"use strict";
+(() => {
+  const { $, el, call, say } = Yj;
+  const KIND = "yss";
+  const tok = () => Yj.token(KIND);
+
+  const material = {
+    residence_proof: "居住证明", employment_proof: "就业证明", housing_proof: "住所证明", study_proof: "就读证明",
+  };
+
+  async function login() {
+    const code = $("#login-code").value.trim();
+    if (!code) return say($("#login-msg"), "请输入登录码");
+    const r = await call("POST", "/api/v1/auth/miniprogram/login", { body: { app: KIND, code: "dev:" + code } });
+    if (!r.ok) return say($("#login-msg"), Yj.errorText(r));
+    Yj.setToken(KIND, r.data.access_token);
+    start();
+  }
+
+  async function loadMe() {
+    const r = await call("GET", "/api/v1/me", { token: tok() });
+    if (r.status === 401) { Yj.setToken(KIND, null); location.reload(); return; }
+    if (!r.ok) return say($("#me-msg"), Yj.errorText(r));
+    const me = r.data;
+    $("#who").textContent = me.identity_bound ? "已登录：" + me.masked_name : "已登录，尚未实名认证";
+    const f = $("#me-fields");
+    f.replaceChildren(
+      el("dt", {}, "实名状态"), el("dd", {}, me.identity_bound ? "已认证" : "未认证"),
+      el("dt", {}, "姓名"), el("dd", {}, me.masked_name || "—"),
+      el("dt", {}, "证件号码"), el("dd", {}, me.masked_id_number || "—"),
+    );
+    $("#bind-form").classList.toggle("hidden", me.identity_bound);
+    $("#set-email").value = me.email || "";
+    $("#set-reminders").checked = !!me.reminders_enabled;
+  }
+
+  async function bind() {
+    const r = await call("POST", "/api/v1/me/identity", {
+      token: tok(), body: { name: $("#bind-name").value.trim(), id_number: $("#bind-id").value.trim() },
+    });
+    if (!r.ok) return say($("#me-msg"), Yj.errorText(r));
+    say($("#me-msg"), "实名认证成功：" + r.data.masked_id_number, true);
+    loadMe();
+  }
+
+  async function apply() {
+    const body = {
+      city: $("#ap-city").value.trim(), district: $("#ap-district").value.trim(),
+      address: $("#ap-address").value.trim(), residence_since: $("#ap-since").value,
+      basis: $("#ap-basis").value,
+    };
+    const email = $("#ap-email").value.trim();
+    if (email) body.email = email;
+    const r = await call("POST", "/api/v1/applications", {
+      token: tok(), body, headers: { "Idempotency-Key": "h5-" + Date.now() },
+    });
+    if (!r.ok) return say($("#apply-msg"), Yj.errorText(r));
+    const a = r.data;
+    if (a.status === "issued") say($("#apply-msg"), "申请成功，电子居住证已签发（编号 " + a.permit_no + "）", true);
+    else if (a.status === "needs_materials") say($("#apply-msg"), "政务数据未能核验全部条件，请在下方上传：" + a.missing_materials.map((m) => m.label).join("；"));
+    else say($("#apply-msg"), "不符合申领条件：" + a.reasons.map((x) => x.message).join("；"));
+    loadApplications();
+  }
+
+  async function upload(appId, kind, input, msg) {
+    if (!input.files.length) return say(msg, "请选择文件");
+    const form = new FormData();
+    form.append("kind", kind);
+    form.append("file", input.files[0]);
+    const r = await call("POST", "/api/v1/applications/" + appId + "/materials", { token: tok(), form });
+    if (!r.ok) return say(msg, Yj.errorText(r));
+    say(msg, "已上传", true);
+    loadApplications();
+  }
+
+  async function loadApplications() {
+    const r = await call("GET", "/api/v1/applications", { token: tok() });
+    const list = $("#applications");
+    if (!r.ok) { list.replaceChildren(el("li", {}, Yj.errorText(r))); return; }
+    if (!r.data.items.length) { list.replaceChildren(el("li", { class: "hint" }, "暂无申请")); return; }
+    list.replaceChildren(...r.data.items.map((a) => {
+      const li = el("li", {},
+        el("div", { class: "row" }, Yj.badge(a.status), el("span", {}, a.city + a.district), el("span", { class: "hint" }, Yj.time(a.created_at))),
+      );
+      if (a.permit_no) li.append(el("div", {}, "证件编号：" + a.permit_no));
+      for (const reason of a.reasons || []) li.append(el("div", { class: "hint" }, reason.message));
+      if (a.status === "needs_materials") {
+        const uploaded = new Set((a.materials || []).map((m) => m.kind));
+        for (const m of a.missing_materials) {
+          if (uploaded.has(m.kind)) continue;
+          const id = "file-" + a.id + "-" + m.kind;
+          const input = el("input", { type: "file", id, accept: "image/jpeg,image/png,application/pdf" });
+          const msg = el("div", { class: "msg", role: "status", "aria-live": "polite" });
+          li.append(el("label", { for: id }, "上传" + (material[m.kind] || m.kind) + "（JPEG/PNG/PDF）：" + m.label), input,
+            el("button", { class: "secondary", onclick: () => upload(a.id, m.kind, input, msg) }, "上传"), msg);
+        }
+      }
+      return li;
+    }));
+  }
+
+  let revealed = false;
+  async function loadPermit() {
+    const r = await call("GET", "/api/v1/me/permit" + (revealed ? "?reveal=true" : ""), { token: tok() });
+    const has = r.ok;
+    $("#permit-empty").classList.toggle("hidden", has);
+    $("#permit-view").classList.toggle("hidden", !has);
+    if (!has) return;
+    const p = r.data;
+    const gender = p.gender === "male" ? "男" : p.gender === "female" ? "女" : p.gender;
+    const rows = [["状态", Yj.badge(p.status)], ["证件编号", p.permit_no], ["姓名", p.name], ["性别", gender], ["民族", p.ethnicity],
+      ["公民身份号码", p.id_number], ["户籍地址", p.hukou_address], ["居住地址", p.residence_address],
+      ["签发机关", p.issuing_authority], ["签发日期", p.issued_on], ["有效期", p.valid_from + " 至 " + p.valid_until],
+      ["下次签注", p.next_endorsement_due + "（" + p.endorsement_window_opens + " 起可办理）"]];
+    $("#permit-fields").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+    const card = await call("GET", "/api/v1/me/permit/card.svg", { token: tok(), blob: true });
+    if (card.ok) {
+      const img = $("#card-img");
+      if (img.dataset.url) URL.revokeObjectURL(img.dataset.url);
+      img.dataset.url = URL.createObjectURL(card.data);
+      img.src = img.dataset.url;
+    }
+    const order = p.physical_card;
+    $("#card-order").replaceChildren(order
+      ? el("p", {}, "实体证件：", Yj.badge(order.status), " 领证地点 " + order.pickup_station + "，费用 " + (order.fee_cents / 100).toFixed(2) + " 元")
+      : el("p", { class: "hint" }, "尚未申领实体证件"));
+  }
+
+  async function reveal() {
+    revealed = !revealed;
+    $("#reveal-btn").setAttribute("aria-pressed", String(revealed));
+    $("#reveal-btn").textContent = revealed ? "隐藏完整证件号码" : "显示完整证件号码";
+    await loadPermit();
+    if (revealed) setTimeout(() => { if (revealed) reveal(); }, 15000);
+  }
+
+  async function endorse() {
+    const r = await call("POST", "/api/v1/me/permit/endorsements", { token: tok() });
+    if (!r.ok) return say($("#permit-msg"), Yj.errorText(r));
+    say($("#permit-msg"), r.data.kind === "renewal" ? "换领成功" : "签注成功", true);
+    loadPermit();
+  }
+
+  async function orderCard() {
+    const r = await call("POST", "/api/v1/me/physical-card", { token: tok(), body: { pickup_station: $("#pickup").value.trim() } });
+    if (!r.ok) return say($("#order-msg"), Yj.errorText(r));
+    say($("#order-msg"), "已申领，费用 " + (r.data.fee_cents / 100).toFixed(2) + " 元", true);
+    loadPermit();
+  }
+
+  async function decide(id, action, version) {
+    const r = await call("POST", "/api/v1/me/authorization-requests/" + id + "/" + action, {
+      token: tok(), body: action === "approve" ? { consent_version: version } : {},
+    });
+    if (!r.ok) return say($("#requests-msg"), Yj.errorText(r));
+    say($("#requests-msg"), action === "approve" ? "已同意授权" : "已拒绝", true);
+    loadGrants();
+  }
+
+  async function revoke(id) {
+    const r = await call("DELETE", "/api/v1/me/authorizations/" + id, { token: tok() });
+    if (!r.ok) return say($("#requests-msg"), Yj.errorText(r));
+    say($("#requests-msg"), "已撤回授权，该部门不能再下载", true);
+    loadGrants();
+  }
+
+  async function loadGrants() {
+    const req = await call("GET", "/api/v1/me/authorization-requests", { token: tok() });
+    const reqs = req.ok ? req.data.items : [];
+    const pending = reqs.filter((x) => x.status === "pending");
+    $("#requests").replaceChildren(...(pending.length ? pending.map((x) => el("li", {},
+      el("div", { class: "row" }, Yj.badge("pending"), el("strong", {}, x.agency.name)),
+      el("div", {}, "用途：" + x.purpose),
+      el("div", {}, "信息项：" + x.fields.map((f) => f.label + (f.sensitive ? "（敏感）" : "")).join("、")),
+      el("div", { class: "consent", "aria-label": "授权说明" }, x.consent_text),
+      el("button", { class: "primary", onclick: () => decide(x.id, "approve", x.consent_version) }, "同意"),
+      el("button", { class: "danger", onclick: () => decide(x.id, "deny") }, "拒绝"),
+    )) : [el("li", { class: "hint" }, "暂无待处理的请求")]));
+    const g = await call("GET", "/api/v1/me/authorizations", { token: tok() });
+    const grants = g.ok ? g.data.items : [];
+    $("#grants").replaceChildren(...(grants.length ? grants.map((x) => el("li", {},
+      el("div", { class: "row" }, Yj.badge(x.status, x.status === "revoked" ? "已撤回" : undefined), el("strong", {}, x.agency.name)),
+      el("div", {}, "用途：" + x.purpose + "；有效期至 " + Yj.time(x.expires_at)),
+      el("div", { class: "hint" }, "已下载 " + x.downloads + "/" + x.max_downloads + " 次"),
+      x.status === "active" ? el("button", { class: "danger", onclick: () => revoke(x.id) }, "撤回授权") : null,
+    )) : [el("li", { class: "hint" }, "暂无授权")]));
+  }
+
+  const actions = { verify: "核验", request: "请求授权", approve: "同意授权", deny: "拒绝授权", download: "下载加注件", revoke: "撤回授权" };
+  async function loadLog() {
+    const r = await call("GET", "/api/v1/me/access-log?limit=200", { token: tok() });
+    const items = r.ok ? r.data.items : [];
+    $("#access-log").replaceChildren(...(items.length ? items.slice().reverse().map((e) => el("li", {},
+      el("div", { class: "row" }, el("strong", {}, e.actor_name), el("span", {}, actions[e.action] || e.action)),
+      el("div", { class: "hint" }, Yj.time(e.at) + (e.purpose ? " · 用途：" + e.purpose : "")),
+    )) : [el("li", { class: "hint" }, "暂无记录")]));
+  }
+
+  async function checkLog() {
+    const r = await call("GET", "/api/v1/me/access-log/check", { token: tok() });
+    if (!r.ok) return say($("#log-msg"), Yj.errorText(r));
+    if (r.data.intact) say($("#log-msg"), "记录完整（共 " + r.data.entries + " 条），校验值 " + r.data.head.slice(0, 16) + "…", true);
+    else say($("#log-msg"), "记录校验失败：第 " + r.data.broken_at + " 条被改动或删除");
+  }
+
+  async function saveSettings() {
+    const email = $("#set-email").value.trim();
+    const r = await call("PATCH", "/api/v1/me", {
+      token: tok(), body: { email: email || null, reminders_enabled: $("#set-reminders").checked },
+    });
+    if (!r.ok) return say($("#settings-msg"), Yj.errorText(r));
+    say($("#settings-msg"), "已保存", true);
+  }
+
+  async function logout() {
+    await call("POST", "/api/v1/auth/logout", { token: tok(), body: {} });
+    Yj.setToken(KIND, null);
+    location.reload();
+  }
+
+  const loaders = { "tab-me": loadMe, "tab-apply": loadApplications, "tab-permit": loadPermit, "tab-grants": loadGrants, "tab-log": loadLog, "tab-settings": loadMe };
+  const show = Yj.tabs((id) => loaders[id] && loaders[id]());
+
+  function start() {
+    $("#login-card").classList.add("hidden");
+    $("#app").classList.remove("hidden");
+    show("tab-me");
+  }
+
+  $("#login-btn").addEventListener("click", login);
+  $("#bind-btn").addEventListener("click", bind);
+  $("#apply-btn").addEventListener("click", apply);
+  $("#reveal-btn").addEventListener("click", reveal);
+  $("#endorse-btn").addEventListener("click", endorse);
+  $("#order-btn").addEventListener("click", orderCard);
+  $("#check-btn").addEventListener("click", checkLog);
+  $("#settings-btn").addEventListener("click", saveSettings);
+  $("#logout-btn").addEventListener("click", logout);
+  if (tok()) start();
+})();

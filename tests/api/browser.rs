@@ -1,0 +1,99 @@
+//! The H5 screens in a real browser: tests/browser/flow.mjs drives Debian's Chromium through
+//! playwright-core against this server. Where Chromium, Node.js or playwright-core are missing
+//! (`npm ci --prefix tests/browser`), the test skips with a message, unless
+//! `YUEJU_REQUIRE_BROWSER_TESTS=1` (set by .ci/run, which installs them) makes that a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::helpers::*;
+
+fn missing_tools(root: &Path) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        missing.push("Chromium (apt-get install chromium)");
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        missing.push("Node.js");
+    }
+    if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
+        missing.push("playwright-core (npm ci --prefix tests/browser)");
+    }
+    missing
+}
+
+#[tokio::test]
+async fn a_resident_and_an_agency_complete_the_whole_flow_in_chromium() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let missing = missing_tools(&root);
+    if !missing.is_empty() {
+        if std::env::var("YUEJU_REQUIRE_BROWSER_TESTS").as_deref() == Ok("1") {
+            panic!("browser test required but missing: {}", missing.join(", "));
+        }
+        eprintln!("skipping the browser test: missing {}", missing.join(", "));
+        return;
+    }
+    let app = spawn_app().await;
+    let artifacts = root.join("target/browser-artifacts");
+    let output = tokio::process::Command::new("node")
+        .arg(root.join("tests/browser/flow.mjs"))
+        .arg(&app.address)
+        .arg(&artifacts)
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "browser flow failed:\n{stdout}\n{stderr}\n(screenshots in {})",
+        artifacts.display()
+    );
+    assert!(stdout.contains("browser flow passed"), "{stdout}");
+    assert!(artifacts.join("06-copy.png").exists());
+}
+
+#[tokio::test]
+async fn every_screen_is_served_from_the_binary_with_a_strict_content_security_policy() {
+    let app = spawn_app().await;
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/h5/yss.html", "text/html"),
+        ("/h5/yjm.html", "text/html"),
+        ("/h5/agency.html", "text/html"),
+        ("/h5/staff.html", "text/html"),
+        ("/h5/api.js", "text/javascript"),
+        ("/h5/app.css", "text/css"),
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        let body = r.text().await.unwrap();
+        if kind == "text/html" {
+            assert!(body.contains("lang=\"zh-CN\""), "{path}");
+            assert!(body.contains("width=device-width"), "{path}");
+            assert!(
+                !body.contains("<script>"),
+                "{path}: inline scripts break the CSP"
+            );
+        }
+    }
+    app.get("/h5/nothing.html", None)
+        .await
+        .assert_error(404, "NOT_FOUND");
+    app.get("/h5/../Cargo.toml", None)
+        .await
+        .assert_error(404, "NOT_FOUND");
+}

@@ -1,0 +1,109 @@
+// The whole product in a real browser (Debian's Chromium through playwright-core), at a phone's
+// width: a resident logs in, applies and sees the permit and code; an agency verifies that
+// code and asks for access; the resident approves; the agency downloads the copy; the resident
+// revokes. Screenshots go to the artifact directory. Fails on any console error.
+//
+// usage: node flow.mjs BASE_URL ARTIFACT_DIR
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const [base, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+const problems = [];
+const viewport = { width: 375, height: 812 };
+
+async function open(path) {
+  const context = await browser.newContext({ viewport, locale: "zh-CN" });
+  const page = await context.newPage();
+  page.on("console", (m) => { if (m.type() === "error") problems.push(path + ": " + m.text() + " " + (m.location().url || "")); });
+  page.on("pageerror", (e) => problems.push(path + ": " + e.message));
+  await page.goto(base + path);
+  return page;
+}
+const shot = (page, name) => page.screenshot({ path: join(artifacts, name + ".png"), fullPage: true });
+const step = (name) => console.log("step: " + name);
+
+try {
+  step("resident logs in and applies");
+  const yss = await open("/h5/yss.html");
+  await yss.getByLabel("演示登录码（dev:后面的部分）").fill("demo-chen");
+  await yss.getByRole("button", { name: "登录" }).click();
+  await yss.getByText("已登录：陈*强").waitFor();
+  await yss.getByRole("tab", { name: "申领" }).click();
+  await yss.getByLabel("居住城市").fill("广州市");
+  await yss.getByLabel("区县").fill("天河区");
+  await yss.getByLabel("详细地址").fill("天河路385号501房");
+  await yss.getByLabel("开始居住日期").fill("2024-01-15");
+  await yss.getByLabel("申领条件").selectOption("employment");
+  await yss.getByRole("button", { name: "提交申请" }).click();
+  await yss.getByText(/电子居住证已签发/).waitFor();
+  await shot(yss, "01-applied");
+
+  step("resident sees the permit");
+  await yss.getByRole("tab", { name: "电子证" }).click();
+  await yss.locator("#permit-fields").getByText("4405**********1234").waitFor();
+  await yss.waitForFunction(() => document.querySelector("#card-img").naturalWidth > 0);
+  await yss.getByRole("button", { name: "显示完整证件号码" }).click();
+  await yss.locator("#permit-fields").getByText("440511199003071234").waitFor();
+  await shot(yss, "02-permit");
+
+  step("resident shows the code");
+  const yjm = await open("/h5/yjm.html");
+  await yjm.getByLabel("演示登录码（dev:后面的部分）").fill("demo-chen");
+  await yjm.getByRole("button", { name: "登录" }).click();
+  await yjm.locator("#qr svg").waitFor();
+  await yjm.getByText(/秒后自动更新/).waitFor();
+  const code = await yjm.locator("#token").inputValue();
+  if (!code.startsWith("YJ1")) throw new Error("no code shown: " + code);
+  await shot(yjm, "03-code");
+
+  step("agency verifies and asks for access");
+  const agency = await open("/h5/agency.html");
+  await agency.getByLabel("客户端标识").fill("demo-agency");
+  await agency.getByLabel("客户端密钥").fill("demo-agency-secret");
+  await agency.getByRole("button", { name: "登录" }).click();
+  await agency.getByLabel("粤居码（粘贴码文本，或扫码）").fill(code);
+  await agency.getByRole("button", { name: "核验", exact: true }).click();
+  await agency.getByText("核验通过：居住证真实有效").waitFor();
+  await agency.getByLabel("用途").fill("办理社会保障卡");
+  await agency.getByRole("button", { name: "发送授权请求" }).click();
+  await agency.getByText(/已发送，等待持证人/).waitFor();
+  await shot(agency, "04-requested");
+
+  step("resident approves");
+  await yss.getByRole("tab", { name: "授权" }).click();
+  await yss.getByText("办理社会保障卡").first().waitFor();
+  await yss.getByLabel("授权说明").first().waitFor();
+  await yss.getByRole("button", { name: "同意" }).click();
+  await yss.getByText("已同意授权").waitFor();
+  await shot(yss, "05-approved");
+
+  step("agency downloads the annotated copy");
+  await agency.getByRole("button", { name: "查看加注件" }).waitFor({ timeout: 15000 });
+  await agency.getByRole("button", { name: "查看加注件" }).click();
+  await agency.waitForFunction(() => document.querySelector("#copy-img").naturalWidth > 0);
+  await agency.getByText("已下载加注件").waitFor();
+  await shot(agency, "06-copy");
+
+  step("resident revokes; the agency sees it");
+  await yss.getByRole("tab", { name: "授权" }).click();
+  await yss.getByRole("button", { name: "撤回授权" }).click();
+  await yss.getByText("已撤回授权，该部门不能再下载").waitFor();
+  await agency.locator("#requests").getByText("已撤回").waitFor({ timeout: 15000 });
+  await shot(agency, "07-revoked");
+
+  step("the access log lists it all and checks");
+  await yss.getByRole("tab", { name: "查询记录" }).click();
+  await yss.locator("#access-log").getByText("撤回授权").waitFor();
+  await yss.getByRole("button", { name: "校验记录完整性" }).click();
+  await yss.locator("#log-msg").getByText(/记录完整（共/).waitFor();
+  await shot(yss, "08-access-log");
+
+  if (problems.length) throw new Error("console errors:\n" + problems.join("\n"));
+  console.log("browser flow passed");
+} finally {
+  await browser.close();
+}
