@@ -26,6 +26,9 @@ impl Application {
         let workers = settings.workers;
         let context = web::Data::new(Context::init(settings).await?);
         let server = build_server(listener, context.clone(), workers)?;
+        if let Some(at) = context.settings.retention.daily_at {
+            tokio::spawn(service::retention::daily(context.clone().into_inner(), at));
+        }
         Ok(Application {
             address,
             server,

@@ -3,9 +3,11 @@
 
 mod agencies;
 mod applications;
+mod closing;
 mod codes;
 mod config;
 mod consent;
+mod export;
 mod gov_http;
 mod gov_records;
 mod health;
@@ -16,5 +18,7 @@ mod logs;
 mod migrations;
 mod permits;
 mod privacy;
+mod retention;
+mod rotation;
 mod staff;
 mod tokens;
