@@ -91,9 +91,11 @@ async fn purge_materials(ctx: &Context, cutoff: DateTime<Utc>) -> Result<u64> {
             .limit(BATCH)
             .all(&ctx.db)
             .await?;
-        let txn = ctx.db.begin().await?;
-        purged += applications::purge_material_files(ctx, &txn, &due).await?;
-        txn.commit().await?;
+        if !due.is_empty() {
+            let txn = ctx.db.begin().await?;
+            purged += applications::purge_material_files(ctx, &txn, &due).await?;
+            txn.commit().await?;
+        }
         if (due.len() as u64) < BATCH {
             return Ok(purged);
         }
@@ -144,6 +146,9 @@ async fn expire_consent_records(ctx: &Context, cutoff: DateTime<Utc>) -> Result<
             .limit(BATCH)
             .all(&ctx.db)
             .await?;
+        if ended.is_empty() {
+            break;
+        }
         let txn = ctx.db.begin().await?;
         let grants: Vec<Uuid> = ended.iter().map(|g| g.id).collect();
         let requests: Vec<Uuid> = ended.iter().map(|g| g.request_id).collect();

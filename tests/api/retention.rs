@@ -291,3 +291,52 @@ async fn a_chain_retention_emptied_continues_from_its_anchor() {
     assert_eq!(c.body["intact"], true, "{}", c.text);
     assert_eq!(c.body["entries"], 1);
 }
+
+#[tokio::test]
+async fn consent_records_go_with_the_access_log_once_the_grant_has_ended() {
+    let app = spawn_app_with(&[("YUEJU_RETENTION_AT", "off")]).await;
+    let chen = app.chen_with_permit().await;
+    let agency = app
+        .agency(
+            53,
+            "广州市住房公积金管理中心",
+            &["permit:verify", "permit:download"],
+            &["name"],
+        )
+        .await;
+    let code = app.code(&chen.access).await;
+    let r = app
+        .post(
+            "/api/v1/agency/authorization-requests",
+            &json!({"token": code, "purpose": "提取公积金", "days": 30}),
+            Some(&agency.token),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap();
+    let g = app
+        .post(
+            &format!("/api/v1/me/authorization-requests/{id}/approve"),
+            &json!({}),
+            Some(&chen.access),
+        )
+        .await;
+    assert_eq!(g.status, 201, "{}", g.text);
+    // The grant ends in 30 days; its record is kept 1095 days after that.
+    let r = run(&app, &days_ahead(30 + 1095)).await;
+    assert_eq!(r.body["consent_records_deleted"], 0, "{}", r.text);
+    let mine = app
+        .get("/api/v1/me/authorizations", Some(&chen.access))
+        .await;
+    assert_eq!(
+        mine.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        mine.text
+    );
+    let r = run(&app, &days_ahead(30 + 1096)).await;
+    assert_eq!(r.body["consent_records_deleted"], 2, "{}", r.text);
+    let mine = app
+        .get("/api/v1/me/authorizations", Some(&chen.access))
+        .await;
+    assert_eq!(mine.body["items"], json!([]), "{}", mine.text);
+}
