@@ -74,3 +74,80 @@ pub fn verify(args: &[String]) -> ExitCode {
         None => ExitCode::from(3),
     }
 }
+
+/// `yueju rotate-keys [--batch N] [--max-batches N]`: re-seals every stored value and material
+/// file under the first key of `YUEJU_DATA_KEYS`, printing progress after each batch.
+pub fn rotate_keys(args: &[String]) -> ExitCode {
+    let mut options = service::rotation::Options::default();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let target = match arg.as_str() {
+            "--batch" => &mut options.batch,
+            "--max-batches" => options.max_batches.insert(0),
+            other => {
+                eprintln!("yueju rotate-keys: unexpected argument `{other}`");
+                return ExitCode::from(2);
+            }
+        };
+        match iter.next().and_then(|v| v.parse::<u64>().ok()) {
+            Some(n) if n > 0 => *target = n,
+            _ => {
+                eprintln!("yueju rotate-keys: {arg} needs a positive whole number");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("yueju: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("yueju: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let vault = service::context::load_vault(&settings)?;
+        let db = service::db::connect_and_migrate(&settings.database_url).await?;
+        println!("re-sealing under data key `{}`", vault.sealing_kid());
+        let report =
+            service::rotation::rotate(&db, &vault, &settings.data_dir, options, &mut |p| {
+                println!(
+                    "  {:<30} scanned {:>9}  re-sealed {:>9}",
+                    p.table, p.scanned, p.resealed
+                )
+            })
+            .await?;
+        anyhow::Ok(report)
+    });
+    match result {
+        Ok(report) if report.complete => {
+            println!(
+                "done: {} rows scanned, {} values and {} files re-sealed; the other data keys \
+                 can now be removed from YUEJU_DATA_KEYS",
+                report.scanned, report.resealed, report.files_resealed
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            println!(
+                "stopped after the allowed batches: {} values and {} files re-sealed so far; run \
+                 again to continue",
+                report.resealed, report.files_resealed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("yueju rotate-keys: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -503,6 +503,7 @@ pub fn field_label(field: &str) -> &str {
         "days" => "授权天数",
         "retention_days" => "保存期限",
         "token" => "粤居码",
+        "as_of" => "基准日期",
         other => other,
     }
 }

@@ -1,6 +1,6 @@
 //! Background jobs inside the server: the daily reminder sweep at the configured local time
-//! (and once at start, to catch up a day the server was down; the sweep is idempotent), and
-//! the outbox delivery worker when e-mail is configured. Several instances may run them at
+//! (and once at start, to catch up a day the server was down; the sweep is idempotent), the
+//! daily retention job, and the outbox delivery worker when e-mail is configured. Several instances may run them at
 //! once: the outbox keys and row claims keep that safe.
 
 use actix_web::web;
@@ -14,6 +14,9 @@ pub fn spawn(ctx: web::Data<Context>) {
         return;
     }
     tokio::spawn(sweep_daily(ctx.clone()));
+    if let Some(at) = ctx.settings.retention.daily_at {
+        tokio::spawn(service::retention::daily(ctx.clone().into_inner(), at));
+    }
     if ctx.mailer.is_some() {
         tokio::spawn(deliver_forever(ctx));
     }

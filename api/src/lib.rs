@@ -18,12 +18,17 @@ use std::process::ExitCode;
 use service::config::Settings;
 use startup::Application;
 
-const USAGE: &str = "usage: yueju [serve]\n       yueju verify <token> [--keys FILE] [--status-list FILE]\n\n\
+const USAGE: &str = "usage: yueju [serve]\n       yueju verify <token> [--keys FILE] [--status-list FILE]\n       \
+yueju rotate-keys [--batch N] [--max-batches N]\n\n\
   serve    start the HTTP service (the default)\n\
   verify   verify a 粤居码 offline, with published keys alone: FILE as served by\n\
            GET /api/v1/keys (default: this installation's own key ring), and optionally\n\
            a status list as served by GET /api/v1/status-list. Exit status 0 valid,\n\
-           1 not valid, 3 genuine but status undetermined, 2 usage error.\n\n\
+           1 not valid, 3 genuine but status undetermined, 2 usage error.\n\
+  rotate-keys  re-seal every stored personal value and material file under the first key of\n\
+           YUEJU_DATA_KEYS (put the new key first, keep the old ones after it), N rows per\n\
+           transaction (default 500), printing progress; safe to stop and run again. Then\n\
+           remove the old keys. The blind-index key is not rotated by this command.\n\n\
 Settings come from the environment and an optional .env file; see .env.example.";
 
 /// Entry point of the `yueju` binary.
@@ -32,6 +37,7 @@ pub fn run() -> ExitCode {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("verify") => cli::verify(&args[1..]),
+        Some("rotate-keys") => cli::rotate_keys(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -6,6 +6,7 @@
 
 pub mod prelude;
 
+pub mod access_log_anchor;
 pub mod access_log_entry;
 pub mod account;
 pub mod agency;

@@ -1,3 +1,4 @@
+pub use super::access_log_anchor::Entity as AccessLogAnchor;
 pub use super::access_log_entry::Entity as AccessLogEntry;
 pub use super::account::Entity as Account;
 pub use super::agency::Entity as Agency;

@@ -2,9 +2,15 @@
 //! revocation, as a hash chain per person. Each entry's hash covers the previous entry's hash
 //! and the entry's canonical form, so an auditor holding the latest hash (the holder sees it
 //! in the app) detects any removal, insertion or change.
+//!
+//! Entries are kept for a limited time (`YUEJU_ACCESS_LOG_RETENTION_DAYS`): [`expire`] deletes
+//! a person's oldest entries and moves the person's [`Anchor`] to the first one retained, so the
+//! rest still checks as intact while any other removal still shows.
 
 use chrono::{DateTime, SubsecRound, Utc};
+use entity::access_log_anchor as anchor;
 use entity::access_log_entry as entry;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -104,13 +110,20 @@ pub async fn record<C: ConnectionTrait>(db: &C, event: Event<'_>) -> Result<()> 
     let prev_hash = if seq <= 1 {
         GENESIS.to_owned()
     } else {
-        entry::Entity::find()
+        match entry::Entity::find()
             .filter(entry::Column::PersonId.eq(event.person_id))
             .filter(entry::Column::Seq.eq(seq - 1))
             .one(db)
             .await?
-            .map(|e| e.hash)
-            .ok_or_else(|| anyhow::anyhow!("access log entry {} is missing", seq - 1))?
+        {
+            Some(e) => e.hash,
+            // Retention removed every earlier entry: link to where the chain now starts.
+            None => anchor_of(db, event.person_id)
+                .await?
+                .filter(|a| a.seq == seq)
+                .map(|a| a.prev_hash)
+                .ok_or_else(|| anyhow::anyhow!("access log entry {} is missing", seq - 1))?,
+        }
     };
     let (actor_kind, actor_id, actor_name) = match event.actor {
         Actor::Agency { id, name } => ("agency", Some(id), name),
@@ -235,16 +248,95 @@ pub fn check_rows(rows: &[entry::Model], anchor: &Anchor) -> ChainCheck {
     }
 }
 
-/// Checks the holder's whole chain as stored. An auditor compares `head` with the head the
-/// holder last saw: an entry removed from the end shows as a different head.
+/// The person's stored anchor, when retention has removed entries.
+async fn anchor_of<C: ConnectionTrait>(db: &C, person_id: Uuid) -> Result<Option<Anchor>> {
+    Ok(anchor::Entity::find_by_id(person_id)
+        .one(db)
+        .await?
+        .map(|a| Anchor {
+            seq: a.seq,
+            prev_hash: a.prev_hash,
+        }))
+}
+
+/// Checks the holder's chain as stored, from its anchor. An auditor compares `head` with the
+/// head the holder last saw: an entry removed from the end shows as a different head.
 pub async fn check<C: ConnectionTrait>(db: &C, person_id: Uuid) -> Result<ChainCheck> {
     let rows = entry::Entity::find()
         .filter(entry::Column::PersonId.eq(person_id))
         .order_by_asc(entry::Column::Seq)
         .all(db)
         .await?;
-    // Retention (which will move the anchor) is not enforced yet: chains start at seq 1.
-    Ok(check_rows(&rows, &Anchor::default()))
+    let anchor = anchor_of(db, person_id).await?.unwrap_or_default();
+    Ok(check_rows(&rows, &anchor))
+}
+
+/// Deletes the person's entries older than `cutoff`, oldest first and only as an unbroken
+/// prefix of the chain (an entry is never deleted while an earlier one is kept), and moves
+/// the anchor to the first entry retained. Call in a transaction; answers how many entries
+/// were deleted.
+pub async fn expire<C: ConnectionTrait>(
+    db: &C,
+    person_id: Uuid,
+    cutoff: DateTime<Utc>,
+) -> Result<u64> {
+    // Take the person's append lock (the counter row `record` increments), so no entry is
+    // appended between reading the chain's end and moving the anchor.
+    entity::counter::Entity::update_many()
+        .col_expr(
+            entity::counter::Column::Value,
+            Expr::col(entity::counter::Column::Value),
+        )
+        .filter(entity::counter::Column::Name.eq(format!("access_log:{person_id}")))
+        .exec(db)
+        .await?;
+    let first_kept = entry::Entity::find()
+        .filter(entry::Column::PersonId.eq(person_id))
+        .filter(entry::Column::At.gte(cutoff))
+        .order_by_asc(entry::Column::Seq)
+        .one(db)
+        .await?
+        .map(|e| e.seq);
+    let mut due = entry::Entity::find()
+        .filter(entry::Column::PersonId.eq(person_id))
+        .order_by_desc(entry::Column::Seq);
+    if let Some(seq) = first_kept {
+        due = due.filter(entry::Column::Seq.lt(seq));
+    }
+    // The last entry removed gives the new anchor: the next seq and the hash to link to.
+    let Some(last_removed) = due.one(db).await? else {
+        return Ok(0);
+    };
+    let removed = entry::Entity::delete_many()
+        .filter(entry::Column::PersonId.eq(person_id))
+        .filter(entry::Column::Seq.lte(last_removed.seq))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let now = Utc::now();
+    anchor::Entity::insert(anchor::ActiveModel {
+        person_id: Set(person_id),
+        seq: Set(last_removed.seq + 1),
+        prev_hash: Set(last_removed.hash.clone()),
+        removed: Set(removed as i64),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(anchor::Column::PersonId)
+            .values([
+                (anchor::Column::Seq, Expr::value(last_removed.seq + 1)),
+                (anchor::Column::PrevHash, Expr::value(last_removed.hash)),
+                (
+                    anchor::Column::Removed,
+                    Expr::col((anchor::Entity, anchor::Column::Removed)).add(removed as i64),
+                ),
+                (anchor::Column::UpdatedAt, Expr::value(now)),
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -75,6 +75,9 @@ pub struct MaterialView {
     pub size_bytes: i64,
     pub sha256: String,
     pub created_at: DateTime<Utc>,
+    /// When the file was deleted (retention or account closure); the metadata stays.
+    #[serde(default)]
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 struct Valid {
@@ -307,7 +310,7 @@ fn from_json(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
-async fn view_of<C: ConnectionTrait>(
+pub(crate) async fn view_of<C: ConnectionTrait>(
     ctx: &Context,
     db: &C,
     row: &application::Model,
@@ -342,7 +345,7 @@ async fn view_of<C: ConnectionTrait>(
     })
 }
 
-fn material_view(m: material::Model) -> MaterialView {
+pub fn material_view(m: material::Model) -> MaterialView {
     MaterialView {
         id: m.id,
         kind: m.kind,
@@ -350,6 +353,7 @@ fn material_view(m: material::Model) -> MaterialView {
         size_bytes: m.size_bytes,
         sha256: m.sha256,
         created_at: m.created_at,
+        purged_at: m.purged_at,
     }
 }
 
@@ -648,6 +652,40 @@ pub async fn review_view(ctx: &Context, id: Uuid) -> Result<ReviewView> {
         applicant_name,
         applicant_id_number,
     })
+}
+
+/// Deletes the stored files of these materials and marks them purged (their metadata stays),
+/// in the caller's transaction. Files go first: a failed transaction leaves rows a later run
+/// purges again, never a file nobody knows about. Answers how many rows were marked.
+pub async fn purge_material_files<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    materials: &[material::Model],
+) -> Result<u64> {
+    let mut ids = Vec::with_capacity(materials.len());
+    for m in materials.iter().filter(|m| m.purged_at.is_none()) {
+        let path = ctx.settings.data_dir.join(&m.stored_path);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(anyhow::Error::from(e)
+                    .context(format!("deleting material {}", m.id))
+                    .into());
+            }
+        }
+        ids.push(m.id);
+    }
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(material::Entity::update_many()
+        .col_expr(material::Column::PurgedAt, Expr::value(Some(Utc::now())))
+        .filter(material::Column::Id.is_in(ids))
+        .filter(material::Column::PurgedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// A material's content, opened for a reviewer.

@@ -83,6 +83,7 @@ pub struct Settings {
     pub max_json_bytes: usize,
     pub max_bulk_bytes: usize,
     pub http_timeout: Duration,
+    pub retention: RetentionRules,
 }
 
 impl std::fmt::Debug for Settings {
@@ -134,6 +135,17 @@ pub struct AgencyRules {
     /// Wrong client secrets in a row before the client is locked out.
     pub lockout_attempts: u32,
     pub lockout_secs: u32,
+}
+
+/// How long personal data is kept, and when the daily retention job runs.
+#[derive(Debug, Clone)]
+pub struct RetentionRules {
+    /// Days after the decision on an application before its uploaded materials are deleted.
+    pub materials_days: u32,
+    /// Days an access-log entry is kept (the law asks for three years).
+    pub access_log_days: u32,
+    /// Time of day (Asia/Shanghai) of the daily run; `None` when the schedule is off.
+    pub daily_at: Option<chrono::NaiveTime>,
 }
 
 /// The regulation's values, configurable.
@@ -321,6 +333,17 @@ impl Settings {
                     .transpose()?
                     .unwrap_or(5) as u64,
             ),
+            retention: RetentionRules {
+                materials_days: num_or(&var, "YUEJU_MATERIALS_RETENTION_DAYS", 90)? as u32,
+                access_log_days: num_or(&var, "YUEJU_ACCESS_LOG_RETENTION_DAYS", 1095)? as u32,
+                daily_at: match var("YUEJU_RETENTION_AT").as_deref() {
+                    Some("off") => None,
+                    other => Some(
+                        chrono::NaiveTime::parse_from_str(other.unwrap_or("03:30"), "%H:%M")
+                            .context("YUEJU_RETENTION_AT must be `HH:MM` or `off`")?,
+                    ),
+                },
+            },
             data_dir,
         };
         settings.check_mode()?;

@@ -172,7 +172,11 @@ pub fn consent_text(agency: &agency::Model, req: &request::Model) -> String {
     )
 }
 
-fn request_view(agency: &agency::Model, req: &request::Model, now: DateTime<Utc>) -> RequestView {
+pub(crate) fn request_view(
+    agency: &agency::Model,
+    req: &request::Model,
+    now: DateTime<Utc>,
+) -> RequestView {
     let list = fields::parse_list(&req.fields);
     RequestView {
         id: req.id,
@@ -212,7 +216,11 @@ pub fn grant_status(g: &authorization::Model, now: DateTime<Utc>) -> &'static st
     }
 }
 
-fn grant_view(agency: &agency::Model, g: &authorization::Model, now: DateTime<Utc>) -> GrantView {
+pub(crate) fn grant_view(
+    agency: &agency::Model,
+    g: &authorization::Model,
+    now: DateTime<Utc>,
+) -> GrantView {
     GrantView {
         id: g.id,
         request_id: g.request_id,
@@ -230,7 +238,10 @@ fn grant_view(agency: &agency::Model, g: &authorization::Model, now: DateTime<Ut
     }
 }
 
-async fn agency_row<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> Result<agency::Model> {
+pub(crate) async fn agency_row<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<agency::Model> {
     agency::Entity::find_by_id(id)
         .one(db)
         .await?

@@ -32,21 +32,11 @@ impl Context {
     pub async fn init(settings: Settings) -> anyhow::Result<Context> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
-        let data_keys =
-            setting_or_generated(&settings, settings.data_keys.as_ref(), "data-keys", || {
-                generate_key_entry("data")
-            })?;
-        let blind_key = setting_or_generated(
-            &settings,
-            settings.blind_index_key.as_ref(),
-            "blind-index-key",
-            || Ok(encode_b64(&random_bytes::<32>()?)),
-        )?;
+        let vault = Arc::new(load_vault(&settings)?);
         let jwt_keys =
             setting_or_generated(&settings, settings.jwt_keys.as_ref(), "jwt-keys", || {
                 generate_key_entry("jwt")
             })?;
-        let vault = Arc::new(Vault::new(&data_keys, &blind_key)?);
         let tokens = TokenKeys::new(&jwt_keys)?;
         let keys = KeyRing::load(&settings)?;
         let db = crate::db::connect_and_migrate(&settings.database_url).await?;
@@ -85,4 +75,20 @@ impl Context {
         }
         Ok(ctx)
     }
+}
+
+/// The data keys and blind-index key: from settings, or in dev generated into the data
+/// directory on first use.
+pub fn load_vault(settings: &Settings) -> anyhow::Result<Vault> {
+    let data_keys =
+        setting_or_generated(settings, settings.data_keys.as_ref(), "data-keys", || {
+            generate_key_entry("data")
+        })?;
+    let blind_key = setting_or_generated(
+        settings,
+        settings.blind_index_key.as_ref(),
+        "blind-index-key",
+        || Ok(encode_b64(&random_bytes::<32>()?)),
+    )?;
+    Vault::new(&data_keys, &blind_key)
 }

@@ -19,7 +19,9 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
         .acquire_timeout(Duration::from_secs(10))
         .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
         // Statement logging would print bound values, which include personal data.
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Deleted rows (closed accounts, expired logs) are overwritten, not left in free pages.
+        .map_sqlx_sqlite_opts(|o| o.pragma("secure_delete", "ON"));
     let db = Database::connect(options)
         .await
         .context("connecting to the database")?;

@@ -7,6 +7,8 @@
 //! tokens; [`tokens`] signs and checks access tokens. [`identity`] binds a login to a verified
 //! citizen; [`staff`] keeps staff accounts. [`govdata`] is the government-data port with its
 //! embedded and HTTP adapters; [`demo`] seeds a demo data set in dev mode.
+//! [`export`] gives residents all their data and [`closure`] closes their account;
+//! [`retention`] deletes what is kept no longer and [`rotation`] re-seals under a new data key.
 //! Every fallible call answers [`Error`]: a [`Refusal`] the client caused, or an internal cause.
 
 pub mod access_log;
@@ -14,6 +16,7 @@ pub mod agencies;
 pub mod annotated_copy;
 pub mod applications;
 pub mod cards;
+pub mod closure;
 pub mod codes;
 pub mod config;
 pub mod consents;
@@ -25,6 +28,7 @@ pub mod demo;
 pub mod domain;
 pub mod eligibility;
 pub mod error;
+pub mod export;
 pub mod fields;
 pub mod govdata;
 pub mod idempotency;
@@ -36,6 +40,8 @@ pub mod permits;
 pub mod privacy;
 pub mod reminders;
 pub mod render;
+pub mod retention;
+pub mod rotation;
 pub mod secrets;
 pub mod sessions;
 pub mod signing;

@@ -100,3 +100,20 @@ fn malformed_settings_are_named() {
             .contains("YUEJU_GOV_API_BASE")
     );
 }
+
+#[test]
+fn retention_defaults_to_ninety_days_three_years_and_half_past_three() {
+    let s = settings(&[]).unwrap();
+    assert_eq!(s.retention.materials_days, 90);
+    assert_eq!(s.retention.access_log_days, 1095);
+    assert_eq!(
+        s.retention.daily_at,
+        chrono::NaiveTime::from_hms_opt(3, 30, 0)
+    );
+    let off = settings(&[("YUEJU_RETENTION_AT", "off")]).unwrap();
+    assert_eq!(off.retention.daily_at, None);
+    let err = settings(&[("YUEJU_RETENTION_AT", "25:00")]).expect_err("not a time");
+    assert!(err.contains("YUEJU_RETENTION_AT"), "{err}");
+    let err = settings(&[("YUEJU_MATERIALS_RETENTION_DAYS", "ninety")]).expect_err("not a number");
+    assert!(err.contains("YUEJU_MATERIALS_RETENTION_DAYS"), "{err}");
+}

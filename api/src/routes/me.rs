@@ -1,6 +1,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use service::Context;
+use service::closure::{Erased, Kept, Retained};
 use service::identity::{self, ContactChange, Me};
 
 use crate::error::ApiError;
@@ -89,4 +90,110 @@ pub async fn update(
     };
     let me = identity::update_contact(&ctx, &resident.0, change).await?;
     Ok(HttpResponse::Ok().json(MeResponse::from(me)))
+}
+
+/// Everything held about the person, as a JSON download. Never cached anywhere.
+pub async fn export(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
+    let export = service::export::export(&ctx, &resident.0).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"yueju-export.json\"",
+        ))
+        .json(export))
+}
+
+#[derive(Serialize)]
+struct ClosedResponse {
+    closed: bool,
+    deleted: Vec<DeletedItem>,
+    kept: Vec<KeptItem>,
+    revoked_authorizations: u64,
+}
+
+#[derive(Serialize)]
+struct DeletedItem {
+    what: &'static str,
+    count: u64,
+}
+
+#[derive(Serialize)]
+struct KeptItem {
+    what: &'static str,
+    why: &'static str,
+    /// The last day kept, when we set one.
+    until: Option<chrono::NaiveDate>,
+    period: String,
+    count: u64,
+}
+
+fn erased_label(what: Erased) -> &'static str {
+    match what {
+        Erased::Logins => "登录账号（粤省事、粤居码等小程序账号）",
+        Erased::Sessions => "登录会话及刷新令牌",
+        Erased::ContactEmail => "联系邮箱",
+        Erased::PendingRequests => "尚未处理的用证部门授权请求",
+        Erased::MaterialFiles => "上传的申请材料文件",
+        Erased::Applications => "未获签发的申请（办理中或未通过的申请）",
+        Erased::Notices => "待发送和已发送的通知",
+        Erased::SavedAnswers => "防重复提交的保存记录",
+        Erased::Identity => "实名认证信息（姓名、公民身份号码）",
+    }
+}
+
+fn kept_item(kept: &Kept, log_days: u32) -> KeptItem {
+    let (what, why, period) = match kept.what {
+        Retained::Permit => (
+            "居住证签发记录（证号、各签注和续期版本及其签名、相片、姓名和公民身份号码，以及据以签发的申请）",
+            "居住证由公安机关依照《居住证暂行条例》签发，签发记录属于公安机关的业务档案，须依法保存；注销账号不影响已签发居住证的效力",
+            "按公安机关档案管理规定保存".to_owned(),
+        ),
+        Retained::CardOrders => (
+            "实体居住证的制证和收费记录",
+            "属于居住证办理档案，须与签发记录一同保存",
+            "按公安机关档案管理规定保存".to_owned(),
+        ),
+        Retained::ConsentRecords => (
+            "您对用证部门授权请求的决定及授权记录（有效授权已全部撤回）",
+            "用于证明用证部门获取您的信息时已取得您的同意，以及您撤回同意的时间",
+            format!("自授权结束之日起保存{log_days}天"),
+        ),
+        Retained::AccessLog => (
+            "用证记录（用证部门对您居住证的核验、下载以及您的授权、撤回）",
+            "依法保存三年，供您和监管部门核查个人信息的处理情况",
+            format!("每条记录自产生之日起保存{log_days}天，期满自动删除"),
+        ),
+    };
+    KeptItem {
+        what,
+        why,
+        until: kept.until,
+        period,
+        count: kept.count,
+    }
+}
+
+/// Closes the account: deletes what no law requires to keep and says what is kept.
+pub async fn close(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
+    let closure = service::closure::close(&ctx, &resident.0).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(ClosedResponse {
+            closed: true,
+            deleted: closure
+                .deleted
+                .iter()
+                .map(|d| DeletedItem {
+                    what: erased_label(d.what),
+                    count: d.count,
+                })
+                .collect(),
+            kept: closure
+                .kept
+                .iter()
+                .map(|k| kept_item(k, closure.access_log_days))
+                .collect(),
+            revoked_authorizations: closure.revoked_authorizations,
+        }))
 }

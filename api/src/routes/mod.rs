@@ -32,6 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 .route("/auth/logout", web::post().to(auth::logout))
                 .route("/me", web::get().to(me::show))
                 .route("/me", web::patch().to(me::update))
+                .route("/me", web::delete().to(me::close))
+                .route("/me/export", web::get().to(me::export))
                 .route("/me/identity", web::post().to(me::bind_identity))
                 .route("/keys", web::get().to(permit::keys))
                 .route("/applications", web::post().to(applications::create))
@@ -86,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 .route("/me/physical-card", web::post().to(permit::order_card))
                 .route("/me/physical-card", web::get().to(permit::card_order))
                 .route("/staff/login", web::post().to(staff::login))
+                .route("/staff/retention/run", web::post().to(staff::run_retention))
                 .route("/staff/applications", web::get().to(staff::queue))
                 .route(
                     "/staff/applications/{id}",

@@ -267,3 +267,34 @@ pub async fn run_reminders(
         "undeliverable": delivery.undeliverable,
     })))
 }
+
+#[derive(Deserialize, Default)]
+pub struct RetentionRequest {
+    #[serde(default)]
+    as_of: Option<String>,
+}
+
+/// Runs the retention job now (admin), as of a date (default: today in China), so tests and
+/// operators can drive it with a clock.
+pub async fn run_retention(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Admin)?;
+    let req: RetentionRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RetentionRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| ApiError::invalid_json("请求内容不是有效的JSON".to_owned()))?
+    };
+    let as_of = match req.as_of.as_deref() {
+        None => service::config::today_in_china(),
+        Some(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+            service::error::invalid("as_of", service::error::FieldProblem::BadFormat)
+        })?,
+    };
+    let report = service::retention::run(&ctx, as_of).await?;
+    tracing::info!(staff_id = %staff.0.staff_id, %as_of, "retention run by staff");
+    Ok(HttpResponse::Ok().json(report))
+}
