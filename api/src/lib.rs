@@ -17,12 +17,15 @@ use std::process::ExitCode;
 use service::config::Settings;
 use startup::Application;
 
-const USAGE: &str = "usage: yueju [serve]\n       yueju verify <token> [--keys FILE] [--status-list FILE]\n\n\
+const USAGE: &str = "usage: yueju [serve]\n       yueju verify <token> [--keys FILE] [--status-list FILE]\n       yueju chat [--user NAME]\n\n\
   serve    start the HTTP service (the default)\n\
   verify   verify a 粤居码 offline, with published keys alone: FILE as served by\n\
            GET /api/v1/keys (default: this installation's own key ring), and optionally\n\
            a status list as served by GET /api/v1/status-list. Exit status 0 valid,\n\
-           1 not valid, 3 genuine but status undetermined, 2 usage error.\n\n\
+           1 not valid, 3 genuine but status undetermined, 2 usage error.\n\
+  chat     talk to the bot in this terminal, against the local database, as the chat\n\
+           user terminal:NAME (default: $USER). In dev, `绑定 dev:<openid>` links it to\n\
+           the dev login of that openid.\n\n\
 Settings come from the environment and an optional .env file; see .env.example.";
 
 /// Entry point of the `yueju` binary.
@@ -31,6 +34,7 @@ pub fn run() -> ExitCode {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("verify") => cli::verify(&args[1..]),
+        Some("chat") => cli::chat(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

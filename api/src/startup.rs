@@ -25,7 +25,8 @@ impl Application {
         let address = listener.local_addr()?;
         let workers = settings.workers;
         let context = web::Data::new(Context::init(settings).await?);
-        let server = build_server(listener, context.clone(), workers)?;
+        let bot = web::Data::from(crate::routes::bot::bot(&context)?);
+        let server = build_server(listener, context.clone(), bot, workers)?;
         Ok(Application {
             address,
             server,
@@ -54,6 +55,7 @@ impl Application {
 fn build_server(
     listener: TcpListener,
     context: web::Data<Context>,
+    bot: web::Data<bot::Bot>,
     workers: Option<usize>,
 ) -> anyhow::Result<Server> {
     let max_json = context.settings.max_json_bytes;
@@ -85,6 +87,7 @@ fn build_server(
             })
             .wrap(TracingLogger::default())
             .app_data(context.clone())
+            .app_data(bot.clone())
             .app_data(json_config(max_json))
             .app_data(path_config())
             .app_data(query_config())
