@@ -92,6 +92,9 @@ pub async fn schema(t: &Turn<'_>, state: State, input: &str) -> Result<Step> {
             ..
         }
     );
+    if !free_text && !matches!(state, State::Idle) && parse::intent(input) == Intent::Unlink {
+        return idle(t, input).await;
+    }
     if !free_text && !matches!(state, State::Idle) && parse::is_handoff(input) {
         let mut replies = vec![text::handoff()];
         replies.extend(prompt(&state));

@@ -3,6 +3,8 @@
 
 mod agencies;
 mod applications;
+mod bot;
+mod bot_wechat;
 mod codes;
 mod config;
 mod consent;
