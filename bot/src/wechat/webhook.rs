@@ -92,6 +92,11 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
         tracing::info!(kind = %m.msg_type, "redelivered platform message");
         return redelivered(&ctx, &m, &key, budget).await;
     }
+    // The platform redelivers within seconds; keys older than a day only take up room.
+    bot_inbound_message::Entity::delete_many()
+        .filter(bot_inbound_message::Column::CreatedAt.lt(Utc::now() - chrono::Duration::days(1)))
+        .exec(&ctx.db)
+        .await?;
     let user = ChatUser::new(CHANNEL, &m.from);
     let input = match work(&m) {
         Work::Unsubscribed => {
