@@ -151,3 +151,65 @@ pub fn rotate_keys(args: &[String]) -> ExitCode {
         }
     }
 }
+
+/// `yueju chat [--user NAME]`: the bot in the terminal against the local database (the same
+/// settings as `serve`; migrations and demo data as at start-up). Logs go to stderr, warnings
+/// only, so they do not interleave with the conversation.
+pub fn chat(args: &[String]) -> ExitCode {
+    let mut user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "me".into());
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match (arg.as_str(), iter.next()) {
+            ("--user", Some(name)) => user = name.clone(),
+            _ => {
+                eprintln!("usage: yueju chat [--user NAME]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let valid = !user.is_empty()
+        && user.len() <= 64
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !valid {
+        eprintln!("yueju chat: --user takes letters, digits, '-', '_' and '.' (at most 64)");
+        return ExitCode::from(2);
+    }
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("yueju: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("yueju: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let ctx = service::Context::init(settings).await?;
+        let bot = crate::routes::bot::bot(&ctx)?;
+        bot::terminal::run(&bot, &ctx, &user).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("yueju chat: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

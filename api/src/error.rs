@@ -82,6 +82,15 @@ impl ApiError {
     }
 }
 
+/// The resident-facing wording of refusals, for the bot: the same table as the API's.
+pub fn wording() -> bot::Wording {
+    bot::Wording {
+        refusal: |refusal| ApiError::from(refusal.clone()).message.into_owned(),
+        material: material_label,
+        reason: reason_message,
+    }
+}
+
 impl std::fmt::Debug for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.status.as_u16(), self.code)
@@ -376,6 +385,19 @@ impl From<Refusal> for ApiError {
                 "DOWNLOAD_LIMIT_REACHED",
                 "该授权的下载次数已用完".into(),
             ),
+            Refusal::SignatureInvalid => (
+                S::UNAUTHORIZED,
+                "SIGNATURE_INVALID",
+                "消息签名校验失败".into(),
+            ),
+            Refusal::TimestampOutOfWindow => (
+                S::UNAUTHORIZED,
+                "TIMESTAMP_OUT_OF_WINDOW",
+                "消息时间戳超出允许范围，可能是重放的请求".into(),
+            ),
+            Refusal::MessageMalformed => {
+                (S::BAD_REQUEST, "MESSAGE_MALFORMED", "消息格式不正确".into())
+            }
         };
         ApiError {
             status,
@@ -504,6 +526,8 @@ pub fn field_label(field: &str) -> &str {
         "retention_days" => "保存期限",
         "token" => "粤居码",
         "as_of" => "基准日期",
+        "user" => "聊天用户标识",
+        "text" => "消息内容",
         other => other,
     }
 }

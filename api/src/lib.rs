@@ -19,7 +19,7 @@ use service::config::Settings;
 use startup::Application;
 
 const USAGE: &str = "usage: yueju [serve]\n       yueju verify <token> [--keys FILE] [--status-list FILE]\n       \
-yueju rotate-keys [--batch N] [--max-batches N]\n\n\
+yueju rotate-keys [--batch N] [--max-batches N]\n       yueju chat [--user NAME]\n\n\
   serve    start the HTTP service (the default)\n\
   verify   verify a 粤居码 offline, with published keys alone: FILE as served by\n\
            GET /api/v1/keys (default: this installation's own key ring), and optionally\n\
@@ -29,6 +29,9 @@ yueju rotate-keys [--batch N] [--max-batches N]\n\n\
            YUEJU_DATA_KEYS (put the new key first, keep the old ones after it), N rows per\n\
            transaction (default 500), printing progress; safe to stop and run again. Then\n\
            remove the old keys. The blind-index key is not rotated by this command.\n\n\
+  chat     talk to the bot in this terminal, against the local database, as the chat\n\
+           user terminal:NAME (default: $USER). In dev, `绑定 dev:<openid>` links it to\n\
+           the dev login of that openid.\n\n\
 Settings come from the environment and an optional .env file; see .env.example.";
 
 /// Entry point of the `yueju` binary.
@@ -38,6 +41,7 @@ pub fn run() -> ExitCode {
         None | Some("serve") => serve(),
         Some("verify") => cli::verify(&args[1..]),
         Some("rotate-keys") => cli::rotate_keys(&args[1..]),
+        Some("chat") => cli::chat(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -25,8 +25,9 @@ impl Application {
         let address = listener.local_addr()?;
         let workers = settings.workers;
         let context = web::Data::new(Context::init(settings).await?);
-        let server = build_server(listener, context.clone(), workers)?;
-        crate::jobs::spawn(context.clone());
+        let bot = web::Data::from(crate::routes::bot::bot(&context)?);
+        crate::jobs::spawn(context.clone(), bot.clone());
+        let server = build_server(listener, context.clone(), bot, workers)?;
         Ok(Application {
             address,
             server,
@@ -55,6 +56,7 @@ impl Application {
 fn build_server(
     listener: TcpListener,
     context: web::Data<Context>,
+    bot: web::Data<bot::Bot>,
     workers: Option<usize>,
 ) -> anyhow::Result<Server> {
     let max_json = context.settings.max_json_bytes;
@@ -86,6 +88,7 @@ fn build_server(
             })
             .wrap(TracingLogger::default())
             .app_data(context.clone())
+            .app_data(bot.clone())
             .app_data(json_config(max_json))
             .app_data(path_config())
             .app_data(query_config())

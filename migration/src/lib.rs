@@ -9,6 +9,7 @@ mod m20261125_000002_create_gov_record_tables;
 mod m20261125_000003_create_application_tables;
 mod m20261125_000004_create_agency_tables;
 mod m20261125_000006_create_retention_tables;
+mod m20261125_000007_create_bot_tables;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_application_tables::Migration),
             Box::new(m20261125_000004_create_agency_tables::Migration),
             Box::new(m20261125_000006_create_retention_tables::Migration),
+            Box::new(m20261125_000007_create_bot_tables::Migration),
         ]
     }
 }

@@ -59,6 +59,15 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     pub wechat_api_base: String,
     pub wechat_token: Option<String>,
+    /// The official account behind the bot, for the customer-message API.
+    pub wechat_oa: Option<AppCredentials>,
+    /// How far a pushed message's timestamp may be from now, in seconds.
+    pub wechat_replay_window_secs: u64,
+    /// How long the bot works on a pushed message before answering `success` and following
+    /// up through the customer-message API, in milliseconds.
+    pub wechat_reply_budget_ms: u64,
+    /// Shared secret a web-chat gateway presents to `POST /api/v1/bot/messages`.
+    pub bot_api_secret: Option<String>,
     pub yss: Option<AppCredentials>,
     pub yjm: Option<AppCredentials>,
     pub gov_data: GovDataSettings,
@@ -247,6 +256,10 @@ impl Settings {
             wechat_api_base: var("YUEJU_WECHAT_API_BASE")
                 .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.into()),
             wechat_token: var("YUEJU_WECHAT_TOKEN"),
+            wechat_oa: app("YUEJU_WECHAT_OA"),
+            wechat_replay_window_secs: num_or(&var, "YUEJU_WECHAT_REPLAY_WINDOW_SECS", 300)? as u64,
+            wechat_reply_budget_ms: num_or(&var, "YUEJU_WECHAT_REPLY_BUDGET_MS", 4000)? as u64,
+            bot_api_secret: var("YUEJU_BOT_API_SECRET"),
             yss: app("YUEJU_YSS"),
             yjm: app("YUEJU_YJM"),
             gov_data,
@@ -379,6 +392,11 @@ impl Settings {
                  (dev login codes are refused in prod)"
                     .into(),
             );
+        }
+        if let Some(secret) = &self.bot_api_secret
+            && secret.chars().count() < 24
+        {
+            problems.push("YUEJU_BOT_API_SECRET must have at least 24 characters".into());
         }
         if self.demo_data {
             problems.push("YUEJU_DEMO_DATA must be false in prod".into());

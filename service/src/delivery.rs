@@ -15,9 +15,10 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::Context;
+use crate::chat::{ChatChannel, ChatFailure};
 use crate::error::Result;
 use crate::notice_text;
-use crate::outbox::{FAILED, Notice, PENDING, SENT, UNDELIVERABLE, open_notice};
+use crate::outbox::{FAILED, PENDING, SENT, UNDELIVERABLE, open_notice};
 use crate::privacy::Kind;
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
@@ -66,8 +67,9 @@ pub async fn claim(ctx: &Context, limit: u64, now: DateTime<Utc>) -> Result<Vec<
 }
 
 /// Delivers everything due when the run starts, batch after batch; a notice that fails is
-/// retried by a later run, not this one. Answers what happened.
-pub async fn run_once(ctx: &Context) -> Result<DeliveryReport> {
+/// retried by a later run, not this one. `chat` is the bot's channel when it is configured.
+/// Answers what happened.
+pub async fn run_once(ctx: &Context, chat: Option<&dyn ChatChannel>) -> Result<DeliveryReport> {
     let mut report = DeliveryReport::default();
     let started = Utc::now();
     loop {
@@ -76,7 +78,7 @@ pub async fn run_once(ctx: &Context) -> Result<DeliveryReport> {
             return Ok(report);
         }
         for row in batch {
-            deliver(ctx, row, &mut report).await?;
+            deliver(ctx, chat, row, &mut report).await?;
         }
     }
 }
@@ -87,8 +89,13 @@ enum Outcome {
     Failed(String),
 }
 
-async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport) -> Result<()> {
-    let outcome = match attempt(ctx, &row).await {
+async fn deliver(
+    ctx: &Context,
+    chat: Option<&dyn ChatChannel>,
+    row: outbox::Model,
+    report: &mut DeliveryReport,
+) -> Result<()> {
+    let outcome = match attempt(ctx, chat, &row).await {
         Ok(outcome) => outcome,
         Err(e) => Outcome::Failed(format!("{e:#}")),
     };
@@ -139,7 +146,38 @@ async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport)
     Ok(())
 }
 
-async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> {
+/// The chat users linked to any login of this person on the given channel.
+async fn chat_users(
+    ctx: &Context,
+    person_id: uuid::Uuid,
+    channel: &str,
+) -> anyhow::Result<Vec<String>> {
+    use entity::{account, bot_link};
+    let accounts: Vec<uuid::Uuid> = account::Entity::find()
+        .filter(account::Column::PersonId.eq(person_id))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(bot_link::Entity::find()
+        .filter(bot_link::Column::AccountId.is_in(accounts))
+        .filter(bot_link::Column::Channel.eq(channel))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|l| l.channel_user)
+        .collect())
+}
+
+async fn attempt(
+    ctx: &Context,
+    chat: Option<&dyn ChatChannel>,
+    row: &outbox::Model,
+) -> anyhow::Result<Outcome> {
     let notice = open_notice(ctx, row).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let Some(person_id) = row.person_id else {
         return Ok(Outcome::Undeliverable("no recipient"));
@@ -150,6 +188,26 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
     if notice.is_reminder() && !person.reminders_enabled {
         return Ok(Outcome::Undeliverable("reminders turned off"));
     }
+    let text = notice_text::render(&notice);
+    // Chat first, where the holder linked one: it is where they talk to us. A refusal (not
+    // following any more, window closed) falls through to e-mail; a transient failure retries.
+    if let Some(chat) = chat {
+        for user in chat_users(ctx, person.id, chat.channel()).await? {
+            match chat
+                .send_text(&user, &format!("{}\n{}", text.subject, text.body))
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(notice_id = %row.id, kind = notice.kind(), "notice sent by chat");
+                    return Ok(Outcome::Sent);
+                }
+                Err(ChatFailure::Refused(why)) => {
+                    tracing::info!(notice_id = %row.id, why = %why, "chat refused; trying e-mail");
+                }
+                Err(ChatFailure::Failed(e)) => return Err(e.context("chat delivery")),
+            }
+        }
+    }
     let email = person
         .email_enc
         .as_ref()
@@ -158,11 +216,7 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
     let (Some(email), Some(mailer)) = (email, ctx.mailer.as_ref()) else {
         return Ok(Outcome::Undeliverable("no channel"));
     };
-    mailer.send(&email, &notice_text::render(&notice)).await?;
-    tracing::info!(notice_id = %row.id, kind = notice_kind(&notice), "notice sent by e-mail");
+    mailer.send(&email, &text).await?;
+    tracing::info!(notice_id = %row.id, kind = notice.kind(), "notice sent by e-mail");
     Ok(Outcome::Sent)
-}
-
-fn notice_kind(notice: &Notice) -> &'static str {
-    notice.kind()
 }

@@ -111,6 +111,12 @@ pub enum Refusal {
     AuthorizationExpired,
     #[error("download limit of the authorization reached")]
     DownloadLimitReached,
+    #[error("platform signature missing or wrong")]
+    SignatureInvalid,
+    #[error("platform timestamp outside the replay window")]
+    TimestampOutOfWindow,
+    #[error("platform message malformed")]
+    MessageMalformed,
 }
 
 /// What a [`Refusal::NotFound`] was looking for.

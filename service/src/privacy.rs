@@ -32,6 +32,10 @@ pub enum Kind {
     Response,
     /// Free text written by staff or a resident (review notes, reasons).
     Note,
+    /// A chat user's dialogue state or a stored bot reply.
+    Dialogue,
+    /// A one-time bot binding code (blind index only).
+    BindingCode,
 }
 
 impl Kind {
@@ -47,6 +51,8 @@ impl Kind {
             Kind::Notice => b"yueju:notice",
             Kind::Response => b"yueju:response",
             Kind::Note => b"yueju:note",
+            Kind::Dialogue => b"yueju:bot_dialogue",
+            Kind::BindingCode => b"yueju:bot_binding_code",
         }
     }
 }

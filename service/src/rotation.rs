@@ -99,6 +99,16 @@ pub const SEALED: &[SealedTable] = &[
         key: &[("scope", KeyType::Text), ("key", KeyType::Text)],
         columns: &[("response_enc", Kind::Response)],
     },
+    SealedTable {
+        table: "bot_dialogues",
+        key: &[("channel", KeyType::Text), ("channel_user", KeyType::Text)],
+        columns: &[("state_enc", Kind::Dialogue)],
+    },
+    SealedTable {
+        table: "bot_inbound_messages",
+        key: &[("message_key", KeyType::Text)],
+        columns: &[("reply_enc", Kind::Dialogue)],
+    },
 ];
 
 /// The label under which material files are reported.

@@ -20,6 +20,10 @@ pub const YSS_SECRET: &str = "yss-test-secret";
 pub const YJM_APPID: &str = "wx-test-yjm";
 pub const YJM_SECRET: &str = "yjm-test-secret";
 pub const STAFF_ADMIN: (&str, &str) = ("root", "root-password-123");
+pub const OA_APPID: &str = "wx-test-oa";
+pub const OA_SECRET: &str = "oa-test-secret";
+/// The message-server token of the test official account (set with [`wechat_vars`]).
+pub const WECHAT_TOKEN: &str = "test-wechat-token";
 /// The fake platform's session_key, which must never reach a client.
 pub const FAKE_SESSION_KEY: &str = "fake-session-key-Zm9vYmFy";
 
@@ -79,6 +83,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("YUEJU_YSS_SECRET", YSS_SECRET.into()),
         ("YUEJU_YJM_APPID", YJM_APPID.into()),
         ("YUEJU_YJM_SECRET", YJM_SECRET.into()),
+        ("YUEJU_WECHAT_OA_APPID", OA_APPID.into()),
+        ("YUEJU_WECHAT_OA_SECRET", OA_SECRET.into()),
         ("YUEJU_JWT_KEYS", jwt_keys_var(&[(JWT_KID, JWT_SECRET)])),
         (
             "YUEJU_STAFF_BOOTSTRAP",
@@ -389,39 +395,122 @@ impl Drop for TestDb {
     }
 }
 
-/// A local fake of the WeChat platform's `jscode2session`. The code decides the answer:
-/// `ok:<openid>`, `union:<openid>:<unionid>`, `err:<errcode>`, `http500`, `garbage`.
+/// A local fake of the WeChat platform: `jscode2session` (the code decides the answer:
+/// `ok:<openid>`, `union:<openid>:<unionid>`, `err:<errcode>`, `http500`, `garbage`), and the
+/// official account's APIs: `cgi-bin/token` (tokens `tok-1`, `tok-2`, …), customer messages
+/// (recorded; a token listed in `revoked` is refused with 40001) and `user/info` (an openid
+/// `with-union.<unionid>` has that unionid).
 pub struct FakePlatform {
     pub base: String,
     pub calls: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    pub oa: Arc<Mutex<FakeOa>>,
+}
+
+#[derive(Default)]
+pub struct FakeOa {
+    pub tokens_issued: usize,
+    pub revoked: Vec<String>,
+    /// (access_token, body) of every customer message accepted.
+    pub sent: Vec<(String, Value)>,
+    /// Openids whose customer messages are refused with 45015 (the 48-hour window closed).
+    pub window_closed: Vec<String>,
 }
 
 impl FakePlatform {
     pub async fn start() -> FakePlatform {
         let calls: Arc<Mutex<Vec<HashMap<String, String>>>> = Arc::default();
+        let oa: Arc<Mutex<FakeOa>> = Arc::default();
         let recorded = calls.clone();
+        let oa_state = oa.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake platform");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let server = HttpServer::new(move || {
             let recorded = recorded.clone();
-            actix_web::App::new().route(
-                "/sns/jscode2session",
-                web::get().to(move |q: web::Query<HashMap<String, String>>| {
-                    let recorded = recorded.clone();
-                    async move { jscode2session(q.into_inner(), &recorded) }
-                }),
-            )
+            let token_state = oa_state.clone();
+            let send_state = oa_state.clone();
+            actix_web::App::new()
+                .route(
+                    "/sns/jscode2session",
+                    web::get().to(move |q: web::Query<HashMap<String, String>>| {
+                        let recorded = recorded.clone();
+                        async move { jscode2session(q.into_inner(), &recorded) }
+                    }),
+                )
+                .route(
+                    "/cgi-bin/token",
+                    web::get().to(move |q: web::Query<HashMap<String, String>>| {
+                        let state = token_state.clone();
+                        async move {
+                            let q = q.into_inner();
+                            if q.get("appid").map(String::as_str) != Some(OA_APPID)
+                                || q.get("secret").map(String::as_str) != Some(OA_SECRET)
+                                || q.get("grant_type").map(String::as_str) != Some("client_credential")
+                            {
+                                return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
+                            }
+                            let mut oa = state.lock().unwrap();
+                            oa.tokens_issued += 1;
+                            HttpResponse::Ok().json(json!({"access_token": format!("tok-{}", oa.tokens_issued), "expires_in": 7200}))
+                        }
+                    }),
+                )
+                .route(
+                    "/cgi-bin/message/custom/send",
+                    web::post().to(move |q: web::Query<HashMap<String, String>>, body: web::Json<Value>| {
+                        let state = send_state.clone();
+                        async move {
+                            let token = q.get("access_token").cloned().unwrap_or_default();
+                            let mut oa = state.lock().unwrap();
+                            if !token.starts_with("tok-") || oa.revoked.contains(&token) {
+                                return HttpResponse::Ok().json(json!({"errcode": 40001, "errmsg": "invalid credential"}));
+                            }
+                            let touser = body["touser"].as_str().unwrap_or_default().to_owned();
+                            if oa.window_closed.contains(&touser) {
+                                return HttpResponse::Ok().json(json!({"errcode": 45015, "errmsg": "response out of time limit"}));
+                            }
+                            oa.sent.push((token, body.into_inner()));
+                            HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
+                        }
+                    }),
+                )
+                .route(
+                    "/cgi-bin/user/info",
+                    web::get().to(|q: web::Query<HashMap<String, String>>| async move {
+                        let openid = q.get("openid").cloned().unwrap_or_default();
+                        match openid.strip_prefix("with-union.") {
+                            Some(unionid) => HttpResponse::Ok().json(json!({"subscribe": 1, "openid": openid, "unionid": unionid})),
+                            None => HttpResponse::Ok().json(json!({"subscribe": 1, "openid": openid})),
+                        }
+                    }),
+                )
         })
         .workers(1)
         .listen(listener)
         .expect("listen")
         .run();
         tokio::spawn(server);
-        FakePlatform { base, calls }
+        FakePlatform { base, calls, oa }
     }
 
     pub fn call_count(&self) -> usize {
         self.calls.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// The customer messages the official account sent, as (token, touser, content).
+    pub fn customer_messages(&self) -> Vec<(String, String, String)> {
+        self.oa
+            .lock()
+            .unwrap()
+            .sent
+            .iter()
+            .map(|(token, body)| {
+                (
+                    token.clone(),
+                    body["touser"].as_str().unwrap_or("").to_owned(),
+                    body["text"]["content"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
     }
 }
 
@@ -738,3 +827,94 @@ pub const ALL_FIELDS: [&str; 11] = [
     "valid_from",
     "valid_until",
 ];
+
+/// The chat side of the bot, for dialogue tests: the engine built as the server builds it,
+/// fed directly over the test app's database.
+pub struct Chat {
+    pub bot: bot::Bot,
+}
+
+impl TestApp {
+    pub fn chat(&self) -> Chat {
+        Chat {
+            bot: bot::Bot::new(&self.app.settings, api::error::wording()).expect("bot"),
+        }
+    }
+
+    /// One message of `user` through the routing function; the replies.
+    pub async fn say(&self, chat: &Chat, user: &str, text: &str) -> Vec<String> {
+        chat.bot
+            .handle(&self.app, &bot::ChatUser::new("test", user), text)
+            .await
+            .expect("bot turn")
+    }
+
+    /// The stored state of `user`, by name.
+    pub async fn state_of(&self, user: &str) -> bot::state::State {
+        bot::store::load(&self.app, &bot::ChatUser::new("test", user))
+            .await
+            .expect("load state")
+            .state
+    }
+
+    /// One message through `POST /api/v1/bot/messages`.
+    pub async fn message(&self, user: &str, text: &str) -> Reply {
+        self.post(
+            "/api/v1/bot/messages",
+            &json!({"user": user, "text": text}),
+            None,
+        )
+        .await
+    }
+
+    /// A binding code from the mini-program for this resident.
+    pub async fn binding_code(&self, token: &str) -> String {
+        let r = self
+            .post("/api/v1/me/bot-binding-code", &json!({}), Some(token))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["code"].as_str().expect("code").to_owned()
+    }
+
+    /// Pushes XML to the message server, signed with the test token at `timestamp`.
+    pub async fn wechat_push(&self, body: &str, timestamp: i64) -> Reply {
+        let ts = timestamp.to_string();
+        let nonce = "n0nce";
+        let signature = bot::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
+        let r = self
+            .client
+            .post(self.url(&format!(
+                "/api/v1/bot/wechat?signature={signature}&timestamp={ts}&nonce={nonce}"
+            )))
+            .header("content-type", "text/xml")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request");
+        reply(r).await
+    }
+}
+
+/// Settings that switch the message server on.
+pub fn wechat_vars() -> Vec<(&'static str, &'static str)> {
+    vec![("YUEJU_WECHAT_TOKEN", WECHAT_TOKEN)]
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A text message from `openid` as the platform pushes it.
+pub fn wechat_text(openid: &str, msg_id: u64, content: &str) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>",
+        now()
+    )
+}
+
+/// An event (`subscribe`, `unsubscribe`) from `openid` at `time`.
+pub fn wechat_event(openid: &str, event: &str, time: i64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{time}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event></xml>"
+    )
+}

@@ -3,6 +3,8 @@
 
 mod agencies;
 mod applications;
+mod bot;
+mod bot_wechat;
 mod browser;
 mod closing;
 mod codes;

@@ -239,8 +239,8 @@ async fn two_sweeps_and_two_workers_at_once_send_each_reminder_once() {
     );
     assert_eq!(a.unwrap().queued + b.unwrap().queued, 3);
     let (a, b) = tokio::join!(
-        service::delivery::run_once(&ctx),
-        service::delivery::run_once(&ctx)
+        service::delivery::run_once(&ctx, None),
+        service::delivery::run_once(&ctx, None)
     );
     assert_eq!(a.unwrap().sent + b.unwrap().sent, 3);
     let mails = sink.messages();
@@ -354,4 +354,45 @@ async fn entity_outbox(app: &TestApp) -> Vec<entity::outbox::Model> {
         .all(&app.app.db)
         .await
         .unwrap()
+}
+
+#[tokio::test]
+async fn a_holder_linked_in_wechat_is_reminded_there_and_by_email_once_the_chat_window_closes() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let url = sink.url();
+    let mut vars = wechat_vars();
+    vars.push(("YUEJU_SMTP_URL", url.as_str()));
+    let app = spawn_app_with(&vars).await;
+    let (_chen, permit_no) = chen_reachable(&app).await;
+    // The follower shares demo-chen's unionid, so the bot links it on the first message.
+    let openid = "with-union.dev:demo-chen";
+    app.wechat_push(&wechat_text(openid, 1, "你好"), now())
+        .await;
+
+    app.set_permit_dates(&permit_no, Some(days_ahead(10)), None)
+        .await;
+    let r = run(&app, json!({"deliver": true})).await;
+    assert_eq!(r.body["sent"], 1, "{}", r.text);
+    let chats = app.platform.customer_messages();
+    assert_eq!(chats.len(), 1, "{chats:?}");
+    assert_eq!(chats[0].1, openid);
+    assert!(chats[0].2.contains("签注"), "{}", chats[0].2);
+    assert!(sink.messages().is_empty());
+
+    app.platform
+        .oa
+        .lock()
+        .unwrap()
+        .window_closed
+        .push(openid.to_owned());
+    app.set_permit_dates(&permit_no, Some(days_ahead(40)), Some(days_ahead(5)))
+        .await;
+    let r = run(&app, json!({"deliver": true})).await;
+    assert_eq!(r.body["sent"], 1, "{}", r.text);
+    assert_eq!(app.platform.customer_messages().len(), 1);
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0]["subject"].as_str().unwrap().contains("到期"));
 }

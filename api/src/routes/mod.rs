@@ -3,6 +3,7 @@
 
 mod applications;
 mod auth;
+pub mod bot;
 mod code;
 mod consent;
 mod health;
@@ -35,6 +36,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 .route("/me", web::delete().to(me::close))
                 .route("/me/export", web::get().to(me::export))
                 .route("/me/identity", web::post().to(me::bind_identity))
+                .route("/me/bot-binding-code", web::post().to(bot::binding_code))
+                .route("/bot/messages", web::post().to(bot::messages))
+                .service(
+                    web::resource("/bot/wechat")
+                        .app_data(bot::wechat_payload_config())
+                        .route(web::get().to(bot::wechat_check))
+                        .route(web::post().to(bot::wechat_push)),
+                )
                 .route("/keys", web::get().to(permit::keys))
                 .route("/applications", web::post().to(applications::create))
                 .route("/applications", web::get().to(applications::list))

@@ -247,6 +247,7 @@ pub struct ReminderRun {
 /// worker once when asked.
 pub async fn run_reminders(
     ctx: web::Data<Context>,
+    bot: web::Data<bot::Bot>,
     staff: Staff,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -255,7 +256,11 @@ pub async fn run_reminders(
     let as_of = body.as_of.unwrap_or_else(service::config::today_in_china);
     let sweep = service::reminders::sweep(&ctx, as_of).await?;
     let delivery = if body.deliver.unwrap_or(false) {
-        service::delivery::run_once(&ctx).await?
+        let chat = bot
+            .oa
+            .as_ref()
+            .map(|oa| oa as &dyn service::chat::ChatChannel);
+        service::delivery::run_once(&ctx, chat).await?
     } else {
         service::delivery::DeliveryReport::default()
     };

@@ -213,6 +213,12 @@
     say($("#settings-msg"), "已保存", true);
   }
 
+  async function botCode() {
+    const r = await call("POST", "/api/v1/me/bot-binding-code", { token: tok(), body: {} });
+    if (!r.ok) { $("#bot-code").textContent = Yj.errorText(r); return; }
+    $("#bot-code").textContent = "绑定码：" + r.data.code + "（" + Yj.time(r.data.expires_at) + " 前有效）";
+  }
+
   async function logout() {
     await call("POST", "/api/v1/auth/logout", { token: tok(), body: {} });
     Yj.setToken(KIND, null);
@@ -237,5 +243,6 @@
   $("#check-btn").addEventListener("click", checkLog);
   $("#settings-btn").addEventListener("click", saveSettings);
   $("#logout-btn").addEventListener("click", logout);
+  $("#bot-code-btn").addEventListener("click", botCode);
   if (tok()) start();
 })();

@@ -1,0 +1,193 @@
+//! The bot's channels over HTTP: the WeChat message server (signature on every call, XML in
+//! and out) and the channel-neutral JSON endpoint; and the binding code a logged-in resident
+//! gives the bot. The work is in the `bot` crate.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use service::Context;
+use service::Refusal;
+use service::error::{FieldProblem, invalid};
+use std::sync::Arc;
+
+use crate::error::ApiError;
+use crate::extract::Resident;
+use bot::wechat::{signature, webhook, xml};
+use bot::{Bot, ChatUser};
+
+#[derive(Deserialize)]
+pub struct SignedQuery {
+    signature: Option<String>,
+    timestamp: Option<String>,
+    nonce: Option<String>,
+    echostr: Option<String>,
+}
+
+/// The webhook is off without a token; otherwise the call must carry a valid signature and
+/// a fresh timestamp.
+fn check_signature(ctx: &Context, q: &SignedQuery) -> Result<(), ApiError> {
+    let Some(token) = ctx.settings.wechat_token.as_deref() else {
+        return Err(ApiError::not_found());
+    };
+    signature::check(
+        token,
+        q.signature.as_deref(),
+        q.timestamp.as_deref(),
+        q.nonce.as_deref(),
+        chrono::Utc::now().timestamp(),
+        ctx.settings.wechat_replay_window_secs,
+    )
+    .map_err(|refusal| {
+        tracing::warn!(
+            code = ApiError::from(refusal.clone()).code(),
+            "message-server call refused"
+        );
+        ApiError::from(refusal)
+    })
+}
+
+/// `GET /api/v1/bot/wechat`: the platform's URL check.
+pub async fn wechat_check(
+    ctx: web::Data<Context>,
+    q: web::Query<SignedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    check_signature(&ctx, &q)?;
+    let echo = q.echostr.as_deref().unwrap_or("");
+    if echo.len() > 128 {
+        return Err(Refusal::MessageMalformed.into());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(echo.to_owned()))
+}
+
+/// `POST /api/v1/bot/wechat`: a pushed message, answered with a passive XML reply or
+/// `success`.
+pub async fn wechat_push(
+    ctx: web::Data<Context>,
+    bot: web::Data<Bot>,
+    q: web::Query<SignedQuery>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    check_signature(&ctx, &q)?;
+    let body = body.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+        Some(actix_web::error::PayloadError::Overflow) => ApiError::payload_too_large(),
+        _ => ApiError::from(Refusal::MessageMalformed),
+    })?;
+    let inbound = xml::parse(&body).map_err(|e| match e {
+        xml::XmlError::TooLarge => ApiError::payload_too_large(),
+        xml::XmlError::DocType | xml::XmlError::Malformed => {
+            tracing::warn!(problem = ?e, "pushed XML refused");
+            ApiError::from(Refusal::MessageMalformed)
+        }
+    })?;
+    let answer = webhook::receive(bot.into_inner(), ctx.into_inner(), inbound).await?;
+    Ok(match answer {
+        webhook::Answer::Reply(reply) => HttpResponse::Ok()
+            .content_type("application/xml; charset=utf-8")
+            .body(reply),
+        webhook::Answer::Success => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("success"),
+    })
+}
+
+/// The `PayloadConfig` of the message server: the platform's messages are small.
+pub fn wechat_payload_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(xml::MAX_BYTES)
+}
+
+#[derive(Deserialize)]
+pub struct MessageIn {
+    user: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct MessageOut {
+    replies: Vec<String>,
+}
+
+const MAX_TEXT_CHARS: usize = 2000;
+const MAX_USER_LEN: usize = 64;
+
+/// Who may speak for a chat user here: a gateway holding `YUEJU_BOT_API_SECRET` as a bearer
+/// token. Without that setting the endpoint is open in dev and off in prod.
+fn check_gateway(ctx: &Context, req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(secret) = ctx.settings.bot_api_secret.as_deref() else {
+        return if ctx.settings.is_dev() {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        };
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    let same = presented.len() == secret.len()
+        && presented
+            .bytes()
+            .zip(secret.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(Refusal::Unauthenticated.into())
+    }
+}
+
+/// `POST /api/v1/bot/messages`: `{"user", "text"}` → `{"replies"}`.
+pub async fn messages(
+    ctx: web::Data<Context>,
+    bot: web::Data<Bot>,
+    req: HttpRequest,
+    body: web::Json<MessageIn>,
+) -> Result<HttpResponse, ApiError> {
+    check_gateway(&ctx, &req)?;
+    let user = body.user.trim();
+    let valid_user = !user.is_empty()
+        && user.len() <= MAX_USER_LEN
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b));
+    if !valid_user {
+        return Err(invalid("user", FieldProblem::BadFormat).into());
+    }
+    let text = body.text.trim();
+    if text.is_empty() {
+        return Err(invalid("text", FieldProblem::Empty).into());
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(invalid("text", FieldProblem::TooLong).into());
+    }
+    let replies = bot.handle(&ctx, &ChatUser::new("web", user), text).await?;
+    Ok(HttpResponse::Ok().json(MessageOut { replies }))
+}
+
+#[derive(Serialize)]
+struct CodeOut {
+    code: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /api/v1/me/bot-binding-code`.
+pub async fn binding_code(
+    ctx: web::Data<Context>,
+    resident: Resident,
+) -> Result<HttpResponse, ApiError> {
+    let issued = bot::link::issue_code(&ctx, &resident.0).await?;
+    Ok(HttpResponse::Created().json(CodeOut {
+        code: issued.code,
+        expires_at: issued.expires_at,
+    }))
+}
+
+/// The shared bot, for start-up.
+pub fn bot(ctx: &Context) -> anyhow::Result<Arc<Bot>> {
+    Ok(Arc::new(Bot::new(&ctx.settings, crate::error::wording())?))
+}
