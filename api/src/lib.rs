@@ -9,6 +9,7 @@ mod cli;
 pub mod error;
 pub mod extract;
 mod jobs;
+pub mod openapi;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

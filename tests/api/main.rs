@@ -19,6 +19,7 @@ mod identity;
 mod login;
 mod logs;
 mod migrations;
+mod openapi;
 mod permits;
 mod privacy;
 mod reminders;

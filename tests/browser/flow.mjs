@@ -102,6 +102,12 @@ try {
   await yss.locator("#log-msg").getByText(/记录完整（共/).waitFor();
   await shot(yss, "08-access-log");
 
+  step("the API docs render offline");
+  const docs = await open("/api/v1/docs");
+  await docs.getByRole("heading", { name: "申领" }).waitFor();
+  await docs.getByText("POST /api/v1/verify").waitFor();
+  await shot(docs, "09-docs");
+
   if (problems.length) throw new Error("console errors:\n" + problems.join("\n"));
   console.log("browser flow passed");
 } finally {

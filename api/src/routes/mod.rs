@@ -25,6 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
         .route("/oauth/token", web::post().to(oauth::token))
         .service(
             web::scope("/api/v1")
+                .route("/openapi.json", web::get().to(pages::openapi))
+                .route("/docs", web::get().to(pages::docs))
                 .route(
                     "/auth/miniprogram/login",
                     web::post().to(auth::miniprogram_login),

@@ -24,6 +24,8 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
     ("staff.js", JS, include_str!("../../static/h5/staff.js")),
     ("api.js", JS, include_str!("../../static/h5/api.js")),
+    ("docs.html", HTML, include_str!("../../static/h5/docs.html")),
+    ("docs.js", JS, include_str!("../../static/h5/docs.js")),
     (
         "app.css",
         "text/css; charset=utf-8",
@@ -52,6 +54,21 @@ fn page(content_type: &str, body: &'static str) -> HttpResponse {
 
 pub async fn index() -> HttpResponse {
     page(HTML, INDEX)
+}
+
+/// The OpenAPI document, built once.
+pub async fn openapi() -> HttpResponse {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOC.get_or_init(|| crate::openapi::document().to_string());
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .body(body.as_str())
+}
+
+/// The documentation page, rendering the OpenAPI document without anything from outside.
+pub async fn docs() -> HttpResponse {
+    page(HTML, include_str!("../../static/h5/docs.html"))
 }
 
 pub async fn h5(name: web::Path<String>) -> HttpResponse {
