@@ -396,3 +396,27 @@ async fn a_holder_linked_in_wechat_is_reminded_there_and_by_email_once_the_chat_
     assert_eq!(mails.len(), 1);
     assert!(mails[0]["subject"].as_str().unwrap().contains("到期"));
 }
+
+#[tokio::test]
+async fn a_notice_claimed_by_a_worker_that_died_is_delivered_once_its_lease_ends() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = app_with_smtp(&sink, &[("YUEJU_DELIVERY_LEASE_SECS", "1")]).await;
+    let (_chen, permit_no) = chen_reachable(&app).await;
+    app.set_permit_dates(&permit_no, Some(days_ahead(10)), None)
+        .await;
+    assert_eq!(run(&app, json!({})).await.body["queued"], 1);
+
+    // A worker claims the notice and dies before sending: nothing marks it.
+    let claimed = service::delivery::claim(&app.app, 10, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    // While its lease holds, no other worker takes it.
+    assert_eq!(run(&app, json!({"deliver": true})).await.body["sent"], 0);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(run(&app, json!({"deliver": true})).await.body["sent"], 1);
+    assert_eq!(run(&app, json!({"deliver": true})).await.body["sent"], 0);
+    assert_eq!(sink.messages().len(), 1);
+}

@@ -102,11 +102,21 @@ try {
   await yss.locator("#log-msg").getByText(/记录完整（共/).waitFor();
   await shot(yss, "08-access-log");
 
+  step("staff see the queue and the registered agencies");
+  const staff = await open("/h5/staff.html");
+  await staff.getByLabel("用户名").fill("demo-admin");
+  await staff.getByLabel("密码").fill("demo-admin-pass");
+  await staff.getByRole("button", { name: "登录" }).click();
+  await staff.getByRole("heading", { name: "待审核的申请" }).waitFor();
+  await staff.getByRole("tab", { name: "用证部门" }).click();
+  await staff.locator("#agencies").getByText("广州市天河区人力资源和社会保障局（演示）").waitFor();
+  await shot(staff, "09-staff");
+
   step("the API docs render offline");
   const docs = await open("/api/v1/docs");
   await docs.getByRole("heading", { name: "申领" }).waitFor();
   await docs.getByText("POST /api/v1/verify").waitFor();
-  await shot(docs, "09-docs");
+  await shot(docs, "10-docs");
 
   if (problems.length) throw new Error("console errors:\n" + problems.join("\n"));
   console.log("browser flow passed");
