@@ -97,22 +97,13 @@ pub fn rotate_keys(args: &[String]) -> ExitCode {
             }
         }
     }
-    let settings = match Settings::from_env() {
+    let settings = match crate::settings() {
         Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("yueju: configuration error: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("yueju: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async {
         let vault = service::context::load_vault(&settings)?;
@@ -179,26 +170,17 @@ pub fn chat(args: &[String]) -> ExitCode {
         eprintln!("yueju chat: --user takes letters, digits, '-', '_' and '.' (at most 64)");
         return ExitCode::from(2);
     }
-    let settings = match Settings::from_env() {
+    let settings = match crate::settings() {
         Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("yueju: configuration error: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
         .with_writer(std::io::stderr)
         .try_init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("yueju: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async {
         let ctx = service::Context::init(settings).await?;

@@ -55,23 +55,14 @@ pub fn run() -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    let settings = match Settings::from_env() {
+    let settings = match crate::settings() {
         Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("yueju: configuration error: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     telemetry::init(settings.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("yueju: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async {
         let app = Application::build(settings).await?;
@@ -87,4 +78,23 @@ fn serve() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The settings from the environment, or the exit code after saying what is wrong.
+fn settings() -> Result<Settings, ExitCode> {
+    Settings::from_env().map_err(|e| {
+        eprintln!("yueju: configuration error: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
+/// The multi-threaded runtime every command runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("yueju: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        })
 }
