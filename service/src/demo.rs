@@ -3,6 +3,7 @@
 //! only when absent. README lists the people, their dev login codes and the staff accounts.
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use sea_orm::TransactionTrait;
 
 use crate::Context;
@@ -113,6 +114,9 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
                 gender: s(p.gender),
                 ethnicity: s(p.ethnicity),
                 hukou_address: s(p.hukou_address),
+                photo_base64: demo_photo(p.gender == "female")
+                    .ok()
+                    .map(|png| base64::engine::general_purpose::STANDARD.encode(png)),
                 ..Default::default()
             })
             .collect(),
@@ -188,4 +192,42 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
     crate::agencies::ensure_demo_agency(ctx, DEMO_AGENCY_CLIENT_ID, DEMO_AGENCY_SECRET).await?;
     tracing::info!(people = PEOPLE.len(), "demo data loaded");
     Ok(())
+}
+
+/// A drawn stand-in for an ID photo (no real face in demo data): a silhouette on the light
+/// blue background of Chinese ID photos, 240×300 pixels, as PNG.
+fn demo_photo(long_hair: bool) -> anyhow::Result<Vec<u8>> {
+    const W: usize = 240;
+    const H: usize = 300;
+    let mut rgb = vec![0u8; W * H * 3];
+    for y in 0..H {
+        for x in 0..W {
+            let (fx, fy) = (x as f32, y as f32);
+            let head = ((fx - 120.0) / 52.0).powi(2) + ((fy - 120.0) / 64.0).powi(2) <= 1.0;
+            let hair = long_hair
+                && ((fx - 120.0) / 62.0).powi(2) + ((fy - 130.0) / 84.0).powi(2) <= 1.0
+                && fy > 70.0;
+            let shoulders = fy > 200.0
+                && ((fx - 120.0) / 110.0).powi(2) + ((fy - 300.0) / 100.0).powi(2) <= 1.0;
+            let colour: [u8; 3] = if head {
+                [236, 204, 178]
+            } else if hair {
+                [40, 32, 30]
+            } else if shoulders {
+                [38, 52, 78]
+            } else {
+                [67, 142, 219]
+            };
+            rgb[(y * W + x) * 3..(y * W + x) * 3 + 3].copy_from_slice(&colour);
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, W as u32, H as u32);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(&rgb))
+        .context("encoding the demo photo")?;
+    Ok(out)
 }
