@@ -22,7 +22,7 @@ use crate::fields::{self, PermitField};
 use crate::permits::{self, PermitStatus};
 use crate::privacy::{Kind, mask_id_number, mask_name};
 use crate::render;
-use crate::signing::{PublishedKey, encode_signature, signed_message, verify_with_published};
+use crate::signing::{PublishedKey, verify_value};
 use crate::verification::field_value;
 
 pub const SIGNATURE_PURPOSE: &str = "yueju-annotated-copy-v1";
@@ -47,16 +47,13 @@ pub fn annotation_text(agency: &str, purpose: &str, expires_at: DateTime<Utc>) -
 /// Checks a copy's signature with published keys, as the agency (or anyone it passes the
 /// copy to) does.
 pub fn verify(published: &[PublishedKey], copy: &SignedCopy) -> bool {
-    let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(&copy.signature) else {
-        return false;
-    };
-    verify_with_published(
+    verify_value(
         published,
         &copy.kid,
-        &signed_message(SIGNATURE_PURPOSE, &copy.copy),
-        &signature,
+        SIGNATURE_PURPOSE,
+        &copy.copy,
+        &copy.signature,
     )
-    .is_ok()
 }
 
 /// One download: checks the grant (the agency's own, not revoked, not expired, downloads
@@ -168,7 +165,7 @@ pub async fn download(
     // Serialise through the same canonical form that is signed (timestamps as strings).
     let copy: Value = serde_json::from_slice(&crate::signing::canonical_json(&copy))
         .map_err(anyhow::Error::from)?;
-    let signature = ctx.keys.sign(&signed_message(SIGNATURE_PURPOSE, &copy));
+    let signature = ctx.keys.sign_value(SIGNATURE_PURPOSE, &copy);
     access_log::record(
         &txn,
         access_log::Event {
@@ -194,7 +191,7 @@ pub async fn download(
             copy,
             alg: "EdDSA".into(),
             kid: ctx.keys.signing_kid().to_owned(),
-            signature: encode_signature(&signature),
+            signature,
         },
         photo,
     ))

@@ -22,7 +22,7 @@ use crate::error::{Missing, Refusal, Result, on_unique};
 use crate::govdata::{Household, Photo, fetch_dossier};
 use crate::outbox::{self, Notice};
 use crate::privacy::{Kind, mask_id_number};
-use crate::signing::{encode_signature, signed_message};
+use crate::signing::verify_value;
 
 /// The purpose label every permit signature covers.
 pub const SIGNATURE_PURPOSE: &str = "yueju-permit-v1";
@@ -242,7 +242,7 @@ async fn insert_version<C: ConnectionTrait>(
     document: &PermitDocument,
 ) -> Result<()> {
     let value = serde_json::to_value(document).map_err(anyhow::Error::from)?;
-    let signature = ctx.keys.sign(&signed_message(SIGNATURE_PURPOSE, &value));
+    let signature = ctx.keys.sign_value(SIGNATURE_PURPOSE, &value);
     permit_version::ActiveModel {
         id: Set(Uuid::new_v4()),
         permit_id: Set(permit_id),
@@ -253,7 +253,7 @@ async fn insert_version<C: ConnectionTrait>(
             Kind::Permit,
             &serde_json::to_vec(&value).map_err(anyhow::Error::from)?,
         )?),
-        signature: Set(encode_signature(&signature)),
+        signature: Set(signature),
         kid: Set(ctx.keys.signing_kid().to_owned()),
         valid_from: Set(document.valid_from),
         valid_until: Set(document.valid_until),
@@ -323,23 +323,17 @@ pub fn signed_document(ctx: &Context, version: &permit_version::Model) -> Result
     })
 }
 
-/// Whether a signed document is genuine, checked with the key ring (what `GET /api/v1/keys`
-/// publishes).
+/// Whether a signed document is genuine, checked with what `GET /api/v1/keys` publishes.
 pub fn verify_document(ctx: &Context, signed: &SignedDocument) -> bool {
-    use base64::Engine as _;
-    let Ok(value) = serde_json::to_value(&signed.document) else {
-        return false;
-    };
-    let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(&signed.signature) else {
-        return false;
-    };
-    ctx.keys
-        .verify(
+    serde_json::to_value(&signed.document).is_ok_and(|value| {
+        verify_value(
+            &ctx.keys.published(),
             &signed.kid,
-            &signed_message(SIGNATURE_PURPOSE, &value),
-            &signature,
+            SIGNATURE_PURPOSE,
+            &value,
+            &signed.signature,
         )
-        .is_ok()
+    })
 }
 
 pub fn view(

@@ -136,6 +136,11 @@ impl KeyRing {
             .map_err(|_| VerifyError::BadSignature)
     }
 
+    /// A detached signature over `value` for `purpose`, in base64, by the signing key.
+    pub fn sign_value(&self, purpose: &str, value: &Value) -> String {
+        encode_signature(&self.sign(&signed_message(purpose, value)))
+    }
+
     pub fn published(&self) -> Vec<PublishedKey> {
         self.keys.iter().map(publish).collect()
     }
@@ -180,6 +185,21 @@ pub fn verify_with_published(
     verifying
         .verify_strict(message, &signature)
         .map_err(|_| VerifyError::BadSignature)
+}
+
+/// Whether `signature_b64` is key `kid`'s signature over `value` for `purpose`, checked with
+/// published keys alone (what anyone holding `GET /api/v1/keys` can do).
+pub fn verify_value(
+    keys: &[PublishedKey],
+    kid: &str,
+    purpose: &str,
+    value: &Value,
+    signature_b64: &str,
+) -> bool {
+    let Ok(signature) = B64.decode(signature_b64) else {
+        return false;
+    };
+    verify_with_published(keys, kid, &signed_message(purpose, value), &signature).is_ok()
 }
 
 /// `ed25519-` and the first 12 hex digits of the SHA-256 of the public key.

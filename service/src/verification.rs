@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::fields::PermitField;
 use crate::permits::{self, PermitDocument, PermitStatus};
 use crate::privacy::mask_name;
-use crate::signing::{PublishedKey, encode_signature, signed_message, verify_with_published};
+use crate::signing::{PublishedKey, verify_value};
 
 pub const STATUS_LIST_PURPOSE: &str = "yueju-status-list-v1";
 
@@ -283,12 +283,11 @@ pub async fn status_list(ctx: &Context) -> Result<SignedStatusList> {
         entries,
     };
     let value = serde_json::to_value(&list).map_err(anyhow::Error::from)?;
-    let signature = ctx.keys.sign(&signed_message(STATUS_LIST_PURPOSE, &value));
     Ok(SignedStatusList {
         list,
         alg: "EdDSA".into(),
         kid: ctx.keys.signing_kid().to_owned(),
-        signature: encode_signature(&signature),
+        signature: ctx.keys.sign_value(STATUS_LIST_PURPOSE, &value),
     })
 }
 
@@ -316,21 +315,17 @@ pub fn status_list_usable(
     list: &SignedStatusList,
     now: DateTime<Utc>,
 ) -> bool {
-    use base64::Engine as _;
     let Ok(value) = serde_json::to_value(&list.list) else {
         return false;
     };
-    let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(&list.signature) else {
-        return false;
-    };
-    verify_with_published(
-        published,
-        &list.kid,
-        &signed_message(STATUS_LIST_PURPOSE, &value),
-        &signature,
-    )
-    .is_ok()
-        && now <= list.list.next_update
+    now <= list.list.next_update
+        && verify_value(
+            published,
+            &list.kid,
+            STATUS_LIST_PURPOSE,
+            &value,
+            &list.signature,
+        )
 }
 
 pub fn verify_offline(

@@ -287,12 +287,7 @@ pub async fn run_retention(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
-    let req: RetentionRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RetentionRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|_| ApiError::invalid_json("请求内容不是有效的JSON".to_owned()))?
-    };
+    let req: RetentionRequest = crate::extract::optional_json(&body)?;
     let as_of = match req.as_of.as_deref() {
         None => service::config::today_in_china(),
         Some(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
