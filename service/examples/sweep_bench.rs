@@ -228,6 +228,87 @@ async fn clear_outbox(ctx: &Context) {
         .unwrap();
 }
 
+/// Raw transactions doing the writes of apply -> issue (application, permit-number counter,
+/// permit, first signed version, application marked issued), one after another on one
+/// connection: what the database alone allows. Answers transactions per second.
+async fn apply_raw(ctx: &Context, n: usize) -> f64 {
+    let backend = ctx.db.get_database_backend();
+    let now = Utc::now();
+    let persons: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
+    let rows = persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vec![
+                (*p).into(),
+                format!("apply-blind-{i}").into(),
+                vec![0u8; 48].into(),
+                vec![0u8; 32].into(),
+                true.into(),
+                now.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    insert_rows(&ctx.db, backend, "INSERT INTO persons (id, id_number_blind, id_number_enc, name_enc, reminders_enabled, created_at, updated_at) VALUES", 7, rows).await;
+    let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let t = Instant::now();
+    for (i, person) in persons.iter().enumerate() {
+        let txn = ctx.db.begin().await.unwrap();
+        let app = Uuid::new_v4();
+        let permit = Uuid::new_v4();
+        let exec = |sql: &str, values: Vec<Value>| {
+            Statement::from_sql_and_values(backend, sql.to_owned(), values)
+        };
+        txn.execute_raw(exec(
+            "INSERT INTO applications (id, person_id, account_id, status, open_for_person, city_code, city, district_code, district, address_enc, residence_since, basis, missing, reasons, created_at, updated_at) \
+             VALUES ($1,$2,$3,'verifying',$2,'440100','广州市','440106','天河区',$4,$5,'employment','[]','[]',$6,$6)",
+            vec![app.into(), (*person).into(), Uuid::new_v4().into(), vec![0u8; 60].into(), day.into(), now.into()],
+        ))
+        .await
+        .unwrap();
+        txn.execute_raw(exec(
+            "INSERT INTO counters (name, value) VALUES ('permit_no:440100', 0) ON CONFLICT (name) DO NOTHING",
+            vec![],
+        ))
+        .await
+        .unwrap();
+        txn.execute_raw(exec(
+            "UPDATE counters SET value = value + 1 WHERE name = 'permit_no:440100'",
+            vec![],
+        ))
+        .await
+        .unwrap();
+        txn.query_one_raw(exec(
+            "SELECT value FROM counters WHERE name = 'permit_no:440100'",
+            vec![],
+        ))
+        .await
+        .unwrap();
+        txn.execute_raw(exec(
+            "INSERT INTO permits (id, person_id, permit_no, city_code, created_at) VALUES ($1,$2,$3,'440100',$4)",
+            vec![permit.into(), (*person).into(), format!("4401002099{i:07}").into(), now.into()],
+        ))
+        .await
+        .unwrap();
+        txn.execute_raw(exec(
+            "INSERT INTO permit_versions (id, permit_id, version, kind, licence_id, payload_enc, signature, kid, valid_from, valid_until, endorsement_due, continuous_since, created_at) \
+             VALUES ($1,$2,1,'issue',$3,$4,$5,'ed25519-000000000000',$6,$6,$6,$6,$7)",
+            vec![Uuid::new_v4().into(), permit.into(), format!("apply-licence-{i}").into(), vec![0u8; 600].into(), "s".repeat(86).into(), day.into(), now.into()],
+        ))
+        .await
+        .unwrap();
+        txn.execute_raw(exec(
+            "UPDATE applications SET status = 'issued', open_for_person = NULL, permit_id = $1, decided_at = $2, updated_at = $2 WHERE id = $3",
+            vec![permit.into(), now.into(), app.into()],
+        ))
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
 #[tokio::main]
 async fn main() {
     let n: usize = arg("--permits").map_or(100_000, |s| s.parse().unwrap());
@@ -246,6 +327,14 @@ async fn main() {
     .unwrap();
     let ctx = Context::init(settings).await.unwrap();
     let as_of = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    if let Some(m) = arg("--apply-raw") {
+        let tps = apply_raw(&ctx, m.parse().unwrap()).await;
+        println!(
+            "backend={:?} apply_raw_tps={tps:.0}",
+            ctx.db.get_database_backend()
+        );
+        return;
+    }
 
     let t = Instant::now();
     seed(&ctx, n, as_of).await;
