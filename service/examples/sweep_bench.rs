@@ -59,73 +59,92 @@ async fn insert_rows(
     }
 }
 
+/// Seeds `n` persons, permits and first versions with three INSERT … SELECT statements over
+/// a generated series (no per-row round trip). Expiry is spread evenly over SPREAD_DAYS after
+/// `as_of`; the endorsement is due a year before expiry.
 async fn seed(ctx: &Context, n: usize, as_of: NaiveDate) {
     let backend = ctx.db.get_database_backend();
-    let now = Utc::now();
-    let txn = ctx.db.begin().await.unwrap();
-    let mut start = 0;
-    while start < n {
-        let end = (start + 50_000).min(n);
-        let mut persons = Vec::new();
-        let mut permits = Vec::new();
-        let mut versions = Vec::new();
-        for i in start..end {
-            let person = Uuid::new_v4();
-            let permit = Uuid::new_v4();
-            persons.push(vec![
-                person.into(),
-                format!("bench-blind-{i}").into(),
-                vec![0u8; 48].into(),
-                vec![0u8; 32].into(),
-                true.into(),
-                now.into(),
-                now.into(),
-            ]);
-            let permit_no = format!("4401002026{i:07}");
-            permits.push(vec![
-                permit.into(),
-                person.into(),
-                permit_no.clone().into(),
-                "440100".into(),
-                now.into(),
-            ]);
-            // Expiry spread evenly over SPREAD_DAYS; endorsement due a year before expiry.
-            let valid_until = as_of + Days::new(1 + (i as u64 * 7919) % SPREAD_DAYS);
-            let endorsement_due = valid_until - Days::new(365);
-            versions.push(vec![
-                Uuid::new_v4().into(),
-                permit.into(),
-                1i32.into(),
-                "issue".into(),
-                format!("bench-licence-{i}").into(),
-                vec![0u8; 600].into(),
-                "sig".into(),
-                "ed25519-000000000000".into(),
-                (valid_until - Days::new(3 * 365)).into(),
-                valid_until.into(),
-                endorsement_due.into(),
-                (valid_until - Days::new(4 * 365)).into(),
-                now.into(),
-            ]);
-        }
-        insert_rows(&txn, backend, "INSERT INTO persons (id, id_number_blind, id_number_enc, name_enc, reminders_enabled, created_at, updated_at) VALUES", 7, persons).await;
-        insert_rows(
-            &txn,
-            backend,
-            "INSERT INTO permits (id, person_id, permit_no, city_code, created_at) VALUES",
-            5,
-            permits,
+    let pg = backend == DbBackend::Postgres;
+    let last = n.saturating_sub(1);
+    let series = if pg {
+        format!("generate_series(0, {last}) AS s(i)")
+    } else {
+        format!(
+            "(WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) SELECT i FROM s)"
         )
-        .await;
-        insert_rows(&txn, backend, "INSERT INTO permit_versions (id, permit_id, version, kind, licence_id, payload_enc, signature, kid, valid_from, valid_until, endorsement_due, continuous_since, created_at) VALUES", 13, versions).await;
-        start = end;
+    };
+    let id = |tag: u8| {
+        if pg {
+            format!("('{tag}0000000-0000-0000-0000-' || lpad(to_hex(i), 12, '0'))::uuid")
+        } else {
+            format!("unhex(printf('{tag}%031x', i))")
+        }
+    };
+    let blob = |len: usize| {
+        if pg {
+            format!("decode(repeat('00', {len}), 'hex')")
+        } else {
+            format!("zeroblob({len})")
+        }
+    };
+    let until = |offset: i64| {
+        let days = format!("(1 + (CAST(i AS BIGINT) * 7919) % {SPREAD_DAYS} + ({offset}))");
+        if pg {
+            format!("($1::date + CAST({days} AS INTEGER))")
+        } else {
+            format!("date($1, printf('%+d days', {days}))")
+        }
+    };
+    let from = format!("FROM {series}");
+    let sqls = [
+        format!(
+            "INSERT INTO persons (id, id_number_blind, id_number_enc, name_enc, reminders_enabled, created_at, updated_at) \
+             SELECT {}, 'bench-blind-' || i, {}, {}, TRUE, $1, $1 {from}",
+            id(1),
+            blob(48),
+            blob(32)
+        ),
+        format!(
+            "INSERT INTO permits (id, person_id, permit_no, city_code, created_at) \
+             SELECT {}, {}, '4401002026' || lpad(CAST(i AS TEXT), 7, '0'), '440100', $1 {from}",
+            id(2),
+            id(1)
+        ),
+        format!(
+            "INSERT INTO permit_versions (id, permit_id, version, kind, licence_id, payload_enc, signature, kid, valid_from, valid_until, endorsement_due, continuous_since, created_at) \
+             SELECT {}, {}, 1, 'issue', 'bench-licence-' || i, {}, 'sig', 'ed25519-000000000000', {}, {}, {}, {}, $2 {from}",
+            id(3),
+            id(2),
+            blob(600),
+            until(-3 * 365),
+            until(0),
+            until(-365),
+            until(-4 * 365)
+        ),
+    ];
+    let txn = ctx.db.begin().await.unwrap();
+    let now = Utc::now();
+    for (k, sql) in sqls.iter().enumerate() {
+        let sql = if pg {
+            sql.clone()
+        } else {
+            // SQLite has no lpad.
+            sql.replace("lpad(CAST(i AS TEXT), 7, '0')", "printf('%07d', i)")
+        };
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            &sql,
+            if k < 2 {
+                vec![now.into()]
+            } else {
+                vec![as_of.into(), now.into()]
+            },
+        ))
+        .await
+        .unwrap();
     }
     txn.commit().await.unwrap();
-    if backend == DbBackend::Postgres {
-        ctx.db.execute_unprepared("ANALYZE").await.unwrap();
-    } else {
-        ctx.db.execute_unprepared("ANALYZE").await.unwrap();
-    }
+    ctx.db.execute_unprepared("ANALYZE").await.unwrap();
 }
 
 /// The same selection and insert as `reminders::sweep`, as three INSERT … SELECT statements.
