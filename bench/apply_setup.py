@@ -43,9 +43,10 @@ def main():
     ids = [id_number(k) for k in range(n)]
     for start in range(0, n, 500):
         chunk = ids[start:start + 500]
-        call("POST", "/api/v1/staff/gov-records", {
+        report = call("POST", "/api/v1/staff/gov-records", {
             "people": [{"id_number": i, "name": "测试" + "甲乙丙丁戊己庚辛壬癸"[j % 10],
-                        "gender": "male", "ethnicity": "汉族",
+                        "gender": "male" if int(i[16]) % 2 else "female",
+                        "ethnicity": "汉族",
                         "hukou_address": "广东省汕头市金平区金砂路88号"}
                        for j, i in enumerate(chunk, start)],
             "residence_registrations": [{"id_number": i, "city": "广州市", "district": "天河区",
@@ -54,6 +55,8 @@ def main():
             "employment": [{"id_number": i, "employer": "广州云帆科技有限公司",
                             "city": "广州市", "since": "2024-02-01"} for i in chunk],
         }, staff_token)
+        if report.get("errors"):
+            raise SystemExit(f"gov-records import: {report['errors'][:3]}")
     tokens = []
     for j, i in enumerate(ids):
         login = call("POST", "/api/v1/auth/miniprogram/login",
