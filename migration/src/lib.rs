@@ -10,6 +10,7 @@ mod m20261125_000003_create_application_tables;
 mod m20261125_000004_create_agency_tables;
 mod m20261125_000006_create_retention_tables;
 mod m20261125_000007_create_bot_tables;
+mod m20261125_000008_index_residence_since;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_agency_tables::Migration),
             Box::new(m20261125_000006_create_retention_tables::Migration),
             Box::new(m20261125_000007_create_bot_tables::Migration),
+            Box::new(m20261125_000008_index_residence_since::Migration),
         ]
     }
 }

@@ -114,6 +114,46 @@ pub async fn enqueue<C: ConnectionTrait>(
     Ok(inserted == 1)
 }
 
+/// [`enqueue`] for many notices in one multi-row INSERT (the reminder sweep writes thousands).
+/// Answers how many were new; the ones whose key is already queued are skipped.
+pub async fn enqueue_many<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    notices: &[(Uuid, &str, &Notice)],
+) -> Result<u64> {
+    if notices.is_empty() {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(notices.len());
+    for (person_id, dedupe_key, notice) in notices {
+        let payload = serde_json::to_vec(notice).map_err(anyhow::Error::from)?;
+        rows.push(outbox::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            person_id: Set(Some(*person_id)),
+            kind: Set(notice.kind().into()),
+            payload_enc: Set(ctx.vault.seal(Kind::Notice, &payload)?),
+            dedupe_key: Set((*dedupe_key).to_owned()),
+            status: Set(PENDING.into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            locked_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            sent_at: Set(None),
+        });
+    }
+    let inserted = outbox::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(outbox::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted)
+}
+
 /// Reads a queued notice back (for the delivery worker and tests).
 pub fn open_notice(ctx: &Context, row: &outbox::Model) -> Result<Notice> {
     let bytes = ctx.vault.open(Kind::Notice, &row.payload_enc)?;

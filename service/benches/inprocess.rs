@@ -1,0 +1,141 @@
+//! In-process benchmarks: the raw work behind the HTTP routes, measured with criterion.
+//! Run with `cargo bench -p service --bench inprocess` (or `bench/run` for everything).
+//! `bench/run` reads the estimates criterion writes under `target/criterion/` to compute
+//! the HTTP/in-process ratios.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ed25519_dalek::{Signer, SigningKey};
+use service::codes;
+use service::domain::IdNumber;
+use service::permits::{PermitDocument, SIGNATURE_PURPOSE};
+use service::render;
+use service::signing::{KeyRing, canonical_json, signed_message};
+
+fn ring() -> KeyRing {
+    KeyRing::from_keys(vec![SigningKey::from_bytes(&[7u8; 32])], vec![]).unwrap()
+}
+
+fn document() -> PermitDocument {
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    PermitDocument {
+        doc_type: "guangdong-residence-permit".into(),
+        licence_id: "44000020260000000000000001".into(),
+        permit_no: "440100202600001".into(),
+        version: 1,
+        kind: "issue".into(),
+        previous_licence_id: None,
+        name: "陈志强".into(),
+        gender: "男".into(),
+        ethnicity: "汉".into(),
+        id_number: "440511199003071234".into(),
+        photo_sha256: Some("ab".repeat(32)),
+        hukou_address: "广东省汕头市金平区".into(),
+        residence_address: "广东省广州市天河区天河路385号501房".into(),
+        issuing_authority: "广州市公安局天河区分局".into(),
+        issued_on: d(2026, 3, 1),
+        valid_from: d(2026, 3, 1),
+        valid_until: d(2029, 3, 1),
+        endorsement_due: d(2027, 3, 1),
+        continuous_since: d(2024, 1, 15),
+        signed_at: Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap(),
+    }
+}
+
+fn ed25519(c: &mut Criterion) {
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let verifying = key.verifying_key();
+    let message = [0x5au8; 109];
+    let signature = key.sign(&message);
+    let mut g = c.benchmark_group("ed25519");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("sign", |b| b.iter(|| key.sign(black_box(&message))));
+    g.bench_function("verify_strict", |b| {
+        b.iter(|| verifying.verify_strict(black_box(&message), black_box(&signature)))
+    });
+    g.finish();
+}
+
+fn code_token(c: &mut Criterion) {
+    let keys = ring();
+    let valid_until = NaiveDate::from_ymd_opt(2029, 3, 1).unwrap();
+    let (token, _) = codes::issue(&keys, "440100202600001", valid_until, 120).unwrap();
+    // The QR version the token needs (error correction M, as the server renders it).
+    let qr =
+        qrcode::QrCode::with_error_correction_level(token.as_bytes(), qrcode::EcLevel::M).unwrap();
+    let version = match qr.version() {
+        qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
+    };
+    println!(
+        "code token: {} characters, QR version {version} (target <= 7)",
+        token.len()
+    );
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    if std::fs::create_dir_all(&out).is_ok() {
+        let _ = std::fs::write(
+            out.join("token.txt"),
+            format!("length={}\nqr_version={version}\n", token.len()),
+        );
+    }
+    let now = Utc::now();
+    let mut g = c.benchmark_group("code");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("issue", |b| {
+        b.iter(|| codes::issue(&keys, black_box("440100202600001"), valid_until, 120).unwrap())
+    });
+    g.bench_function("verify", |b| {
+        b.iter(|| codes::verify(&keys, black_box(&token), now).unwrap())
+    });
+    // The work of GET /me/code without the database: sign a code, encode it, draw the SVG.
+    g.bench_function("issue_qr_svg", |b| {
+        b.iter(|| {
+            let (t, _) = codes::issue(&keys, "440100202600001", valid_until, 120).unwrap();
+            render::qr_svg(&t).unwrap()
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("qr");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("svg", |b| {
+        b.iter(|| render::qr_svg(black_box(&token)).unwrap())
+    });
+    g.bench_function("png", |b| {
+        b.iter(|| render::qr_png(black_box(&token), 8).unwrap())
+    });
+    g.finish();
+}
+
+fn permit_document(c: &mut Criterion) {
+    let doc = document();
+    let mut g = c.benchmark_group("permit");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("canonical_json", |b| {
+        b.iter(|| {
+            let value = serde_json::to_value(black_box(&doc)).unwrap();
+            canonical_json(&value)
+        })
+    });
+    g.bench_function("signed_message", |b| {
+        b.iter(|| {
+            let value = serde_json::to_value(black_box(&doc)).unwrap();
+            signed_message(SIGNATURE_PURPOSE, &value)
+        })
+    });
+    g.finish();
+}
+
+fn id_number(c: &mut Criterion) {
+    let mut g = c.benchmark_group("id_number");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("parse", |b| {
+        b.iter(|| IdNumber::parse(black_box("440511199003071234")).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, ed25519, code_token, permit_document, id_number);
+criterion_main!(benches);
