@@ -12,8 +12,8 @@ use entity::access_log_anchor as anchor;
 use entity::access_log_entry as entry;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -145,22 +145,9 @@ pub async fn record<C: ConnectionTrait>(db: &C, event: Event<'_>) -> Result<()> 
         hash: String::new(),
     };
     row.hash = entry_hash(&row.prev_hash, &row);
-    entry::Entity::insert(entry::ActiveModel {
-        id: Set(row.id),
-        person_id: Set(row.person_id),
-        seq: Set(row.seq),
-        at: Set(row.at),
-        actor_kind: Set(row.actor_kind),
-        actor_id: Set(row.actor_id),
-        actor_name: Set(row.actor_name),
-        action: Set(row.action),
-        purpose: Set(row.purpose),
-        detail: Set(row.detail),
-        prev_hash: Set(row.prev_hash),
-        hash: Set(row.hash),
-    })
-    .exec_without_returning(db)
-    .await?;
+    entry::Entity::insert(row.into_active_model().reset_all())
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{agency, authorization, authorization_request as request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -345,24 +345,9 @@ pub async fn request_access(
         expires_at: now + Duration::hours(i64::from(rules.request_ttl_hours)),
         decided_at: None,
     };
-    request::Entity::insert(request::ActiveModel {
-        id: Set(row.id),
-        agency_id: Set(row.agency_id),
-        person_id: Set(row.person_id),
-        permit_id: Set(row.permit_id),
-        purpose: Set(row.purpose.clone()),
-        fields: Set(row.fields.clone()),
-        days: Set(row.days),
-        retention_days: Set(row.retention_days),
-        max_downloads: Set(row.max_downloads),
-        status: Set(row.status.clone()),
-        consent_version: Set(row.consent_version.clone()),
-        created_at: Set(row.created_at),
-        expires_at: Set(row.expires_at),
-        decided_at: Set(None),
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    request::Entity::insert(row.clone().into_active_model().reset_all())
+        .exec_without_returning(&txn)
+        .await?;
     access_log::record(
         &txn,
         access_log::Event {
@@ -508,25 +493,9 @@ pub async fn approve(
         expires_at: now + Duration::days(i64::from(req.days)),
         revoked_at: None,
     };
-    authorization::Entity::insert(authorization::ActiveModel {
-        id: Set(grant.id),
-        request_id: Set(grant.request_id),
-        agency_id: Set(grant.agency_id),
-        person_id: Set(grant.person_id),
-        permit_id: Set(grant.permit_id),
-        purpose: Set(grant.purpose.clone()),
-        fields: Set(grant.fields.clone()),
-        retention_days: Set(grant.retention_days),
-        max_downloads: Set(grant.max_downloads),
-        downloads: Set(0),
-        consent_version: Set(grant.consent_version.clone()),
-        consent_sha256: Set(grant.consent_sha256.clone()),
-        created_at: Set(grant.created_at),
-        expires_at: Set(grant.expires_at),
-        revoked_at: Set(None),
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    authorization::Entity::insert(grant.clone().into_active_model().reset_all())
+        .exec_without_returning(&txn)
+        .await?;
     access_log::record(
         &txn,
         access_log::Event {
