@@ -28,3 +28,15 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// A plain (non-unique) index on one column, as several migrations create them.
+pub(crate) async fn index<T: IntoIden + 'static, C: IntoIden + 'static>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    col: C,
+) -> Result<(), DbErr> {
+    manager
+        .create_index(Index::create().name(name).table(table).col(col).to_owned())
+        .await
+}

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -162,17 +164,6 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-async fn index<T: IntoIden + 'static, C: IntoIden + 'static>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    col: C,
-) -> Result<(), DbErr> {
-    manager
-        .create_index(Index::create().name(name).table(table).col(col).to_owned())
-        .await
 }
 
 #[derive(DeriveIden)]
