@@ -141,6 +141,12 @@ pub struct AgencyRules {
     pub request_ttl_hours: u32,
     /// How long verifiers may cache the signed status list, in seconds.
     pub status_list_ttl_secs: u32,
+    /// How long this instance trusts what it read of a permit's status (online verification
+    /// and the built status list), in seconds; 0 reads the database every time. Changes made
+    /// through this instance are seen at once, ones made through another within this time.
+    pub status_cache_secs: u32,
+    /// Permits whose status facts are kept in memory at most.
+    pub status_cache_entries: usize,
     /// Wrong client secrets in a row before the client is locked out.
     pub lockout_attempts: u32,
     pub lockout_secs: u32,
@@ -316,6 +322,8 @@ impl Settings {
                 max_downloads: num_or(&var, "YUEJU_GRANT_MAX_DOWNLOADS", 3)? as u32,
                 request_ttl_hours: num_or(&var, "YUEJU_REQUEST_TTL_HOURS", 24)? as u32,
                 status_list_ttl_secs: num_or(&var, "YUEJU_STATUS_LIST_TTL_SECS", 300)? as u32,
+                status_cache_secs: num_or(&var, "YUEJU_STATUS_CACHE_SECS", 10)? as u32,
+                status_cache_entries: num_or(&var, "YUEJU_STATUS_CACHE_ENTRIES", 100_000)?,
                 lockout_attempts: num_or(&var, "YUEJU_AGENCY_LOCKOUT_ATTEMPTS", 5)? as u32,
                 lockout_secs: num_or(&var, "YUEJU_AGENCY_LOCKOUT_SECS", 900)? as u32,
             },

@@ -47,6 +47,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod signing;
 pub mod staff;
+pub mod status_cache;
 pub mod tokens;
 pub mod verification;
 pub mod wechat;

@@ -477,6 +477,7 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
     let txn = ctx.db.begin().await?;
     insert_version(ctx, &txn, permit.id, &document).await?;
     txn.commit().await?;
+    ctx.status_cache.forget(&permit.permit_no);
     tracing::info!(permit_id = %permit.id, version = next, ?kind, "permit endorsed");
     let version = latest_version(&ctx.db, permit.id).await?;
     Ok((kind, view(ctx, &permit, &version, false)?))
@@ -530,6 +531,7 @@ pub async fn revoke(ctx: &Context, permit_no: &str, reason: &str) -> Result<()> 
     )
     .await?;
     txn.commit().await?;
+    ctx.status_cache.forget(permit_no);
     tracing::info!("permit revoked");
     Ok(())
 }

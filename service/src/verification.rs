@@ -2,14 +2,17 @@
 //! permit's live status, the signed status list for verifiers that work offline, and the
 //! offline verification itself (published keys and, when it has one, a status list).
 
+use bytes::Bytes;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{permit, permit_version};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Statement,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::Context;
@@ -17,13 +20,15 @@ use crate::access_log::{self, Action, Actor};
 use crate::agencies::{self, AgencyPrincipal, Scope};
 use crate::codes::{self, CodeClaims};
 use crate::config::today_in_china;
-use crate::error::Result;
+use crate::error::{Missing, Refusal, Result};
 use crate::fields::PermitField;
 use crate::permits::{self, PermitDocument, PermitStatus};
-use crate::privacy::mask_name;
-use crate::signing::{PublishedKey, verify_value};
+use crate::privacy::{Kind, mask_name};
+use crate::signing::{PublishedKey, encode_signature, verify_value};
+use crate::status_cache::PermitFacts;
 
 pub const STATUS_LIST_PURPOSE: &str = "yueju-status-list-v1";
+pub const STATUS_LIST_TYPE: &str = "gd-residence-permit-status-list";
 
 /// The holder's current code.
 #[derive(Debug, Clone, Serialize)]
@@ -36,18 +41,42 @@ pub struct CodeView {
 /// Signs a fresh code for the holder's permit. A code is issued whatever the status: the
 /// verifier, not the phone, says whether the permit is in force.
 pub async fn current_code(ctx: &Context, person_id: Uuid) -> Result<CodeView> {
-    let (permit, version) = permits::my_permit(ctx, person_id).await?;
+    let (permit_no, valid_until) = code_facts(ctx, person_id).await?;
     let (token, expires_at) = codes::issue(
         &ctx.keys,
-        &permit.permit_no,
-        version.valid_until,
+        &permit_no,
+        valid_until,
         ctx.settings.code_ttl_secs,
     )?;
     Ok(CodeView {
         token,
         expires_at,
-        permit_no: permit.permit_no,
+        permit_no,
     })
+}
+
+#[derive(FromQueryResult)]
+struct CodeFactsRow {
+    permit_no: String,
+    valid_until: NaiveDate,
+}
+
+/// The number and last valid day of the person's current permit (as [`permits::current`]
+/// chooses it), in one query that reads neither the sealed document nor the photo: a phone
+/// refreshes its code every two minutes.
+async fn code_facts(ctx: &Context, person_id: Uuid) -> Result<(String, NaiveDate)> {
+    let sql = "SELECT p.permit_no AS permit_no, v.valid_until AS valid_until \
+               FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
+               WHERE p.person_id = $1 ORDER BY p.created_at DESC, v.version DESC LIMIT 1";
+    let row = CodeFactsRow::find_by_statement(Statement::from_sql_and_values(
+        ctx.db.get_database_backend(),
+        sql,
+        [person_id.into()],
+    ))
+    .one(&ctx.db)
+    .await?
+    .ok_or(Refusal::NotFound(Missing::Permit))?;
+    Ok((row.permit_no, row.valid_until))
 }
 
 /// What a verifier learns about the permit behind a genuine code.
@@ -128,7 +157,11 @@ pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>
         Ok(claims) => claims,
         Err(e) => return Verdict::refused(e.code(), now),
     };
-    match verify_status(ctx, &claims, agency, now).await {
+    let verdict = match agency {
+        None => verify_anonymous(ctx, &claims, now).await,
+        Some(principal) => verify_for_agency(ctx, &claims, principal, now).await,
+    };
+    match verdict {
         Ok(verdict) => verdict,
         Err(e) => {
             tracing::warn!(error = ?e, "permit status unreadable during verification");
@@ -145,63 +178,143 @@ pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>
     }
 }
 
-async fn verify_status(
+/// The permit behind a code, as verification reads it: one query for the permit and its
+/// latest version, the document opened for the name (and an agency's fields).
+struct Found {
+    person_id: Uuid,
+    facts: PermitFacts,
+    document: PermitDocument,
+}
+
+#[derive(FromQueryResult)]
+struct FoundRow {
+    person_id: Uuid,
+    permit_no: String,
+    revoked_at: Option<DateTime<Utc>>,
+    valid_until: NaiveDate,
+    endorsement_due: NaiveDate,
+    payload_enc: Vec<u8>,
+}
+
+async fn find_for_verification(ctx: &Context, permit_no: &str) -> Result<Option<Found>> {
+    let sql = "SELECT p.person_id AS person_id, p.permit_no AS permit_no, p.revoked_at AS revoked_at, \
+                      v.valid_until AS valid_until, v.endorsement_due AS endorsement_due, v.payload_enc AS payload_enc \
+               FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
+               WHERE p.permit_no = $1 ORDER BY v.version DESC LIMIT 1";
+    let Some(row) = FoundRow::find_by_statement(Statement::from_sql_and_values(
+        ctx.db.get_database_backend(),
+        sql,
+        [permit_no.into()],
+    ))
+    .one(&ctx.db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let document: PermitDocument =
+        serde_json::from_slice(&ctx.vault.open(Kind::Permit, &row.payload_enc)?)
+            .map_err(anyhow::Error::from)?;
+    Ok(Some(Found {
+        person_id: row.person_id,
+        facts: PermitFacts {
+            masked_name: mask_name(&document.name),
+            permit_no: row.permit_no,
+            revoked: row.revoked_at.is_some(),
+            valid_until: row.valid_until,
+            endorsement_due: row.endorsement_due,
+        },
+        document,
+    }))
+}
+
+/// Anyone's verification: the facts this instance remembers, else one read, remembered.
+/// Nothing is written, so a verifier scanning all day costs no database writes.
+async fn verify_anonymous(
     ctx: &Context,
     claims: &CodeClaims,
-    agency: Option<&AgencyPrincipal>,
     now: DateTime<Utc>,
 ) -> Result<Verdict> {
-    let Some((permit, version)) = permit_by_number(&ctx.db, &claims.permit_no).await? else {
+    let facts = match ctx.status_cache.facts(&claims.permit_no) {
+        Some(facts) => facts,
+        None => {
+            let epoch = ctx.status_cache.epoch();
+            let Some(found) = find_for_verification(ctx, &claims.permit_no).await? else {
+                return Ok(Verdict::refused("PERMIT_NOT_FOUND", now));
+            };
+            let facts = Arc::new(found.facts);
+            ctx.status_cache.remember(epoch, facts.clone());
+            facts
+        }
+    };
+    Ok(verdict_for(&facts, BTreeMap::new(), claims, now))
+}
+
+/// An agency's verification reads the database (its fields come from the signed document)
+/// and goes into the holder's access log.
+async fn verify_for_agency(
+    ctx: &Context,
+    claims: &CodeClaims,
+    principal: &AgencyPrincipal,
+    now: DateTime<Utc>,
+) -> Result<Verdict> {
+    let Some(found) = find_for_verification(ctx, &claims.permit_no).await? else {
         return Ok(Verdict::refused("PERMIT_NOT_FOUND", now));
     };
-    let status = permits::status(&permit, &version, today_in_china());
-    let document = permits::open_document(ctx, &version)?;
+    let status = found.facts.status(today_in_china());
+    let agency = agencies::find(ctx, principal).await?;
     let mut extra = BTreeMap::new();
-    if let Some(principal) = agency {
-        let agency = agencies::find(ctx, principal).await?;
-        if principal.require(Scope::Verify).is_ok() {
-            for field in agencies::fields_of(&agency) {
-                if field.shown_at_verification() {
-                    extra.insert(field.as_str(), field_value(&document, field));
-                }
+    if principal.require(Scope::Verify).is_ok() {
+        for field in agencies::fields_of(&agency) {
+            if field.shown_at_verification() {
+                extra.insert(field.as_str(), field_value(&found.document, field));
             }
         }
-        let txn = ctx.db.begin().await?;
-        access_log::record(
-            &txn,
-            access_log::Event {
-                person_id: permit.person_id,
-                actor: Actor::Agency {
-                    id: agency.id,
-                    name: agency.name.clone(),
-                },
-                action: Action::Verify,
-                purpose: None,
-                detail: json!({
-                    "permit_no": permit.permit_no,
-                    "status": status.as_str(),
-                    "fields": extra.keys().collect::<Vec<_>>(),
-                }),
-            },
-        )
-        .await?;
-        txn.commit().await?;
     }
-    Ok(Verdict {
+    let txn = ctx.db.begin().await?;
+    access_log::record(
+        &txn,
+        access_log::Event {
+            person_id: found.person_id,
+            actor: Actor::Agency {
+                id: agency.id,
+                name: agency.name.clone(),
+            },
+            action: Action::Verify,
+            purpose: None,
+            detail: json!({
+                "permit_no": found.facts.permit_no,
+                "status": status.as_str(),
+                "fields": extra.keys().collect::<Vec<_>>(),
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(verdict_for(&found.facts, extra, claims, now))
+}
+
+fn verdict_for(
+    facts: &PermitFacts,
+    extra: BTreeMap<&'static str, String>,
+    claims: &CodeClaims,
+    now: DateTime<Utc>,
+) -> Verdict {
+    let status = facts.status(today_in_china());
+    Verdict {
         valid: status == PermitStatus::Valid,
         reason: status_reason(status),
         status: Some(status.as_str()),
         permit: Some(VerifiedPermit {
-            name: mask_name(&document.name),
-            permit_no: permit.permit_no,
-            valid_until: version.valid_until,
+            name: facts.masked_name.clone(),
+            permit_no: facts.permit_no.clone(),
+            valid_until: facts.valid_until,
             status,
             extra,
         }),
         code_expires_at: Some(claims.expires_at),
         kid: Some(claims.kid.clone()),
         checked_at: now,
-    })
+    }
 }
 
 /// A field of the signed document as text (dates `YYYY-MM-DD`; the photo by its hash).
@@ -252,43 +365,90 @@ pub struct SignedStatusList {
     pub signature: String,
 }
 
-/// Builds and signs the current list.
-pub async fn status_list(ctx: &Context) -> Result<SignedStatusList> {
+/// Permits read per statement while building the list: the list grows with the permits not
+/// in force, the memory of one build does not.
+const STATUS_LIST_PAGE: u64 = 5_000;
+
+/// The signed status list as served (`{"list", "alg", "kid", "signature"}`), remembered for a
+/// short while: at a million permits one build reads every current version.
+pub async fn status_list_json(ctx: &Context) -> Result<Bytes> {
+    ctx.status_cache
+        .list_or_build(|| build_status_list(ctx, STATUS_LIST_PAGE))
+        .await
+}
+
+/// Builds and signs the current list. The canonical JSON that is signed is written directly
+/// (keys in sorted order, entries page by page), without a `serde_json::Value` of the whole
+/// list; it is byte for byte what [`crate::signing::canonical_json`] makes of it. Rows are
+/// read `rows_per_read` at a time, in permit-number order.
+pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<Bytes> {
     let today = today_in_china();
     let backend = ctx.db.get_database_backend();
     // The latest version of each permit decides; one statement on both databases.
-    let sql = "SELECT p.permit_no AS permit_no, \
-                      CASE WHEN p.revoked_at IS NOT NULL THEN 'revoked' ELSE 'suspended' END AS status \
-               FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
-               WHERE v.version = (SELECT MAX(w.version) FROM permit_versions w WHERE w.permit_id = p.id) \
-                 AND v.valid_until >= $1 \
-                 AND (p.revoked_at IS NOT NULL OR (v.endorsement_due < $1 AND v.endorsement_due < v.valid_until)) \
-               ORDER BY p.permit_no";
-    let rows = ctx
-        .db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, [today.into()]))
-        .await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for row in rows {
-        entries.push(StatusEntry {
-            permit_no: row.try_get("", "permit_no")?,
-            status: row.try_get("", "status")?,
-        });
+    let sql = format!(
+        "SELECT p.permit_no AS permit_no, \
+                CASE WHEN p.revoked_at IS NOT NULL THEN 'revoked' ELSE 'suspended' END AS status \
+         FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
+         WHERE v.version = (SELECT MAX(w.version) FROM permit_versions w WHERE w.permit_id = p.id) \
+           AND v.valid_until >= $1 \
+           AND (p.revoked_at IS NOT NULL OR (v.endorsement_due < $1 AND v.endorsement_due < v.valid_until)) \
+           AND p.permit_no > $2 \
+         ORDER BY p.permit_no LIMIT {rows_per_read}"
+    );
+    let mut message = Vec::with_capacity(64 * 1024);
+    message.extend_from_slice(STATUS_LIST_PURPOSE.as_bytes());
+    message.push(b'\n');
+    let list_start = message.len();
+    message.extend_from_slice(b"{\"entries\":[");
+    let mut after = String::new();
+    let mut first = true;
+    loop {
+        let rows = ctx
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                &sql,
+                [today.into(), after.clone().into()],
+            ))
+            .await?;
+        let page_len = rows.len() as u64;
+        for row in rows {
+            let entry = StatusEntry {
+                permit_no: row.try_get("", "permit_no")?,
+                status: row.try_get("", "status")?,
+            };
+            if !first {
+                message.push(b',');
+            }
+            first = false;
+            serde_json::to_writer(&mut message, &entry).map_err(anyhow::Error::from)?;
+            after = entry.permit_no;
+        }
+        if page_len < rows_per_read {
+            break;
+        }
     }
     let now = Utc::now();
-    let list = StatusList {
-        list_type: "gd-residence-permit-status-list".into(),
-        issued_at: now,
-        next_update: now + Duration::seconds(i64::from(ctx.settings.agencies.status_list_ttl_secs)),
-        entries,
-    };
-    let value = serde_json::to_value(&list).map_err(anyhow::Error::from)?;
-    Ok(SignedStatusList {
-        list,
-        alg: "EdDSA".into(),
-        kid: ctx.keys.signing_kid().to_owned(),
-        signature: ctx.keys.sign_value(STATUS_LIST_PURPOSE, &value),
-    })
+    let next_update =
+        now + Duration::seconds(i64::from(ctx.settings.agencies.status_list_ttl_secs));
+    message.extend_from_slice(b"],\"issued_at\":");
+    serde_json::to_writer(&mut message, &now).map_err(anyhow::Error::from)?;
+    message.extend_from_slice(b",\"next_update\":");
+    serde_json::to_writer(&mut message, &next_update).map_err(anyhow::Error::from)?;
+    message.extend_from_slice(b",\"type\":");
+    serde_json::to_writer(&mut message, STATUS_LIST_TYPE).map_err(anyhow::Error::from)?;
+    message.push(b'}');
+    let signature = encode_signature(&ctx.keys.sign(&message));
+    let list = &message[list_start..];
+    let mut body = Vec::with_capacity(list.len() + 200);
+    body.extend_from_slice(b"{\"list\":");
+    body.extend_from_slice(list);
+    body.extend_from_slice(b",\"alg\":\"EdDSA\",\"kid\":");
+    serde_json::to_writer(&mut body, ctx.keys.signing_kid()).map_err(anyhow::Error::from)?;
+    body.extend_from_slice(b",\"signature\":");
+    serde_json::to_writer(&mut body, &signature).map_err(anyhow::Error::from)?;
+    body.push(b'}');
+    Ok(Bytes::from(body))
 }
 
 // ---------------------------------------------------------------------------

@@ -260,6 +260,83 @@ async fn codes_of_suspended_expired_and_revoked_permits_are_not_valid() {
 }
 
 #[tokio::test]
+async fn a_revocation_made_through_another_instance_is_seen_once_the_status_cache_ages_out() {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let app = spawn_app_with(&[("YUEJU_STATUS_CACHE_SECS", "1")]).await;
+    let chen = app.chen_with_permit().await;
+    let permit_no = app.permit_no(&chen.access).await;
+    let token = app.code(&chen.access).await;
+    assert_eq!(app.verify(&token, None).await.body["valid"], true);
+
+    // Another instance revokes: this one's memory does not hear of it.
+    let permit = entity::permit::Entity::find()
+        .filter(entity::permit::Column::PermitNo.eq(permit_no.as_str()))
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut active: entity::permit::ActiveModel = permit.into();
+    active.revoked_at = Set(Some(Utc::now()));
+    active.update(&app.app.db).await.unwrap();
+    assert_eq!(app.verify(&token, None).await.body["valid"], true);
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = app.verify(&token, None).await;
+    assert_eq!(r.body["reason"], "PERMIT_REVOKED", "{}", r.text);
+}
+
+#[tokio::test]
+async fn the_status_list_read_a_row_at_a_time_is_the_same_list_and_verifies() {
+    let app = spawn_app().await;
+    let chen = app.chen_with_permit().await;
+    let chen_no = app.permit_no(&chen.access).await;
+    let zhang = app
+        .newcomer(
+            "list-zhang",
+            ZHANG_ID,
+            ZHANG_NAME,
+            "female",
+            "2024-03-01",
+            true,
+        )
+        .await;
+    let body = json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"});
+    assert_eq!(
+        app.apply(&zhang.access, &body, None).await.body["status"],
+        "issued"
+    );
+    let zhang_no = app.permit_no(&zhang.access).await;
+    revoke(&app, &chen_no).await;
+    app.set_permit_dates(&zhang_no, Some(days_ago(1)), None)
+        .await;
+
+    let keys = published(&app).await;
+    let mut lists: Vec<SignedStatusList> = Vec::new();
+    for rows in [1, 2, 5000] {
+        let bytes = service::verification::build_status_list(&app.app, rows)
+            .await
+            .unwrap();
+        lists.push(serde_json::from_slice(&bytes).unwrap());
+    }
+    let mut expected = vec![(chen_no, "revoked"), (zhang_no, "suspended")];
+    expected.sort();
+    for list in &lists {
+        let entries: Vec<(String, &str)> = list
+            .list
+            .entries
+            .iter()
+            .map(|e| (e.permit_no.clone(), e.status.as_str()))
+            .collect();
+        assert_eq!(entries, expected);
+        assert!(service::verification::status_list_usable(
+            &keys,
+            list,
+            Utc::now()
+        ));
+    }
+}
+
+#[tokio::test]
 async fn the_status_list_is_signed_and_lets_an_offline_verifier_decide() {
     let app = spawn_app().await;
     let chen = app.chen_with_permit().await;

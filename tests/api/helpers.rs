@@ -703,6 +703,8 @@ impl TestApp {
             active.valid_until = Set(parse(d));
         }
         active.update(db).await.unwrap();
+        // As if the change had been made through another instance, long enough ago.
+        self.app.status_cache.forget(permit_no);
     }
 
     pub async fn outbox_kinds(&self) -> Vec<String> {

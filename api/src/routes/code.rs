@@ -122,8 +122,9 @@ pub async fn verify(
 
 /// Suspended and revoked permits, signed; verifiers may cache it until `next_update`.
 pub async fn status_list(ctx: web::Data<Context>) -> Result<HttpResponse, ApiError> {
-    let list = verification::status_list(&ctx).await?;
+    let body = verification::status_list_json(&ctx).await?;
     Ok(HttpResponse::Ok()
+        .content_type("application/json")
         .insert_header((
             "Cache-Control",
             format!(
@@ -131,5 +132,5 @@ pub async fn status_list(ctx: web::Data<Context>) -> Result<HttpResponse, ApiErr
                 ctx.settings.agencies.status_list_ttl_secs
             ),
         ))
-        .json(list))
+        .body(body))
 }

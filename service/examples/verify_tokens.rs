@@ -1,0 +1,111 @@
+//! Prepares a cold-cache `POST /verify` load on a database seeded by `sweep_bench`: seals a
+//! real permit document into the current version of the first N seeded permits (the seed
+//! writes zero bytes there, which verification could not open) and writes one code token per
+//! permit, signed by the data directory's key ring, one per line.
+//!
+//! ```sh
+//! cargo run --release -p service --example verify_tokens -- --data-dir DIR --count 100000 \
+//!     --out tokens.txt [--database-url postgres://…]
+//! ```
+//!
+//! Start the server on the same data directory afterwards: it signs and opens with the same
+//! keys. Each token names a different permit, so a load that cycles through them measures
+//! verification that has to read the database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use sea_orm::{ConnectionTrait, Statement};
+use service::config::Settings;
+use service::permits::PermitDocument;
+use service::privacy::Kind;
+use service::{Context, codes};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn document(permit_no: &str, valid_until: NaiveDate) -> PermitDocument {
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    PermitDocument {
+        doc_type: service::permits::DOCUMENT_TYPE.into(),
+        licence_id: format!("bench-licence-{permit_no}"),
+        permit_no: permit_no.into(),
+        version: 1,
+        kind: "issue".into(),
+        previous_licence_id: None,
+        name: "陈志强".into(),
+        gender: "男".into(),
+        ethnicity: "汉族".into(),
+        id_number: "440511199003071234".into(),
+        photo_sha256: None,
+        hukou_address: "广东省汕头市金平区".into(),
+        residence_address: "广州市天河区天河路385号501房".into(),
+        issuing_authority: "广州市公安局".into(),
+        issued_on: d(2026, 3, 1),
+        valid_from: d(2026, 3, 1),
+        valid_until,
+        endorsement_due: d(2027, 3, 1),
+        continuous_since: d(2024, 1, 15),
+        signed_at: Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let data_dir = arg("--data-dir").expect("--data-dir DIR");
+    let count: usize = arg("--count").map_or(100_000, |s| s.parse().unwrap());
+    let out = arg("--out").expect("--out FILE");
+    let database_url = arg("--database-url");
+    let settings = Settings::from_lookup(|k| match k {
+        "YUEJU_DATA_DIR" => Some(data_dir.clone()),
+        "DATABASE_URL" => database_url.clone(),
+        "YUEJU_DEMO_DATA" => Some("false".into()),
+        _ => None,
+    })
+    .unwrap();
+    let ctx = Context::init(settings).await.unwrap();
+    let backend = ctx.db.get_database_backend();
+    let rows = ctx
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT p.permit_no AS permit_no, v.id AS version_id, v.valid_until AS valid_until \
+             FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
+             WHERE p.permit_no LIKE '4401002026%' ORDER BY p.permit_no LIMIT $1",
+            [(count as i64).into()],
+        ))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty(), "no seeded permits: run sweep_bench first");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&out).unwrap());
+    let update = "UPDATE permit_versions SET payload_enc = $1 WHERE id = $2";
+    let mut sealed = 0;
+    for chunk in rows.chunks(1000) {
+        let txn = sea_orm::TransactionTrait::begin(&ctx.db).await.unwrap();
+        for row in chunk {
+            let permit_no: String = row.try_get("", "permit_no").unwrap();
+            let version_id: uuid::Uuid = row.try_get("", "version_id").unwrap();
+            let valid_until: NaiveDate = row.try_get("", "valid_until").unwrap();
+            let payload = serde_json::to_vec(&document(&permit_no, valid_until)).unwrap();
+            let blob = ctx.vault.seal(Kind::Permit, &payload).unwrap();
+            txn.execute_raw(Statement::from_sql_and_values(
+                backend,
+                update,
+                [blob.into(), version_id.into()],
+            ))
+            .await
+            .unwrap();
+            let (token, _) = codes::issue(&ctx.keys, &permit_no, valid_until, 3600).unwrap();
+            writeln!(file, "{token}").unwrap();
+            sealed += 1;
+        }
+        txn.commit().await.unwrap();
+    }
+    file.flush().unwrap();
+    println!("tokens={sealed} out={out}");
+}
