@@ -14,13 +14,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Statement};
 use service::config::Settings;
 use service::permits::PermitDocument;
 use service::privacy::Kind;
-use service::{Context, codes};
+use service::{Context, codes, verification};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -55,7 +56,7 @@ fn document(permit_no: &str, valid_until: NaiveDate) -> PermitDocument {
     }
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let data_dir = arg("--data-dir").expect("--data-dir DIR");
     let count: usize = arg("--count").map_or(100_000, |s| s.parse().unwrap());
@@ -107,5 +108,36 @@ async fn main() {
         txn.commit().await.unwrap();
     }
     file.flush().unwrap();
-    println!("tokens={sealed} out={out}");
+
+    // The raw cost of what a cold verification adds to the signature check: the one read
+    // (query, open the sealed document, mask the name), on as many tasks as cores, 3 s.
+    let permit_nos: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "permit_no").unwrap())
+        .collect();
+    let ctx = std::sync::Arc::new(ctx);
+    let permit_nos = std::sync::Arc::new(permit_nos);
+    let tasks = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (ctx, nos) = (ctx.clone(), permit_nos.clone());
+        handles.push(tokio::spawn(async move {
+            let mut reads = 0u64;
+            let mut i = t * nos.len() / tasks;
+            while started.elapsed() < Duration::from_secs(3) {
+                let facts = verification::read_permit_facts(&ctx, &nos[i % nos.len()]).await;
+                assert!(facts.unwrap().is_some());
+                reads += 1;
+                i += 1;
+            }
+            reads
+        }));
+    }
+    let mut reads = 0;
+    for h in handles {
+        reads += h.await.unwrap();
+    }
+    let per_s = reads as f64 / started.elapsed().as_secs_f64();
+    println!("tokens={sealed} out={out} raw_reads_per_s={per_s:.0} read_tasks={tasks}");
 }

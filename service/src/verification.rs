@@ -227,6 +227,13 @@ async fn find_for_verification(ctx: &Context, permit_no: &str) -> Result<Option<
     }))
 }
 
+/// What an anonymous verifier is shown of a permit, read from the database (one query).
+pub async fn read_permit_facts(ctx: &Context, permit_no: &str) -> Result<Option<PermitFacts>> {
+    Ok(find_for_verification(ctx, permit_no)
+        .await?
+        .map(|found| found.facts))
+}
+
 /// Anyone's verification: the facts this instance remembers, else one read, remembered.
 /// Nothing is written, so a verifier scanning all day costs no database writes.
 async fn verify_anonymous(
@@ -238,10 +245,10 @@ async fn verify_anonymous(
         Some(facts) => facts,
         None => {
             let epoch = ctx.status_cache.epoch();
-            let Some(found) = find_for_verification(ctx, &claims.permit_no).await? else {
+            let Some(facts) = read_permit_facts(ctx, &claims.permit_no).await? else {
                 return Ok(Verdict::refused("PERMIT_NOT_FOUND", now));
             };
-            let facts = Arc::new(found.facts);
+            let facts = Arc::new(facts);
             ctx.status_cache.remember(epoch, facts.clone());
             facts
         }
