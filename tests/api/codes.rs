@@ -290,21 +290,7 @@ async fn the_status_list_read_a_row_at_a_time_is_the_same_list_and_verifies() {
     let app = spawn_app().await;
     let chen = app.chen_with_permit().await;
     let chen_no = app.permit_no(&chen.access).await;
-    let zhang = app
-        .newcomer(
-            "list-zhang",
-            ZHANG_ID,
-            ZHANG_NAME,
-            "female",
-            "2024-03-01",
-            true,
-        )
-        .await;
-    let body = json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"});
-    assert_eq!(
-        app.apply(&zhang.access, &body, None).await.body["status"],
-        "issued"
-    );
+    let zhang = app.zhang_with_permit("list-zhang").await;
     let zhang_no = app.permit_no(&zhang.access).await;
     revoke(&app, &chen_no).await;
     app.set_permit_dates(&zhang_no, Some(days_ago(1)), None)

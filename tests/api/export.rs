@@ -49,24 +49,7 @@ async fn chen_with_grant(app: &TestApp) -> (Tokens, AgencyClient) {
 async fn the_export_holds_the_persons_own_data_in_full_and_nothing_of_another_person() {
     let app = spawn_app().await;
     let (chen, _agency) = chen_with_grant(&app).await;
-    let zhang = app
-        .newcomer(
-            "export-zhang",
-            ZHANG_ID,
-            ZHANG_NAME,
-            "female",
-            "2024-03-01",
-            true,
-        )
-        .await;
-    let r = app
-        .apply(
-            &zhang.access,
-            &json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"}),
-            None,
-        )
-        .await;
-    assert_eq!(r.body["status"], "issued", "{}", r.text);
+    let zhang = app.zhang_with_permit("export-zhang").await;
 
     let export = app.get("/api/v1/me/export", Some(&chen.access)).await;
     assert_eq!(export.status, 200, "{}", export.text);

@@ -646,6 +646,18 @@ impl TestApp {
         tokens
     }
 
+    /// Zhang (imported, employed in 白云区 since 2024-03-01) logs in as `openid`, applies and
+    /// holds a permit; returns her token.
+    pub async fn zhang_with_permit(&self, openid: &str) -> Tokens {
+        let tokens = self
+            .newcomer(openid, ZHANG_ID, ZHANG_NAME, "female", "2024-03-01", true)
+            .await;
+        let body = json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"});
+        let r = self.apply(&tokens.access, &body, None).await;
+        assert_eq!(r.body["status"], "issued", "{}", r.text);
+        tokens
+    }
+
     /// Imports a person living in `city`/`district` since `since`, with an employment record
     /// when `employed`, and returns a login bound to them.
     pub async fn newcomer(

@@ -9,24 +9,7 @@ use crate::helpers::*;
 async fn after_a_full_flow_the_raw_database_and_the_log_hold_no_personal_data_or_secret() {
     let app = spawn_app().await;
     // Login and binding of a fresh account, then applying and issuing.
-    let zhang = app
-        .newcomer(
-            "privacy-zhang",
-            ZHANG_ID,
-            ZHANG_NAME,
-            "female",
-            "2024-03-01",
-            true,
-        )
-        .await;
-    let applied = app
-        .apply(
-            &zhang.access,
-            &json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"}),
-            None,
-        )
-        .await;
-    assert_eq!(applied.body["status"], "issued", "{}", applied.text);
+    let zhang = app.zhang_with_permit("privacy-zhang").await;
 
     // An agency verifies the code, asks, the holder approves, the agency downloads.
     let agency = app
