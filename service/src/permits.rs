@@ -476,8 +476,9 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
     };
     let txn = ctx.db.begin().await?;
     insert_version(ctx, &txn, permit.id, &document).await?;
+    let forget = ctx.status_cache.forget_when_done(&permit.permit_no);
     txn.commit().await?;
-    ctx.status_cache.forget(&permit.permit_no);
+    drop(forget);
     tracing::info!(permit_id = %permit.id, version = next, ?kind, "permit endorsed");
     let version = latest_version(&ctx.db, permit.id).await?;
     Ok((kind, view(ctx, &permit, &version, false)?))
@@ -530,8 +531,9 @@ pub async fn revoke(ctx: &Context, permit_no: &str, reason: &str) -> Result<()> 
         &notice,
     )
     .await?;
+    let forget = ctx.status_cache.forget_when_done(permit_no);
     txn.commit().await?;
-    ctx.status_cache.forget(permit_no);
+    drop(forget);
     tracing::info!("permit revoked");
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! [`forget`]: StatusCache::forget
 
 use bytes::Bytes;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +38,13 @@ impl PermitFacts {
     }
 }
 
+/// The signed status list as served, and when verifiers are to fetch a new one.
+#[derive(Debug, Clone)]
+pub struct BuiltList {
+    pub body: Bytes,
+    pub next_update: DateTime<Utc>,
+}
+
 #[derive(Clone)]
 struct Remembered<T> {
     at: Instant,
@@ -49,7 +56,7 @@ struct Remembered<T> {
 pub struct StatusCache {
     facts: quick_cache::sync::Cache<String, Remembered<Arc<PermitFacts>>>,
     /// The signed status list as served; one build at a time, the others wait for it.
-    list: tokio::sync::Mutex<Option<Remembered<Bytes>>>,
+    list: tokio::sync::Mutex<Option<Remembered<BuiltList>>>,
     /// Counts changes made through this instance. A read that started before a change must
     /// not be remembered after it: it may have seen the old row.
     changes: AtomicU64,
@@ -72,10 +79,6 @@ impl StatusCache {
         self.changes.load(Ordering::Acquire)
     }
 
-    fn fresh<T>(&self, entry: &Remembered<T>) -> bool {
-        entry.at.elapsed() < self.max_age && entry.epoch == self.epoch()
-    }
-
     /// The remembered facts of a permit, when still fresh.
     pub fn facts(&self, permit_no: &str) -> Option<Arc<PermitFacts>> {
         let entry = self.facts.get(permit_no)?;
@@ -88,14 +91,20 @@ impl StatusCache {
         if self.max_age.is_zero() || epoch != self.epoch() {
             return;
         }
+        let permit_no = facts.permit_no.clone();
         self.facts.insert(
-            facts.permit_no.clone(),
+            permit_no.clone(),
             Remembered {
                 at: Instant::now(),
                 epoch,
                 value: facts,
             },
         );
+        // A change may have come between the check above and the insert: `forget` counts
+        // before it removes, so either it removed this entry or the count shows it here.
+        if epoch != self.epoch() {
+            self.facts.remove(&permit_no);
+        }
     }
 
     /// A permit's status changed through this instance: forget its facts and the list.
@@ -104,28 +113,52 @@ impl StatusCache {
         self.facts.remove(permit_no);
     }
 
-    /// The signed status list: the remembered one while fresh and nothing changed through
-    /// this instance, else a new one from `build`. Concurrent callers share one build, so
-    /// a burst of offline verifiers costs one pass over the permits.
-    pub async fn list_or_build<F, Fut>(&self, build: F) -> Result<Bytes>
+    /// Forgets the permit when the guard goes: after the commit it is made for, whether the
+    /// commit answered, failed, or the request was dropped while waiting for it.
+    pub fn forget_when_done<'a>(&'a self, permit_no: &'a str) -> ForgetGuard<'a> {
+        ForgetGuard {
+            cache: self,
+            permit_no,
+        }
+    }
+
+    /// The signed status list: the remembered one while fresh (younger than `max_age`,
+    /// nothing changed through this instance, and not past its own `next_update`), else a
+    /// new one from `build`. Concurrent callers share one build, so a burst of offline
+    /// verifiers costs one pass over the permits. The age counts from before the build, so
+    /// what is served never reflects the database as of more than `max_age` ago.
+    pub async fn list_or_build<F, Fut>(&self, build: F) -> Result<BuiltList>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Bytes>>,
+        Fut: Future<Output = Result<BuiltList>>,
     {
         let mut slot = self.list.lock().await;
         if let Some(entry) = slot.as_ref()
-            && self.fresh(entry)
+            && entry.at.elapsed() < self.max_age
+            && entry.epoch == self.epoch()
+            && entry.value.next_update > Utc::now()
         {
             return Ok(entry.value.clone());
         }
-        let epoch = self.epoch();
+        let (at, epoch) = (Instant::now(), self.epoch());
         let value = build().await?;
         *slot = (!self.max_age.is_zero()).then(|| Remembered {
-            at: Instant::now(),
+            at,
             epoch,
             value: value.clone(),
         });
         Ok(value)
+    }
+}
+
+pub struct ForgetGuard<'a> {
+    cache: &'a StatusCache,
+    permit_no: &'a str,
+}
+
+impl Drop for ForgetGuard<'_> {
+    fn drop(&mut self) {
+        self.cache.forget(self.permit_no);
     }
 }
 
@@ -191,15 +224,46 @@ mod tests {
     async fn the_list_is_built_once_while_fresh_and_again_after_a_change() {
         let cache = StatusCache::new(10, Duration::from_secs(60));
         let builds = AtomicU64::new(0);
+        let next_update = Utc::now() + chrono::Duration::minutes(5);
         let build = || async {
             builds.fetch_add(1, Ordering::SeqCst);
-            Ok(Bytes::from_static(b"list"))
+            Ok(BuiltList {
+                body: Bytes::from_static(b"list"),
+                next_update,
+            })
         };
-        assert_eq!(cache.list_or_build(build).await.unwrap(), "list");
-        assert_eq!(cache.list_or_build(build).await.unwrap(), "list");
+        assert_eq!(cache.list_or_build(build).await.unwrap().body, "list");
+        assert_eq!(cache.list_or_build(build).await.unwrap().body, "list");
         assert_eq!(builds.load(Ordering::SeqCst), 1);
         cache.forget("1");
         cache.list_or_build(build).await.unwrap();
         assert_eq!(builds.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_list_past_its_next_update_is_built_again() {
+        let cache = StatusCache::new(10, Duration::from_secs(600));
+        let builds = AtomicU64::new(0);
+        let build = || async {
+            builds.fetch_add(1, Ordering::SeqCst);
+            Ok(BuiltList {
+                body: Bytes::from_static(b"list"),
+                next_update: Utc::now() - chrono::Duration::seconds(1),
+            })
+        };
+        cache.list_or_build(build).await.unwrap();
+        cache.list_or_build(build).await.unwrap();
+        assert_eq!(builds.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn the_guard_forgets_when_it_goes() {
+        let cache = StatusCache::new(10, Duration::from_secs(60));
+        cache.remember(cache.epoch(), facts("1"));
+        {
+            let _guard = cache.forget_when_done("1");
+            assert!(cache.facts("1").is_some());
+        }
+        assert_eq!(cache.facts("1"), None);
     }
 }

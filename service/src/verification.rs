@@ -25,7 +25,7 @@ use crate::fields::PermitField;
 use crate::permits::{self, PermitDocument, PermitStatus};
 use crate::privacy::{Kind, mask_name};
 use crate::signing::{PublishedKey, encode_signature, verify_value};
-use crate::status_cache::PermitFacts;
+use crate::status_cache::{BuiltList, PermitFacts};
 
 pub const STATUS_LIST_PURPOSE: &str = "yueju-status-list-v1";
 pub const STATUS_LIST_TYPE: &str = "gd-residence-permit-status-list";
@@ -378,7 +378,7 @@ const STATUS_LIST_PAGE: u64 = 5_000;
 
 /// The signed status list as served (`{"list", "alg", "kid", "signature"}`), remembered for a
 /// short while: at a million permits one build reads every current version.
-pub async fn status_list_json(ctx: &Context) -> Result<Bytes> {
+pub async fn status_list_json(ctx: &Context) -> Result<BuiltList> {
     ctx.status_cache
         .list_or_build(|| build_status_list(ctx, STATUS_LIST_PAGE))
         .await
@@ -388,7 +388,8 @@ pub async fn status_list_json(ctx: &Context) -> Result<Bytes> {
 /// (keys in sorted order, entries page by page), without a `serde_json::Value` of the whole
 /// list; it is byte for byte what [`crate::signing::canonical_json`] makes of it. Rows are
 /// read `rows_per_read` at a time, in permit-number order.
-pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<Bytes> {
+pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<BuiltList> {
+    let rows_per_read = rows_per_read.max(1);
     let today = today_in_china();
     let backend = ctx.db.get_database_backend();
     // The latest version of each permit decides; one statement on both databases.
@@ -455,7 +456,10 @@ pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<Byte
     body.extend_from_slice(b",\"signature\":");
     serde_json::to_writer(&mut body, &signature).map_err(anyhow::Error::from)?;
     body.push(b'}');
-    Ok(Bytes::from(body))
+    Ok(BuiltList {
+        body: Bytes::from(body),
+        next_update,
+    })
 }
 
 // ---------------------------------------------------------------------------

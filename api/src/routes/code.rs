@@ -120,17 +120,13 @@ pub async fn verify(
         .json(verdict))
 }
 
-/// Suspended and revoked permits, signed; verifiers may cache it until `next_update`.
+/// Suspended and revoked permits, signed; verifiers may cache it until `next_update`, which
+/// is what `max-age` says (a list remembered by the server has less of its life left).
 pub async fn status_list(ctx: web::Data<Context>) -> Result<HttpResponse, ApiError> {
-    let body = verification::status_list_json(&ctx).await?;
+    let list = verification::status_list_json(&ctx).await?;
+    let left = (list.next_update - chrono::Utc::now()).num_seconds().max(0);
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .insert_header((
-            "Cache-Control",
-            format!(
-                "public, max-age={}",
-                ctx.settings.agencies.status_list_ttl_secs
-            ),
-        ))
-        .body(body))
+        .insert_header(("Cache-Control", format!("public, max-age={left}")))
+        .body(list.body))
 }
