@@ -78,6 +78,19 @@ impl Bot {
     pub async fn handle(&self, ctx: &Context, user: &ChatUser, input: &str) -> Result<Vec<String>> {
         for _attempt in 0..2 {
             let loaded = store::load(ctx, user).await?;
+            if loaded.expired {
+                // The message was meant for a step that has ended: a bare "1" could otherwise
+                // pick a menu item the resident never saw. Say so, show the menu, act on nothing.
+                let saved = store::save(ctx, user, &State::Idle, loaded.version).await?;
+                tracing::info!(channel = %user.channel, saved, "bot dialogue timed out");
+                if saved {
+                    return Ok(vec![
+                        text::dialogue_expired(ctx.settings.bot_dialogue_timeout_mins),
+                        text::MENU.to_owned(),
+                    ]);
+                }
+                continue;
+            }
             let mut notes = Vec::new();
             let mut linked = link::find(ctx, user).await?;
             if linked.is_none()

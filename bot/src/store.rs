@@ -1,9 +1,10 @@
 //! Dialogue storage keyed by channel and chat user: the state is sealed JSON with a version.
 //! Every message loads the row (creating it idle when absent) and writes it back only if the
 //! version is still the one it read, so a slower concurrent message cannot overwrite a newer
-//! state. A state that no longer opens or deserialises is reported so the caller can reset.
+//! state. A state that no longer opens or deserialises is reported so the caller can reset,
+//! and so is an unfinished dialogue left alone longer than `YUEJU_BOT_DIALOGUE_TIMEOUT_MINUTES`.
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use entity::bot_dialogue;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -19,6 +20,8 @@ pub struct Loaded {
     pub version: i32,
     /// The stored state could not be read back and was replaced by [`State::Idle`].
     pub reset: bool,
+    /// An unfinished dialogue was left alone too long and was replaced by [`State::Idle`].
+    pub expired: bool,
     pub row: bot_dialogue::Model,
 }
 
@@ -69,12 +72,20 @@ pub async fn load(ctx: &Context, user: &ChatUser) -> Result<Loaded> {
             (State::Idle, true)
         }
     };
+    let expired = state != State::Idle && timed_out(ctx, &row, now);
     Ok(Loaded {
-        state,
+        state: if expired { State::Idle } else { state },
         version: row.version,
         reset,
+        expired,
         row,
     })
+}
+
+/// Whether the dialogue was last moved on longer ago than the configured timeout.
+fn timed_out(ctx: &Context, row: &bot_dialogue::Model, now: DateTime<Utc>) -> bool {
+    let minutes = ctx.settings.bot_dialogue_timeout_mins;
+    minutes > 0 && now - row.updated_at > Duration::minutes(i64::from(minutes))
 }
 
 /// Writes the state if the stored version is still `expected`; false when another message

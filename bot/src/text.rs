@@ -37,6 +37,12 @@ pub const CANCELLED: &str = "好的，已取消，没有提交任何内容。回
 pub const NOTHING_TO_CANCEL: &str = "当前没有正在进行的操作。";
 pub const STATE_RESET: &str =
     "抱歉，系统升级后没能接上我们之前的对话，已为您从头开始。您之前没有确认提交的内容不会生效。";
+/// An unfinished dialogue ended by the timeout; the message that found it is not acted on.
+pub fn dialogue_expired(minutes: u32) -> String {
+    format!(
+        "您上次的办理超过{minutes}分钟没有继续，已自动结束，没有提交任何内容。刚才这条消息也没有办理，请重新选择："
+    )
+}
 pub const BUSY: &str = "抱歉，系统暂时繁忙，请稍后再发一次。";
 pub const ONLY_TEXT: &str = "目前我只能识别文字消息，请用文字告诉我您要办理的事项。";
 pub const SUBSCRIBED: &str = "感谢关注广东省电子居住证！";

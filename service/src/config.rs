@@ -68,6 +68,9 @@ pub struct Settings {
     pub wechat_reply_budget_ms: u64,
     /// Shared secret a web-chat gateway presents to `POST /api/v1/bot/messages`.
     pub bot_api_secret: Option<String>,
+    /// Minutes after which an unfinished bot dialogue ends (0: never); the daily retention
+    /// run deletes dialogues unused for that long.
+    pub bot_dialogue_timeout_mins: u32,
     pub yss: Option<AppCredentials>,
     pub yjm: Option<AppCredentials>,
     pub gov_data: GovDataSettings,
@@ -266,6 +269,8 @@ impl Settings {
             wechat_replay_window_secs: num_or(&var, "YUEJU_WECHAT_REPLAY_WINDOW_SECS", 300)? as u64,
             wechat_reply_budget_ms: num_or(&var, "YUEJU_WECHAT_REPLY_BUDGET_MS", 4000)? as u64,
             bot_api_secret: var("YUEJU_BOT_API_SECRET"),
+            bot_dialogue_timeout_mins: num_or(&var, "YUEJU_BOT_DIALOGUE_TIMEOUT_MINUTES", 30)?
+                as u32,
             yss: app("YUEJU_YSS"),
             yjm: app("YUEJU_YJM"),
             gov_data,

@@ -1,13 +1,17 @@
 //! Retention: uploaded materials are deleted a configured number of days after the decision
 //! on their application (the row stays, marked purged); access-log entries older than the
 //! configured days are deleted from the head of each person's chain ([`access_log::expire`]);
-//! consent records (grants and requests) that ended before that same cut-off go with them.
+//! consent records (grants and requests) that ended before that same cut-off go with them;
+//! bot dialogues unused for longer than their timeout are deleted with the sealed answers they
+//! hold (not those counting wrong binding codes, which guard against guessing).
 //! Everything runs in batches, each its own transaction, so a run's work is proportional to
 //! what is due and a run stopped anywhere is simply finished by the next one.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Asia::Shanghai;
-use entity::{access_log_entry, application, authorization, authorization_request, material};
+use entity::{
+    access_log_entry, application, authorization, authorization_request, bot_dialogue, material,
+};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -35,6 +39,7 @@ pub struct Report {
     /// Persons whose chain got a new anchor.
     pub chains_anchored: u64,
     pub consent_records_deleted: u64,
+    pub dialogues_deleted: u64,
 }
 
 /// The first instant of the day `days` before `as_of`, in China: what happened before it is
@@ -58,12 +63,14 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
     let log_cutoff = cutoff(as_of, rules.access_log_days);
     let (access_log_deleted, chains_anchored) = expire_access_log(ctx, log_cutoff).await?;
     let consent_records_deleted = expire_consent_records(ctx, log_cutoff).await?;
+    let dialogues_deleted = expire_dialogues(ctx).await?;
     let report = Report {
         as_of,
         materials_purged,
         access_log_deleted,
         chains_anchored,
         consent_records_deleted,
+        dialogues_deleted,
     };
     tracing::info!(
         %as_of,
@@ -71,9 +78,28 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         access_log_deleted,
         chains_anchored,
         consent_records_deleted,
+        dialogues_deleted,
         "retention run finished"
     );
     Ok(report)
+}
+
+/// Dialogues nobody has written to for the bot's timeout: one statement (the rows are small
+/// and each is deleted whole; a chat user who writes again starts idle, as after a timeout).
+async fn expire_dialogues(ctx: &Context) -> Result<u64> {
+    let minutes = ctx.settings.bot_dialogue_timeout_mins;
+    if minutes == 0 {
+        return Ok(0);
+    }
+    let unused_since = Utc::now() - chrono::Duration::minutes(i64::from(minutes));
+    let deleted = bot_dialogue::Entity::delete_many()
+        .filter(bot_dialogue::Column::UpdatedAt.lt(unused_since))
+        .filter(bot_dialogue::Column::CodeFailures.eq(0))
+        .filter(bot_dialogue::Column::CodesLockedUntil.is_null())
+        .exec(&ctx.db)
+        .await?
+        .rows_affected;
+    Ok(deleted)
 }
 
 async fn purge_materials(ctx: &Context, cutoff: DateTime<Utc>) -> Result<u64> {

@@ -34,6 +34,50 @@ async fn a_new_chat_user_is_greeted_with_the_menu_and_off_topic_text_gets_the_me
 }
 
 #[tokio::test]
+async fn an_unfinished_dialogue_left_past_the_timeout_ends_and_the_late_answer_is_not_acted_on() {
+    let app = spawn_app().await;
+    let chat = app.chat();
+    let u = "u-late";
+    assert_eq!(
+        app.say(&chat, u, "我能办居住证吗").await,
+        vec![text::QUIZ_CITY]
+    );
+    // Within the 30 minutes the dialogue goes on where it was.
+    app.age_dialogue(u, 29, 0).await;
+    assert!(joined(&app.say(&chat, u, "广州市").await).contains(text::QUIZ_HUKOU));
+
+    app.age_dialogue(u, 31, 0).await;
+    assert_eq!(
+        app.say(&chat, u, "不是").await,
+        vec![text::dialogue_expired(30), text::MENU.to_owned()]
+    );
+    assert_eq!(app.state_of(u).await, State::Idle);
+    // The ended dialogue is stored idle: the next message is read from the menu, at once.
+    assert_eq!(
+        app.say(&chat, u, "我能办居住证吗").await,
+        vec![text::QUIZ_CITY]
+    );
+}
+
+#[tokio::test]
+async fn an_idle_dialogue_never_times_out_and_the_timeout_can_be_turned_off() {
+    let app = spawn_app_with(&[("YUEJU_BOT_DIALOGUE_TIMEOUT_MINUTES", "0")]).await;
+    let chat = app.chat();
+    app.say(&chat, "u-off", "我能办居住证吗").await;
+    app.age_dialogue("u-off", 60 * 24 * 7, 0).await;
+    assert!(joined(&app.say(&chat, "u-off", "广州市").await).contains(text::QUIZ_HUKOU));
+
+    let app = spawn_app().await;
+    let chat = app.chat();
+    app.say(&chat, "u-idle", "你好").await;
+    app.age_dialogue("u-idle", 120, 0).await;
+    assert_eq!(
+        app.say(&chat, "u-idle", "我能办居住证吗").await,
+        vec![text::QUIZ_CITY]
+    );
+}
+
+#[tokio::test]
 async fn an_unlinked_chat_user_can_check_eligibility_but_files_and_sees_nothing() {
     let app = spawn_app().await;
     let chat = app.chat();

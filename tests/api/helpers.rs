@@ -871,6 +871,27 @@ impl TestApp {
             .state
     }
 
+    /// Moves the last change of `user`'s dialogue `minutes` into the past (and sets its count
+    /// of wrong binding codes), as if the chat user had gone quiet (tests only).
+    pub async fn age_dialogue(&self, user: &str, minutes: i64, code_failures: i32) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let updated = entity::bot_dialogue::Entity::update_many()
+            .col_expr(
+                entity::bot_dialogue::Column::UpdatedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::minutes(minutes)),
+            )
+            .col_expr(
+                entity::bot_dialogue::Column::CodeFailures,
+                Expr::value(code_failures),
+            )
+            .filter(entity::bot_dialogue::Column::Channel.eq("test"))
+            .filter(entity::bot_dialogue::Column::ChannelUser.eq(user))
+            .exec(&self.app.db)
+            .await
+            .unwrap();
+        assert_eq!(updated.rows_affected, 1);
+    }
+
     /// One message through `POST /api/v1/bot/messages`.
     pub async fn message(&self, user: &str, text: &str) -> Reply {
         self.post(

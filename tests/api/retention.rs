@@ -340,3 +340,28 @@ async fn consent_records_go_with_the_access_log_once_the_grant_has_ended() {
         .await;
     assert_eq!(mine.body["items"], json!([]), "{}", mine.text);
 }
+
+#[tokio::test]
+async fn dialogues_unused_past_the_bot_timeout_are_deleted_but_not_those_counting_wrong_codes() {
+    let app = spawn_app_with(&[("YUEJU_RETENTION_AT", "off")]).await;
+    let chat = app.chat();
+    for user in ["quiet", "guesser", "recent"] {
+        app.say(&chat, user, "我能办居住证吗").await;
+    }
+    app.age_dialogue("quiet", 31, 0).await;
+    app.age_dialogue("guesser", 31, 2).await;
+    app.age_dialogue("recent", 5, 0).await;
+
+    let r = run(&app, &Utc::now().date_naive().to_string()).await;
+    assert_eq!(r.body["dialogues_deleted"], 1, "{}", r.text);
+    let left: Vec<String> = entity::bot_dialogue::Entity::find()
+        .all(&app.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.channel_user)
+        .collect();
+    assert!(!left.contains(&"quiet".to_owned()), "{left:?}");
+    assert!(left.contains(&"guesser".to_owned()), "{left:?}");
+    assert!(left.contains(&"recent".to_owned()), "{left:?}");
+}
