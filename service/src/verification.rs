@@ -253,7 +253,8 @@ async fn verify_anonymous(
             facts
         }
     };
-    Ok(verdict_for(&facts, BTreeMap::new(), claims, now))
+    let status = facts.status(today_in_china());
+    Ok(verdict_for(&facts, status, BTreeMap::new(), claims, now))
 }
 
 /// An agency's verification reads the database (its fields come from the signed document)
@@ -297,16 +298,17 @@ async fn verify_for_agency(
     )
     .await?;
     txn.commit().await?;
-    Ok(verdict_for(&found.facts, extra, claims, now))
+    // The status the access log recorded is the one answered.
+    Ok(verdict_for(&found.facts, status, extra, claims, now))
 }
 
 fn verdict_for(
     facts: &PermitFacts,
+    status: PermitStatus,
     extra: BTreeMap<&'static str, String>,
     claims: &CodeClaims,
     now: DateTime<Utc>,
 ) -> Verdict {
-    let status = facts.status(today_in_china());
     Verdict {
         valid: status == PermitStatus::Valid,
         reason: status_reason(status),
@@ -390,6 +392,8 @@ pub async fn status_list_json(ctx: &Context) -> Result<BuiltList> {
 /// read `rows_per_read` at a time, in permit-number order.
 pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<BuiltList> {
     let rows_per_read = rows_per_read.max(1);
+    // The list speaks for the database as of the start of its reads.
+    let now = Utc::now();
     let today = today_in_china();
     let backend = ctx.db.get_database_backend();
     // The latest version of each permit decides; one statement on both databases.
@@ -436,7 +440,6 @@ pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<Buil
             break;
         }
     }
-    let now = Utc::now();
     let next_update =
         now + Duration::seconds(i64::from(ctx.settings.agencies.status_list_ttl_secs));
     message.extend_from_slice(b"],\"issued_at\":");
