@@ -45,18 +45,19 @@ pub struct BuiltList {
     pub next_update: DateTime<Utc>,
 }
 
-#[derive(Clone)]
-struct Remembered<T> {
+/// A built list and what decides whether it may still be served.
+struct RememberedList {
     at: Instant,
-    /// The change count when the database read behind it started.
+    /// The change count when the build started.
     epoch: u64,
-    value: T,
+    list: BuiltList,
 }
 
 pub struct StatusCache {
-    facts: quick_cache::sync::Cache<String, Remembered<Arc<PermitFacts>>>,
+    /// Facts and when they were read; a change through this instance removes the entry.
+    facts: quick_cache::sync::Cache<String, (Instant, Arc<PermitFacts>)>,
     /// The signed status list as served; one build at a time, the others wait for it.
-    list: tokio::sync::Mutex<Option<Remembered<BuiltList>>>,
+    list: tokio::sync::Mutex<Option<RememberedList>>,
     /// Counts changes made through this instance. A read that started before a change must
     /// not be remembered after it: it may have seen the old row.
     changes: AtomicU64,
@@ -81,9 +82,9 @@ impl StatusCache {
 
     /// The remembered facts of a permit, when still fresh.
     pub fn facts(&self, permit_no: &str) -> Option<Arc<PermitFacts>> {
-        let entry = self.facts.get(permit_no)?;
+        let (at, facts) = self.facts.get(permit_no)?;
         // Forgetting removes the entry itself, so a change elsewhere only ages it out.
-        (entry.at.elapsed() < self.max_age).then_some(entry.value)
+        (at.elapsed() < self.max_age).then_some(facts)
     }
 
     /// Remembers facts read from the database, unless something changed since `epoch`.
@@ -92,14 +93,8 @@ impl StatusCache {
             return;
         }
         let permit_no = facts.permit_no.clone();
-        self.facts.insert(
-            permit_no.clone(),
-            Remembered {
-                at: Instant::now(),
-                epoch,
-                value: facts,
-            },
-        );
+        self.facts
+            .insert(permit_no.clone(), (Instant::now(), facts));
         // A change may have come between the check above and the insert: `forget` counts
         // before it removes, so either it removed this entry or the count shows it here.
         if epoch != self.epoch() {
@@ -136,18 +131,18 @@ impl StatusCache {
         if let Some(entry) = slot.as_ref()
             && entry.at.elapsed() < self.max_age
             && entry.epoch == self.epoch()
-            && entry.value.next_update > Utc::now()
+            && entry.list.next_update > Utc::now()
         {
-            return Ok(entry.value.clone());
+            return Ok(entry.list.clone());
         }
         let (at, epoch) = (Instant::now(), self.epoch());
-        let value = build().await?;
-        *slot = (!self.max_age.is_zero()).then(|| Remembered {
+        let list = build().await?;
+        *slot = (!self.max_age.is_zero()).then(|| RememberedList {
             at,
             epoch,
-            value: value.clone(),
+            list: list.clone(),
         });
-        Ok(value)
+        Ok(list)
     }
 }
 
