@@ -1,6 +1,6 @@
 //! Background jobs inside the server: the daily reminder sweep at the configured local time
 //! (and once at start, to catch up a day the server was down; the sweep is idempotent), the
-//! daily retention job, and the outbox delivery worker when e-mail or the official account is configured. Several instances may run them at
+//! daily retention job, and the outbox delivery worker. Several instances may run them at
 //! once: the outbox keys and row claims keep that safe.
 
 use actix_web::web;
@@ -9,7 +9,7 @@ use chrono_tz::Asia::Shanghai;
 use service::Context;
 use std::time::Duration;
 
-pub fn spawn(ctx: web::Data<Context>, bot: web::Data<bot::Bot>) {
+pub fn spawn(ctx: web::Data<Context>) {
     if !ctx.settings.reminders.background {
         return;
     }
@@ -17,9 +17,9 @@ pub fn spawn(ctx: web::Data<Context>, bot: web::Data<bot::Bot>) {
     if let Some(at) = ctx.settings.retention.daily_at {
         tokio::spawn(service::retention::daily(ctx.clone().into_inner(), at));
     }
-    if ctx.mailer.is_some() || bot.oa.is_some() {
-        tokio::spawn(deliver_forever(ctx, bot));
-    }
+    // Always: a notice may go by subscribe message, customer message or e-mail, and one that
+    // no channel can carry is marked undeliverable rather than left pending.
+    tokio::spawn(deliver_forever(ctx));
 }
 
 /// How long until the next `at` (Asia/Shanghai).
@@ -52,14 +52,10 @@ async fn sweep_daily(ctx: web::Data<Context>) {
     }
 }
 
-async fn deliver_forever(ctx: web::Data<Context>, bot: web::Data<bot::Bot>) {
+async fn deliver_forever(ctx: web::Data<Context>) {
     let interval = Duration::from_secs(ctx.settings.reminders.delivery_interval_secs.max(1));
-    let chat = bot
-        .oa
-        .as_ref()
-        .map(|oa| oa as &dyn service::chat::ChatChannel);
     loop {
-        if let Err(e) = service::delivery::run_once(&ctx, chat).await {
+        if let Err(e) = service::delivery::run_once(&ctx).await {
             tracing::error!(error = ?e, "outbox delivery run failed");
         }
         tokio::time::sleep(interval).await;

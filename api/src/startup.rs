@@ -26,7 +26,7 @@ impl Application {
         let workers = settings.workers;
         let context = web::Data::new(Context::init(settings).await?);
         let bot = web::Data::from(crate::routes::bot::bot(&context)?);
-        crate::jobs::spawn(context.clone(), bot.clone());
+        crate::jobs::spawn(context.clone());
         let server = build_server(listener, context.clone(), bot, workers)?;
         Ok(Application {
             address,

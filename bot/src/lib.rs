@@ -25,7 +25,6 @@ use service::error::{Error, Result};
 
 use crate::dialogue::{Step, Turn};
 use crate::state::State;
-use crate::wechat::client::OaClient;
 
 /// How refusals and codes are worded for the resident. The HTTP layer owns that table
 /// (`api::error`), and passes it in so the bot and the API say the same thing.
@@ -59,18 +58,11 @@ impl ChatUser {
 /// The engine with what it needs besides the [`Context`].
 pub struct Bot {
     pub wording: Wording,
-    /// The official account's message APIs; None when its credentials are not set.
-    pub oa: Option<OaClient>,
 }
 
 impl Bot {
-    pub fn new(settings: &Settings, wording: Wording) -> anyhow::Result<Bot> {
-        let oa = settings
-            .wechat_oa
-            .as_ref()
-            .map(|creds| OaClient::new(settings, creds.clone()))
-            .transpose()?;
-        Ok(Bot { wording, oa })
+    pub fn new(_settings: &Settings, wording: Wording) -> anyhow::Result<Bot> {
+        Ok(Bot { wording })
     }
 
     /// Handles one message and answers the replies, in order. Internal failures leave the

@@ -15,11 +15,12 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::Context;
-use crate::chat::{ChatChannel, ChatFailure};
 use crate::error::Result;
 use crate::notice_text;
 use crate::outbox::{FAILED, PENDING, SENT, UNDELIVERABLE, open_notice};
 use crate::privacy::Kind;
+use crate::wechat::Account;
+use crate::wechat::oa::{CHANNEL as OA_CHANNEL, CustomerFailure};
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct DeliveryReport {
@@ -67,9 +68,8 @@ pub async fn claim(ctx: &Context, limit: u64, now: DateTime<Utc>) -> Result<Vec<
 }
 
 /// Delivers everything due when the run starts, batch after batch; a notice that fails is
-/// retried by a later run, not this one. `chat` is the bot's channel when it is configured.
-/// Answers what happened.
-pub async fn run_once(ctx: &Context, chat: Option<&dyn ChatChannel>) -> Result<DeliveryReport> {
+/// retried by a later run, not this one. Answers what happened.
+pub async fn run_once(ctx: &Context) -> Result<DeliveryReport> {
     let mut report = DeliveryReport::default();
     let started = Utc::now();
     loop {
@@ -78,7 +78,7 @@ pub async fn run_once(ctx: &Context, chat: Option<&dyn ChatChannel>) -> Result<D
             return Ok(report);
         }
         for row in batch {
-            deliver(ctx, chat, row, &mut report).await?;
+            deliver(ctx, row, &mut report).await?;
         }
     }
 }
@@ -89,13 +89,8 @@ enum Outcome {
     Failed(String),
 }
 
-async fn deliver(
-    ctx: &Context,
-    chat: Option<&dyn ChatChannel>,
-    row: outbox::Model,
-    report: &mut DeliveryReport,
-) -> Result<()> {
-    let outcome = match attempt(ctx, chat, &row).await {
+async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport) -> Result<()> {
+    let outcome = match attempt(ctx, &row).await {
         Ok(outcome) => outcome,
         Err(e) => Outcome::Failed(format!("{e:#}")),
     };
@@ -173,11 +168,7 @@ async fn chat_users(
         .collect())
 }
 
-async fn attempt(
-    ctx: &Context,
-    chat: Option<&dyn ChatChannel>,
-    row: &outbox::Model,
-) -> anyhow::Result<Outcome> {
+async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> {
     let notice = open_notice(ctx, row).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let Some(person_id) = row.person_id else {
         return Ok(Outcome::Undeliverable("no recipient"));
@@ -191,20 +182,23 @@ async fn attempt(
     let text = notice_text::render(&notice);
     // Chat first, where the holder linked one: it is where they talk to us. A refusal (not
     // following any more, window closed) falls through to e-mail; a transient failure retries.
-    if let Some(chat) = chat {
-        for user in chat_users(ctx, person.id, chat.channel()).await? {
-            match chat
-                .send_text(&user, &format!("{}\n{}", text.subject, text.body))
+    if ctx.wechat.has_account(Account::OfficialAccount) {
+        for user in chat_users(ctx, person.id, OA_CHANNEL).await? {
+            match ctx
+                .wechat
+                .send_customer_text(&user, &format!("{}\n{}", text.subject, text.body))
                 .await
             {
                 Ok(()) => {
                     tracing::info!(notice_id = %row.id, kind = notice.kind(), "notice sent by chat");
                     return Ok(Outcome::Sent);
                 }
-                Err(ChatFailure::Refused(why)) => {
+                Err(CustomerFailure::Refused(why)) => {
                     tracing::info!(notice_id = %row.id, why = %why, "chat refused; trying e-mail");
                 }
-                Err(ChatFailure::Failed(e)) => return Err(e.context("chat delivery")),
+                Err(CustomerFailure::Failed(e)) => {
+                    return Err(anyhow::Error::new(e).context("chat delivery"));
+                }
             }
         }
     }

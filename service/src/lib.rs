@@ -16,7 +16,6 @@ pub mod agencies;
 pub mod annotated_copy;
 pub mod applications;
 pub mod cards;
-pub mod chat;
 pub mod closure;
 pub mod codes;
 pub mod config;

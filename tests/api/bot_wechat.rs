@@ -250,8 +250,9 @@ async fn a_reply_slower_than_the_budget_answers_success_and_follows_up_as_a_cust
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert!(sent.iter().all(|(_, to, _)| to == "o-slow"));
     assert!(sent.iter().any(|(_, _, c)| c.contains(text::GREETING)));
-    // The access token was fetched once and cached.
-    assert_eq!(app.platform.oa.lock().unwrap().tokens_issued, 1);
+    // The access token was fetched once, from stable_token, and cached.
+    assert_eq!(app.platform.state().tokens.stable_calls, 1);
+    assert_eq!(app.platform.state().tokens.legacy_calls, 0);
     // A redelivery of a message already followed up is not answered twice.
     let redelivered = app
         .wechat_push(&wechat_text("o-slow", 1, "你好"), now())
@@ -262,13 +263,26 @@ async fn a_reply_slower_than_the_budget_answers_success_and_follows_up_as_a_cust
 #[tokio::test]
 async fn a_refused_access_token_is_refreshed_once_and_the_message_still_goes_out() {
     let app = wechat_app_with(&[("YUEJU_WECHAT_REPLY_BUDGET_MS", "0")]).await;
-    app.platform.oa.lock().unwrap().revoked.push("tok-1".into());
-    app.wechat_push(&wechat_text("o-refresh", 1, "你好"), now())
+    // The first token is cancelled on the platform after it was handed out (as a force
+    // refresh elsewhere would do): the message gets 40001, the token is fetched again once.
+    app.wechat_push(&wechat_text("o-refresh", 1, "帮助"), now())
         .await;
-    let sent = wait_for_customer_messages(&app, 1).await;
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].0, "tok-2");
-    assert_eq!(app.platform.oa.lock().unwrap().tokens_issued, 2);
+    let first = wait_for_customer_messages(&app, 1).await;
+    assert_eq!(first.len(), 1);
+    let stale = first[0].0.clone();
+    app.platform.state().tokens.cancel(&stale);
+    app.platform.state().tokens.current.clear();
+    app.wechat_push(&wechat_text("o-refresh", 2, "你好"), now())
+        .await;
+    let sent = wait_for_customer_messages(&app, 2).await;
+    assert_eq!(sent.len(), 2);
+    assert_ne!(sent[1].0, stale);
+    let tokens = &app.platform.state().tokens;
+    assert_eq!(tokens.stable_calls, 2);
+    assert_eq!(
+        tokens.force_refresh_calls, 0,
+        "never force_refresh on its own"
+    );
 }
 
 #[tokio::test]

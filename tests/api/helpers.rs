@@ -2,15 +2,15 @@
 //! dir, or a new PostgreSQL database when `TEST_DATABASE_URL` is set), with a local fake of
 //! the WeChat platform, and typed helpers for the requests tests make.
 
-use actix_web::{HttpResponse, HttpServer, web};
 use api::startup::Application;
 use base64::Engine as _;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use service::config::Settings;
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
+
+pub use crate::fake_platform::{FakePlatform, Fault};
 
 /// The JWT key the test apps sign with, so tests can forge tokens with it.
 pub const JWT_KID: &str = "test-k1";
@@ -392,158 +392,6 @@ impl Drop for TestDb {
             });
         })
         .join();
-    }
-}
-
-/// A local fake of the WeChat platform: `jscode2session` (the code decides the answer:
-/// `ok:<openid>`, `union:<openid>:<unionid>`, `err:<errcode>`, `http500`, `garbage`), and the
-/// official account's APIs: `cgi-bin/token` (tokens `tok-1`, `tok-2`, …), customer messages
-/// (recorded; a token listed in `revoked` is refused with 40001) and `user/info` (an openid
-/// `with-union.<unionid>` has that unionid).
-pub struct FakePlatform {
-    pub base: String,
-    pub calls: Arc<Mutex<Vec<HashMap<String, String>>>>,
-    pub oa: Arc<Mutex<FakeOa>>,
-}
-
-#[derive(Default)]
-pub struct FakeOa {
-    pub tokens_issued: usize,
-    pub revoked: Vec<String>,
-    /// (access_token, body) of every customer message accepted.
-    pub sent: Vec<(String, Value)>,
-    /// Openids whose customer messages are refused with 45015 (the 48-hour window closed).
-    pub window_closed: Vec<String>,
-}
-
-impl FakePlatform {
-    pub async fn start() -> FakePlatform {
-        let calls: Arc<Mutex<Vec<HashMap<String, String>>>> = Arc::default();
-        let oa: Arc<Mutex<FakeOa>> = Arc::default();
-        let recorded = calls.clone();
-        let oa_state = oa.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake platform");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let server = HttpServer::new(move || {
-            let recorded = recorded.clone();
-            let token_state = oa_state.clone();
-            let send_state = oa_state.clone();
-            actix_web::App::new()
-                .route(
-                    "/sns/jscode2session",
-                    web::get().to(move |q: web::Query<HashMap<String, String>>| {
-                        let recorded = recorded.clone();
-                        async move { jscode2session(q.into_inner(), &recorded) }
-                    }),
-                )
-                .route(
-                    "/cgi-bin/token",
-                    web::get().to(move |q: web::Query<HashMap<String, String>>| {
-                        let state = token_state.clone();
-                        async move {
-                            let q = q.into_inner();
-                            if q.get("appid").map(String::as_str) != Some(OA_APPID)
-                                || q.get("secret").map(String::as_str) != Some(OA_SECRET)
-                                || q.get("grant_type").map(String::as_str) != Some("client_credential")
-                            {
-                                return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
-                            }
-                            let mut oa = state.lock().unwrap();
-                            oa.tokens_issued += 1;
-                            HttpResponse::Ok().json(json!({"access_token": format!("tok-{}", oa.tokens_issued), "expires_in": 7200}))
-                        }
-                    }),
-                )
-                .route(
-                    "/cgi-bin/message/custom/send",
-                    web::post().to(move |q: web::Query<HashMap<String, String>>, body: web::Json<Value>| {
-                        let state = send_state.clone();
-                        async move {
-                            let token = q.get("access_token").cloned().unwrap_or_default();
-                            let mut oa = state.lock().unwrap();
-                            if !token.starts_with("tok-") || oa.revoked.contains(&token) {
-                                return HttpResponse::Ok().json(json!({"errcode": 40001, "errmsg": "invalid credential"}));
-                            }
-                            let touser = body["touser"].as_str().unwrap_or_default().to_owned();
-                            if oa.window_closed.contains(&touser) {
-                                return HttpResponse::Ok().json(json!({"errcode": 45015, "errmsg": "response out of time limit"}));
-                            }
-                            oa.sent.push((token, body.into_inner()));
-                            HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
-                        }
-                    }),
-                )
-                .route(
-                    "/cgi-bin/user/info",
-                    web::get().to(|q: web::Query<HashMap<String, String>>| async move {
-                        let openid = q.get("openid").cloned().unwrap_or_default();
-                        match openid.strip_prefix("with-union.") {
-                            Some(unionid) => HttpResponse::Ok().json(json!({"subscribe": 1, "openid": openid, "unionid": unionid})),
-                            None => HttpResponse::Ok().json(json!({"subscribe": 1, "openid": openid})),
-                        }
-                    }),
-                )
-        })
-        .workers(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        tokio::spawn(server);
-        FakePlatform { base, calls, oa }
-    }
-
-    pub fn call_count(&self) -> usize {
-        self.calls.lock().map(|c| c.len()).unwrap_or(0)
-    }
-
-    /// The customer messages the official account sent, as (token, touser, content).
-    pub fn customer_messages(&self) -> Vec<(String, String, String)> {
-        self.oa
-            .lock()
-            .unwrap()
-            .sent
-            .iter()
-            .map(|(token, body)| {
-                (
-                    token.clone(),
-                    body["touser"].as_str().unwrap_or("").to_owned(),
-                    body["text"]["content"].as_str().unwrap_or("").to_owned(),
-                )
-            })
-            .collect()
-    }
-}
-
-fn jscode2session(
-    q: HashMap<String, String>,
-    recorded: &Mutex<Vec<HashMap<String, String>>>,
-) -> HttpResponse {
-    if let Ok(mut calls) = recorded.lock() {
-        calls.push(q.clone());
-    }
-    let known = [(YSS_APPID, YSS_SECRET), (YJM_APPID, YJM_SECRET)];
-    let appid = q.get("appid").map(String::as_str).unwrap_or("");
-    let secret = q.get("secret").map(String::as_str).unwrap_or("");
-    if !known.contains(&(appid, secret))
-        || q.get("grant_type").map(String::as_str) != Some("authorization_code")
-    {
-        return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
-    }
-    let code = q.get("js_code").cloned().unwrap_or_default();
-    let parts: Vec<&str> = code.split(':').collect();
-    match parts.as_slice() {
-        ["ok", openid] => {
-            HttpResponse::Ok().json(json!({"openid": openid, "session_key": FAKE_SESSION_KEY}))
-        }
-        ["union", openid, unionid] => HttpResponse::Ok()
-            .json(json!({"openid": openid, "unionid": unionid, "session_key": FAKE_SESSION_KEY})),
-        ["err", code] => HttpResponse::Ok()
-            .json(json!({"errcode": code.parse::<i64>().unwrap_or(-1), "errmsg": "fake error"})),
-        ["http500"] => HttpResponse::InternalServerError().body("upstream broke"),
-        ["garbage"] => HttpResponse::Ok()
-            .content_type("text/plain")
-            .body("<html>not json</html>"),
-        _ => HttpResponse::Ok().json(json!({"errcode": 40029, "errmsg": "invalid code"})),
     }
 }
 

@@ -239,8 +239,8 @@ async fn two_sweeps_and_two_workers_at_once_send_each_reminder_once() {
     );
     assert_eq!(a.unwrap().queued + b.unwrap().queued, 3);
     let (a, b) = tokio::join!(
-        service::delivery::run_once(&ctx, None),
-        service::delivery::run_once(&ctx, None)
+        service::delivery::run_once(&ctx),
+        service::delivery::run_once(&ctx)
     );
     assert_eq!(a.unwrap().sent + b.unwrap().sent, 3);
     let mails = sink.messages();
@@ -382,9 +382,8 @@ async fn a_holder_linked_in_wechat_is_reminded_there_and_by_email_once_the_chat_
     assert!(sink.messages().is_empty());
 
     app.platform
+        .state()
         .oa
-        .lock()
-        .unwrap()
         .window_closed
         .push(openid.to_owned());
     app.set_permit_dates(&permit_no, Some(days_ahead(40)), Some(days_ahead(5)))

@@ -247,7 +247,6 @@ pub struct ReminderRun {
 /// worker once when asked.
 pub async fn run_reminders(
     ctx: web::Data<Context>,
-    bot: web::Data<bot::Bot>,
     staff: Staff,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -256,11 +255,7 @@ pub async fn run_reminders(
     let as_of = body.as_of.unwrap_or_else(service::config::today_in_china);
     let sweep = service::reminders::sweep(&ctx, as_of).await?;
     let delivery = if body.deliver.unwrap_or(false) {
-        let chat = bot
-            .oa
-            .as_ref()
-            .map(|oa| oa as &dyn service::chat::ChatChannel);
-        service::delivery::run_once(&ctx, chat).await?
+        service::delivery::run_once(&ctx).await?
     } else {
         service::delivery::DeliveryReport::default()
     };

@@ -1,9 +1,8 @@
 //! The WeChat official account's message server: the signature on every call
 //! ([`signature`]), the pushed XML and the passive reply ([`xml`]), redelivery and the
-//! five-second rule ([`webhook`]), and the customer-message API for slower answers
-//! ([`client`]).
+//! five-second rule ([`webhook`]); slower answers go out as customer messages through
+//! `service::wechat::oa`.
 
-pub mod client;
 pub mod signature;
 pub mod webhook;
 pub mod xml;

@@ -10,6 +10,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use service::Context;
 use service::error::Result;
 use service::privacy::Kind;
+use service::wechat::Account;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -17,7 +18,7 @@ use tokio::sync::Notify;
 use super::xml::{Inbound, text_reply};
 use crate::{Bot, ChatUser, link, store, text};
 
-pub const CHANNEL: &str = "wechat";
+pub const CHANNEL: &str = service::wechat::oa::CHANNEL;
 const PASSIVE: &str = "passive";
 const CUSTOMER: &str = "customer";
 
@@ -129,10 +130,10 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
     tokio::spawn(async move {
         let ctx = task_ctx;
         let mut user = user;
-        if let Some(oa) = &bot.oa
+        if ctx.wechat.has_account(Account::OfficialAccount)
             && matches!(link::find(&ctx, &user).await, Ok(None))
         {
-            match oa.unionid(&openid).await {
+            match ctx.wechat.follower_unionid(&openid).await {
                 Ok(unionid) => user.unionid = unionid,
                 Err(e) => tracing::warn!(error = %e, "unionid lookup failed"),
             }
@@ -162,7 +163,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
             }
         };
         if late {
-            follow_up(&bot, &ctx, &task_key, &openid, &reply).await;
+            follow_up(&ctx, &task_key, &openid, &reply).await;
         }
     });
 
@@ -191,18 +192,18 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
 }
 
 /// Sends a late reply through the customer-message API.
-async fn follow_up(bot: &Bot, ctx: &Context, key: &str, openid: &str, reply: &str) {
-    let Some(oa) = &bot.oa else {
+async fn follow_up(ctx: &Context, key: &str, openid: &str, reply: &str) {
+    if !ctx.wechat.has_account(Account::OfficialAccount) {
         tracing::warn!("late bot reply dropped: official-account credentials not set");
         return;
-    };
-    match oa.send_text(openid, reply).await {
+    }
+    match ctx.wechat.send_customer_text(openid, reply).await {
         Ok(()) => {
             if let Err(e) = mark_delivered(ctx, key, CUSTOMER).await {
                 tracing::error!(error = ?e, "marking the follow-up failed");
             }
         }
-        Err(e) => tracing::warn!(error = %e, "customer message not sent"),
+        Err(e) => tracing::warn!(error = ?e, "customer message not sent"),
     }
 }
 
