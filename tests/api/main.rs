@@ -10,6 +10,7 @@ mod closing;
 mod codes;
 mod config;
 mod consent;
+mod deadlines;
 mod export;
 mod fake_platform;
 mod gov_http;
