@@ -3,6 +3,7 @@
 
 mod agencies;
 mod applications;
+mod bodies;
 mod bot;
 mod bot_wechat;
 mod browser;
