@@ -5,6 +5,7 @@ mod agencies;
 mod applications;
 mod bot;
 mod bot_wechat;
+mod bot_wechat_aes;
 mod browser;
 mod closing;
 mod codes;

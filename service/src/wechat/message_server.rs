@@ -339,6 +339,25 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_signed_ciphertext_or_body_is_opened_or_refused_never_panics(
+            encrypt in "[A-Za-z0-9+/=]{0,400}",
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        ) {
+            let server = sample_server();
+            let msg_signature =
+                signature::sign_message("spamtest", "1409735669", "1320562132", &encrypt);
+            let q = aes_query(&msg_signature);
+            let wrapped = format!("<xml><Encrypt>{encrypt}</Encrypt></xml>");
+            match server.open(&q, wrapped.as_bytes(), NOW) {
+                Ok(opened) => proptest::prop_assert_eq!(opened.key, Some(0)),
+                Err(r) => proptest::prop_assert_eq!(r, Refusal::MessageMalformed),
+            }
+            let _ = server.open(&q, &body, NOW);
+        }
+    }
+
     #[test]
     fn without_keys_plain_calls_pass_and_replies_go_back_as_they_are() {
         let mut server = sample_server();
