@@ -74,7 +74,12 @@ fn open_reply(r: &Reply, encoding_key: &str) -> String {
     let encrypt = &fields["Encrypt"];
     assert_eq!(
         fields["MsgSignature"],
-        sign_message(WECHAT_TOKEN, &fields["TimeStamp"], &fields["Nonce"], encrypt)
+        sign_message(
+            WECHAT_TOKEN,
+            &fields["TimeStamp"],
+            &fields["Nonce"],
+            encrypt
+        )
     );
     let stamp: i64 = fields["TimeStamp"].parse().unwrap();
     assert!((now() - stamp).abs() < 60);
@@ -225,7 +230,11 @@ async fn an_encrypted_event_without_a_reply_is_answered_success_in_clear() {
     assert!(open_reply(&r, CURRENT_KEY).contains(text::SUBSCRIBED));
     let r = push_encrypted(
         &app,
-        &seal(&wechat_event("o-ev", "unsubscribe", t + 1), CURRENT_KEY, OA_APPID),
+        &seal(
+            &wechat_event("o-ev", "unsubscribe", t + 1),
+            CURRENT_KEY,
+            OA_APPID,
+        ),
         None,
     )
     .await;
@@ -257,7 +266,11 @@ async fn without_keys_a_compatible_mode_push_is_read_in_clear_as_before() {
         .unwrap();
     let r = reply(r).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(r.text.contains("<ToUserName>o-compat</ToUserName>"), "{}", r.text);
+    assert!(
+        r.text.contains("<ToUserName>o-compat</ToUserName>"),
+        "{}",
+        r.text
+    );
     assert!(r.text.contains(text::GREETING));
 }
 
@@ -314,7 +327,10 @@ fn each_message_server_takes_its_own_token_and_keys_or_the_official_accounts() {
     assert_eq!((oa.token.as_str(), oa.appid.as_str()), ("shared", "wx-oa"));
     assert_eq!(oa.keys, vec![key(CURRENT_KEY), key(PREVIOUS_KEY)]);
     let yss = server(&s, Account::Mini(MiniApp::Yss)).unwrap();
-    assert_eq!((yss.token.as_str(), yss.appid.as_str()), ("shared", "wx-yss"));
+    assert_eq!(
+        (yss.token.as_str(), yss.appid.as_str()),
+        ("shared", "wx-yss")
+    );
     assert_eq!(yss.keys, oa.keys);
     let yjm = server(&s, Account::Mini(MiniApp::Yjm)).unwrap();
     assert_eq!((yjm.token.as_str(), yjm.appid.as_str()), ("own", "wx-yjm"));
@@ -329,7 +345,12 @@ fn each_message_server_takes_its_own_token_and_keys_or_the_official_accounts() {
         ("YUEJU_YSS_AES_KEYS", "none"),
     ])
     .unwrap();
-    assert!(server(&s, Account::Mini(MiniApp::Yss)).unwrap().keys.is_empty());
+    assert!(
+        server(&s, Account::Mini(MiniApp::Yss))
+            .unwrap()
+            .keys
+            .is_empty()
+    );
     // A mini-program without an appid has no push endpoint.
     assert!(server(&s, Account::Mini(MiniApp::Yjm)).is_none());
 
@@ -338,7 +359,12 @@ fn each_message_server_takes_its_own_token_and_keys_or_the_official_accounts() {
     assert!(server(&s, Account::OfficialAccount).is_none());
     assert!(server(&s, Account::Mini(MiniApp::Yss)).is_none());
     let s = settings(&[("YUEJU_WECHAT_TOKEN", "t")]).unwrap();
-    assert!(server(&s, Account::OfficialAccount).unwrap().keys.is_empty());
+    assert!(
+        server(&s, Account::OfficialAccount)
+            .unwrap()
+            .keys
+            .is_empty()
+    );
     let err = settings(&[("YUEJU_YJM_PUSH_TOKEN", "t")]).unwrap_err();
     assert!(err.contains("YUEJU_YJM_APPID"), "{err}");
 }

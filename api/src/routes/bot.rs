@@ -13,9 +13,9 @@ use std::sync::Arc;
 use crate::error::ApiError;
 use crate::extract::Resident;
 use bot::wechat::{webhook, xml};
+use bot::{Bot, ChatUser};
 use service::wechat::Account;
 use service::wechat::message_server::{MessageServer, PushQuery};
-use bot::{Bot, ChatUser};
 
 /// The official account's message server; off (404) without a token.
 fn message_server(ctx: &Context) -> Result<&MessageServer, ApiError> {

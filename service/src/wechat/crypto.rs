@@ -218,7 +218,10 @@ mod tests {
 
     #[test]
     fn the_platforms_sample_has_the_published_msg_signature() {
-        assert_eq!(sign_message(TOKEN, TIMESTAMP, NONCE, ENCRYPT), MSG_SIGNATURE);
+        assert_eq!(
+            sign_message(TOKEN, TIMESTAMP, NONCE, ENCRYPT),
+            MSG_SIGNATURE
+        );
     }
 
     #[test]
@@ -280,7 +283,10 @@ mod tests {
         let mut stock = raw.clone();
         let refused = cbc::Decryptor::<Aes256>::new(&key.0.into(), &key.iv().into())
             .decrypt_padded::<Pkcs7>(&mut stock);
-        assert!(refused.is_err(), "a stock PKCS#7 unpadder refuses a pad of 19");
+        assert!(
+            refused.is_err(),
+            "a stock PKCS#7 unpadder refuses a pad of 19"
+        );
     }
 
     #[test]
@@ -305,7 +311,10 @@ mod tests {
         let previous = sample_key();
         let sealed = encrypt(&previous, b"<xml/>", APPID).unwrap();
         let keys = [current.clone(), previous];
-        assert_eq!(open(&keys, &sealed, APPID).unwrap(), (1, b"<xml/>".to_vec()));
+        assert_eq!(
+            open(&keys, &sealed, APPID).unwrap(),
+            (1, b"<xml/>".to_vec())
+        );
         let sealed = encrypt(&current, b"<xml/>", APPID).unwrap();
         assert_eq!(open(&keys, &sealed, APPID).unwrap().0, 0);
         // A key that is not configured opens nothing.

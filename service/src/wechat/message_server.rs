@@ -273,10 +273,13 @@ mod tests {
                 .contains("<Content><![CDATA[abcdteT]]></Content>")
         );
         // The JSON format's envelope opens the same.
-        let json = format!("{{\"ToUserName\":\"gh_10f6c3c3ac5a\",\"Encrypt\":\"{SAMPLE_ENCRYPT}\"}}");
+        let json =
+            format!("{{\"ToUserName\":\"gh_10f6c3c3ac5a\",\"Encrypt\":\"{SAMPLE_ENCRYPT}\"}}");
         assert_eq!(server.open(&q, json.as_bytes(), NOW).unwrap(), opened);
 
-        let sealed = server.seal_reply(&opened, "<xml>hi</xml>", NOW, "42").unwrap();
+        let sealed = server
+            .seal_reply(&opened, "<xml>hi</xml>", NOW, "42")
+            .unwrap();
         let fields = xml::fields(sealed.as_bytes(), xml::MAX_BYTES).unwrap();
         assert_eq!(fields["TimeStamp"], NOW.to_string());
         assert_eq!(fields["Nonce"], "42");
@@ -330,7 +333,12 @@ mod tests {
             server.open(&q, body.as_bytes(), NOW),
             Err(Refusal::MessageMalformed)
         );
-        for body in ["<xml><ToUserName>gh</ToUserName></xml>", "{}", "not xml", ""] {
+        for body in [
+            "<xml><ToUserName>gh</ToUserName></xml>",
+            "{}",
+            "not xml",
+            "",
+        ] {
             assert_eq!(
                 server.open(&q, body.as_bytes(), NOW),
                 Err(Refusal::MessageMalformed),
@@ -370,6 +378,9 @@ mod tests {
         };
         let opened = server.open(&q, b"<xml/>", NOW).unwrap();
         assert_eq!(opened.message, b"<xml/>");
-        assert_eq!(server.reply(&opened, "<xml>r</xml>").unwrap(), "<xml>r</xml>");
+        assert_eq!(
+            server.reply(&opened, "<xml>r</xml>").unwrap(),
+            "<xml>r</xml>"
+        );
     }
 }

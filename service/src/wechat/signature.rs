@@ -40,9 +40,14 @@ pub fn check(
     now: i64,
     window_secs: u64,
 ) -> Result<(), Refusal> {
-    check_with(signature, timestamp, nonce, now, window_secs, |timestamp, nonce| {
-        sign(token, timestamp, nonce)
-    })
+    check_with(
+        signature,
+        timestamp,
+        nonce,
+        now,
+        window_secs,
+        |timestamp, nonce| sign(token, timestamp, nonce),
+    )
 }
 
 /// Checks the `msg_signature` over `encrypt`, then the timestamp against `now`.

@@ -125,7 +125,10 @@ mod tests {
             fields(body.as_bytes(), MAX_FIELD_CHARS),
             Err(XmlError::TooLarge)
         );
-        assert_eq!(fields(body.as_bytes(), MAX_BYTES).unwrap()["Encrypt"].len(), 5000);
+        assert_eq!(
+            fields(body.as_bytes(), MAX_BYTES).unwrap()["Encrypt"].len(),
+            5000
+        );
     }
 
     #[test]
