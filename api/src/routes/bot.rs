@@ -52,7 +52,8 @@ pub async fn wechat_push(
     q: web::Query<PushQuery>,
     body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
-    let server = message_server(&ctx)?.clone();
+    let ctx = ctx.into_inner();
+    let server = message_server(&ctx)?;
     let body = body.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
         Some(actix_web::error::PayloadError::Overflow) => ApiError::payload_too_large(),
         _ => ApiError::from(Refusal::MessageMalformed),
@@ -67,7 +68,7 @@ pub async fn wechat_push(
             ApiError::from(Refusal::MessageMalformed)
         }
     })?;
-    let answer = webhook::receive(bot.into_inner(), ctx.into_inner(), inbound).await?;
+    let answer = webhook::receive(bot.into_inner(), ctx.clone(), inbound).await?;
     Ok(match answer {
         webhook::Answer::Reply(reply) => HttpResponse::Ok()
             .content_type("application/xml; charset=utf-8")
