@@ -407,6 +407,11 @@ impl From<Refusal> for ApiError {
             Refusal::MessageMalformed => {
                 (S::BAD_REQUEST, "MESSAGE_MALFORMED", "消息格式不正确".into())
             }
+            Refusal::MessageTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "请求内容过大".into(),
+            ),
         };
         ApiError {
             status,

@@ -6,6 +6,7 @@ mod applications;
 mod bodies;
 mod bot;
 mod bot_wechat;
+mod bot_wechat_aes;
 mod browser;
 mod closing;
 mod codes;

@@ -3,10 +3,16 @@
 //! client's deadline (`YUEJU_HTTP_TIMEOUT_SECS`, the whole exchange, not only the connect).
 //!
 //! A tour: logging in (`jscode2session`, here), access tokens ([`token`]), the official
-//! account's customer messages and user info ([`oa`]).
+//! account's customer messages and user info ([`oa`]); and the message servers' side: the
+//! signature of every call ([`signature`]), 安全模式 encryption ([`crypto`]), the hardened
+//! XML reader ([`xml`]) and the transport that ties them ([`message_server`]).
 
+pub mod crypto;
+pub mod message_server;
 pub mod oa;
+pub mod signature;
 pub mod token;
+pub mod xml;
 
 use serde::Deserialize;
 use serde_json::Value;
