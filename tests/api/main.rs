@@ -11,6 +11,7 @@ mod codes;
 mod config;
 mod consent;
 mod export;
+mod face_verification;
 mod fake_platform;
 mod gov_http;
 mod gov_records;

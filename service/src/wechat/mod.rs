@@ -3,8 +3,10 @@
 //! client's deadline (`YUEJU_HTTP_TIMEOUT_SECS`, the whole exchange, not only the connect).
 //!
 //! A tour: logging in (`jscode2session`, here), access tokens ([`token`]), the official
-//! account's customer messages and user info ([`oa`]).
+//! account's customer messages and user info ([`oa`]), the mini-programs' face verification
+//! ([`face`]).
 
+pub mod face;
 pub mod oa;
 pub mod token;
 
