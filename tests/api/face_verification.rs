@@ -354,12 +354,15 @@ async fn a_platform_that_times_out_or_breaks_is_a_503_and_the_verify_id_stays_us
             .await
             .assert_error(503, "PLATFORM_UNAVAILABLE");
     }
-    // -1 is the platform's "system busy".
-    app.platform
-        .fail_next(QUERY_VERIFY_INFO, Fault::Errcode(-1));
-    app.bind_face(&token, WANG_NAME, WANG_ID, &verify_id)
-        .await
-        .assert_error(503, "PLATFORM_UNAVAILABLE");
+    // -1 is the platform's "system busy"; 48001 says our mini-program may not call the API:
+    // neither is the resident's doing, and neither spends the face check.
+    for code in [-1, 48001] {
+        app.platform
+            .fail_next(QUERY_VERIFY_INFO, Fault::Errcode(code));
+        app.bind_face(&token, WANG_NAME, WANG_ID, &verify_id)
+            .await
+            .assert_error(503, "PLATFORM_UNAVAILABLE");
+    }
     app.assert_unbound(&token).await;
     assert_eq!(app.face_rows().await[0].used_at, None);
 

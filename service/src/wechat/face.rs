@@ -51,8 +51,8 @@ pub enum FaceResult {
     Passed,
     /// errcode 0 and another verify_ret (cancelled, device unsupported, timed out, …).
     NotPassed(i64),
-    /// An errcode that asking again would meet again (the session is unknown, expired, or
-    /// was opened for another identity or user).
+    /// An errcode about the session that asking again would meet again (it is unknown,
+    /// expired, or was opened for another identity or user).
     Refused(i64),
 }
 
@@ -155,7 +155,7 @@ impl WechatClient {
             .await
         {
             Ok(answer) => answer,
-            Err(PlatformError::Refused { code, message }) if !is_transient_code(code) => {
+            Err(PlatformError::Refused { code, message }) if about_the_session(code) => {
                 tracing::warn!(
                     app = app.as_str(),
                     errcode = code,
@@ -186,12 +186,16 @@ impl WechatClient {
     }
 }
 
-fn is_transient_code(code: i64) -> bool {
-    PlatformError::Refused {
+/// Whether an errcode of `queryverifyinfo` is the platform's word on the session (unknown,
+/// expired, opened for another identity or user), as opposed to a passing fault or our own
+/// credentials (40001/40014/42001 token, 48001 API not authorised), which must not spend it.
+fn about_the_session(code: i64) -> bool {
+    let transient = PlatformError::Refused {
         code,
         message: String::new(),
     }
-    .is_transient()
+    .is_transient();
+    !transient && !matches!(code, 40001 | 40014 | 42001 | 48001)
 }
 
 #[cfg(test)]
