@@ -8,6 +8,7 @@
 //! One file per part of the platform: [`token`] (access tokens), [`login`]
 //! (`jscode2session`), [`oa`] (the official account's customer messages and user info).
 
+pub mod face;
 pub mod login;
 pub mod oa;
 pub mod token;
@@ -42,6 +43,7 @@ pub enum Fault {
 pub struct PlatformState {
     pub tokens: FakeTokens,
     pub oa: FakeOa,
+    pub face: face::FakeFace,
     /// Queued faults per path, used up one call at a time.
     pub faults: HashMap<String, VecDeque<Fault>>,
     /// Faults per path that hold for every call until cleared.
@@ -123,6 +125,7 @@ impl FakePlatform {
                 .configure(|cfg| token::routes(cfg, app_state.clone()))
                 .configure(|cfg| login::routes(cfg, app_calls.clone()))
                 .configure(|cfg| oa::routes(cfg, app_state.clone()))
+                .configure(|cfg| face::routes(cfg, app_state.clone()))
         })
         .workers(2)
         .listen(listener)
