@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 mod jobs;
 pub mod openapi;
+pub mod rate_limit;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

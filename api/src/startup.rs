@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{
     BodyLimit, envelope_bare_errors, json_config, multipart_config, path_config, query_config,
 };
+use crate::rate_limit::RateLimits;
 
 pub struct Application {
     address: SocketAddr,
@@ -64,8 +65,18 @@ fn build_server(
     let max_json = context.settings.max_json_bytes;
     let max_bulk = context.settings.max_bulk_bytes;
     let max_upload = context.settings.max_upload_bytes;
+    let limits = web::Data::new(RateLimits::new(&context.settings.rate_limits)?);
+    let sweeper = limits.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            sweeper.shrink();
+        }
+    });
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(limit_rate))
             .wrap_fn(|req, srv| {
                 // Echo the request id that TracingLogger put on every log line, and log one
                 // line per request (inside its span) with status and duration.
@@ -94,6 +105,7 @@ fn build_server(
             )
             .wrap(TracingLogger::default())
             .app_data(context.clone())
+            .app_data(limits.clone())
             .app_data(bot.clone())
             .app_data(json_config(max_json))
             // Raw bodies (`web::Bytes`) get the JSON limit too, not actix's 256 KiB default.
@@ -112,4 +124,18 @@ fn build_server(
         server = server.workers(n);
     }
     Ok(server.run())
+}
+
+/// Answers 429 before any work when the source has used up its budget for the route.
+async fn limit_rate(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let refused = req
+        .app_data::<web::Data<RateLimits>>()
+        .and_then(|limits| limits.check(&req));
+    match refused {
+        Some(res) => Ok(req.into_response(res).map_into_right_body()),
+        None => next.call(req).await.map(|res| res.map_into_left_body()),
+    }
 }

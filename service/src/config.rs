@@ -74,6 +74,7 @@ pub struct Settings {
     pub wechat_reply_budget_ms: u64,
     /// Shared secret a web-chat gateway presents to `POST /api/v1/bot/messages`.
     pub bot_api_secret: Option<String>,
+    pub rate_limits: RateLimitSettings,
     /// Minutes after which an unfinished bot dialogue ends (0: never); the daily retention
     /// run deletes dialogues unused for that long.
     pub bot_dialogue_timeout_mins: u32,
@@ -137,6 +138,17 @@ pub struct ReminderRules {
     pub lease_secs: u64,
     /// Run the daily sweep and the delivery worker inside the server.
     pub background: bool,
+}
+
+/// Requests per minute and source address on the costly routes without a credential
+/// (0: no limit), and the header a load balancer puts the client's address in.
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    pub login_per_minute: u32,
+    pub oauth_per_minute: u32,
+    pub bot_per_minute: u32,
+    pub identity_per_minute: u32,
+    pub client_ip_header: Option<String>,
 }
 
 /// Limits on agencies' access to permits.
@@ -368,6 +380,14 @@ impl Settings {
             message_servers,
             wechat_reply_budget_ms: num_or(&var, "YUEJU_WECHAT_REPLY_BUDGET_MS", 4000)? as u64,
             bot_api_secret: var("YUEJU_BOT_API_SECRET"),
+            rate_limits: RateLimitSettings {
+                login_per_minute: num_or(&var, "YUEJU_RATE_LIMIT_LOGIN_PER_MINUTE", 30)? as u32,
+                oauth_per_minute: num_or(&var, "YUEJU_RATE_LIMIT_OAUTH_PER_MINUTE", 60)? as u32,
+                bot_per_minute: num_or(&var, "YUEJU_RATE_LIMIT_BOT_PER_MINUTE", 300)? as u32,
+                identity_per_minute: num_or(&var, "YUEJU_RATE_LIMIT_IDENTITY_PER_MINUTE", 10)?
+                    as u32,
+                client_ip_header: var("YUEJU_CLIENT_IP_HEADER"),
+            },
             bot_dialogue_timeout_mins: num_or(&var, "YUEJU_BOT_DIALOGUE_TIMEOUT_MINUTES", 30)?
                 as u32,
             yss: app("YUEJU_YSS"),

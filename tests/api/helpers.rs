@@ -86,6 +86,12 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("YUEJU_WECHAT_OA_APPID", OA_APPID.into()),
         ("YUEJU_WECHAT_OA_SECRET", OA_SECRET.into()),
         ("YUEJU_JWT_KEYS", jwt_keys_var(&[(JWT_KID, JWT_SECRET)])),
+        // Tests log in and bind far more often than a person; tests/api/rate_limits.rs
+        // checks the limits themselves.
+        ("YUEJU_RATE_LIMIT_LOGIN_PER_MINUTE", "6000".into()),
+        ("YUEJU_RATE_LIMIT_IDENTITY_PER_MINUTE", "6000".into()),
+        ("YUEJU_RATE_LIMIT_OAUTH_PER_MINUTE", "6000".into()),
+        ("YUEJU_RATE_LIMIT_BOT_PER_MINUTE", "60000".into()),
         (
             "YUEJU_STAFF_BOOTSTRAP",
             format!("{}:{}", STAFF_ADMIN.0, STAFF_ADMIN.1),

@@ -28,6 +28,7 @@ mod openapi;
 mod permits;
 mod platform_tokens;
 mod privacy;
+mod rate_limits;
 mod reminders;
 mod retention;
 mod rotation;
