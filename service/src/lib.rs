@@ -47,6 +47,7 @@ pub mod sessions;
 pub mod signing;
 pub mod staff;
 pub mod status_cache;
+pub mod subscriptions;
 pub mod tokens;
 pub mod verification;
 pub mod wechat;

@@ -3,9 +3,12 @@
 //! client's deadline (`YUEJU_HTTP_TIMEOUT_SECS`, the whole exchange, not only the connect).
 //!
 //! A tour: logging in (`jscode2session`, here), access tokens ([`token`]), the official
-//! account's customer messages and user info ([`oa`]).
+//! account's customer messages and user info ([`oa`]), the mini-programs' subscribe messages
+//! ([`subscribe`]) and the events their message push brings ([`push`]).
 
 pub mod oa;
+pub mod push;
+pub mod subscribe;
 pub mod token;
 
 use serde::Deserialize;
