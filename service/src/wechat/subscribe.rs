@@ -309,17 +309,19 @@ pub fn fit(key: &str, value: &FieldValue) -> String {
             or_placeholder(clean, "0")
         }
         FieldType::Name => {
-            let clean: String = as_text(value)
-                .chars()
-                .filter(|c| is_chinese(*c) || c.is_ascii_alphabetic() || *c == '·')
-                .collect();
-            let max = if clean.chars().all(|c| c.is_ascii_alphabetic()) {
-                NAME_LETTERS_MAX
+            // Chinese only (≤ 10) or letters only (≤ 20), never mixed; a name is not
+            // shortened with an ellipsis (it would stop being a name).
+            let text = as_text(value);
+            let chinese: String = text.chars().filter(|c| is_chinese(*c)).take(NAME_MAX).collect();
+            let clean = if chinese.is_empty() {
+                text.chars()
+                    .filter(char::is_ascii_alphabetic)
+                    .take(NAME_LETTERS_MAX)
+                    .collect()
             } else {
-                NAME_MAX
+                chinese
             };
-            // A name is not shortened with an ellipsis (it would stop being a name).
-            or_placeholder(clean.chars().take(max).collect(), "无")
+            or_placeholder(clean, "无")
         }
     }
 }
@@ -424,7 +426,10 @@ mod tests {
                 FieldType::Number => {
                     n <= 32 && v.chars().all(|c| c.is_ascii_digit() || c == '.')
                 }
-                FieldType::Name => n <= 20,
+                FieldType::Name => {
+                    (n <= 10 && v.chars().all(is_chinese))
+                        || (n <= 20 && v.chars().all(|c| c.is_ascii_alphabetic()))
+                }
             }
     }
 

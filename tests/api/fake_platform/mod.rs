@@ -10,6 +10,7 @@
 
 pub mod login;
 pub mod oa;
+pub mod subscribe;
 pub mod token;
 
 use actix_web::body::{BoxBody, EitherBody};
@@ -42,6 +43,7 @@ pub enum Fault {
 pub struct PlatformState {
     pub tokens: FakeTokens,
     pub oa: FakeOa,
+    pub subscribe: subscribe::FakeSubscribe,
     /// Queued faults per path, used up one call at a time.
     pub faults: HashMap<String, VecDeque<Fault>>,
     /// Faults per path that hold for every call until cleared.
@@ -123,6 +125,7 @@ impl FakePlatform {
                 .configure(|cfg| token::routes(cfg, app_state.clone()))
                 .configure(|cfg| login::routes(cfg, app_calls.clone()))
                 .configure(|cfg| oa::routes(cfg, app_state.clone()))
+                .configure(|cfg| subscribe::routes(cfg, app_state.clone()))
         })
         .workers(2)
         .listen(listener)
