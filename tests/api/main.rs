@@ -28,4 +28,5 @@ mod retention;
 mod rotation;
 mod smtp;
 mod staff;
+mod subscriptions;
 mod tokens;
