@@ -693,3 +693,22 @@ async fn subscriptions_are_in_the_export_and_go_when_the_account_closes() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_popup_event_and_the_post_arriving_at_the_same_moment_still_count_once() {
+    let app = spawn_app_with(&wechat_vars()).await;
+    let chen = app.login_dev("demo-chen").await;
+    for round in 0..5 {
+        let event = popup(CHEN_OPENID, now() + round, &[(TPL_ENDORSEMENT, "accept")]);
+        let (a, b) = tokio::join!(
+            push(&app, "yss", &event, now()),
+            record(&app, &chen.access, json!({TPL_ENDORSEMENT: "accept"}))
+        );
+        assert_eq!(a.text, "success");
+        assert_eq!(b.status, 200, "{}", b.text);
+        assert_eq!(
+            credits(&app, &chen.access, TPL_ENDORSEMENT).await,
+            round + 1
+        );
+    }
+}
