@@ -115,6 +115,22 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 }
 
 impl TestApp {
+    /// Another instance of the service beside this one: the same database, data directory
+    /// and settings, and the same fake platform (several instances behind a load balancer).
+    pub async fn another_instance(&self) -> TestApp {
+        let db = TestDb {
+            url: self.db.url.clone(),
+            drop_name: None,
+        };
+        start(
+            self.vars.clone(),
+            db,
+            self.data_dir.clone(),
+            self.platform.clone(),
+        )
+        .await
+    }
+
     /// A second server over the same database and data directory (e.g. after a key rotation).
     pub async fn restart_with(&self, overrides: &[(&str, &str)]) -> TestApp {
         let mut vars = self.vars.clone();
@@ -810,4 +826,18 @@ pub fn wechat_event(openid: &str, event: &str, time: i64) -> String {
     format!(
         "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{time}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event></xml>"
     )
+}
+
+/// Makes every pending notice due now, as if its backoff had passed (tests only).
+pub async fn make_due(app: &TestApp) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    entity::outbox::Entity::update_many()
+        .col_expr(
+            entity::outbox::Column::NextAttemptAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(entity::outbox::Column::Status.eq("pending"))
+        .exec(&app.app.db)
+        .await
+        .unwrap();
 }

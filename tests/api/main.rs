@@ -22,6 +22,7 @@ mod logs;
 mod migrations;
 mod openapi;
 mod permits;
+mod platform_tokens;
 mod privacy;
 mod reminders;
 mod retention;
