@@ -68,7 +68,10 @@ pub async fn find(ctx: &Context, user: &ChatUser) -> Result<Option<Linked>> {
 /// happens for a chat user that is not linked.
 pub async fn touch(ctx: &Context, user: &ChatUser) -> Result<()> {
     bot_link::Entity::update_many()
-        .col_expr(bot_link::Column::LastMessageAt, Expr::value(Some(Utc::now())))
+        .col_expr(
+            bot_link::Column::LastMessageAt,
+            Expr::value(Some(Utc::now())),
+        )
         .filter(bot_link::Column::Channel.eq(&user.channel))
         .filter(bot_link::Column::ChannelUser.eq(&user.id))
         .exec(&ctx.db)

@@ -198,8 +198,9 @@ impl SubscribeSettings {
     fn from_vars(var: &impl Fn(&str) -> Option<String>) -> anyhow::Result<SubscribeSettings> {
         let app = match var("YUEJU_SUBSCRIBE_APP") {
             None => MiniApp::Yss,
-            Some(v) => MiniApp::parse(&v)
-                .with_context(|| format!("YUEJU_SUBSCRIBE_APP must be `yss` or `yjm`, not `{v}`"))?,
+            Some(v) => MiniApp::parse(&v).with_context(|| {
+                format!("YUEJU_SUBSCRIBE_APP must be `yss` or `yjm`, not `{v}`")
+            })?,
         };
         let mut long_term = Vec::new();
         for name in var("YUEJU_SUBSCRIBE_LONG_TERM")
@@ -209,7 +210,10 @@ impl SubscribeSettings {
             .filter(|n| !n.is_empty())
         {
             long_term.push(TemplateKind::parse(name).with_context(|| {
-                format!("YUEJU_SUBSCRIBE_LONG_TERM: unknown kind `{name}` (known: {})", known_kinds())
+                format!(
+                    "YUEJU_SUBSCRIBE_LONG_TERM: unknown kind `{name}` (known: {})",
+                    known_kinds()
+                )
             })?);
         }
         let mut templates: Vec<Template> = Vec::new();
@@ -224,35 +228,56 @@ impl SubscribeSettings {
             })?;
             let (kind, id) = (kind.trim(), id.trim());
             let kind = TemplateKind::parse(kind).with_context(|| {
-                format!("YUEJU_SUBSCRIBE_TEMPLATES: unknown kind `{kind}` (known: {})", known_kinds())
+                format!(
+                    "YUEJU_SUBSCRIBE_TEMPLATES: unknown kind `{kind}` (known: {})",
+                    known_kinds()
+                )
             })?;
             let valid_id = !id.is_empty()
                 && id.len() <= 128
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !valid_id {
-                bail!("YUEJU_SUBSCRIBE_TEMPLATES: the template id of {} is not a platform template id", kind.as_str());
+                bail!(
+                    "YUEJU_SUBSCRIBE_TEMPLATES: the template id of {} is not a platform template id",
+                    kind.as_str()
+                );
             }
             if templates.iter().any(|t| t.kind == kind) {
                 bail!("YUEJU_SUBSCRIBE_TEMPLATES names {} twice", kind.as_str());
             }
             if templates.iter().any(|t| t.id == id) {
-                bail!("YUEJU_SUBSCRIBE_TEMPLATES gives the template id of {} to two kinds", kind.as_str());
+                bail!(
+                    "YUEJU_SUBSCRIBE_TEMPLATES gives the template id of {} to two kinds",
+                    kind.as_str()
+                );
             }
             templates.push(Template {
                 kind,
                 id: id.to_owned(),
-                mode: if long_term.contains(&kind) { Mode::LongTerm } else { Mode::OneTime },
+                mode: if long_term.contains(&kind) {
+                    Mode::LongTerm
+                } else {
+                    Mode::OneTime
+                },
             });
         }
-        if let Some(kind) = long_term.iter().find(|k| !templates.iter().any(|t| t.kind == **k)) {
+        if let Some(kind) = long_term
+            .iter()
+            .find(|k| !templates.iter().any(|t| t.kind == **k))
+        {
             bail!(
                 "YUEJU_SUBSCRIBE_LONG_TERM names {}, which has no template in YUEJU_SUBSCRIBE_TEMPLATES",
                 kind.as_str()
             );
         }
-        let miniprogram_state = var("YUEJU_SUBSCRIBE_MINIPROGRAM_STATE").unwrap_or_else(|| "formal".into());
+        let miniprogram_state =
+            var("YUEJU_SUBSCRIBE_MINIPROGRAM_STATE").unwrap_or_else(|| "formal".into());
         if !["formal", "trial", "developer"].contains(&miniprogram_state.as_str()) {
-            bail!("YUEJU_SUBSCRIBE_MINIPROGRAM_STATE must be `formal`, `trial` or `developer`, not `{miniprogram_state}`");
+            bail!(
+                "YUEJU_SUBSCRIBE_MINIPROGRAM_STATE must be `formal`, `trial` or `developer`, not `{miniprogram_state}`"
+            );
         }
         let page = var("YUEJU_SUBSCRIBE_PAGE").unwrap_or_else(|| "pages/index/index".into());
         if page.contains(['?', '#']) || page.len() > 128 {
@@ -273,7 +298,8 @@ fn known_kinds() -> String {
 
 /// Reminder kinds prod must be able to send by subscribe message: the yearly endorsement and
 /// the expiry come months after the last visit, when no other channel reaches most residents.
-const REQUIRED_SUBSCRIBE_KINDS: [TemplateKind; 2] = [TemplateKind::EndorsementDue, TemplateKind::Expiry];
+const REQUIRED_SUBSCRIBE_KINDS: [TemplateKind; 2] =
+    [TemplateKind::EndorsementDue, TemplateKind::Expiry];
 
 /// The regulation's values, configurable.
 #[derive(Debug, Clone)]

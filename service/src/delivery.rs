@@ -29,7 +29,9 @@ use crate::privacy::Kind;
 use crate::subscriptions;
 use crate::wechat::Account;
 use crate::wechat::oa::{CHANNEL as OA_CHANNEL, CustomerFailure};
-use crate::wechat::subscribe::{Mode, SubscribeFailure, SubscribeMessage, TemplateKind, template_data};
+use crate::wechat::subscribe::{
+    Mode, SubscribeFailure, SubscribeMessage, TemplateKind, template_data,
+};
 
 /// The channels a notice goes by, as recorded in `outbox.channel`.
 pub const BY_SUBSCRIBE: &str = "subscribe";
@@ -199,8 +201,7 @@ async fn chat_users(
         .filter(bot_link::Column::AccountId.is_in(accounts))
         .filter(bot_link::Column::Channel.eq(channel))
         .filter(
-            bot_link::Column::LastMessageAt
-                .gte(Utc::now() - Duration::hours(CHAT_WINDOW_HOURS)),
+            bot_link::Column::LastMessageAt.gte(Utc::now() - Duration::hours(CHAT_WINDOW_HOURS)),
         )
         .all(&ctx.db)
         .await?

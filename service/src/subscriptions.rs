@@ -189,10 +189,16 @@ pub async fn record(
         let template = settings
             .by_id(id)
             .ok_or_else(|| invalid("results", FieldProblem::NotAllowed))?;
-        let answer = Answer::parse(answer).ok_or_else(|| invalid("results", FieldProblem::BadFormat))?;
+        let answer =
+            Answer::parse(answer).ok_or_else(|| invalid("results", FieldProblem::BadFormat))?;
         choices.push((template, answer));
     }
     let openid = openid_in(ctx, principal, person_id, app).await?;
+    let holder = Holder {
+        person_id,
+        app,
+        openid: &openid,
+    };
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
     for (template, answer) in choices {
@@ -201,7 +207,7 @@ pub async fn record(
                 status,
                 add_credit: answer == Answer::Accept,
             };
-            choose(&txn, now, person_id, app, &openid, template, effect, Some(Source::App)).await?;
+            choose(&txn, now, &holder, template, effect, Some(Source::App)).await?;
         }
     }
     txn.commit().await?;
@@ -234,6 +240,15 @@ async fn openid_in(
         .ok_or_else(|| invalid("app", FieldProblem::NotAllowed))
 }
 
+/// Whose subscription a choice is about: the person, the mini-program, and the person's
+/// openid there.
+#[derive(Debug, Clone, Copy)]
+struct Holder<'a> {
+    person_id: Uuid,
+    app: MiniApp,
+    openid: &'a str,
+}
+
 /// What a choice does to the subscription.
 #[derive(Debug, Clone, Copy)]
 struct Effect {
@@ -245,17 +260,19 @@ struct Effect {
 /// Applies one choice inside `txn`. With a `source`, a choice already reported by the other
 /// source within [`SAME_CHOICE_SECS`] is matched instead of applied again. Answers whether
 /// it was applied.
-#[allow(clippy::too_many_arguments)]
 async fn choose(
     txn: &DatabaseTransaction,
     now: DateTime<Utc>,
-    person_id: Uuid,
-    app: MiniApp,
-    openid: &str,
+    holder: &Holder<'_>,
     template: &Template,
     effect: Effect,
     source: Option<Source>,
 ) -> Result<bool> {
+    let Holder {
+        person_id,
+        app,
+        openid,
+    } = *holder;
     // Write first: it locks the row on PostgreSQL (a concurrent report of the same choice
     // waits here, then sees this one's choice) and takes SQLite's write lock.
     subscription::Entity::insert(subscription::ActiveModel {
@@ -357,7 +374,8 @@ pub enum EventOutcome {
 /// Keeps the records in step with a subscribe event of mini-program `app`: once per event
 /// (sender, time and event name), in one transaction.
 pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Result<EventOutcome> {
-    if matches!(event.kind, EventKind::Other(_)) {
+    // Only the mini-program the templates belong to reports choices about them.
+    if matches!(event.kind, EventKind::Other(_)) || app != ctx.settings.subscribe.app {
         return Ok(EventOutcome::Ignored);
     }
     let person_id = account::Entity::find()
@@ -369,6 +387,11 @@ pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Resu
     let Some(person_id) = person_id else {
         tracing::info!(app = app.as_str(), event = %event.event, "subscribe event from a user with no bound login; ignored");
         return Ok(EventOutcome::Ignored);
+    };
+    let holder = Holder {
+        person_id,
+        app,
+        openid: &event.from,
     };
     let channel = format!("mini:{}", app.as_str());
     let key = format!(
@@ -417,8 +440,7 @@ pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Resu
                         status,
                         add_credit: answer == Answer::Accept,
                     };
-                    choose(&txn, now, person_id, app, &event.from, template, effect, Some(Source::Event))
-                        .await?;
+                    choose(&txn, now, &holder, template, effect, Some(Source::Event)).await?;
                 }
             }
             EventKind::Change => {
@@ -432,8 +454,12 @@ pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Resu
                     status,
                     add_credit: false,
                 };
-                choose(&txn, now, person_id, app, &event.from, template, effect, None).await?;
-                tracing::info!(kind = template.kind.as_str(), status, "subscription changed in the settings");
+                choose(&txn, now, &holder, template, effect, None).await?;
+                tracing::info!(
+                    kind = template.kind.as_str(),
+                    status,
+                    "subscription changed in the settings"
+                );
             }
             EventKind::Sent => {
                 tracing::info!(
@@ -449,7 +475,7 @@ pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Resu
                         status: REJECT,
                         add_credit: false,
                     };
-                    choose(&txn, now, person_id, app, &event.from, template, effect, None).await?;
+                    choose(&txn, now, &holder, template, effect, None).await?;
                 }
             }
             EventKind::Other(_) => {}
@@ -497,7 +523,11 @@ pub async fn spend_credit<C: ConnectionTrait>(db: &C, subscription_id: Uuid) -> 
 /// The platform refused a message (43101): the user has turned the template off or has no
 /// subscription left. A one-time credit is spent all the same; a long-term subscription is
 /// off until accepted again.
-pub async fn refused<C: ConnectionTrait>(db: &C, template: &Template, row: &subscription::Model) -> Result<()> {
+pub async fn refused<C: ConnectionTrait>(
+    db: &C,
+    template: &Template,
+    row: &subscription::Model,
+) -> Result<()> {
     match template.mode {
         Mode::OneTime => {
             spend_credit(db, row.id).await?;

@@ -122,7 +122,10 @@ fn retention_defaults_to_ninety_days_three_years_and_half_past_three() {
 #[test]
 fn subscribe_templates_name_unknown_kinds_and_prod_names_the_missing_ones() {
     let s = settings(&[
-        ("YUEJU_SUBSCRIBE_TEMPLATES", "endorsement_due:T-1, expiry:T-2,decision:T-3"),
+        (
+            "YUEJU_SUBSCRIBE_TEMPLATES",
+            "endorsement_due:T-1, expiry:T-2,decision:T-3",
+        ),
         ("YUEJU_SUBSCRIBE_LONG_TERM", "expiry"),
     ])
     .unwrap();
@@ -137,15 +140,24 @@ fn subscribe_templates_name_unknown_kinds_and_prod_names_the_missing_ones() {
     );
     assert!(settings(&[]).unwrap().subscribe.templates.is_empty());
 
-    let err = settings(&[("YUEJU_SUBSCRIBE_TEMPLATES", "endorsement_due:T-1,renewal:T-9")])
-        .expect_err("unknown kind");
-    assert!(err.contains("renewal") && err.contains("YUEJU_SUBSCRIBE_TEMPLATES"), "{err}");
+    let err = settings(&[(
+        "YUEJU_SUBSCRIBE_TEMPLATES",
+        "endorsement_due:T-1,renewal:T-9",
+    )])
+    .expect_err("unknown kind");
+    assert!(
+        err.contains("renewal") && err.contains("YUEJU_SUBSCRIBE_TEMPLATES"),
+        "{err}"
+    );
     let err = settings(&[
         ("YUEJU_SUBSCRIBE_TEMPLATES", "endorsement_due:T-1"),
         ("YUEJU_SUBSCRIBE_LONG_TERM", "forever"),
     ])
     .expect_err("unknown long-term kind");
-    assert!(err.contains("forever") && err.contains("YUEJU_SUBSCRIBE_LONG_TERM"), "{err}");
+    assert!(
+        err.contains("forever") && err.contains("YUEJU_SUBSCRIBE_LONG_TERM"),
+        "{err}"
+    );
     let err = settings(&[("YUEJU_SUBSCRIBE_TEMPLATES", "endorsement_due")]).expect_err("no id");
     assert!(err.contains("kind:template_id"), "{err}");
     let err = settings(&[("YUEJU_SUBSCRIBE_APP", "wx")]).expect_err("unknown app");

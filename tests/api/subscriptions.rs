@@ -142,7 +142,9 @@ fn change(openid: &str, time: i64, template: &str, status: &str) -> String {
         time,
         "subscribe_msg_change_event",
         "SubscribeMsgChangeEvent",
-        &format!("<List><TemplateId>{template}</TemplateId><SubscribeStatusString>{status}</SubscribeStatusString></List>"),
+        &format!(
+            "<List><TemplateId>{template}</TemplateId><SubscribeStatusString>{status}</SubscribeStatusString></List>"
+        ),
     )
 }
 
@@ -189,7 +191,12 @@ async fn each_one_time_accept_adds_a_credit_and_a_long_term_accept_stays_on_unti
     // Accepting a long-term template again changes nothing; a reject turns it off, a ban too.
     record(&app, t, json!({TPL_EXPIRY: "accept"})).await;
     assert_eq!(credits(&app, t, TPL_EXPIRY).await, 0);
-    let r = record(&app, t, json!({TPL_EXPIRY: "reject", TPL_ENDORSEMENT: "ban"})).await;
+    let r = record(
+        &app,
+        t,
+        json!({TPL_EXPIRY: "reject", TPL_ENDORSEMENT: "ban"}),
+    )
+    .await;
     assert_eq!(item(&r.body, TPL_EXPIRY)["status"], "reject");
     assert_eq!(item(&r.body, TPL_ENDORSEMENT)["status"], "ban");
     assert_eq!(item(&r.body, TPL_ENDORSEMENT)["credits"], 2);
@@ -209,7 +216,12 @@ async fn unknown_templates_unknown_answers_and_other_mini_programs_are_refused_w
     let chen = app.login_dev("demo-chen").await;
     let t = chen.access.as_str();
 
-    let r = record(&app, t, json!({TPL_ENDORSEMENT: "accept", "tpl-unknown": "accept"})).await;
+    let r = record(
+        &app,
+        t,
+        json!({TPL_ENDORSEMENT: "accept", "tpl-unknown": "accept"}),
+    )
+    .await;
     r.assert_error(422, "VALIDATION_FAILED");
     assert!(r.message().contains("订阅结果"), "{}", r.text);
     // Nothing of that post was recorded, not even the known template.
@@ -465,9 +477,7 @@ async fn a_long_chinese_notice_is_shortened_to_what_the_platform_accepts() {
     app.platform
         .grant_subscription(CHEN_OPENID, TPL_REQUEST, Grant::Credits(1));
     let name = "广州市天河区人力资源和社会保障局社会保险基金管理中心第一服务窗口";
-    let agency = app
-        .agency(61, name, &["permit:download"], &["name"])
-        .await;
+    let agency = app.agency(61, name, &["permit:download"], &["name"]).await;
     let code = app.code(&chen.access).await;
     let r = app
         .post(
@@ -520,7 +530,12 @@ async fn a_popup_event_and_the_post_of_the_same_choice_count_as_one_whichever_co
         item(&subscriptions(&app, t).await, TPL_DECISION)["status"],
         "reject"
     );
-    record(&app, t, json!({TPL_ENDORSEMENT: "accept", TPL_DECISION: "reject"})).await;
+    record(
+        &app,
+        t,
+        json!({TPL_ENDORSEMENT: "accept", TPL_DECISION: "reject"}),
+    )
+    .await;
     assert_eq!(credits(&app, t, TPL_ENDORSEMENT).await, 1);
 
     // The post first, then the event.
@@ -577,7 +592,13 @@ async fn a_change_event_turns_a_long_term_subscription_off() {
     assert_eq!(expiry["credits"], 0);
 
     // The resident turns it off in the mini-program's settings.
-    let r = push(&app, "yss", &change(CHEN_OPENID, now(), TPL_EXPIRY, "reject"), now()).await;
+    let r = push(
+        &app,
+        "yss",
+        &change(CHEN_OPENID, now(), TPL_EXPIRY, "reject"),
+        now(),
+    )
+    .await;
     assert_eq!(r.text, "success");
     assert_eq!(
         item(&subscriptions(&app, &chen.access).await, TPL_EXPIRY)["status"],
@@ -591,7 +612,13 @@ async fn a_change_event_turns_a_long_term_subscription_off() {
     assert_eq!(app.platform.calls_to(SEND), 1);
 
     // Turned on again in the settings: on, with no popup and so no credit.
-    push(&app, "yss", &change(CHEN_OPENID, now() + 1, TPL_EXPIRY, "accept"), now()).await;
+    push(
+        &app,
+        "yss",
+        &change(CHEN_OPENID, now() + 1, TPL_EXPIRY, "accept"),
+        now(),
+    )
+    .await;
     assert_eq!(
         item(&subscriptions(&app, &chen.access).await, TPL_EXPIRY)["status"],
         "accept"
@@ -612,7 +639,10 @@ async fn the_push_endpoint_answers_the_url_check_and_refuses_what_is_not_the_pla
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.text, "4213071906446376553");
     app.get(
-        &format!("/api/v1/wechat/miniprogram/yss?signature={}&timestamp={ts}&nonce=abc&echostr=1", "0".repeat(40)),
+        &format!(
+            "/api/v1/wechat/miniprogram/yss?signature={}&timestamp={ts}&nonce=abc&echostr=1",
+            "0".repeat(40)
+        ),
         None,
     )
     .await
@@ -651,6 +681,16 @@ async fn the_push_endpoint_answers_the_url_check_and_refuses_what_is_not_the_pla
     )
     .await;
     assert_eq!(r.text, "success");
+    // The templates are 粤省事's: 粤居码's push reports nothing about them.
+    app.login("yjm", "dev:demo-chen").await;
+    let r = push(
+        &app,
+        "yjm",
+        &popup(CHEN_OPENID, now(), &[(TPL_ENDORSEMENT, "accept")]),
+        now(),
+    )
+    .await;
+    assert_eq!(r.text, "success");
     let other = event_xml(CHEN_OPENID, now(), "user_enter_tempsession", "Nothing", "");
     assert_eq!(push(&app, "yss", &other, now()).await.text, "success");
     assert_eq!(
@@ -667,14 +707,27 @@ async fn the_push_endpoint_answers_the_url_check_and_refuses_what_is_not_the_pla
 async fn subscriptions_are_in_the_export_and_go_when_the_account_closes() {
     let app = spawn_app().await;
     let chen = app.chen_with_permit().await;
-    record(&app, &chen.access, json!({TPL_ENDORSEMENT: "accept", TPL_EXPIRY: "accept"})).await;
+    record(
+        &app,
+        &chen.access,
+        json!({TPL_ENDORSEMENT: "accept", TPL_EXPIRY: "accept"}),
+    )
+    .await;
     let export = app.get("/api/v1/me/export", Some(&chen.access)).await;
     let subs = export.body["subscriptions"].as_array().unwrap();
     assert_eq!(subs.len(), 2, "{}", export.text);
-    assert!(subs.iter().any(|s| s["template_id"] == TPL_ENDORSEMENT && s["credits"] == 1));
+    assert!(
+        subs.iter()
+            .any(|s| s["template_id"] == TPL_ENDORSEMENT && s["credits"] == 1)
+    );
 
     let r = app
-        .send_json(reqwest::Method::DELETE, "/api/v1/me", &json!({}), Some(&chen.access))
+        .send_json(
+            reqwest::Method::DELETE,
+            "/api/v1/me",
+            &json!({}),
+            Some(&chen.access),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let deleted = r.body["deleted"].as_array().unwrap();
@@ -711,4 +764,28 @@ async fn a_popup_event_and_the_post_arriving_at_the_same_moment_still_count_once
             round + 1
         );
     }
+}
+
+#[tokio::test]
+async fn an_event_more_than_a_minute_after_the_post_is_another_choice() {
+    let app = spawn_app_with(&wechat_vars()).await;
+    let chen = app.login_dev("demo-chen").await;
+    record(&app, &chen.access, json!({TPL_ENDORSEMENT: "accept"})).await;
+    let aged = entity::subscription_choice::Entity::update_many()
+        .col_expr(
+            entity::subscription_choice::Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(61)),
+        )
+        .exec(&app.app.db)
+        .await
+        .unwrap();
+    assert_eq!(aged.rows_affected, 1);
+    push(
+        &app,
+        "yss",
+        &popup(CHEN_OPENID, now(), &[(TPL_ENDORSEMENT, "accept")]),
+        now(),
+    )
+    .await;
+    assert_eq!(credits(&app, &chen.access, TPL_ENDORSEMENT).await, 2);
 }

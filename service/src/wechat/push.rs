@@ -292,7 +292,10 @@ mod tests {
         assert_eq!(parse(long.as_bytes()), Err(XmlError::TooLarge));
         assert_eq!(parse(&vec![b' '; MAX_BYTES + 1]), Err(XmlError::TooLarge));
         assert_eq!(parse(b"not xml"), Err(XmlError::Malformed));
-        assert_eq!(parse(b"<xml><ToUserName>a</ToUserName>"), Err(XmlError::Malformed));
+        assert_eq!(
+            parse(b"<xml><ToUserName>a</ToUserName>"),
+            Err(XmlError::Malformed)
+        );
         assert_eq!(parse(b"<other></other>"), Err(XmlError::Malformed));
         let two_roots = format!("<xml>{HEAD}</xml><xml>{HEAD}</xml>");
         assert_eq!(parse(two_roots.as_bytes()), Err(XmlError::Malformed));
@@ -304,9 +307,7 @@ mod tests {
 
     #[test]
     fn entities_and_character_references_are_read() {
-        let body = format!(
-            "<xml>{HEAD}<Event>a&amp;b&#x4F60;</Event></xml>"
-        );
+        let body = format!("<xml>{HEAD}<Event>a&amp;b&#x4F60;</Event></xml>");
         assert_eq!(parse(body.as_bytes()).unwrap().event, "a&b你");
     }
 }

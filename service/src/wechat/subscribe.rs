@@ -154,7 +154,10 @@ pub fn template_data(notice: &Notice, queued_at: DateTime<Utc>) -> Option<(Templ
         ],
         Notice::EligibleNow { city } => vec![
             ("thing1", text("居住证申领")),
-            ("thing2", FieldValue::Text(format!("您在{city}居住已满半年"))),
+            (
+                "thing2",
+                FieldValue::Text(format!("您在{city}居住已满半年")),
+            ),
             ("thing3", text("可在粤省事申领，核验通过免材料")),
         ],
         Notice::PermitRevoked { .. } => return None,
@@ -234,7 +237,11 @@ fn cut(s: &str, max: usize, ellipsis: &str) -> String {
 }
 
 fn or_placeholder(s: String, placeholder: &str) -> String {
-    if s.is_empty() { placeholder.to_owned() } else { s }
+    if s.is_empty() {
+        placeholder.to_owned()
+    } else {
+        s
+    }
 }
 
 fn date_text(d: NaiveDate) -> String {
@@ -278,7 +285,9 @@ pub fn fit(key: &str, value: &FieldValue) -> String {
         }
         FieldType::Date => match value {
             FieldValue::Date(d) => date_text(*d),
-            FieldValue::Time(t) => date_text(t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()),
+            FieldValue::Time(t) => {
+                date_text(t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
+            }
             // A date field fed anything else is a mistake in the table above; today is
             // still a date the platform takes.
             _ => date_text(crate::config::today_in_china()),
@@ -300,8 +309,7 @@ pub fn fit(key: &str, value: &FieldValue) -> String {
             let clean: String = as_text(value)
                 .chars()
                 .filter(|c| {
-                    c.is_ascii_digit()
-                        || (*c == '.' && !std::mem::replace(&mut seen_point, true))
+                    c.is_ascii_digit() || (*c == '.' && !std::mem::replace(&mut seen_point, true))
                 })
                 .take(NUMBER_MAX)
                 .collect();
@@ -312,7 +320,11 @@ pub fn fit(key: &str, value: &FieldValue) -> String {
             // Chinese only (≤ 10) or letters only (≤ 20), never mixed; a name is not
             // shortened with an ellipsis (it would stop being a name).
             let text = as_text(value);
-            let chinese: String = text.chars().filter(|c| is_chinese(*c)).take(NAME_MAX).collect();
+            let chinese: String = text
+                .chars()
+                .filter(|c| is_chinese(*c))
+                .take(NAME_MAX)
+                .collect();
             let clean = if chinese.is_empty() {
                 text.chars()
                     .filter(char::is_ascii_alphabetic)
@@ -419,13 +431,11 @@ mod tests {
                 FieldType::Thing => n <= 20 && v.chars().all(is_plain),
                 FieldType::Phrase => n <= 5 && v.chars().all(is_chinese),
                 FieldType::Date => date_ok(v),
-                FieldType::Time => v
-                    .split_once(' ')
-                    .is_some_and(|(d, t)| date_ok(d) && chrono::NaiveTime::parse_from_str(t, "%H:%M").is_ok()),
+                FieldType::Time => v.split_once(' ').is_some_and(|(d, t)| {
+                    date_ok(d) && chrono::NaiveTime::parse_from_str(t, "%H:%M").is_ok()
+                }),
                 FieldType::CharacterString => n <= 32 && v.chars().all(|c| c.is_ascii_graphic()),
-                FieldType::Number => {
-                    n <= 32 && v.chars().all(|c| c.is_ascii_digit() || c == '.')
-                }
+                FieldType::Number => n <= 32 && v.chars().all(|c| c.is_ascii_digit() || c == '.'),
                 FieldType::Name => {
                     (n <= 10 && v.chars().all(is_chinese))
                         || (n <= 20 && v.chars().all(|c| c.is_ascii_alphabetic()))
@@ -433,7 +443,8 @@ mod tests {
             }
     }
 
-    const LONG: &str = "您好！您的广东省居住证申请已审核通过，电子居住证已签发，请打开粤省事小程序查看";
+    const LONG: &str =
+        "您好！您的广东省居住证申请已审核通过，电子居住证已签发，请打开粤省事小程序查看";
 
     #[test]
     fn a_long_chinese_thing_is_cut_with_an_ellipsis_to_twenty_characters() {
@@ -478,7 +489,10 @@ mod tests {
         assert_eq!(fit("time4", &FieldValue::Time(t)), "2027年03月05日 09:30");
         assert_eq!(fit("date1", &FieldValue::Time(t)), "2027年03月05日");
         assert!(accepted("time4", &fit("time4", &FieldValue::Date(d))));
-        assert!(accepted("date9", &fit("date9", &FieldValue::Text("明天".into()))));
+        assert!(accepted(
+            "date9",
+            &fit("date9", &FieldValue::Text("明天".into()))
+        ));
     }
 
     #[test]
@@ -489,7 +503,10 @@ mod tests {
         assert!(v.ends_with("..."));
         assert!(accepted("character_string2", &v));
         assert_eq!(
-            fit("character_string2", &FieldValue::Text("4401002026000001".into())),
+            fit(
+                "character_string2",
+                &FieldValue::Text("4401002026000001".into())
+            ),
             "4401002026000001"
         );
         assert_eq!(fit("number4", &FieldValue::Number(7)), "7");
@@ -498,13 +515,19 @@ mod tests {
         let v = fit("number4", &FieldValue::Text(digits));
         assert_eq!(v.len(), 32);
         assert_eq!(fit("number1", &FieldValue::Text("3.5.1天".into())), "3.51");
-        let v = fit("name1", &FieldValue::Text("欧阳娜娜娜娜娜娜娜娜娜娜".into()));
+        let v = fit(
+            "name1",
+            &FieldValue::Text("欧阳娜娜娜娜娜娜娜娜娜娜".into()),
+        );
         assert_eq!(v.chars().count(), 10);
         assert_eq!(
             fit("name1", &FieldValue::Text("Christopher Alexander".into())),
             "ChristopherAlexander"
         );
-        assert!(accepted("name1", &fit("name1", &FieldValue::Text("😀".into()))));
+        assert!(accepted(
+            "name1",
+            &fit("name1", &FieldValue::Text("😀".into()))
+        ));
     }
 
     #[test]
@@ -563,16 +586,31 @@ mod tests {
             code,
             message: String::new(),
         };
-        assert!(matches!(classify(refused(43101)), SubscribeFailure::Refused(_)));
-        assert!(matches!(classify(refused(40003)), SubscribeFailure::Undeliverable(_)));
+        assert!(matches!(
+            classify(refused(43101)),
+            SubscribeFailure::Refused(_)
+        ));
+        assert!(matches!(
+            classify(refused(40003)),
+            SubscribeFailure::Undeliverable(_)
+        ));
         for code in [40037, 47003, 41030] {
-            assert!(matches!(classify(refused(code)), SubscribeFailure::Misconfigured(_)));
+            assert!(matches!(
+                classify(refused(code)),
+                SubscribeFailure::Misconfigured(_)
+            ));
         }
-        assert!(matches!(classify(refused(-1)), SubscribeFailure::Transient(_)));
+        assert!(matches!(
+            classify(refused(-1)),
+            SubscribeFailure::Transient(_)
+        ));
         assert!(matches!(
             classify(PlatformError::Timeout("x")),
             SubscribeFailure::Transient(_)
         ));
-        assert!(matches!(classify(PlatformError::Http(502)), SubscribeFailure::Transient(_)));
+        assert!(matches!(
+            classify(PlatformError::Http(502)),
+            SubscribeFailure::Transient(_)
+        ));
     }
 }

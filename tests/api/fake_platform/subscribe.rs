@@ -43,13 +43,24 @@ pub fn data_problem(key: &str, value: &str) -> Option<String> {
     let kind = key.trim_end_matches(|c: char| c.is_ascii_digit());
     let ok = !value.is_empty()
         && match kind {
-            "thing" => n <= 20 && value.chars().all(|c| (c as u32) <= 0xFFFF && !c.is_control()),
+            "thing" => {
+                n <= 20
+                    && value
+                        .chars()
+                        .all(|c| (c as u32) <= 0xFFFF && !c.is_control())
+            }
             "phrase" => n <= 5 && value.chars().all(chinese),
             "date" => {
-                date(value) || value.split_once(' ').is_some_and(|(d, t)| date(d) && clock(t))
+                date(value)
+                    || value
+                        .split_once(' ')
+                        .is_some_and(|(d, t)| date(d) && clock(t))
             }
             "time" => {
-                clock(value) || value.split_once(' ').is_some_and(|(d, t)| date(d) && clock(t))
+                clock(value)
+                    || value
+                        .split_once(' ')
+                        .is_some_and(|(d, t)| date(d) && clock(t))
             }
             "character_string" => n <= 32 && value.chars().all(|c| c.is_ascii_graphic()),
             "number" => n <= 32 && value.chars().all(|c| c.is_ascii_digit() || c == '.'),
@@ -81,7 +92,9 @@ fn send(state: &Shared, q: &HashMap<String, String>, body: Value) -> HttpRespons
     if touser.is_empty() {
         return refuse(sub, 40003, "invalid openid", body);
     }
-    if template_id.is_empty() || (!sub.templates.is_empty() && !sub.templates.contains(&template_id)) {
+    if template_id.is_empty()
+        || (!sub.templates.is_empty() && !sub.templates.contains(&template_id))
+    {
         return refuse(sub, 40037, "invalid template id", body);
     }
     let page = body["page"].as_str().unwrap_or_default();
