@@ -77,6 +77,15 @@ impl ApiError {
         )
     }
 
+    /// 413 naming the limit that applied, so a client knows how far to shrink.
+    pub fn payload_too_large_limit(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("请求内容过大，上限为 {limit} 字节"),
+        )
+    }
+
     pub fn invalid_request(message: impl Into<Cow<'static, str>>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
     }
@@ -398,6 +407,11 @@ impl From<Refusal> for ApiError {
             Refusal::MessageMalformed => {
                 (S::BAD_REQUEST, "MESSAGE_MALFORMED", "消息格式不正确".into())
             }
+            Refusal::MessageTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "请求内容过大".into(),
+            ),
         };
         ApiError {
             status,

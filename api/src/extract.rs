@@ -112,14 +112,55 @@ impl FromRequest for MaybeAgency {
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
-        .error_handler(|err, _req| json_error(&err).into())
+        .error_handler(move |err, _req| json_error(&err, limit).into())
 }
 
-fn json_error(err: &JsonPayloadError) -> ApiError {
+/// The body limit that applies to a route, beside the extractor configs that enforce it, so
+/// that the 413 envelope can name it (see [`envelope_bare_errors`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Client errors that actix answers by itself (a raw body over its limit, a method the path
+/// does not take, …) come as plain text; this gives them the contract's JSON envelope. Errors
+/// already in JSON pass as they are.
+pub fn envelope_bare_errors<B: actix_web::body::MessageBody + 'static>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::ResponseError as _;
+    use actix_web::http::StatusCode;
+    use actix_web::middleware::ErrorHandlerResponse;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let error = match res.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => match res.request().app_data::<BodyLimit>() {
+            Some(BodyLimit(limit)) => ApiError::payload_too_large_limit(*limit),
+            None => ApiError::payload_too_large(),
+        },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::unsupported_media_type(),
+        StatusCode::NOT_FOUND => ApiError::not_found(),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "该地址不支持此请求方法",
+        ),
+        _ => ApiError::invalid_request("请求无法处理"),
+    };
+    let (req, _) = res.into_parts();
+    let res = actix_web::dev::ServiceResponse::new(req, error.error_response());
+    Ok(ErrorHandlerResponse::Response(res.map_into_right_body()))
+}
+
+fn json_error(err: &JsonPayloadError, limit: usize) -> ApiError {
     match err {
         JsonPayloadError::ContentType => ApiError::unsupported_media_type(),
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::payload_too_large()
+            ApiError::payload_too_large_limit(limit)
         }
         JsonPayloadError::Deserialize(e) => match e.classify() {
             serde_json::error::Category::Data => {
@@ -145,7 +186,7 @@ pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> R
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| json_error(&JsonPayloadError::Deserialize(e)))
+    serde_json::from_slice(body).map_err(|e| json_error(&JsonPayloadError::Deserialize(e), 0))
 }
 
 pub fn path_config() -> web::PathConfig {

@@ -176,9 +176,10 @@ fn ops() -> Vec<Op> {
         op("get", "/api/v1/me/access-log/check", "授权", "校验查询记录哈希链", RESIDENT, ok("ChainCheck")),
         op("get", "/api/v1/bot/wechat", "聊天机器人", "公众号服务器地址校验", None, (200, None))
             .query("signature", string()).query("timestamp", string()).query("nonce", string()).query("echostr", string()),
-        op("post", "/api/v1/bot/wechat", "聊天机器人", "公众号消息推送（XML，被动回复）", None, (200, None))
+        op("post", "/api/v1/bot/wechat", "聊天机器人", "公众号消息推送（XML，被动回复；安全模式下加密）", None, (200, None))
             .raw_body("text/xml", string())
-            .query("signature", string()).query("timestamp", string()).query("nonce", string()),
+            .query("signature", string()).query("timestamp", string()).query("nonce", string())
+            .query("encrypt_type", json!({"enum": ["aes", "raw"]})).query("msg_signature", string()),
         op("post", "/api/v1/bot/messages", "聊天机器人", "渠道无关的聊天接口（网页聊天、测试）", Some("bot_gateway"), ok("BotReplies"))
             .body(obj(&["user", "text"], json!({"user": string(), "text": string()}))),
         op("post", "/api/v1/staff/login", "工作人员", "工作人员登录", None, ok("StaffToken"))

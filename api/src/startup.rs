@@ -10,7 +10,9 @@ use std::net::{SocketAddr, TcpListener};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::error::ApiError;
-use crate::extract::{json_config, multipart_config, path_config, query_config};
+use crate::extract::{
+    BodyLimit, envelope_bare_errors, json_config, multipart_config, path_config, query_config,
+};
 
 pub struct Application {
     address: SocketAddr,
@@ -86,10 +88,17 @@ fn build_server(
                     Ok(res)
                 }
             })
+            .wrap(
+                actix_web::middleware::ErrorHandlers::new()
+                    .default_handler_client(envelope_bare_errors),
+            )
             .wrap(TracingLogger::default())
             .app_data(context.clone())
             .app_data(bot.clone())
             .app_data(json_config(max_json))
+            // Raw bodies (`web::Bytes`) get the JSON limit too, not actix's 256 KiB default.
+            .app_data(web::PayloadConfig::new(max_json))
+            .app_data(BodyLimit(max_json))
             .app_data(path_config())
             .app_data(query_config())
             .app_data(multipart_config(max_upload))

@@ -6,8 +6,10 @@ use anyhow::{Context as _, bail};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::wechat::MiniApp;
+use crate::wechat::crypto::AesKey;
+use crate::wechat::message_server::MessageServer;
 use crate::wechat::subscribe::{Mode, Template, TemplateKind};
+use crate::wechat::{Account, MiniApp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunMode {
@@ -66,6 +68,8 @@ pub struct Settings {
     pub wechat_oa: Option<AppCredentials>,
     /// How far a pushed message's timestamp may be from now, in seconds.
     pub wechat_replay_window_secs: u64,
+    /// The message servers (signature, 安全模式): see [`Settings::message_server`].
+    pub message_servers: MessageServers,
     /// How long the bot works on a pushed message before answering `success` and following
     /// up through the customer-message API, in milliseconds.
     pub wechat_reply_budget_ms: u64,
@@ -321,6 +325,95 @@ pub struct PermitRules {
 
 pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 
+/// The message server of each account that receives the platform's pushes; `None` is off.
+#[derive(Debug, Clone, Default)]
+pub struct MessageServers {
+    pub official_account: Option<MessageServer>,
+    pub yss: Option<MessageServer>,
+    pub yjm: Option<MessageServer>,
+}
+
+/// `YUEJU_…_AES_KEYS`: comma-separated EncodingAESKeys, current first.
+fn parse_aes_keys(name: &str, value: &str) -> anyhow::Result<Vec<AesKey>> {
+    let mut keys = Vec::new();
+    for (i, part) in value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        // The error names the position, never the key.
+        let key = AesKey::from_encoding_key(part)
+            .map_err(|e| anyhow::anyhow!("{name}: key {} is not an EncodingAESKey: {e}", i + 1))?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// The three message servers: the official account's under `YUEJU_WECHAT_TOKEN` and
+/// `YUEJU_WECHAT_AES_KEYS`, each mini-program's under its own `_PUSH_TOKEN`/`_AES_KEYS`
+/// or else the same two (`none` as a mini-program's keys: plain mode for it alone).
+fn message_servers(
+    var: &impl Fn(&str) -> Option<String>,
+    replay_window_secs: u64,
+) -> anyhow::Result<MessageServers> {
+    let shared_token = var("YUEJU_WECHAT_TOKEN");
+    let shared_keys = match var("YUEJU_WECHAT_AES_KEYS") {
+        Some(v) => parse_aes_keys("YUEJU_WECHAT_AES_KEYS", &v)?,
+        None => Vec::new(),
+    };
+    let official_account = match shared_token.clone() {
+        None => None,
+        Some(token) => {
+            let appid = var("YUEJU_WECHAT_OA_APPID").unwrap_or_default();
+            if !shared_keys.is_empty() && appid.is_empty() {
+                bail!(
+                    "YUEJU_WECHAT_AES_KEYS needs YUEJU_WECHAT_OA_APPID: every encrypted message \
+                     ends with the official account's appid, which is checked"
+                );
+            }
+            Some(MessageServer {
+                token,
+                keys: shared_keys.clone(),
+                appid,
+                replay_window_secs,
+            })
+        }
+    };
+    let mini = |prefix: &str| -> anyhow::Result<Option<MessageServer>> {
+        let token_name = format!("{prefix}_PUSH_TOKEN");
+        let keys_name = format!("{prefix}_AES_KEYS");
+        let own_token = var(&token_name);
+        let own_keys = var(&keys_name);
+        let Some(appid) = var(&format!("{prefix}_APPID")) else {
+            if own_token.is_some() || own_keys.is_some() {
+                bail!("{token_name}/{keys_name} need {prefix}_APPID (the mini-program's appid)");
+            }
+            // The mini-program is not configured: its push is off.
+            return Ok(None);
+        };
+        let Some(token) = own_token.or_else(|| shared_token.clone()) else {
+            return Ok(None);
+        };
+        let keys = match own_keys.as_deref() {
+            None => shared_keys.clone(),
+            Some("none") => Vec::new(),
+            Some(v) => parse_aes_keys(&keys_name, v)?,
+        };
+        Ok(Some(MessageServer {
+            token,
+            keys,
+            appid,
+            replay_window_secs,
+        }))
+    };
+    Ok(MessageServers {
+        official_account,
+        yss: mini("YUEJU_YSS")?,
+        yjm: mini("YUEJU_YJM")?,
+    })
+}
+
 impl Settings {
     /// Reads the process environment, after loading `.env` when there is one.
     pub fn from_env() -> anyhow::Result<Settings> {
@@ -380,6 +473,9 @@ impl Settings {
             },
             Some(other) => bail!("YUEJU_GOV_DATA must be `embedded` or `http`, not `{other}`"),
         };
+        let wechat_replay_window_secs =
+            num_or(&var, "YUEJU_WECHAT_REPLAY_WINDOW_SECS", 300)? as u64;
+        let message_servers = message_servers(&var, wechat_replay_window_secs)?;
         let log_format = match var("YUEJU_LOG_FORMAT").as_deref() {
             None if mode == RunMode::Prod => LogFormat::Json,
             None | Some("pretty") => LogFormat::Pretty,
@@ -401,7 +497,8 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.into()),
             wechat_token: var("YUEJU_WECHAT_TOKEN"),
             wechat_oa: app("YUEJU_WECHAT_OA"),
-            wechat_replay_window_secs: num_or(&var, "YUEJU_WECHAT_REPLAY_WINDOW_SECS", 300)? as u64,
+            wechat_replay_window_secs,
+            message_servers,
             wechat_reply_budget_ms: num_or(&var, "YUEJU_WECHAT_REPLY_BUDGET_MS", 4000)? as u64,
             bot_api_secret: var("YUEJU_BOT_API_SECRET"),
             bot_dialogue_timeout_mins: num_or(&var, "YUEJU_BOT_DIALOGUE_TIMEOUT_MINUTES", 30)?
@@ -514,6 +611,17 @@ impl Settings {
 
     pub fn is_dev(&self) -> bool {
         self.mode == RunMode::Dev
+    }
+
+    /// The message server of `account` (token, 安全模式 keys, the appid its encrypted
+    /// messages end with), or `None` when its pushes are off: no token, or a mini-program
+    /// without an appid.
+    pub fn message_server(&self, account: Account) -> Option<&MessageServer> {
+        match account {
+            Account::OfficialAccount => self.message_servers.official_account.as_ref(),
+            Account::Mini(MiniApp::Yss) => self.message_servers.yss.as_ref(),
+            Account::Mini(MiniApp::Yjm) => self.message_servers.yjm.as_ref(),
+        }
     }
 
     /// Production refuses everything that only suits a developer's machine, naming each

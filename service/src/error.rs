@@ -117,6 +117,8 @@ pub enum Refusal {
     TimestampOutOfWindow,
     #[error("platform message malformed")]
     MessageMalformed,
+    #[error("platform message too large")]
+    MessageTooLarge,
 }
 
 /// What a [`Refusal::NotFound`] was looking for.

@@ -10,6 +10,9 @@ use crate::notice_text::{Text, html};
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The whole exchange with the SMTP server, not only the connect: a server that greets
+    /// and then stops answering must not hold the delivery worker.
+    deadline: std::time::Duration,
 }
 
 impl Mailer {
@@ -23,7 +26,11 @@ impl Mailer {
         let from = from
             .parse()
             .with_context(|| format!("YUEJU_MAIL_FROM is not a valid address: {from}"))?;
-        Ok(Mailer { transport, from })
+        Ok(Mailer {
+            transport,
+            from,
+            deadline: timeout,
+        })
     }
 
     pub async fn send(&self, to: &str, text: &Text) -> anyhow::Result<()> {
@@ -37,9 +44,9 @@ impl Mailer {
                 html(text),
             ))
             .context("building the e-mail")?;
-        self.transport
-            .send(message)
+        tokio::time::timeout(self.deadline, self.transport.send(message))
             .await
+            .map_err(|_| anyhow::anyhow!("SMTP delivery timed out after {:?}", self.deadline))?
             .context("SMTP delivery")?;
         Ok(())
     }

@@ -3,13 +3,16 @@
 
 mod agencies;
 mod applications;
+mod bodies;
 mod bot;
 mod bot_wechat;
+mod bot_wechat_aes;
 mod browser;
 mod closing;
 mod codes;
 mod config;
 mod consent;
+mod deadlines;
 mod export;
 mod fake_platform;
 mod gov_http;

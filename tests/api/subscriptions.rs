@@ -101,7 +101,7 @@ async fn chat_silent_for(app: &TestApp, hours: i64) {
 async fn push(app: &TestApp, mini: &str, body: &str, timestamp: i64) -> Reply {
     let ts = timestamp.to_string();
     let nonce = "n0nce";
-    let signature = bot::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
+    let signature = service::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
     let r = app
         .client
         .post(app.url(&format!(
@@ -629,7 +629,7 @@ async fn a_change_event_turns_a_long_term_subscription_off() {
 async fn the_push_endpoint_answers_the_url_check_and_refuses_what_is_not_the_platforms() {
     let app = spawn_app_with(&wechat_vars()).await;
     let ts = now().to_string();
-    let signature = bot::wechat::signature::sign(WECHAT_TOKEN, &ts, "abc");
+    let signature = service::wechat::signature::sign(WECHAT_TOKEN, &ts, "abc");
     let r = app
         .get(
             &format!("/api/v1/wechat/miniprogram/yss?signature={signature}&timestamp={ts}&nonce=abc&echostr=4213071906446376553"),
@@ -788,4 +788,57 @@ async fn an_event_more_than_a_minute_after_the_post_is_another_choice() {
     )
     .await;
     assert_eq!(credits(&app, &chen.access, TPL_ENDORSEMENT).await, 2);
+}
+
+/// The platform's published sample EncodingAESKey.
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// Pushes `inner` to 粤省事's message push in 安全模式, sealed for `appid`.
+async fn push_encrypted(app: &TestApp, inner: &str, appid: &str) -> Reply {
+    use service::wechat::signature::{sign, sign_message};
+    let key = service::wechat::crypto::AesKey::from_encoding_key(AES_KEY).unwrap();
+    let encrypt = service::wechat::crypto::encrypt(&key, inner.as_bytes(), appid).unwrap();
+    let ts = now().to_string();
+    let nonce = "1320562132";
+    let msg_signature = sign_message(WECHAT_TOKEN, &ts, nonce, &encrypt);
+    let signature = sign(WECHAT_TOKEN, &ts, nonce);
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/wechat/miniprogram/yss?signature={signature}&timestamp={ts}&nonce={nonce}&encrypt_type=aes&msg_signature={msg_signature}"
+        )))
+        .header("content-type", "text/xml")
+        .body(format!(
+            "<xml><ToUserName><![CDATA[gh_yss]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+        ))
+        .send()
+        .await
+        .unwrap();
+    reply(r).await
+}
+
+#[tokio::test]
+async fn in_safe_mode_an_encrypted_popup_event_is_opened_and_applied() {
+    let app = spawn_app_with(&[
+        ("YUEJU_WECHAT_TOKEN", WECHAT_TOKEN),
+        ("YUEJU_YSS_AES_KEYS", AES_KEY),
+    ])
+    .await;
+    let chen = app.login_dev("demo-chen").await;
+    let event = popup(CHEN_OPENID, now(), &[(TPL_ENDORSEMENT, "accept")]);
+
+    let r = push_encrypted(&app, &event, YSS_APPID).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.text, "success");
+    assert_eq!(credits(&app, &chen.access, TPL_ENDORSEMENT).await, 1);
+
+    // Sealed for another account, or not encrypted at all: refused, nothing applied.
+    let other = popup(CHEN_OPENID, now() + 1, &[(TPL_ENDORSEMENT, "accept")]);
+    push_encrypted(&app, &other, OA_APPID)
+        .await
+        .assert_error(400, "MESSAGE_MALFORMED");
+    push(&app, "yss", &other, now())
+        .await
+        .assert_error(401, "SIGNATURE_INVALID");
+    assert_eq!(credits(&app, &chen.access, TPL_ENDORSEMENT).await, 1);
 }

@@ -1,5 +1,5 @@
 //! The bot's channels over HTTP: the WeChat message server (signature on every call, XML in
-//! and out) and the channel-neutral JSON endpoint; and the binding code a logged-in resident
+//! and out, in 安全模式 encrypted through `service::wechat::message_server`) and the channel-neutral JSON endpoint; and the binding code a logged-in resident
 //! gives the bot. The work is in the `bot` crate.
 
 use actix_web::http::header;
@@ -12,80 +12,68 @@ use std::sync::Arc;
 
 use crate::error::ApiError;
 use crate::extract::Resident;
-use bot::wechat::{signature, webhook, xml};
+use bot::wechat::{webhook, xml};
 use bot::{Bot, ChatUser};
+use service::wechat::Account;
+use service::wechat::message_server::{MessageServer, PushQuery};
 
-#[derive(Deserialize)]
-pub struct SignedQuery {
-    signature: Option<String>,
-    timestamp: Option<String>,
-    nonce: Option<String>,
-    echostr: Option<String>,
+/// The official account's message server; off (404) without a token.
+fn message_server(ctx: &Context) -> Result<&MessageServer, ApiError> {
+    ctx.settings
+        .message_server(Account::OfficialAccount)
+        .ok_or_else(ApiError::not_found)
 }
 
-/// The webhook is off without a token; otherwise the call must carry a valid signature and
-/// a fresh timestamp.
-fn check_signature(ctx: &Context, q: &SignedQuery) -> Result<(), ApiError> {
-    let Some(token) = ctx.settings.wechat_token.as_deref() else {
-        return Err(ApiError::not_found());
-    };
-    signature::check(
-        token,
-        q.signature.as_deref(),
-        q.timestamp.as_deref(),
-        q.nonce.as_deref(),
-        chrono::Utc::now().timestamp(),
-        ctx.settings.wechat_replay_window_secs,
-    )
-    .map_err(|refusal| {
-        tracing::warn!(
-            code = ApiError::from(refusal.clone()).code(),
-            "message-server call refused"
-        );
-        ApiError::from(refusal)
-    })
+/// Logs a refused message-server call (no body, no query: they may carry personal data).
+pub fn refused(refusal: Refusal) -> ApiError {
+    let error = ApiError::from(refusal);
+    tracing::warn!(code = error.code(), "message-server call refused");
+    error
 }
 
-/// `GET /api/v1/bot/wechat`: the platform's URL check.
+/// `GET /api/v1/bot/wechat`: the platform's URL check, the same in every mode.
 pub async fn wechat_check(
     ctx: web::Data<Context>,
-    q: web::Query<SignedQuery>,
+    q: web::Query<PushQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    check_signature(&ctx, &q)?;
-    let echo = q.echostr.as_deref().unwrap_or("");
-    if echo.len() > 128 {
-        return Err(Refusal::MessageMalformed.into());
-    }
+    let echo = message_server(&ctx)?
+        .verify_url(&q, chrono::Utc::now().timestamp())
+        .map_err(refused)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .body(echo.to_owned()))
+        .body(echo))
 }
 
-/// `POST /api/v1/bot/wechat`: a pushed message, answered with a passive XML reply or
-/// `success`.
+/// `POST /api/v1/bot/wechat`: a pushed message (in 安全模式 encrypted), answered with a
+/// passive XML reply (encrypted the way the message came) or `success`.
 pub async fn wechat_push(
     ctx: web::Data<Context>,
     bot: web::Data<Bot>,
-    q: web::Query<SignedQuery>,
+    q: web::Query<PushQuery>,
     body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
-    check_signature(&ctx, &q)?;
+    let ctx = ctx.into_inner();
+    let server = message_server(&ctx)?;
     let body = body.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
         Some(actix_web::error::PayloadError::Overflow) => ApiError::payload_too_large(),
         _ => ApiError::from(Refusal::MessageMalformed),
     })?;
-    let inbound = xml::parse(&body).map_err(|e| match e {
+    let opened = server
+        .open(&q, &body, chrono::Utc::now().timestamp())
+        .map_err(refused)?;
+    let inbound = xml::parse(&opened.message).map_err(|e| match e {
         xml::XmlError::TooLarge => ApiError::payload_too_large(),
         xml::XmlError::DocType | xml::XmlError::Malformed => {
-            tracing::warn!(problem = ?e, "pushed XML refused");
+            tracing::warn!(problem = ?e, encrypted = opened.is_encrypted(), "pushed XML refused");
             ApiError::from(Refusal::MessageMalformed)
         }
     })?;
-    let answer = webhook::receive(bot.into_inner(), ctx.into_inner(), inbound).await?;
+    let answer = webhook::receive(bot.into_inner(), ctx.clone(), inbound).await?;
     Ok(match answer {
         webhook::Answer::Reply(reply) => HttpResponse::Ok()
             .content_type("application/xml; charset=utf-8")
-            .body(reply),
+            .body(server.reply(&opened, &reply)?),
+        // The platform takes `success` in clear in every mode.
         webhook::Answer::Success => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .body("success"),

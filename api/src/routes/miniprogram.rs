@@ -1,122 +1,78 @@
 //! The mini-programs' own message push (消息推送) at `/api/v1/wechat/miniprogram/{app}`: the
 //! platform's URL check, and the subscribe events (popup, change, sent) that keep the
-//! subscription records in step. Every call is signed as the official account's are.
-//!
-//! Plain mode only for now: the signature is the SHA-1 of the sorted `YUEJU_WECHAT_TOKEN`,
-//! timestamp and nonce. [`verify_url`] and [`open`] are the two places that change when the
-//! shared 安全模式 transport (`service::wechat::message_server`) is used: it checks the same
-//! query and answers the same echostr and plaintext body.
+//! subscription records in step. Every call goes through the mini-program's message server
+//! (`service::wechat::message_server`): signed as the official account's calls are and, in
+//! 安全模式, encrypted with that mini-program's appid at the end.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 use service::Context;
 use service::Refusal;
-use service::wechat::MiniApp;
+use service::wechat::message_server::{MessageServer, PushQuery};
 use service::wechat::push::{self, XmlError};
+use service::wechat::{Account, MiniApp, xml};
 
+use super::bot::refused;
 use crate::error::ApiError;
-use bot::wechat::signature;
 
-/// The query of a push call (the platform also sends `openid`, unused).
-#[derive(Debug, Deserialize)]
-pub struct PushQuery {
-    signature: Option<String>,
-    timestamp: Option<String>,
-    nonce: Option<String>,
-    echostr: Option<String>,
-    encrypt_type: Option<String>,
+/// The mini-program named in the path and its message server; 404 when its push is off (no
+/// token or no appid configured).
+fn server<'a>(ctx: &'a Context, path: &str) -> Result<(MiniApp, &'a MessageServer), ApiError> {
+    let app = MiniApp::parse(path).ok_or(Refusal::UnknownApp)?;
+    let server = ctx
+        .settings
+        .message_server(Account::Mini(app))
+        .ok_or_else(ApiError::not_found)?;
+    Ok((app, server))
 }
 
-const MAX_ECHOSTR: usize = 128;
-
-fn app_of(path: &str) -> Result<MiniApp, ApiError> {
-    MiniApp::parse(path).ok_or_else(|| Refusal::UnknownApp.into())
-}
-
-/// The signature over the token, timestamp and nonce; the push is off without a token.
-fn check_signature(ctx: &Context, q: &PushQuery) -> Result<(), ApiError> {
-    let Some(token) = ctx.settings.wechat_token.as_deref() else {
-        return Err(ApiError::not_found());
-    };
-    signature::check(
-        token,
-        q.signature.as_deref(),
-        q.timestamp.as_deref(),
-        q.nonce.as_deref(),
-        chrono::Utc::now().timestamp(),
-        ctx.settings.wechat_replay_window_secs,
-    )
-    .map_err(|refusal| {
-        tracing::warn!(
-            code = ApiError::from(refusal.clone()).code(),
-            "mini-program push refused"
-        );
-        ApiError::from(refusal)
-    })
-}
-
-/// The URL check: the echostr to answer, exactly as sent.
-fn verify_url(ctx: &Context, _app: MiniApp, q: &PushQuery) -> Result<String, ApiError> {
-    check_signature(ctx, q)?;
-    let echo = q.echostr.as_deref().unwrap_or("");
-    if echo.len() > MAX_ECHOSTR {
-        return Err(Refusal::MessageMalformed.into());
-    }
-    Ok(echo.to_owned())
-}
-
-/// A checked push call's message.
-fn open(ctx: &Context, _app: MiniApp, q: &PushQuery, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    check_signature(ctx, q)?;
-    if q.encrypt_type.as_deref() == Some("aes") {
-        tracing::warn!("encrypted mini-program push refused: 安全模式 is not configured here");
-        return Err(Refusal::MessageMalformed.into());
-    }
-    Ok(body.to_vec())
-}
-
-/// `GET /api/v1/wechat/miniprogram/{app}`: the platform's URL check.
+/// `GET /api/v1/wechat/miniprogram/{app}`: the platform's URL check, the same in every mode.
 pub async fn check(
     ctx: web::Data<Context>,
     path: web::Path<String>,
     q: web::Query<PushQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = app_of(&path)?;
-    let echo = verify_url(&ctx, app, &q)?;
+    let (_, server) = server(&ctx, &path)?;
+    let echo = server
+        .verify_url(&q, chrono::Utc::now().timestamp())
+        .map_err(refused)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(echo))
 }
 
-/// `POST /api/v1/wechat/miniprogram/{app}`: an event, answered `success` once taken in (or
-/// ignored: another event, or a user with no bound login).
+/// `POST /api/v1/wechat/miniprogram/{app}`: an event (in 安全模式 encrypted), answered
+/// `success` once taken in, or ignored (another event, a user with no bound login).
 pub async fn receive(
     ctx: web::Data<Context>,
     path: web::Path<String>,
     q: web::Query<PushQuery>,
     body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = app_of(&path)?;
+    let (app, server) = server(&ctx, &path)?;
     let body = body.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
         Some(actix_web::error::PayloadError::Overflow) => ApiError::payload_too_large(),
         _ => ApiError::from(Refusal::MessageMalformed),
     })?;
-    let message = open(&ctx, app, &q, &body)?;
-    let event = push::parse(&message).map_err(|e| match e {
+    let opened = server
+        .open(&q, &body, chrono::Utc::now().timestamp())
+        .map_err(refused)?;
+    let event = push::parse(&opened.message).map_err(|e| match e {
         XmlError::TooLarge => ApiError::payload_too_large(),
         XmlError::DocType | XmlError::Malformed => {
-            tracing::warn!(problem = ?e, "pushed event refused");
+            tracing::warn!(problem = ?e, encrypted = opened.is_encrypted(), "pushed event refused");
             ApiError::from(Refusal::MessageMalformed)
         }
     })?;
     let outcome = service::subscriptions::apply_event(&ctx, app, &event).await?;
     tracing::info!(app = app.as_str(), event = %event.event, ?outcome, "mini-program push taken in");
+    // The platform takes `success` in clear in every mode.
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body("success"))
 }
 
-/// The `PayloadConfig` of the push: the platform's events are small.
+/// The `PayloadConfig` of the push: the platform's events are small (in 安全模式 a third
+/// larger, as the official account's messages).
 pub fn payload_config() -> web::PayloadConfig {
-    web::PayloadConfig::new(push::MAX_BYTES)
+    web::PayloadConfig::new(xml::MAX_BYTES)
 }

@@ -134,6 +134,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 .service(
                     web::resource("/staff/gov-records")
                         .app_data(json_config(max_bulk_bytes))
+                        .app_data(crate::extract::BodyLimit(max_bulk_bytes))
                         .route(web::post().to(staff::upsert_gov_records)),
                 ),
         );

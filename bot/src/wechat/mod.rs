@@ -1,8 +1,9 @@
-//! The WeChat official account's message server: the signature on every call
-//! ([`signature`]), the pushed XML and the passive reply ([`xml`]), redelivery and the
+//! The WeChat official account's message server: the signature and, in 安全模式, the
+//! encryption of every call (`service::wechat::message_server`, shared with the
+//! mini-programs' push), the pushed XML and the passive reply ([`xml`]), redelivery and the
 //! five-second rule ([`webhook`]); slower answers go out as customer messages through
 //! `service::wechat::oa`.
 
-pub mod signature;
+pub use service::wechat::signature;
 pub mod webhook;
 pub mod xml;

@@ -1,25 +1,10 @@
-//! The platform's XML: a flat `<xml>` element of fields in, a text reply out. Parsed with
-//! quick-xml; a DOCTYPE is refused (so no entity can be declared, let alone expanded), only
-//! the five predefined entities and character references are read, nesting and sizes are
-//! bounded.
+//! The official account's messages: a flat `<xml>` element of fields in (read by the hardened
+//! reader of `service::wechat::xml`), a text reply out.
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
-use std::collections::HashMap;
+pub use service::wechat::xml::{MAX_BYTES, XmlError};
+use service::wechat::xml::{MAX_FIELD_CHARS, fields};
 
-/// Largest body accepted; the platform's messages are far smaller.
-pub const MAX_BYTES: usize = 16 * 1024;
-const MAX_FIELDS: usize = 32;
-const MAX_FIELD_CHARS: usize = 4096;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum XmlError {
-    TooLarge,
-    DocType,
-    Malformed,
-}
-
-/// A pushed message (plaintext mode).
+/// A pushed message (in 安全模式 the decrypted inner one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inbound {
     /// The official account (`gh_…`).
@@ -34,99 +19,8 @@ pub struct Inbound {
     pub event_key: Option<String>,
 }
 
-fn predefined(name: &str) -> Option<char> {
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        _ => return None,
-    })
-}
-
-fn fields(body: &[u8]) -> Result<HashMap<String, String>, XmlError> {
-    if body.len() > MAX_BYTES {
-        return Err(XmlError::TooLarge);
-    }
-    let text = std::str::from_utf8(body).map_err(|_| XmlError::Malformed)?;
-    let mut reader = Reader::from_str(text);
-    reader.config_mut().trim_text(true);
-    let mut fields = HashMap::new();
-    let mut depth = 0usize;
-    let mut field: Option<String> = None;
-    let mut value = String::new();
-    let mut seen_root = false;
-    loop {
-        match reader.read_event().map_err(|_| XmlError::Malformed)? {
-            Event::DocType(_) => return Err(XmlError::DocType),
-            Event::Start(e) => {
-                depth += 1;
-                let qname = e.name();
-                let name = AsRef::<str>::as_ref(&qname).to_owned();
-                match depth {
-                    1 if name == "xml" && !seen_root => seen_root = true,
-                    2 => {
-                        field = Some(name);
-                        value.clear();
-                    }
-                    _ => return Err(XmlError::Malformed),
-                }
-            }
-            Event::Empty(e) => {
-                if depth != 1 {
-                    return Err(XmlError::Malformed);
-                }
-                let qname = e.name();
-                let name = AsRef::<str>::as_ref(&qname).to_owned();
-                fields.insert(name, String::new());
-            }
-            Event::Text(t) => {
-                if depth != 2 {
-                    return Err(XmlError::Malformed);
-                }
-                value.push_str(&t.xml10_content());
-            }
-            Event::CData(t) => {
-                if depth != 2 {
-                    return Err(XmlError::Malformed);
-                }
-                value.push_str(&t.xml10_content());
-            }
-            Event::GeneralRef(r) => {
-                if depth != 2 {
-                    return Err(XmlError::Malformed);
-                }
-                let c = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c,
-                    Ok(None) => predefined(&r.xml10_content()).ok_or(XmlError::Malformed)?,
-                    Err(_) => return Err(XmlError::Malformed),
-                };
-                value.push(c);
-            }
-            Event::End(_) => {
-                if depth == 2
-                    && let Some(name) = field.take()
-                {
-                    if value.chars().count() > MAX_FIELD_CHARS || fields.len() >= MAX_FIELDS {
-                        return Err(XmlError::TooLarge);
-                    }
-                    fields.insert(name, std::mem::take(&mut value));
-                }
-                depth = depth.checked_sub(1).ok_or(XmlError::Malformed)?;
-            }
-            Event::Eof => break,
-            Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
-        }
-    }
-    if !seen_root || depth != 0 {
-        return Err(XmlError::Malformed);
-    }
-    Ok(fields)
-}
-
 pub fn parse(body: &[u8]) -> Result<Inbound, XmlError> {
-    let mut f = fields(body)?;
+    let mut f = fields(body, MAX_FIELD_CHARS)?;
     let mut required = |name: &str| {
         f.remove(name)
             .filter(|v| !v.is_empty())

@@ -1,6 +1,6 @@
 //! The mini-programs' message push (消息推送): the subscribe events the platform sends to
-//! `/api/v1/wechat/miniprogram/{app}` as XML. Read with quick-xml as hardened as the bot's
-//! reader: a DOCTYPE is refused (so no entity can be declared, let alone expanded), only the
+//! `/api/v1/wechat/miniprogram/{app}` as XML (opened by [`super::message_server`] first).
+//! Read with quick-xml as hardened as the flat reader in [`super::xml`]: a DOCTYPE is refused (so no entity can be declared, let alone expanded), only the
 //! five predefined entities and character references are read, and size, depth, element
 //! count and text length are bounded. Unlike the bot's flat messages these events nest
 //! (`<SubscribeMsgPopupEvent><List>…</List></SubscribeMsgPopupEvent>`), four levels at most.
@@ -8,7 +8,9 @@
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-/// Largest body accepted; the platform's events are far smaller.
+pub use super::xml::XmlError;
+
+/// Largest event accepted; the platform's events are far smaller.
 pub const MAX_BYTES: usize = 16 * 1024;
 /// `xml` > `SubscribeMsgPopupEvent` > `List` > `TemplateId`.
 const MAX_DEPTH: usize = 4;
@@ -16,13 +18,6 @@ const MAX_ELEMENTS: usize = 256;
 const MAX_TEXT_CHARS: usize = 1024;
 /// Templates one event reports at most (a popup asks for three at most).
 const MAX_ITEMS: usize = 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum XmlError {
-    TooLarge,
-    DocType,
-    Malformed,
-}
 
 /// What an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,15 +1,26 @@
-//! The platform signs every call to the message server with the SHA-1 of the sorted token,
-//! timestamp and nonce; a call is accepted only with that signature and a timestamp inside
-//! the replay window.
+//! The platform signs every call to a message server with the SHA-1 of the sorted token,
+//! timestamp and nonce (`signature`), and in 安全模式 also over the ciphertext
+//! (`msg_signature`); a call is accepted only with that signature and a timestamp inside the
+//! replay window.
 
-use service::Refusal;
+use crate::Refusal;
 use sha1::{Digest, Sha1};
 
-/// Hex SHA-1 of the three values sorted and concatenated.
-pub fn sign(token: &str, timestamp: &str, nonce: &str) -> String {
-    let mut parts = [token, timestamp, nonce];
+/// Hex SHA-1 of the values sorted and concatenated.
+pub fn sign_sorted<const N: usize>(mut parts: [&str; N]) -> String {
     parts.sort_unstable();
     hex::encode(Sha1::digest(parts.concat().as_bytes()))
+}
+
+/// The `signature` of a call: over the token, timestamp and nonce.
+pub fn sign(token: &str, timestamp: &str, nonce: &str) -> String {
+    sign_sorted([token, timestamp, nonce])
+}
+
+/// The `msg_signature` of a 安全模式 call: over the token, timestamp, nonce and the
+/// `Encrypt` text.
+pub fn sign_message(token: &str, timestamp: &str, nonce: &str, encrypt: &str) -> String {
+    sign_sorted([token, timestamp, nonce, encrypt])
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -29,16 +40,51 @@ pub fn check(
     now: i64,
     window_secs: u64,
 ) -> Result<(), Refusal> {
+    check_with(
+        signature,
+        timestamp,
+        nonce,
+        now,
+        window_secs,
+        |timestamp, nonce| sign(token, timestamp, nonce),
+    )
+}
+
+/// Checks the `msg_signature` over `encrypt`, then the timestamp against `now`.
+pub fn check_message(
+    token: &str,
+    msg_signature: Option<&str>,
+    timestamp: Option<&str>,
+    nonce: Option<&str>,
+    encrypt: &str,
+    now: i64,
+    window_secs: u64,
+) -> Result<(), Refusal> {
+    check_with(
+        msg_signature,
+        timestamp,
+        nonce,
+        now,
+        window_secs,
+        |timestamp, nonce| sign_message(token, timestamp, nonce, encrypt),
+    )
+}
+
+fn check_with(
+    signature: Option<&str>,
+    timestamp: Option<&str>,
+    nonce: Option<&str>,
+    now: i64,
+    window_secs: u64,
+    expected: impl FnOnce(&str, &str) -> String,
+) -> Result<(), Refusal> {
     let (Some(signature), Some(timestamp), Some(nonce)) = (signature, timestamp, nonce) else {
         return Err(Refusal::SignatureInvalid);
     };
     if timestamp.len() > 20 || nonce.len() > 64 || signature.len() != 40 {
         return Err(Refusal::SignatureInvalid);
     }
-    if !same(
-        &sign(token, timestamp, nonce),
-        &signature.to_ascii_lowercase(),
-    ) {
+    if !same(&expected(timestamp, nonce), &signature.to_ascii_lowercase()) {
         return Err(Refusal::SignatureInvalid);
     }
     let sent: i64 = timestamp.parse().map_err(|_| Refusal::SignatureInvalid)?;

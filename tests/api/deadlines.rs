@@ -1,0 +1,77 @@
+//! Outside systems that stall: every call runs under a deadline, so a peer that connects and
+//! then stops answering costs one failed attempt (retried later), never the worker.
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::*;
+
+/// An SMTP peer that greets and then never answers another word.
+async fn stalled_smtp_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = socket.write_all(b"220 stall.localhost ESMTP\r\n").await;
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn an_smtp_server_that_greets_and_then_stalls_costs_one_attempt_within_the_deadline() {
+    let port = stalled_smtp_server().await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_app_with(&[
+        ("YUEJU_SMTP_URL", url.as_str()),
+        ("YUEJU_HTTP_TIMEOUT_SECS", "1"),
+    ])
+    .await;
+    let chen = app.chen_with_permit().await;
+    let r = app
+        .send_json(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            &json!({"email": "chen@example.com"}),
+            Some(&chen.access),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let permit_no = app.permit_no(&chen.access).await;
+    app.set_permit_dates(&permit_no, Some(days_ahead(10)), None)
+        .await;
+    let admin = app.admin_token().await;
+    let started = Instant::now();
+    let r = app
+        .post(
+            "/api/v1/staff/reminders/run",
+            &json!({"deliver": true}),
+            Some(&admin),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["sent"], 0, "{}", r.text);
+    assert!(r.body["failed"].as_u64().unwrap() >= 1, "{}", r.text);
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    use sea_orm::EntityTrait;
+    let notices = entity::outbox::Entity::find()
+        .all(&app.app.db)
+        .await
+        .unwrap();
+    assert!(
+        notices.iter().any(|n| n.status == "pending"
+            && n.last_error.as_deref().unwrap_or("").contains("timed out")),
+        "{:?}",
+        notices.iter().map(|n| &n.last_error).collect::<Vec<_>>()
+    );
+}
