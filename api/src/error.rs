@@ -165,6 +165,16 @@ impl From<Refusal> for ApiError {
             Refusal::IdentityRequired => {
                 (S::FORBIDDEN, "IDENTITY_REQUIRED", "请先完成实名认证".into())
             }
+            Refusal::FaceVerificationRequired => (
+                S::FORBIDDEN,
+                "FACE_VERIFICATION_REQUIRED",
+                "实名认证需要本人刷脸：请在粤省事小程序中完成人脸核身".into(),
+            ),
+            Refusal::FaceVerificationFailed => (
+                S::UNPROCESSABLE_ENTITY,
+                "FACE_VERIFICATION_FAILED",
+                "人脸核身未通过或已失效，请在粤省事小程序中重新进行人脸核身".into(),
+            ),
             Refusal::InvalidField { field, reason } => (
                 S::UNPROCESSABLE_ENTITY,
                 "VALIDATION_FAILED",

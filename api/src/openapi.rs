@@ -125,7 +125,9 @@ fn ops() -> Vec<Op> {
             .body(json!({"type": "object", "properties": {"email": nullable("string"), "reminders_enabled": {"type": "boolean"}}})),
         op("delete", "/api/v1/me", "我的", "注销账号（说明删除与保留的内容）", RESIDENT, ok("Closing")),
         op("get", "/api/v1/me/export", "我的", "导出本人全部数据", RESIDENT, (200, Some(json!({"type": "object"})))),
-        op("post", "/api/v1/me/identity", "我的", "实名认证（与户籍信息核对）", RESIDENT, ok("IdentityBound"))
+        op("post", "/api/v1/me/identity", "我的", "实名认证（人脸核身结果与户籍信息核对；仅开发环境可不带 verify_id）", RESIDENT, ok("IdentityBound"))
+            .body(obj(&["name", "id_number"], json!({"name": string(), "id_number": string(), "verify_id": string()}))),
+        op("post", "/api/v1/me/identity/face-verification", "我的", "发起人脸核身（获取 wx.requestFacialVerify 的 verify_id）", RESIDENT, created("FaceVerification"))
             .body(obj(&["name", "id_number"], json!({"name": string(), "id_number": string()}))),
         op("post", "/api/v1/me/bot-binding-code", "聊天机器人", "获取聊天绑定码", RESIDENT, created("BindingCode")),
         op("get", "/api/v1/me/subscriptions", "我的", "订阅消息（提醒）的订阅情况及可订阅的模板", RESIDENT, ok("Subscriptions")),
@@ -219,8 +221,9 @@ fn schemas() -> Value {
         "OAuthError": obj(&["error"], json!({"error": {"enum": ["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope", "server_error"]}, "error_description": string()})),
         "TokenPair": obj(&["access_token", "token_type", "expires_in", "refresh_token"], json!({"access_token": string(), "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"}, "refresh_token": string()})),
         "StaffToken": obj(&["access_token", "token_type", "expires_in"], json!({"access_token": string(), "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"}})),
-        "Me": obj(&["account_id", "app", "identity_bound", "reminders_enabled"], json!({"account_id": string(), "app": string(), "identity_bound": {"type": "boolean"}, "masked_id_number": nullable("string"), "masked_name": nullable("string"), "email": nullable("string"), "reminders_enabled": {"type": "boolean"}})),
-        "IdentityBound": obj(&["verified", "masked_id_number"], json!({"verified": {"const": true}, "masked_id_number": string()})),
+        "Me": obj(&["account_id", "app", "identity_bound", "reminders_enabled"], json!({"account_id": string(), "app": string(), "identity_bound": {"type": "boolean"}, "masked_id_number": nullable("string"), "masked_name": nullable("string"), "assurance": {"enum": ["wx_face", "gov_data", null]}, "email": nullable("string"), "reminders_enabled": {"type": "boolean"}})),
+        "IdentityBound": obj(&["verified", "masked_id_number", "assurance"], json!({"verified": {"const": true}, "masked_id_number": string(), "assurance": {"enum": ["wx_face", "gov_data"]}})),
+        "FaceVerification": obj(&["verify_id", "expires_in"], json!({"verify_id": string(), "expires_in": {"type": "integer", "minimum": 1}})),
         "Closing": obj(&["closed", "deleted", "kept"], json!({"closed": {"type": "boolean"}, "deleted": {"type": "array"}, "kept": {"type": "array"}})),
         "Subscriptions": obj(&["items", "app", "templates"], json!({"items": {"type": "array", "items": obj(&["kind", "template_id", "mode", "credits", "status"], json!({"app": {"enum": ["yss", "yjm"]}, "kind": string(), "template_id": string(), "mode": {"enum": ["one_time", "long_term"]}, "credits": {"type": "integer", "minimum": 0}, "status": {"enum": ["accept", "reject", "ban"]}, "updated_at": ts}))}, "app": {"enum": ["yss", "yjm"]}, "templates": {"type": "array", "items": obj(&["kind", "template_id", "mode"], json!({"kind": {"enum": ["endorsement_due", "expiry", "decision", "authorization_request", "eligible_now", "registration_ended"]}, "template_id": string(), "mode": {"enum": ["one_time", "long_term"]}}))}})),
         "BindingCode": obj(&["code", "expires_at"], json!({"code": string(), "expires_at": ts})),

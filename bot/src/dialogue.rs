@@ -235,6 +235,9 @@ async fn start_application(t: &Turn<'_>) -> Result<Step> {
         Ok(link) => link,
         Err(step) => return Ok(*step),
     };
+    if binds_in_mini_program(t, &link) {
+        return Ok(Step::idle(vec![s(text::BIND_IN_MINI_PROGRAM)]));
+    }
     if let Some(person_id) = link.person_id {
         // Say at once what submitting would be refused for, not after six questions.
         if let Some((permit, version)) = permits::current(&t.ctx.db, person_id).await?
@@ -323,12 +326,22 @@ fn residence_date(input: &str) -> std::result::Result<NaiveDate, &'static str> {
 const MAX_ADDRESS_CHARS: usize = 120;
 const MAX_NAME_CHARS: usize = 50;
 
+/// Outside dev mode the bot never binds an identity: that takes the platform's face
+/// verification, which only the mini-program can run. An unbound login is sent there.
+fn binds_in_mini_program(t: &Turn<'_>, link: &Linked) -> bool {
+    link.person_id.is_none() && !t.ctx.settings.is_dev()
+}
+
 async fn apply(t: &Turn<'_>, draft: Uuid, step: ApplyStep, input: &str) -> Result<Step> {
     let link = match linked(t) {
         Ok(link) => link,
         // Unlinked meanwhile: nothing collected so far may be filed.
         Err(step) => return Ok(*step),
     };
+    // A dialogue begun before the login lost its binding, or before this rule.
+    if binds_in_mini_program(t, &link) {
+        return Ok(Step::idle(vec![s(text::BIND_IN_MINI_PROGRAM)]));
+    }
     let at =
         |step: ApplyStep, replies: Vec<String>| Step::to(State::Apply { draft, step }, replies);
     Ok(match step {
@@ -468,8 +481,9 @@ async fn apply(t: &Turn<'_>, draft: Uuid, step: ApplyStep, input: &str) -> Resul
                     vec![text::id_number_invalid(&why)],
                 ));
             }
-            // The same call as POST /api/v1/me/identity, on the login this chat is linked to.
-            match identity::bind(t.ctx, &link.principal(), &name, &typed).await {
+            // The same call as POST /api/v1/me/identity without a face verification, which
+            // only dev mode accepts (see `binds_in_mini_program`).
+            match identity::bind(t.ctx, &link.principal(), &name, &typed, None).await {
                 Ok(bound) => {
                     let reply = summary(&form);
                     at(

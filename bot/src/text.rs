@@ -103,6 +103,11 @@ pub const ASK_ADDRESS: &str =
 pub const ASK_SINCE: &str =
     "第4步：您是从什么时候开始在这里居住的？（例如：2024年3月1日、2024-3-1、24.3.1、去年三月）";
 pub const ASK_BASIS: &str = "第5步：您申领居住证的条件是？\n1 合法稳定就业（上班、经商）\n2 合法稳定住所（自有住房或登记备案的租房）\n3 连续就读（上学）";
+/// Outside dev mode identities are bound only in the mini-program, with a face check.
+pub const BIND_IN_MINI_PROGRAM: &str = "申领前需要先完成实名认证。为保护您的身份不被冒用，实名认证需要本人刷脸，只能在粤省事小程序中办理：\n\
+1. 打开粤省事小程序，进入「我的 → 实名认证」，填写姓名和公民身份号码并完成人脸核身；\n\
+2. 如果这个聊天账号还没有绑定，请在「我的 → 绑定聊天助手」获取8位绑定码发给我，例如「绑定 12345678」。\n\
+完成后回复「申请」即可继续办理。";
 pub const ASK_NAME: &str = "第6步：请先完成实名核验。请输入您的姓名（与身份证一致）。";
 pub const ASK_ID_NUMBER: &str = "请输入您的18位公民身份号码。";
 pub const NAME_INVALID: &str = "姓名格式不正确，请输入身份证上的姓名（不超过50个字）。";

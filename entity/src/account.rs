@@ -10,6 +10,10 @@ pub struct Model {
     pub openid: String,
     pub unionid: Option<String>,
     pub person_id: Option<Uuid>,
+    /// How the binding was proven: `wx_face` (the platform's face verification) or
+    /// `gov_data` (the government-data match alone, dev mode); none while unbound.
+    pub identity_assurance: Option<String>,
+    pub identity_bound_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub last_login_at: DateTimeUtc,
 }

@@ -19,6 +19,7 @@ pub mod bot_inbound_message;
 pub mod bot_link;
 pub mod card_order;
 pub mod counter;
+pub mod face_verification;
 pub mod gov_employment;
 pub mod gov_housing;
 pub mod gov_person;

@@ -11,6 +11,7 @@ pub use super::bot_inbound_message::Entity as BotInboundMessage;
 pub use super::bot_link::Entity as BotLink;
 pub use super::card_order::Entity as CardOrder;
 pub use super::counter::Entity as Counter;
+pub use super::face_verification::Entity as FaceVerification;
 pub use super::gov_employment::Entity as GovEmployment;
 pub use super::gov_housing::Entity as GovHousing;
 pub use super::gov_person::Entity as GovPerson;

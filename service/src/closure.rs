@@ -9,7 +9,8 @@
 use chrono::{Days, NaiveDate, Utc};
 use entity::{
     access_log_entry, account, application, authorization, authorization_request, card_order,
-    idempotency_key, material, outbox, permit, permit_version, person, refresh_token, session,
+    face_verification, idempotency_key, material, outbox, permit, permit_version, person,
+    refresh_token, session,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -47,6 +48,8 @@ pub enum Erased {
     SavedAnswers,
     /// The identity binding itself (name and ID number), when no permit is kept.
     Identity,
+    /// Face verifications started by the logins or for the person's ID number.
+    FaceVerifications,
 }
 
 /// What closing kept, and why, as a kind the API explains.
@@ -100,10 +103,11 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
             deleted.push(Count { what, count });
         }
     };
-    let (logins, sessions) = delete_logins(&txn, principal).await?;
+    let (logins, sessions, verifications) = delete_logins(&txn, principal).await?;
     note(Erased::Logins, logins);
     note(Erased::Sessions, sessions);
     let Some(person_id) = principal.person_id else {
+        note(Erased::FaceVerifications, verifications);
         txn.commit().await?;
         tracing::info!(account_id = %principal.account_id, "unbound account closed");
         return Ok(Closure {
@@ -154,6 +158,24 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
         .await?
         .rows_affected;
     note(Erased::SavedAnswers, saved);
+    // Sessions other logins started for this person's number hold the person's name too.
+    let blind: Option<String> = person::Entity::find_by_id(person_id)
+        .select_only()
+        .column(person::Column::IdNumberBlind)
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    let others = match blind {
+        Some(blind) => {
+            face_verification::Entity::delete_many()
+                .filter(face_verification::Column::IdNumberBlind.eq(blind))
+                .exec(&txn)
+                .await?
+                .rows_affected
+        }
+        None => 0,
+    };
+    note(Erased::FaceVerifications, verifications + others);
 
     let apps = application::Entity::find()
         .filter(application::Column::PersonId.eq(person_id))
@@ -267,11 +289,12 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
 }
 
 /// Deletes this login, every login bound to the same person and every login sharing a
-/// unionid with them, with their sessions and refresh tokens. Answers (logins, sessions).
+/// unionid with them, with their sessions, refresh tokens and face verifications. Answers
+/// (logins, sessions, face verifications).
 async fn delete_logins(
     txn: &DatabaseTransaction,
     principal: &ResidentPrincipal,
-) -> Result<(u64, u64)> {
+) -> Result<(u64, u64, u64)> {
     let mut bound = Condition::any().add(account::Column::Id.eq(principal.account_id));
     if let Some(person_id) = principal.person_id {
         bound = bound.add(account::Column::PersonId.eq(person_id));
@@ -310,12 +333,17 @@ async fn delete_logins(
         .exec(txn)
         .await?
         .rows_affected;
+    let removed_verifications = face_verification::Entity::delete_many()
+        .filter(face_verification::Column::AccountId.is_in(ids.clone()))
+        .exec(txn)
+        .await?
+        .rows_affected;
     let removed_accounts = account::Entity::delete_many()
         .filter(account::Column::Id.is_in(ids))
         .exec(txn)
         .await?
         .rows_affected;
-    Ok((removed_accounts, removed_sessions))
+    Ok((removed_accounts, removed_sessions, removed_verifications))
 }
 
 /// Revokes every grant still in force, each revocation in the access log.

@@ -180,9 +180,17 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
             let account = crate::sessions::upsert_account(&txn, app, &user)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            crate::identity::bind_verified(ctx, &txn, account.id, &id, person.name)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            // Demo people are bound as dev mode binds: on the government data alone.
+            crate::identity::bind_verified(
+                ctx,
+                &txn,
+                account.id,
+                &id,
+                person.name,
+                crate::identity::Assurance::GovData,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         }
         txn.commit().await?;
     }

@@ -14,6 +14,10 @@ pub enum Refusal {
     IdentityAlreadyBound,
     #[error("identity binding is required first")]
     IdentityRequired,
+    #[error("binding needs the platform's face verification")]
+    FaceVerificationRequired,
+    #[error("face verification did not pass, expired, was used or is not this login's")]
+    FaceVerificationFailed,
     #[error("a field is invalid: {field}")]
     InvalidField {
         field: &'static str,

@@ -2,14 +2,15 @@
 //! the identity and their sessions, the identity binding, contact settings, applications with
 //! material metadata and review notes, permits with every signed version, card orders,
 //! authorization requests with the consent text shown, grants, notices, subscribe-message
-//! subscriptions and the access log.
+//! subscriptions, the face verifications started by the logins or for the person's number,
+//! and the access log.
 //! It is the holder's own copy, so nothing is masked.
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use entity::{
-    account, application, authorization, authorization_request, card_order, outbox, permit,
-    permit_version, person, session,
+    account, application, authorization, authorization_request, card_order, face_verification,
+    outbox, permit, permit_version, person, session,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
@@ -43,6 +44,7 @@ pub struct Export {
     pub notices: Vec<NoticeExport>,
     /// What was accepted for the mini-program's subscribe messages.
     pub subscriptions: Vec<SubscriptionView>,
+    pub face_verifications: Vec<FaceVerificationExport>,
     pub access_log: AccessLogExport,
 }
 
@@ -54,6 +56,9 @@ pub struct AccountExport {
     pub unionid: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: DateTime<Utc>,
+    /// How the binding of this login was proven (`wx_face`, `gov_data`), and when.
+    pub identity_assurance: Option<String>,
+    pub identity_bound_at: Option<DateTime<Utc>>,
     pub sessions: Vec<SessionExport>,
 }
 
@@ -138,6 +143,21 @@ pub struct NoticeExport {
     pub notice: Notice,
 }
 
+/// A face verification (人脸核身) started with the platform.
+#[derive(Debug, Serialize)]
+pub struct FaceVerificationExport {
+    /// The login that started it, when it is one of the person's own.
+    pub account_id: Option<Uuid>,
+    pub app: String,
+    pub name: String,
+    pub id_number: String,
+    pub started_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub verify_ret: Option<i32>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct AccessLogExport {
     pub entries: Vec<EntryView>,
@@ -187,9 +207,12 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
             unionid: a.unionid,
             created_at: a.created_at,
             last_login_at: a.last_login_at,
+            identity_assurance: a.identity_assurance,
+            identity_bound_at: a.identity_bound_at,
             sessions,
         });
     }
+    let account_ids: Vec<Uuid> = account_exports.iter().map(|a| a.id).collect();
     let mut out = Export {
         format: FORMAT,
         exported_at: now,
@@ -203,18 +226,22 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
         authorizations: vec![],
         notices: vec![],
         subscriptions: vec![],
+        face_verifications: vec![],
         access_log: AccessLogExport {
             entries: vec![],
             check: access_log::check_rows(&[], &access_log::Anchor::default()),
         },
     };
     let Some(person_id) = principal.person_id else {
+        out.face_verifications = face_verifications(ctx, &account_ids, None).await?;
         return Ok(out);
     };
     let person = person::Entity::find_by_id(person_id)
         .one(db)
         .await?
         .ok_or(Refusal::Unauthenticated)?;
+    out.face_verifications =
+        face_verifications(ctx, &account_ids, Some(&person.id_number_blind)).await?;
     out.identity = Some(IdentityExport {
         name: ctx.vault.open_string(Kind::Name, &person.name_enc)?,
         id_number: ctx
@@ -365,5 +392,41 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
         access_log = out.access_log.entries.len(),
         "personal data exported to its holder"
     );
+    Ok(out)
+}
+
+/// The face verifications the person's logins started, and those any login started for the
+/// person's ID number (without saying which other login that was).
+async fn face_verifications(
+    ctx: &Context,
+    account_ids: &[Uuid],
+    id_number_blind: Option<&str>,
+) -> Result<Vec<FaceVerificationExport>> {
+    let mut whose = Condition::any()
+        .add(face_verification::Column::AccountId.is_in(account_ids.iter().copied()));
+    if let Some(blind) = id_number_blind {
+        whose = whose.add(face_verification::Column::IdNumberBlind.eq(blind));
+    }
+    let rows = face_verification::Entity::find()
+        .filter(whose)
+        .order_by_asc(face_verification::Column::CreatedAt)
+        .all(&ctx.db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(FaceVerificationExport {
+            account_id: account_ids
+                .contains(&row.account_id)
+                .then_some(row.account_id),
+            app: row.app,
+            name: ctx.vault.open_string(Kind::Name, &row.name_enc)?,
+            id_number: ctx.vault.open_string(Kind::IdNumber, &row.id_number_enc)?,
+            started_at: row.created_at,
+            expires_at: row.expires_at,
+            used_at: row.used_at,
+            outcome: row.outcome,
+            verify_ret: row.verify_ret,
+        });
+    }
     Ok(out)
 }

@@ -5,8 +5,9 @@
 //! [`domain::IdNumber`]. [`privacy`] seals personal data at rest and masks it for display.
 //! [`sessions`] logs residents in through the WeChat platform ([`wechat`]) and rotates refresh
 //! tokens; [`tokens`] signs and checks access tokens. [`identity`] binds a login to a verified
-//! citizen; [`staff`] keeps staff accounts. [`govdata`] is the government-data port with its
-//! embedded and HTTP adapters; [`demo`] seeds a demo data set in dev mode.
+//! citizen, behind the platform's face verification ([`face_verification`]); [`staff`] keeps
+//! staff accounts. [`govdata`] is the government-data port with its embedded and HTTP adapters;
+//! [`demo`] seeds a demo data set in dev mode.
 //! [`export`] gives residents all their data and [`closure`] closes their account;
 //! [`retention`] deletes what is kept no longer and [`rotation`] re-seals under a new data key.
 //! Every fallible call answers [`Error`]: a [`Refusal`] the client caused, or an internal cause.
@@ -29,6 +30,7 @@ pub mod domain;
 pub mod eligibility;
 pub mod error;
 pub mod export;
+pub mod face_verification;
 pub mod fields;
 pub mod govdata;
 pub mod idempotency;

@@ -3,14 +3,16 @@
 //! configured days are deleted from the head of each person's chain ([`access_log::expire`]);
 //! consent records (grants and requests) that ended before that same cut-off go with them;
 //! bot dialogues unused for longer than their timeout are deleted with the sealed answers they
-//! hold (not those counting wrong binding codes, which guard against guessing).
+//! hold (not those counting wrong binding codes, which guard against guessing); face
+//! verifications a day after they expired, with the sealed name and number they hold.
 //! Everything runs in batches, each its own transaction, so a run's work is proportional to
 //! what is due and a run stopped anywhere is simply finished by the next one.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Asia::Shanghai;
 use entity::{
-    access_log_entry, application, authorization, authorization_request, bot_dialogue, material,
+    access_log_entry, application, authorization, authorization_request, bot_dialogue,
+    face_verification, material,
 };
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -40,6 +42,7 @@ pub struct Report {
     pub chains_anchored: u64,
     pub consent_records_deleted: u64,
     pub dialogues_deleted: u64,
+    pub face_verifications_deleted: u64,
 }
 
 /// The first instant of the day `days` before `as_of`, in China: what happened before it is
@@ -64,6 +67,7 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
     let (access_log_deleted, chains_anchored) = expire_access_log(ctx, log_cutoff).await?;
     let consent_records_deleted = expire_consent_records(ctx, log_cutoff).await?;
     let dialogues_deleted = expire_dialogues(ctx).await?;
+    let face_verifications_deleted = expire_face_verifications(ctx).await?;
     let report = Report {
         as_of,
         materials_purged,
@@ -71,6 +75,7 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         chains_anchored,
         consent_records_deleted,
         dialogues_deleted,
+        face_verifications_deleted,
     };
     tracing::info!(
         %as_of,
@@ -79,6 +84,7 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         chains_anchored,
         consent_records_deleted,
         dialogues_deleted,
+        face_verifications_deleted,
         "retention run finished"
     );
     Ok(report)
@@ -96,6 +102,18 @@ async fn expire_dialogues(ctx: &Context) -> Result<u64> {
         .filter(bot_dialogue::Column::UpdatedAt.lt(unused_since))
         .filter(bot_dialogue::Column::CodeFailures.eq(0))
         .filter(bot_dialogue::Column::CodesLockedUntil.is_null())
+        .exec(&ctx.db)
+        .await?
+        .rows_affected;
+    Ok(deleted)
+}
+
+/// Face verifications a day past their expiry: they can bind nothing any more, and the day
+/// leaves room to look into a binding that went wrong. One statement, as for dialogues.
+async fn expire_face_verifications(ctx: &Context) -> Result<u64> {
+    let expired_before = Utc::now() - chrono::Duration::days(1);
+    let deleted = face_verification::Entity::delete_many()
+        .filter(face_verification::Column::ExpiresAt.lt(expired_before))
         .exec(&ctx.db)
         .await?
         .rows_affected;

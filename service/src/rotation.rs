@@ -105,6 +105,11 @@ pub const SEALED: &[SealedTable] = &[
         columns: &[("state_enc", Kind::Dialogue)],
     },
     SealedTable {
+        table: "face_verifications",
+        key: ID,
+        columns: &[("id_number_enc", Kind::IdNumber), ("name_enc", Kind::Name)],
+    },
+    SealedTable {
         table: "bot_inbound_messages",
         key: &[("message_key", KeyType::Text)],
         columns: &[("reply_enc", Kind::Dialogue)],

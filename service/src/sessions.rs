@@ -109,6 +109,8 @@ pub async fn upsert_account(
         openid: Set(user.openid.clone()),
         unionid: Set(user.unionid.clone()),
         person_id: Set(None),
+        identity_assurance: Set(None),
+        identity_bound_at: Set(None),
         created_at: Set(now),
         last_login_at: Set(now),
     })
@@ -126,32 +128,35 @@ pub async fn upsert_account(
         .await?
         .ok_or_else(|| anyhow::anyhow!("account vanished after upsert"))?;
     let unionid = user.unionid.clone().or_else(|| account.unionid.clone());
-    let person_id = match (account.person_id, &unionid) {
-        (Some(p), _) => Some(p),
-        (None, Some(u)) => sibling_person(txn, account.id, u).await?,
-        (None, None) => None,
+    let sibling = match (account.person_id, &unionid) {
+        (None, Some(u)) => bound_sibling(txn, account.id, u).await?,
+        _ => None,
     };
-    if unionid != account.unionid || person_id != account.person_id {
+    if unionid != account.unionid || sibling.is_some() {
         let mut active: account::ActiveModel = account.clone().into();
         active.unionid = Set(unionid);
-        active.person_id = Set(person_id);
+        // The binding of the same WeChat user's other login, as strongly as it was proven.
+        if let Some(sibling) = sibling {
+            active.person_id = Set(sibling.person_id);
+            active.identity_assurance = Set(sibling.identity_assurance);
+            active.identity_bound_at = Set(sibling.identity_bound_at);
+        }
         account = active.update(txn).await?;
     }
     Ok(account)
 }
 
-async fn sibling_person<C: ConnectionTrait>(
+async fn bound_sibling<C: ConnectionTrait>(
     db: &C,
     account_id: Uuid,
     unionid: &str,
-) -> Result<Option<Uuid>> {
+) -> Result<Option<account::Model>> {
     Ok(account::Entity::find()
         .filter(account::Column::Unionid.eq(unionid))
         .filter(account::Column::Id.ne(account_id))
         .filter(account::Column::PersonId.is_not_null())
         .one(db)
-        .await?
-        .and_then(|a| a.person_id))
+        .await?)
 }
 
 /// Spends a refresh token and returns a new pair in the same session.

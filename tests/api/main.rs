@@ -14,6 +14,7 @@ mod config;
 mod consent;
 mod deadlines;
 mod export;
+mod face_verification;
 mod fake_platform;
 mod gov_http;
 mod gov_records;

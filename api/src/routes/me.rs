@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use service::Context;
 use service::closure::{Erased, Kept, Retained};
+use service::face_verification;
 use service::identity::{self, ContactChange, Me};
 
 use crate::error::ApiError;
@@ -11,12 +12,16 @@ use crate::extract::Resident;
 pub struct IdentityRequest {
     name: String,
     id_number: String,
+    /// The face verification (人脸核身) the mini-program ran; required outside dev mode.
+    #[serde(default)]
+    verify_id: Option<String>,
 }
 
 #[derive(Serialize)]
 struct IdentityResponse {
     verified: bool,
     masked_id_number: String,
+    assurance: &'static str,
 }
 
 pub async fn bind_identity(
@@ -24,11 +29,46 @@ pub async fn bind_identity(
     resident: Resident,
     body: web::Json<IdentityRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let bound = identity::bind(&ctx, &resident.0, &body.name, &body.id_number).await?;
+    let bound = identity::bind(
+        &ctx,
+        &resident.0,
+        &body.name,
+        &body.id_number,
+        body.verify_id.as_deref(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(IdentityResponse {
         verified: true,
         masked_id_number: bound.masked_id_number,
+        assurance: bound.assurance.as_str(),
     }))
+}
+
+#[derive(Deserialize)]
+pub struct FaceVerificationRequest {
+    name: String,
+    id_number: String,
+}
+
+#[derive(Serialize)]
+struct FaceVerificationResponse {
+    verify_id: String,
+    expires_in: u64,
+}
+
+/// Opens a face verification for `wx.requestFacialVerify` in the mini-program.
+pub async fn start_face_verification(
+    ctx: web::Data<Context>,
+    resident: Resident,
+    body: web::Json<FaceVerificationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let started = face_verification::start(&ctx, &resident.0, &body.name, &body.id_number).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(FaceVerificationResponse {
+            verify_id: started.verify_id,
+            expires_in: started.expires_in,
+        }))
 }
 
 #[derive(Serialize)]
@@ -39,6 +79,8 @@ struct MeResponse {
     identity_bound: bool,
     masked_id_number: Option<String>,
     masked_name: Option<String>,
+    /// How the binding was proven: `wx_face` or `gov_data`; null while unbound.
+    assurance: Option<String>,
     email: Option<String>,
     reminders_enabled: bool,
 }
@@ -52,6 +94,7 @@ impl From<Me> for MeResponse {
             identity_bound: me.identity.is_some(),
             masked_id_number: me.identity.as_ref().map(|i| i.masked_id_number.clone()),
             masked_name: me.identity.map(|i| i.masked_name),
+            assurance: me.assurance,
             email: me.email,
             reminders_enabled: me.reminders_enabled,
         }
@@ -140,6 +183,7 @@ fn erased_label(what: Erased) -> &'static str {
         Erased::Subscriptions => "订阅消息授权记录（接收提醒的订阅次数和长期订阅）",
         Erased::SavedAnswers => "防重复提交的保存记录",
         Erased::Identity => "实名认证信息（姓名、公民身份号码）",
+        Erased::FaceVerifications => "人脸核身记录（发起核身时提交的姓名、公民身份号码）",
     }
 }
 

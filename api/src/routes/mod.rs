@@ -40,6 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 .route("/me", web::delete().to(me::close))
                 .route("/me/export", web::get().to(me::export))
                 .route("/me/identity", web::post().to(me::bind_identity))
+                .route(
+                    "/me/identity/face-verification",
+                    web::post().to(me::start_face_verification),
+                )
                 .route("/me/bot-binding-code", web::post().to(bot::binding_code))
                 .route("/me/subscriptions", web::get().to(subscriptions::list))
                 .route("/me/subscriptions", web::post().to(subscriptions::record))

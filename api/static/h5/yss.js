@@ -26,7 +26,7 @@
     $("#who").textContent = me.identity_bound ? "已登录：" + me.masked_name : "已登录，尚未实名认证";
     const f = $("#me-fields");
     f.replaceChildren(
-      el("dt", {}, "实名状态"), el("dd", {}, me.identity_bound ? "已认证" : "未认证"),
+      el("dt", {}, "实名状态"), el("dd", {}, !me.identity_bound ? "未认证" : me.assurance === "wx_face" ? "已认证（人脸核身）" : "已认证（仅核对户籍信息）"),
       el("dt", {}, "姓名"), el("dd", {}, me.masked_name || "—"),
       el("dt", {}, "证件号码"), el("dd", {}, me.masked_id_number || "—"),
     );
@@ -35,12 +35,23 @@
     $("#set-reminders").checked = !!me.reminders_enabled;
   }
 
+  const claim = () => ({ name: $("#bind-name").value.trim(), id_number: $("#bind-id").value.trim() });
+
+  // Binding starts a face verification; the face check itself (wx.requestFacialVerify) exists
+  // only in the mini-program, so the browser stops there and, in dev, may bind without it.
   async function bind() {
-    const r = await call("POST", "/api/v1/me/identity", {
-      token: tok(), body: { name: $("#bind-name").value.trim(), id_number: $("#bind-id").value.trim() },
-    });
+    $("#face-step").classList.add("hidden");
+    const r = await call("POST", "/api/v1/me/identity/face-verification", { token: tok(), body: claim() });
+    if (!r.ok && r.status !== 503) return say($("#me-msg"), Yj.errorText(r));
+    say($("#me-msg"), r.ok ? "已发起人脸核身，请在粤省事小程序中刷脸完成认证。" : Yj.errorText(r));
+    $("#face-step").classList.remove("hidden");
+  }
+
+  async function bindWithoutFace() {
+    const r = await call("POST", "/api/v1/me/identity", { token: tok(), body: claim() });
     if (!r.ok) return say($("#me-msg"), Yj.errorText(r));
-    say($("#me-msg"), "实名认证成功：" + r.data.masked_id_number, true);
+    $("#face-step").classList.add("hidden");
+    say($("#me-msg"), "实名认证成功（仅核对户籍信息）：" + r.data.masked_id_number, true);
     loadMe();
   }
 
@@ -289,6 +300,7 @@
 
   $("#login-btn").addEventListener("click", login);
   $("#bind-btn").addEventListener("click", bind);
+  $("#face-skip-btn").addEventListener("click", bindWithoutFace);
   $("#apply-btn").addEventListener("click", apply);
   $("#reveal-btn").addEventListener("click", reveal);
   $("#endorse-btn").addEventListener("click", endorse);

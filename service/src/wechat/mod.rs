@@ -3,13 +3,14 @@
 //! client's deadline (`YUEJU_HTTP_TIMEOUT_SECS`, the whole exchange, not only the connect).
 //!
 //! A tour: logging in (`jscode2session`, here), access tokens ([`token`]), the official
-//! account's customer messages and user info ([`oa`]), the mini-programs' subscribe messages
-//! ([`subscribe`]); and the message servers' side: the signature of every call
-//! ([`signature`]), 安全模式 encryption ([`crypto`]), the hardened XML reader ([`xml`]),
-//! the transport that ties them ([`message_server`]) and the subscribe events the
-//! mini-programs push ([`push`]).
+//! account's customer messages and user info ([`oa`]), the mini-programs' face verification
+//! ([`face`]) and subscribe messages ([`subscribe`]); and the message servers' side: the
+//! signature of every call ([`signature`]), 安全模式 encryption ([`crypto`]), the hardened
+//! XML reader ([`xml`]), the transport that ties them ([`message_server`]) and the
+//! subscribe events the mini-programs push ([`push`]).
 
 pub mod crypto;
+pub mod face;
 pub mod message_server;
 pub mod oa;
 pub mod push;

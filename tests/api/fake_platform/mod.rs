@@ -8,6 +8,7 @@
 //! One file per part of the platform: [`token`] (access tokens), [`login`]
 //! (`jscode2session`), [`oa`] (the official account's customer messages and user info).
 
+pub mod face;
 pub mod login;
 pub mod oa;
 pub mod subscribe;
@@ -44,6 +45,7 @@ pub struct PlatformState {
     pub tokens: FakeTokens,
     pub oa: FakeOa,
     pub subscribe: subscribe::FakeSubscribe,
+    pub face: face::FakeFace,
     /// Queued faults per path, used up one call at a time.
     pub faults: HashMap<String, VecDeque<Fault>>,
     /// Faults per path that hold for every call until cleared.
@@ -126,6 +128,7 @@ impl FakePlatform {
                 .configure(|cfg| login::routes(cfg, app_calls.clone()))
                 .configure(|cfg| oa::routes(cfg, app_state.clone()))
                 .configure(|cfg| subscribe::routes(cfg, app_state.clone()))
+                .configure(|cfg| face::routes(cfg, app_state.clone()))
         })
         .workers(2)
         .listen(listener)
