@@ -552,6 +552,8 @@ pub fn field_label(field: &str) -> &str {
         "as_of" => "基准日期",
         "user" => "聊天用户标识",
         "text" => "消息内容",
+        "app" => "小程序",
+        "results" => "订阅结果",
         other => other,
     }
 }

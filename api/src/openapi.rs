@@ -130,6 +130,14 @@ fn ops() -> Vec<Op> {
         op("post", "/api/v1/me/identity/face-verification", "我的", "发起人脸核身（获取 wx.requestFacialVerify 的 verify_id）", RESIDENT, created("FaceVerification"))
             .body(obj(&["name", "id_number"], json!({"name": string(), "id_number": string()}))),
         op("post", "/api/v1/me/bot-binding-code", "聊天机器人", "获取聊天绑定码", RESIDENT, created("BindingCode")),
+        op("get", "/api/v1/me/subscriptions", "我的", "订阅消息（提醒）的订阅情况及可订阅的模板", RESIDENT, ok("Subscriptions")),
+        op("post", "/api/v1/me/subscriptions", "我的", "记录 wx.requestSubscribeMessage 的结果（一次性订阅每次同意增加一次）", RESIDENT, ok("Subscriptions"))
+            .body(obj(&["app", "results"], json!({"app": {"enum": ["yss", "yjm"]}, "results": {"type": "object", "additionalProperties": {"enum": ["accept", "reject", "ban", "filter"]}}}))),
+        op("get", "/api/v1/wechat/miniprogram/{app}", "小程序消息推送", "小程序消息推送服务器地址校验", None, (200, None))
+            .query("signature", string()).query("timestamp", string()).query("nonce", string()).query("echostr", string()),
+        op("post", "/api/v1/wechat/miniprogram/{app}", "小程序消息推送", "小程序消息推送（订阅消息弹窗、变更、发送结果事件，XML）", None, (200, None))
+            .raw_body("text/xml", string())
+            .query("signature", string()).query("timestamp", string()).query("nonce", string()),
         op("get", "/api/v1/keys", "证照", "签发机关公钥（JWK）", None, ok("Keys")),
         op("post", "/api/v1/applications", "申领", "申领居住证（政务数据即时核验）", RESIDENT, created("Application"))
             .header("Idempotency-Key")
@@ -217,6 +225,7 @@ fn schemas() -> Value {
         "IdentityBound": obj(&["verified", "masked_id_number", "assurance"], json!({"verified": {"const": true}, "masked_id_number": string(), "assurance": {"enum": ["wx_face", "gov_data"]}})),
         "FaceVerification": obj(&["verify_id", "expires_in"], json!({"verify_id": string(), "expires_in": {"type": "integer", "minimum": 1}})),
         "Closing": obj(&["closed", "deleted", "kept"], json!({"closed": {"type": "boolean"}, "deleted": {"type": "array"}, "kept": {"type": "array"}})),
+        "Subscriptions": obj(&["items", "app", "templates"], json!({"items": {"type": "array", "items": obj(&["kind", "template_id", "mode", "credits", "status"], json!({"app": {"enum": ["yss", "yjm"]}, "kind": string(), "template_id": string(), "mode": {"enum": ["one_time", "long_term"]}, "credits": {"type": "integer", "minimum": 0}, "status": {"enum": ["accept", "reject", "ban"]}, "updated_at": ts}))}, "app": {"enum": ["yss", "yjm"]}, "templates": {"type": "array", "items": obj(&["kind", "template_id", "mode"], json!({"kind": {"enum": ["endorsement_due", "expiry", "decision", "authorization_request", "eligible_now", "registration_ended"]}, "template_id": string(), "mode": {"enum": ["one_time", "long_term"]}}))}})),
         "BindingCode": obj(&["code", "expires_at"], json!({"code": string(), "expires_at": ts})),
         "Keys": obj(&["keys"], json!({"keys": {"type": "array", "items": obj(&["kid", "kty", "alg", "crv", "x", "status"], json!({"kid": string(), "kty": {"const": "OKP"}, "alg": {"const": "EdDSA"}, "crv": {"const": "Ed25519"}, "x": string(), "status": {"enum": ["active", "retired"]}}))}})),
         "Application": obj(&["id", "status", "city", "district", "residence_since", "basis"], json!({"id": string(), "status": {"enum": ["issued", "needs_materials", "pending_review", "rejected"]}, "city": string(), "district": string(), "address": string(), "residence_since": date, "basis": string(), "missing": {"type": "array", "items": string()}, "reasons": {"type": "array", "items": obj(&["code"], json!({"code": string(), "message": string()}))}, "permit_no": nullable("string")})),

@@ -85,6 +85,9 @@ impl Bot {
             }
             let mut notes = Vec::new();
             let mut linked = link::find(ctx, user).await?;
+            if linked.is_some() && user.channel == service::wechat::oa::CHANNEL {
+                link::touch(ctx, user).await?;
+            }
             if linked.is_none()
                 && let Some(unionid) = &user.unionid
             {

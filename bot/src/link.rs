@@ -63,6 +63,22 @@ pub async fn find(ctx: &Context, user: &ChatUser) -> Result<Option<Linked>> {
     }))
 }
 
+/// Records that the chat user wrote now: the official account's customer messages reach a
+/// user for 48 hours after their last message, and delivery picks the channel by it. Nothing
+/// happens for a chat user that is not linked.
+pub async fn touch(ctx: &Context, user: &ChatUser) -> Result<()> {
+    bot_link::Entity::update_many()
+        .col_expr(
+            bot_link::Column::LastMessageAt,
+            Expr::value(Some(Utc::now())),
+        )
+        .filter(bot_link::Column::Channel.eq(&user.channel))
+        .filter(bot_link::Column::ChannelUser.eq(&user.id))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
 async fn upsert_link<C: ConnectionTrait>(
     db: &C,
     user: &ChatUser,
@@ -76,6 +92,8 @@ async fn upsert_link<C: ConnectionTrait>(
         account_id: Set(account_id),
         method: Set(method.into()),
         created_at: Set(Utc::now()),
+        // A link is made by a message of the chat user, so they wrote just now.
+        last_message_at: Set(Some(Utc::now())),
     })
     .on_conflict(
         OnConflict::columns([bot_link::Column::Channel, bot_link::Column::ChannelUser])
@@ -84,6 +102,7 @@ async fn upsert_link<C: ConnectionTrait>(
                 bot_link::Column::AccountId,
                 bot_link::Column::Method,
                 bot_link::Column::CreatedAt,
+                bot_link::Column::LastMessageAt,
             ])
             .to_owned(),
     )

@@ -12,6 +12,8 @@ pub struct Model {
     /// `unionid`, `code` or `dev`.
     pub method: String,
     pub created_at: DateTimeUtc,
+    /// When the chat user last wrote (customer messages reach them for 48 hours after).
+    pub last_message_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

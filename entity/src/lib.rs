@@ -34,3 +34,5 @@ pub mod person;
 pub mod refresh_token;
 pub mod session;
 pub mod staff_user;
+pub mod subscription;
+pub mod subscription_choice;

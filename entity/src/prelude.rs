@@ -26,3 +26,5 @@ pub use super::person::Entity as Person;
 pub use super::refresh_token::Entity as RefreshToken;
 pub use super::session::Entity as Session;
 pub use super::staff_user::Entity as StaffUser;
+pub use super::subscription::Entity as Subscription;
+pub use super::subscription_choice::Entity as SubscriptionChoice;

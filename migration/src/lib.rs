@@ -11,6 +11,7 @@ mod m20261125_000004_create_agency_tables;
 mod m20261125_000006_create_retention_tables;
 mod m20261125_000007_create_bot_tables;
 mod m20261125_000008_index_residence_since;
+mod m20261130_000001_subscriptions;
 mod m20261130_000002_face_verification;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_retention_tables::Migration),
             Box::new(m20261125_000007_create_bot_tables::Migration),
             Box::new(m20261125_000008_index_residence_since::Migration),
+            Box::new(m20261130_000001_subscriptions::Migration),
             Box::new(m20261130_000002_face_verification::Migration),
         ]
     }

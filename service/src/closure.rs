@@ -42,6 +42,8 @@ pub enum Erased {
     /// Applications that did not lead to a permit (open or rejected).
     Applications,
     Notices,
+    /// What the person accepted for the mini-program's subscribe messages.
+    Subscriptions,
     /// Saved answers for `Idempotency-Key` replays.
     SavedAnswers,
     /// The identity binding itself (name and ID number), when no permit is kept.
@@ -148,6 +150,8 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
         .await?
         .rows_affected;
     note(Erased::Notices, notices);
+    let subscriptions = crate::subscriptions::delete_all(&txn, person_id).await?;
+    note(Erased::Subscriptions, subscriptions);
     let saved = idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::Scope.starts_with(format!("person:{person_id}:")))
         .exec(&txn)

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::wechat::crypto::AesKey;
 use crate::wechat::message_server::MessageServer;
+use crate::wechat::subscribe::{Mode, Template, TemplateKind};
 use crate::wechat::{Account, MiniApp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +104,8 @@ pub struct Settings {
     pub max_bulk_bytes: usize,
     pub http_timeout: Duration,
     pub retention: RetentionRules,
+    /// The mini-program's subscribe messages (订阅消息) for reminders and notices.
+    pub subscribe: SubscribeSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -183,6 +186,136 @@ pub struct RetentionRules {
     /// Time of day (Asia/Shanghai) of the daily run; `None` when the schedule is off.
     pub daily_at: Option<chrono::NaiveTime>,
 }
+
+/// Subscribe messages (订阅消息): which mini-program sends them and the templates per kind.
+#[derive(Debug, Clone)]
+pub struct SubscribeSettings {
+    /// The mini-program the templates belong to, which records the residents' answers and
+    /// sends the messages (`YUEJU_SUBSCRIBE_APP`, default 粤省事).
+    pub app: MiniApp,
+    /// One template per kind (`YUEJU_SUBSCRIBE_TEMPLATES`, long-term ones named in
+    /// `YUEJU_SUBSCRIBE_LONG_TERM`); none: no subscribe messages.
+    pub templates: Vec<Template>,
+    /// The page a message opens (`YUEJU_SUBSCRIBE_PAGE`); `?notice=<id>` is added.
+    pub page: String,
+    /// `formal`, `trial` or `developer` (`YUEJU_SUBSCRIBE_MINIPROGRAM_STATE`).
+    pub miniprogram_state: String,
+}
+
+impl SubscribeSettings {
+    pub fn template(&self, kind: TemplateKind) -> Option<&Template> {
+        self.templates.iter().find(|t| t.kind == kind)
+    }
+
+    pub fn by_id(&self, template_id: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.id == template_id)
+    }
+
+    fn from_vars(var: &impl Fn(&str) -> Option<String>) -> anyhow::Result<SubscribeSettings> {
+        let app = match var("YUEJU_SUBSCRIBE_APP") {
+            None => MiniApp::Yss,
+            Some(v) => MiniApp::parse(&v).with_context(|| {
+                format!("YUEJU_SUBSCRIBE_APP must be `yss` or `yjm`, not `{v}`")
+            })?,
+        };
+        let mut long_term = Vec::new();
+        for name in var("YUEJU_SUBSCRIBE_LONG_TERM")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            long_term.push(TemplateKind::parse(name).with_context(|| {
+                format!(
+                    "YUEJU_SUBSCRIBE_LONG_TERM: unknown kind `{name}` (known: {})",
+                    known_kinds()
+                )
+            })?);
+        }
+        let mut templates: Vec<Template> = Vec::new();
+        for entry in var("YUEJU_SUBSCRIBE_TEMPLATES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let (kind, id) = entry.split_once(':').with_context(|| {
+                format!("YUEJU_SUBSCRIBE_TEMPLATES: `{entry}` is not `kind:template_id`")
+            })?;
+            let (kind, id) = (kind.trim(), id.trim());
+            let kind = TemplateKind::parse(kind).with_context(|| {
+                format!(
+                    "YUEJU_SUBSCRIBE_TEMPLATES: unknown kind `{kind}` (known: {})",
+                    known_kinds()
+                )
+            })?;
+            let valid_id = !id.is_empty()
+                && id.len() <= 128
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid_id {
+                bail!(
+                    "YUEJU_SUBSCRIBE_TEMPLATES: the template id of {} is not a platform template id",
+                    kind.as_str()
+                );
+            }
+            if templates.iter().any(|t| t.kind == kind) {
+                bail!("YUEJU_SUBSCRIBE_TEMPLATES names {} twice", kind.as_str());
+            }
+            if templates.iter().any(|t| t.id == id) {
+                bail!(
+                    "YUEJU_SUBSCRIBE_TEMPLATES gives the template id of {} to two kinds",
+                    kind.as_str()
+                );
+            }
+            templates.push(Template {
+                kind,
+                id: id.to_owned(),
+                mode: if long_term.contains(&kind) {
+                    Mode::LongTerm
+                } else {
+                    Mode::OneTime
+                },
+            });
+        }
+        if let Some(kind) = long_term
+            .iter()
+            .find(|k| !templates.iter().any(|t| t.kind == **k))
+        {
+            bail!(
+                "YUEJU_SUBSCRIBE_LONG_TERM names {}, which has no template in YUEJU_SUBSCRIBE_TEMPLATES",
+                kind.as_str()
+            );
+        }
+        let miniprogram_state =
+            var("YUEJU_SUBSCRIBE_MINIPROGRAM_STATE").unwrap_or_else(|| "formal".into());
+        if !["formal", "trial", "developer"].contains(&miniprogram_state.as_str()) {
+            bail!(
+                "YUEJU_SUBSCRIBE_MINIPROGRAM_STATE must be `formal`, `trial` or `developer`, not `{miniprogram_state}`"
+            );
+        }
+        let page = var("YUEJU_SUBSCRIBE_PAGE").unwrap_or_else(|| "pages/index/index".into());
+        if page.contains(['?', '#']) || page.len() > 128 {
+            bail!("YUEJU_SUBSCRIBE_PAGE must be a page path without a query, not `{page}`");
+        }
+        Ok(SubscribeSettings {
+            app,
+            templates,
+            page,
+            miniprogram_state,
+        })
+    }
+}
+
+fn known_kinds() -> String {
+    TemplateKind::ALL.map(TemplateKind::as_str).join(", ")
+}
+
+/// Reminder kinds prod must be able to send by subscribe message: the yearly endorsement and
+/// the expiry come months after the last visit, when no other channel reaches most residents.
+const REQUIRED_SUBSCRIBE_KINDS: [TemplateKind; 2] =
+    [TemplateKind::EndorsementDue, TemplateKind::Expiry];
 
 /// The regulation's values, configurable.
 #[derive(Debug, Clone)]
@@ -490,6 +623,7 @@ impl Settings {
                 },
             },
             data_dir,
+            subscribe: SubscribeSettings::from_vars(&var)?,
         };
         settings.check_mode()?;
         Ok(settings)
@@ -552,6 +686,28 @@ impl Settings {
         if self.permit.issuer_credit_code.contains("DEV") {
             problems
                 .push("YUEJU_ISSUER_CREDIT_CODE must be the issuing authority's real code".into());
+        }
+        let missing: Vec<&str> = REQUIRED_SUBSCRIBE_KINDS
+            .into_iter()
+            .filter(|k| self.subscribe.template(*k).is_none())
+            .map(TemplateKind::as_str)
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "YUEJU_SUBSCRIBE_TEMPLATES needs a template for {} (reminders months later reach residents only by subscribe message)",
+                missing.join(", ")
+            ));
+        }
+        let sender = match self.subscribe.app {
+            MiniApp::Yss => &self.yss,
+            MiniApp::Yjm => &self.yjm,
+        };
+        if !self.subscribe.templates.is_empty() && sender.is_none() {
+            problems.push(format!(
+                "YUEJU_{app}_APPID/YUEJU_{app}_SECRET are required to send subscribe messages from YUEJU_SUBSCRIBE_APP={}",
+                self.subscribe.app.as_str(),
+                app = self.subscribe.app.as_str().to_uppercase()
+            ));
         }
         if !problems.is_empty() {
             bail!(

@@ -4,23 +4,42 @@
 //! the error after the last attempt. A worker that dies mid-send leaves its rows locked only
 //! until the lease runs out; they are then claimed again, so no row is ever lost (delivery
 //! is at least once; a crash between sending and marking may send twice).
+//!
+//! Each notice goes by the first channel that can reach the person: a subscribe message of
+//! the mini-program when a credit or a long-term subscription for the notice's template
+//! exists, else a customer message of the official account when a linked chat user wrote in
+//! the last 48 hours, else e-mail. A refusal for this user falls through to the next channel;
+//! a transient failure (timeout, busy, 5xx) retries the notice later. A one-time credit is
+//! spent in the transaction that marks the notice sent, or when the platform answers 43101.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{outbox, person};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    QueryTrait, TransactionTrait,
 };
 use serde::Serialize;
 
 use crate::Context;
 use crate::error::Result;
 use crate::notice_text;
-use crate::outbox::{FAILED, PENDING, SENT, UNDELIVERABLE, open_notice};
+use crate::outbox::{FAILED, Notice, PENDING, SENT, UNDELIVERABLE, open_notice};
 use crate::privacy::Kind;
+use crate::subscriptions;
 use crate::wechat::Account;
 use crate::wechat::oa::{CHANNEL as OA_CHANNEL, CustomerFailure};
+use crate::wechat::subscribe::{
+    Mode, SubscribeFailure, SubscribeMessage, TemplateKind, template_data,
+};
+
+/// The channels a notice goes by, as recorded in `outbox.channel`.
+pub const BY_SUBSCRIBE: &str = "subscribe";
+/// Customer messages of the official account (the bot's chat).
+pub const BY_CHAT: &str = OA_CHANNEL;
+pub const BY_EMAIL: &str = "email";
+/// Customer messages reach a chat user this long after their last message.
+const CHAT_WINDOW_HOURS: i64 = 48;
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct DeliveryReport {
@@ -84,7 +103,11 @@ pub async fn run_once(ctx: &Context) -> Result<DeliveryReport> {
 }
 
 enum Outcome {
-    Sent,
+    /// Carried by `channel`; `spend` names the one-time subscription whose credit it used.
+    Sent {
+        channel: &'static str,
+        spend: Option<uuid::Uuid>,
+    },
     Undeliverable(&'static str),
     Failed(String),
 }
@@ -102,12 +125,13 @@ async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport)
             Expr::value(None::<DateTime<Utc>>),
         );
     let update = match &outcome {
-        Outcome::Sent => {
+        Outcome::Sent { channel, .. } => {
             report.sent += 1;
             update
                 .col_expr(outbox::Column::Status, Expr::value(SENT))
                 .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
                 .col_expr(outbox::Column::LastError, Expr::value(None::<String>))
+                .col_expr(outbox::Column::Channel, Expr::value(Some(*channel)))
         }
         Outcome::Undeliverable(why) => {
             report.undeliverable += 1;
@@ -137,11 +161,26 @@ async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport)
             }
         }
     };
-    update.exec(&ctx.db).await?;
+    if let Outcome::Sent {
+        spend: Some(subscription_id),
+        ..
+    } = outcome
+    {
+        // The platform took the message: the credit goes with the mark, in one step.
+        let txn = ctx.db.begin().await?;
+        update.exec(&txn).await?;
+        if !subscriptions::spend_credit(&txn, subscription_id).await? {
+            tracing::warn!(notice_id = %row.id, "subscribe message sent with no credit left on record");
+        }
+        txn.commit().await?;
+    } else {
+        update.exec(&ctx.db).await?;
+    }
     Ok(())
 }
 
-/// The chat users linked to any login of this person on the given channel.
+/// The chat users linked to any login of this person on the given channel who wrote within
+/// the customer-message window.
 async fn chat_users(
     ctx: &Context,
     person_id: uuid::Uuid,
@@ -161,6 +200,9 @@ async fn chat_users(
     Ok(bot_link::Entity::find()
         .filter(bot_link::Column::AccountId.is_in(accounts))
         .filter(bot_link::Column::Channel.eq(channel))
+        .filter(
+            bot_link::Column::LastMessageAt.gte(Utc::now() - Duration::hours(CHAT_WINDOW_HOURS)),
+        )
         .all(&ctx.db)
         .await?
         .into_iter()
@@ -179,9 +221,13 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
     if notice.is_reminder() && !person.reminders_enabled {
         return Ok(Outcome::Undeliverable("reminders turned off"));
     }
+    if let Some(outcome) = by_subscribe(ctx, row, &notice, person.id).await? {
+        return Ok(outcome);
+    }
     let text = notice_text::render(&notice);
-    // Chat first, where the holder linked one: it is where they talk to us. A refusal (not
-    // following any more, window closed) falls through to e-mail; a transient failure retries.
+    // Chat next, where the holder linked one and wrote lately: it is where they talk to us. A
+    // refusal (not following any more, window closed) falls through to e-mail; a transient
+    // failure retries.
     if ctx.wechat.has_account(Account::OfficialAccount) {
         for user in chat_users(ctx, person.id, OA_CHANNEL).await? {
             match ctx
@@ -191,7 +237,10 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
             {
                 Ok(()) => {
                     tracing::info!(notice_id = %row.id, kind = notice.kind(), "notice sent by chat");
-                    return Ok(Outcome::Sent);
+                    return Ok(Outcome::Sent {
+                        channel: BY_CHAT,
+                        spend: None,
+                    });
                 }
                 Err(CustomerFailure::Refused(why)) => {
                     tracing::info!(notice_id = %row.id, why = %why, "chat refused; trying e-mail");
@@ -212,5 +261,67 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
     };
     mailer.send(&email, &text).await?;
     tracing::info!(notice_id = %row.id, kind = notice.kind(), "notice sent by e-mail");
-    Ok(Outcome::Sent)
+    Ok(Outcome::Sent {
+        channel: BY_EMAIL,
+        spend: None,
+    })
+}
+
+/// The subscribe message, when the person accepted the notice's template: `None` when there
+/// is none to use or the platform would not deliver it (the next channel is tried), an error
+/// when the platform should be asked again later.
+async fn by_subscribe(
+    ctx: &Context,
+    row: &outbox::Model,
+    notice: &Notice,
+    person_id: uuid::Uuid,
+) -> anyhow::Result<Option<Outcome>> {
+    let settings = &ctx.settings.subscribe;
+    let Some(template) = TemplateKind::of_notice(notice).and_then(|k| settings.template(k)) else {
+        return Ok(None);
+    };
+    if !ctx.wechat.has_account(Account::Mini(settings.app)) {
+        return Ok(None);
+    }
+    let Some(subscription) = subscriptions::sendable(ctx, person_id, template).await? else {
+        return Ok(None);
+    };
+    let Some((_, data)) = template_data(notice, row.created_at) else {
+        return Ok(None);
+    };
+    let message = SubscribeMessage {
+        app: settings.app,
+        openid: &subscription.openid,
+        template_id: &template.id,
+        // The notice's id lets the page, and anyone looking at a duplicate, know which it is.
+        page: format!("{}?notice={}", settings.page, row.id),
+        data,
+        miniprogram_state: &settings.miniprogram_state,
+    };
+    let kind = template.kind.as_str();
+    match ctx.wechat.send_subscribe(&message).await {
+        Ok(msgid) => {
+            tracing::info!(notice_id = %row.id, kind, msgid = msgid.as_deref().unwrap_or(""), "notice sent by subscribe message");
+            Ok(Some(Outcome::Sent {
+                channel: BY_SUBSCRIBE,
+                spend: (template.mode == Mode::OneTime).then_some(subscription.id),
+            }))
+        }
+        Err(SubscribeFailure::Refused(_)) => {
+            subscriptions::refused(&ctx.db, template, &subscription).await?;
+            tracing::info!(notice_id = %row.id, kind, "subscribe message refused (43101); credit spent, trying the next channel");
+            Ok(None)
+        }
+        Err(SubscribeFailure::Undeliverable(e)) => {
+            tracing::warn!(notice_id = %row.id, kind, errcode = e.errcode(), "subscribe message undeliverable to this user; trying the next channel");
+            Ok(None)
+        }
+        Err(SubscribeFailure::Misconfigured(e)) => {
+            tracing::error!(notice_id = %row.id, kind, template_id = %template.id, error = %e, "subscribe template or page does not match the platform (YUEJU_SUBSCRIBE_TEMPLATES/YUEJU_SUBSCRIBE_PAGE); trying the next channel");
+            Ok(None)
+        }
+        Err(SubscribeFailure::Transient(e)) => {
+            Err(anyhow::Error::new(e).context("subscribe message"))
+        }
+    }
 }

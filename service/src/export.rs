@@ -1,8 +1,9 @@
 //! The person's own data, all of it, as one JSON document (PIPL art. 45): the logins linked to
 //! the identity and their sessions, the identity binding, contact settings, applications with
 //! material metadata and review notes, permits with every signed version, card orders,
-//! authorization requests with the consent text shown, grants, notices, the face
-//! verifications started by the logins or for the person's number, and the access log.
+//! authorization requests with the consent text shown, grants, notices, subscribe-message
+//! subscriptions, the face verifications started by the logins or for the person's number,
+//! and the access log.
 //! It is the holder's own copy, so nothing is masked.
 
 use base64::Engine as _;
@@ -24,6 +25,7 @@ use crate::outbox::{Notice, open_notice};
 use crate::permits::{self, SignedDocument};
 use crate::privacy::Kind;
 use crate::sessions::ResidentPrincipal;
+use crate::subscriptions::SubscriptionView;
 
 pub const FORMAT: &str = "yueju-export-v1";
 
@@ -40,6 +42,8 @@ pub struct Export {
     pub authorization_requests: Vec<RequestView>,
     pub authorizations: Vec<GrantExport>,
     pub notices: Vec<NoticeExport>,
+    /// What was accepted for the mini-program's subscribe messages.
+    pub subscriptions: Vec<SubscriptionView>,
     pub face_verifications: Vec<FaceVerificationExport>,
     pub access_log: AccessLogExport,
 }
@@ -134,6 +138,8 @@ pub struct NoticeExport {
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// What carried it: `subscribe`, `wechat` or `email`.
+    pub channel: Option<String>,
     pub notice: Notice,
 }
 
@@ -219,6 +225,7 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
         authorization_requests: vec![],
         authorizations: vec![],
         notices: vec![],
+        subscriptions: vec![],
         face_verifications: vec![],
         access_log: AccessLogExport {
             entries: vec![],
@@ -364,8 +371,10 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
             status: n.status,
             created_at: n.created_at,
             sent_at: n.sent_at,
+            channel: n.channel,
         });
     }
+    out.subscriptions = crate::subscriptions::list(ctx, principal).await?.items;
 
     let mut after = 0;
     loop {

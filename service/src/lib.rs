@@ -7,7 +7,10 @@
 //! tokens; [`tokens`] signs and checks access tokens. [`identity`] binds a login to a verified
 //! citizen, behind the platform's face verification ([`face_verification`]); [`staff`] keeps
 //! staff accounts. [`govdata`] is the government-data port with its embedded and HTTP adapters;
-//! [`demo`] seeds a demo data set in dev mode.
+//! [`demo`] seeds a demo data set in dev mode. Notices wait in the [`outbox`] (the sweep in
+//! [`reminders`] writes the reminders) until [`delivery`] sends each by the first channel that
+//! reaches the person: a subscribe message while [`subscriptions`] holds a credit or a
+//! long-term subscription, a customer message, or e-mail.
 //! [`export`] gives residents all their data and [`closure`] closes their account;
 //! [`retention`] deletes what is kept no longer and [`rotation`] re-seals under a new data key.
 //! Every fallible call answers [`Error`]: a [`Refusal`] the client caused, or an internal cause.
@@ -49,6 +52,7 @@ pub mod sessions;
 pub mod signing;
 pub mod staff;
 pub mod status_cache;
+pub mod subscriptions;
 pub mod tokens;
 pub mod verification;
 pub mod wechat;

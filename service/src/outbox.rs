@@ -106,6 +106,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        channel: Set(None),
     })
     .on_conflict(
         OnConflict::column(outbox::Column::DedupeKey)

@@ -55,6 +55,7 @@ fn prod_mode_refuses_demo_data_and_a_weak_bootstrap_password() {
         ("YUEJU_YSS_SECRET", "s1"),
         ("YUEJU_SIGNING_KEYS", "/etc/yueju/signing.pem"),
         ("YUEJU_ISSUER_CREDIT_CODE", "11440000000000000X"),
+        ("YUEJU_SUBSCRIBE_TEMPLATES", "endorsement_due:T1,expiry:T2"),
     ];
     let mut ok = base.to_vec();
     ok.push(("YUEJU_DEMO_DATA", "false"));
@@ -116,4 +117,59 @@ fn retention_defaults_to_ninety_days_three_years_and_half_past_three() {
     assert!(err.contains("YUEJU_RETENTION_AT"), "{err}");
     let err = settings(&[("YUEJU_MATERIALS_RETENTION_DAYS", "ninety")]).expect_err("not a number");
     assert!(err.contains("YUEJU_MATERIALS_RETENTION_DAYS"), "{err}");
+}
+
+#[test]
+fn subscribe_templates_name_unknown_kinds_and_prod_names_the_missing_ones() {
+    let s = settings(&[
+        (
+            "YUEJU_SUBSCRIBE_TEMPLATES",
+            "endorsement_due:T-1, expiry:T-2,decision:T-3",
+        ),
+        ("YUEJU_SUBSCRIBE_LONG_TERM", "expiry"),
+    ])
+    .unwrap();
+    let sub = &s.subscribe;
+    assert_eq!(sub.app, service::wechat::MiniApp::Yss);
+    assert_eq!(sub.templates.len(), 3);
+    let expiry = sub.by_id("T-2").unwrap();
+    assert_eq!(expiry.mode, service::wechat::subscribe::Mode::LongTerm);
+    assert_eq!(
+        sub.by_id("T-1").unwrap().mode,
+        service::wechat::subscribe::Mode::OneTime
+    );
+    assert!(settings(&[]).unwrap().subscribe.templates.is_empty());
+
+    let err = settings(&[(
+        "YUEJU_SUBSCRIBE_TEMPLATES",
+        "endorsement_due:T-1,renewal:T-9",
+    )])
+    .expect_err("unknown kind");
+    assert!(
+        err.contains("renewal") && err.contains("YUEJU_SUBSCRIBE_TEMPLATES"),
+        "{err}"
+    );
+    let err = settings(&[
+        ("YUEJU_SUBSCRIBE_TEMPLATES", "endorsement_due:T-1"),
+        ("YUEJU_SUBSCRIBE_LONG_TERM", "forever"),
+    ])
+    .expect_err("unknown long-term kind");
+    assert!(
+        err.contains("forever") && err.contains("YUEJU_SUBSCRIBE_LONG_TERM"),
+        "{err}"
+    );
+    let err = settings(&[("YUEJU_SUBSCRIBE_TEMPLATES", "endorsement_due")]).expect_err("no id");
+    assert!(err.contains("kind:template_id"), "{err}");
+    let err = settings(&[("YUEJU_SUBSCRIBE_APP", "wx")]).expect_err("unknown app");
+    assert!(err.contains("YUEJU_SUBSCRIBE_APP"), "{err}");
+
+    let err = settings(&[
+        ("YUEJU_ENV", "prod"),
+        ("YUEJU_SUBSCRIBE_TEMPLATES", "decision:T-3"),
+    ])
+    .expect_err("prod without reminder templates");
+    assert!(
+        err.contains("YUEJU_SUBSCRIBE_TEMPLATES needs a template for endorsement_due, expiry"),
+        "{err}"
+    );
 }

@@ -27,6 +27,13 @@ pub const WECHAT_TOKEN: &str = "test-wechat-token";
 /// The fake platform's session_key, which must never reach a client.
 pub const FAKE_SESSION_KEY: &str = "fake-session-key-Zm9vYmFy";
 
+/// The subscribe-message templates of the test mini-program (粤省事), per kind.
+pub const TPL_ENDORSEMENT: &str = "tpl-endorsement-due";
+pub const TPL_EXPIRY: &str = "tpl-expiry";
+pub const TPL_DECISION: &str = "tpl-decision";
+pub const TPL_REQUEST: &str = "tpl-authorization-request";
+pub const SUBSCRIBE_TEMPLATES: &str = "endorsement_due:tpl-endorsement-due,expiry:tpl-expiry,decision:tpl-decision,authorization_request:tpl-authorization-request,eligible_now:tpl-eligible-now,registration_ended:tpl-registration-ended";
+
 /// Demo people (see service::demo).
 pub const CHEN_ID: &str = "440511199003071234";
 pub const CHEN_NAME: &str = "陈志强";
@@ -85,6 +92,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("YUEJU_YJM_SECRET", YJM_SECRET.into()),
         ("YUEJU_WECHAT_OA_APPID", OA_APPID.into()),
         ("YUEJU_WECHAT_OA_SECRET", OA_SECRET.into()),
+        ("YUEJU_SUBSCRIBE_TEMPLATES", SUBSCRIBE_TEMPLATES.into()),
+        // The expiry template is long-term (government-services category), the others one-time.
+        ("YUEJU_SUBSCRIBE_LONG_TERM", "expiry".into()),
         ("YUEJU_JWT_KEYS", jwt_keys_var(&[(JWT_KID, JWT_SECRET)])),
         // Tests log in and bind far more often than a person; tests/api/rate_limits.rs
         // checks the limits themselves.

@@ -34,4 +34,5 @@ mod retention;
 mod rotation;
 mod smtp;
 mod staff;
+mod subscriptions;
 mod tokens;

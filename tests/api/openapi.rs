@@ -316,6 +316,22 @@ async fn answers_of_a_full_flow_match_their_schemas() {
         &app.get("/api/v1/me/permit", t).await.body,
     );
 
+    let subs = app
+        .post(
+            "/api/v1/me/subscriptions",
+            &json!({"app": "yss", "results": {"tpl-endorsement-due": "accept", "tpl-expiry": "accept"}}),
+            t,
+        )
+        .await;
+    check(&spec, "post", "/api/v1/me/subscriptions", 200, &subs.body);
+    check(
+        &spec,
+        "get",
+        "/api/v1/me/subscriptions",
+        200,
+        &app.get("/api/v1/me/subscriptions", t).await.body,
+    );
+
     // Errors have the one shape, OAuth errors the RFC's.
     let missing = app
         .get(

@@ -1,7 +1,7 @@
 // The whole product in a real browser (Debian's Chromium through playwright-core), at a phone's
-// width: a resident logs in, applies and sees the permit and code; an agency verifies that
-// code and asks for access; the resident approves; the agency downloads the copy; the resident
-// revokes. Screenshots go to the artifact directory. Fails on any console error.
+// width: a resident logs in, applies (accepting WeChat reminders) and sees the permit and
+// code; an agency verifies that code and asks for access; the resident approves; the agency
+// downloads the copy; the resident revokes. Screenshots go to the artifact directory. Fails on any console error.
 //
 // usage: node flow.mjs BASE_URL ARTIFACT_DIR
 import { chromium } from "playwright-core";
@@ -41,6 +41,14 @@ try {
   await yss.getByRole("button", { name: "提交申请" }).click();
   await yss.getByText(/电子居住证已签发/).waitFor();
   await shot(yss, "01-applied");
+
+  step("resident accepts WeChat reminders when asked, and sees them in the settings");
+  await yss.getByRole("button", { name: "接收提醒", exact: true }).click();
+  await yss.locator("#apply-subs").getByText(/已开启微信提醒/).waitFor();
+  await yss.getByRole("tab", { name: "设置" }).click();
+  await yss.locator("#subs").getByText("签注提醒").waitFor();
+  await yss.locator("#subs").getByText("还可接收 1 条").first().waitFor();
+  await shot(yss, "01b-reminders");
 
   step("resident sees the permit");
   await yss.getByRole("tab", { name: "电子证" }).click();

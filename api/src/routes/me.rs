@@ -180,6 +180,7 @@ fn erased_label(what: Erased) -> &'static str {
         Erased::MaterialFiles => "上传的申请材料文件",
         Erased::Applications => "未获签发的申请（办理中或未通过的申请）",
         Erased::Notices => "待发送和已发送的通知",
+        Erased::Subscriptions => "订阅消息授权记录（接收提醒的订阅次数和长期订阅）",
         Erased::SavedAnswers => "防重复提交的保存记录",
         Erased::Identity => "实名认证信息（姓名、公民身份号码）",
         Erased::FaceVerifications => "人脸核身记录（发起核身时提交的姓名、公民身份号码）",

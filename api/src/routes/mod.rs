@@ -8,10 +8,12 @@ mod code;
 mod consent;
 mod health;
 mod me;
+mod miniprogram;
 mod oauth;
 mod pages;
 mod permit;
 mod staff;
+mod subscriptions;
 
 use actix_web::web;
 
@@ -43,12 +45,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                     web::post().to(me::start_face_verification),
                 )
                 .route("/me/bot-binding-code", web::post().to(bot::binding_code))
+                .route("/me/subscriptions", web::get().to(subscriptions::list))
+                .route("/me/subscriptions", web::post().to(subscriptions::record))
                 .route("/bot/messages", web::post().to(bot::messages))
                 .service(
                     web::resource("/bot/wechat")
                         .app_data(bot::wechat_payload_config())
                         .route(web::get().to(bot::wechat_check))
                         .route(web::post().to(bot::wechat_push)),
+                )
+                .service(
+                    web::resource("/wechat/miniprogram/{app}")
+                        .app_data(miniprogram::payload_config())
+                        .route(web::get().to(miniprogram::check))
+                        .route(web::post().to(miniprogram::receive)),
                 )
                 .route("/keys", web::get().to(permit::keys))
                 .route("/applications", web::post().to(applications::create))

@@ -71,6 +71,8 @@
     if (a.status === "issued") say($("#apply-msg"), "申请成功，电子居住证已签发（编号 " + a.permit_no + "）", true);
     else if (a.status === "needs_materials") say($("#apply-msg"), "政务数据未能核验全部条件，请在下方上传：" + a.missing_materials.map((m) => m.label).join("；"));
     else say($("#apply-msg"), "不符合申领条件：" + a.reasons.map((x) => x.message).join("；"));
+    if (a.status === "issued") offerSubs($("#apply-subs"), "每年签注期开始和证件到期前，是否通过微信提醒您？", ["endorsement_due", "expiry"]);
+    else if (a.status !== "rejected") offerSubs($("#apply-subs"), "审核有结果时，是否通过微信通知您？", ["decision", "endorsement_due", "expiry"]);
     loadApplications();
   }
 
@@ -150,6 +152,7 @@
     const r = await call("POST", "/api/v1/me/permit/endorsements", { token: tok() });
     if (!r.ok) return say($("#permit-msg"), Yj.errorText(r));
     say($("#permit-msg"), r.data.kind === "renewal" ? "换领成功" : "签注成功", true);
+    offerSubs($("#permit-subs"), "明年签注期开始和证件到期前，是否通过微信提醒您？", ["endorsement_due", "expiry"]);
     loadPermit();
   }
 
@@ -224,6 +227,56 @@
     say($("#settings-msg"), "已保存", true);
   }
 
+  // Subscribe messages: in the mini-program the button calls wx.requestSubscribeMessage with
+  // the templates' ids and posts what it answers; this page, outside WeChat, posts an accept.
+  const subKinds = {
+    endorsement_due: "签注提醒", expiry: "到期提醒", decision: "审核结果通知",
+    authorization_request: "授权请求通知", eligible_now: "可申领提醒", registration_ended: "居住登记变更通知",
+  };
+  let subs = null;
+
+  function subState(t, s) {
+    if (!s) return "未订阅";
+    if (s.status === "ban") return "该提醒已被微信停用";
+    if (s.status === "reject") return "已拒绝";
+    return t.mode === "long_term" ? "已开启（长期）" : "还可接收 " + s.credits + " 条";
+  }
+
+  async function loadSubs() {
+    const r = await call("GET", "/api/v1/me/subscriptions", { token: tok() });
+    const list = $("#subs");
+    if (!r.ok) { list.replaceChildren(el("li", { class: "hint" }, Yj.errorText(r))); return null; }
+    subs = r.data;
+    const held = new Map(subs.items.filter((i) => i.app === subs.app).map((i) => [i.template_id, i]));
+    list.replaceChildren(...(subs.templates.length ? subs.templates.map((t) => el("li", {},
+      el("div", { class: "row" }, el("strong", {}, subKinds[t.kind] || t.kind), el("span", { class: "hint" }, t.mode === "long_term" ? "长期订阅" : "一次性订阅")),
+      el("div", {}, subState(t, held.get(t.template_id))),
+    )) : [el("li", { class: "hint" }, "本服务暂未开通微信提醒")]));
+    return subs;
+  }
+
+  async function subscribe(kinds, msg) {
+    const current = subs || await loadSubs();
+    if (!current) return say(msg, "暂时无法开启微信提醒");
+    // wx.requestSubscribeMessage asks for three templates at most.
+    const ids = current.templates.filter((t) => kinds.includes(t.kind)).map((t) => t.template_id).slice(0, 3);
+    if (!ids.length) return say(msg, "本服务暂未开通微信提醒");
+    const results = Object.fromEntries(ids.map((id) => [id, "accept"]));
+    const r = await call("POST", "/api/v1/me/subscriptions", { token: tok(), body: { app: current.app, results } });
+    if (!r.ok) return say(msg, Yj.errorText(r));
+    say(msg, "已开启微信提醒：" + ids.length + " 项", true);
+    loadSubs();
+  }
+
+  // A short question at a natural moment (after applying, after endorsing).
+  function offerSubs(box, question, kinds) {
+    const msg = el("div", { class: "msg", role: "status", "aria-live": "polite" });
+    const close = () => box.replaceChildren();
+    box.replaceChildren(el("p", { class: "hint" }, question + "（用于签注、到期等办事提醒，不作他用）"),
+      el("button", { class: "secondary", onclick: () => subscribe(kinds, msg) }, "接收提醒"),
+      el("button", { class: "secondary", onclick: close }, "暂不"), msg);
+  }
+
   async function botCode() {
     const r = await call("POST", "/api/v1/me/bot-binding-code", { token: tok(), body: {} });
     if (!r.ok) { $("#bot-code").textContent = Yj.errorText(r); return; }
@@ -236,7 +289,7 @@
     location.reload();
   }
 
-  const loaders = { "tab-me": loadMe, "tab-apply": loadApplications, "tab-permit": loadPermit, "tab-grants": loadGrants, "tab-log": loadLog, "tab-settings": loadMe };
+  const loaders = { "tab-me": loadMe, "tab-apply": loadApplications, "tab-permit": loadPermit, "tab-grants": loadGrants, "tab-log": loadLog, "tab-settings": () => { loadMe(); loadSubs(); } };
   const show = Yj.tabs((id) => loaders[id] && loaders[id]());
 
   function start() {
@@ -256,5 +309,6 @@
   $("#settings-btn").addEventListener("click", saveSettings);
   $("#logout-btn").addEventListener("click", logout);
   $("#bot-code-btn").addEventListener("click", botCode);
+  $("#subs-btn").addEventListener("click", () => subscribe(["endorsement_due", "expiry", "authorization_request"], $("#subs-msg")));
   if (tok()) start();
 })();

@@ -4,15 +4,18 @@
 //!
 //! A tour: logging in (`jscode2session`, here), access tokens ([`token`]), the official
 //! account's customer messages and user info ([`oa`]), the mini-programs' face verification
-//! ([`face`]); and the message servers' side: the signature of every call ([`signature`]),
-//! 安全模式 encryption ([`crypto`]), the hardened XML reader ([`xml`]) and the transport that
-//! ties them ([`message_server`]).
+//! ([`face`]) and subscribe messages ([`subscribe`]); and the message servers' side: the
+//! signature of every call ([`signature`]), 安全模式 encryption ([`crypto`]), the hardened
+//! XML reader ([`xml`]), the transport that ties them ([`message_server`]) and the
+//! subscribe events the mini-programs push ([`push`]).
 
 pub mod crypto;
 pub mod face;
 pub mod message_server;
 pub mod oa;
+pub mod push;
 pub mod signature;
+pub mod subscribe;
 pub mod token;
 pub mod xml;
 

@@ -11,6 +11,7 @@
 pub mod face;
 pub mod login;
 pub mod oa;
+pub mod subscribe;
 pub mod token;
 
 use actix_web::body::{BoxBody, EitherBody};
@@ -43,6 +44,7 @@ pub enum Fault {
 pub struct PlatformState {
     pub tokens: FakeTokens,
     pub oa: FakeOa,
+    pub subscribe: subscribe::FakeSubscribe,
     pub face: face::FakeFace,
     /// Queued faults per path, used up one call at a time.
     pub faults: HashMap<String, VecDeque<Fault>>,
@@ -125,6 +127,7 @@ impl FakePlatform {
                 .configure(|cfg| token::routes(cfg, app_state.clone()))
                 .configure(|cfg| login::routes(cfg, app_calls.clone()))
                 .configure(|cfg| oa::routes(cfg, app_state.clone()))
+                .configure(|cfg| subscribe::routes(cfg, app_state.clone()))
                 .configure(|cfg| face::routes(cfg, app_state.clone()))
         })
         .workers(2)

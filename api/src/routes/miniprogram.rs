@@ -1,0 +1,78 @@
+//! The mini-programs' own message push (消息推送) at `/api/v1/wechat/miniprogram/{app}`: the
+//! platform's URL check, and the subscribe events (popup, change, sent) that keep the
+//! subscription records in step. Every call goes through the mini-program's message server
+//! (`service::wechat::message_server`): signed as the official account's calls are and, in
+//! 安全模式, encrypted with that mini-program's appid at the end.
+
+use actix_web::{HttpResponse, web};
+use service::Context;
+use service::Refusal;
+use service::wechat::message_server::{MessageServer, PushQuery};
+use service::wechat::push::{self, XmlError};
+use service::wechat::{Account, MiniApp, xml};
+
+use super::bot::refused;
+use crate::error::ApiError;
+
+/// The mini-program named in the path and its message server; 404 when its push is off (no
+/// token or no appid configured).
+fn server<'a>(ctx: &'a Context, path: &str) -> Result<(MiniApp, &'a MessageServer), ApiError> {
+    let app = MiniApp::parse(path).ok_or(Refusal::UnknownApp)?;
+    let server = ctx
+        .settings
+        .message_server(Account::Mini(app))
+        .ok_or_else(ApiError::not_found)?;
+    Ok((app, server))
+}
+
+/// `GET /api/v1/wechat/miniprogram/{app}`: the platform's URL check, the same in every mode.
+pub async fn check(
+    ctx: web::Data<Context>,
+    path: web::Path<String>,
+    q: web::Query<PushQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, server) = server(&ctx, &path)?;
+    let echo = server
+        .verify_url(&q, chrono::Utc::now().timestamp())
+        .map_err(refused)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(echo))
+}
+
+/// `POST /api/v1/wechat/miniprogram/{app}`: an event (in 安全模式 encrypted), answered
+/// `success` once taken in, or ignored (another event, a user with no bound login).
+pub async fn receive(
+    ctx: web::Data<Context>,
+    path: web::Path<String>,
+    q: web::Query<PushQuery>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    let (app, server) = server(&ctx, &path)?;
+    let body = body.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+        Some(actix_web::error::PayloadError::Overflow) => ApiError::payload_too_large(),
+        _ => ApiError::from(Refusal::MessageMalformed),
+    })?;
+    let opened = server
+        .open(&q, &body, chrono::Utc::now().timestamp())
+        .map_err(refused)?;
+    let event = push::parse(&opened.message).map_err(|e| match e {
+        XmlError::TooLarge => ApiError::payload_too_large(),
+        XmlError::DocType | XmlError::Malformed => {
+            tracing::warn!(problem = ?e, encrypted = opened.is_encrypted(), "pushed event refused");
+            ApiError::from(Refusal::MessageMalformed)
+        }
+    })?;
+    let outcome = service::subscriptions::apply_event(&ctx, app, &event).await?;
+    tracing::info!(app = app.as_str(), event = %event.event, ?outcome, "mini-program push taken in");
+    // The platform takes `success` in clear in every mode.
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("success"))
+}
+
+/// The `PayloadConfig` of the push: the platform's events are small (in 安全模式 a third
+/// larger, as the official account's messages).
+pub fn payload_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(xml::MAX_BYTES)
+}
