@@ -259,7 +259,9 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
     let (Some(email), Some(mailer)) = (email, ctx.mailer.as_ref()) else {
         return Ok(Outcome::Undeliverable("no channel"));
     };
-    mailer.send(&email, &text).await?;
+    mailer
+        .send(&email, &text, &format!("notice-{}", row.id))
+        .await?;
     tracing::info!(notice_id = %row.id, kind = notice.kind(), "notice sent by e-mail");
     Ok(Outcome::Sent {
         channel: BY_EMAIL,

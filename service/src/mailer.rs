@@ -33,9 +33,13 @@ impl Mailer {
         })
     }
 
-    pub async fn send(&self, to: &str, text: &Text) -> anyhow::Result<()> {
+    /// Sends `text` to `to`. `key` names what is sent (the outbox row): the Message-ID is
+    /// made from it, the same on every retry, so that a mail sent twice (delivery is at least
+    /// once) can be recognised and folded by mail systems and the resident's client.
+    pub async fn send(&self, to: &str, text: &Text, key: &str) -> anyhow::Result<()> {
         let to: Mailbox = to.parse().context("recipient address unreadable")?;
         let message = Message::builder()
+            .message_id(Some(format!("<{key}@{}>", self.from.email.domain())))
             .from(self.from.clone())
             .to(to)
             .subject(text.subject.clone())

@@ -847,3 +847,53 @@ pub async fn make_due(app: &TestApp) {
         .await
         .unwrap();
 }
+
+/// A server in prod mode (real keys, no demo data, no dev logins) with the government
+/// records of 王伟 and 张敏. The key directory lives as long as the app.
+pub struct ProdApp {
+    pub inner: TestApp,
+    _keys: tempfile::TempDir,
+}
+
+impl std::ops::Deref for ProdApp {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.inner
+    }
+}
+
+pub async fn spawn_prod_app() -> ProdApp {
+    spawn_prod_app_with(&[]).await
+}
+
+pub async fn spawn_prod_app_with(extra: &[(&str, &str)]) -> ProdApp {
+    let keys = tempfile::tempdir().unwrap();
+    let pem = write_signing_key(keys.path(), 9);
+    let key = "k:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let mut vars = vec![
+        ("YUEJU_ENV", "prod"),
+        ("YUEJU_SIGNING_KEYS", pem.as_str()),
+        ("YUEJU_ISSUER_CREDIT_CODE", "11440000000000000X"),
+        ("YUEJU_DEMO_DATA", "false"),
+        ("YUEJU_DATA_KEYS", key),
+        (
+            "YUEJU_BLIND_INDEX_KEY",
+            "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        ),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
+    let admin = app.admin_token().await;
+    let people = json!({"people": [
+        {"id_number": WANG_ID, "name": WANG_NAME, "gender": "male", "ethnicity": "汉族", "hukou_address": "广西壮族自治区南宁市兴宁区某路1号"},
+        {"id_number": ZHANG_ID, "name": ZHANG_NAME, "gender": "female", "ethnicity": "汉族", "hukou_address": "江西省南昌市东湖区某路2号"},
+    ]});
+    let r = app
+        .post("/api/v1/staff/gov-records", &people, Some(&admin))
+        .await;
+    assert_eq!(r.body["upserted"], 2, "{}", r.text);
+    ProdApp {
+        inner: app,
+        _keys: keys,
+    }
+}

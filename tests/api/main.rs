@@ -26,6 +26,7 @@ mod logs;
 mod migrations;
 mod openapi;
 mod permits;
+mod platform_prod;
 mod platform_tokens;
 mod privacy;
 mod rate_limits;

@@ -80,6 +80,38 @@ async fn an_open_endorsement_window_sends_one_chinese_email_however_often_the_sw
 }
 
 #[tokio::test]
+async fn a_mail_sent_again_after_a_lost_acknowledgement_carries_the_same_message_id() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = app_with_smtp(&sink, &[]).await;
+    let (_chen, permit_no) = chen_reachable(&app).await;
+    app.set_permit_dates(&permit_no, Some(days_ahead(10)), None)
+        .await;
+    let r = run(&app, json!({"deliver": true})).await;
+    assert_eq!(r.body["sent"], 1, "{}", r.text);
+    // The worker's "sent" never reached the database: the notice is delivered again.
+    let notice = entity_outbox(&app).await.remove(0);
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        entity::outbox::Entity::update_many()
+            .col_expr(entity::outbox::Column::Status, Expr::value("pending"))
+            .filter(entity::outbox::Column::Id.eq(notice.id))
+            .exec(&app.app.db)
+            .await
+            .unwrap();
+    }
+    make_due(&app).await;
+    let r = run(&app, json!({"deliver": true})).await;
+    assert_eq!(r.body["sent"], 1, "{}", r.text);
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 2);
+    let expected = format!("<notice-{}@yueju.localhost>", notice.id);
+    assert_eq!(mails[0]["message_id"], expected.as_str());
+    assert_eq!(mails[1]["message_id"], expected.as_str());
+}
+
+#[tokio::test]
 async fn expiry_reminders_go_out_once_per_threshold() {
     let Some(sink) = SmtpSink::start() else {
         return;
