@@ -245,7 +245,7 @@ fn schemas() -> Value {
         "ChainCheck": obj(&["intact", "entries", "head"], json!({"intact": {"type": "boolean"}, "entries": {"type": "integer"}, "head": string(), "broken_at": {"type": "integer"}})),
         "BotReplies": obj(&["replies"], json!({"replies": {"type": "array", "items": string()}})),
         "GovImport": obj(&["upserted", "errors"], json!({"upserted": {"type": "integer"}, "errors": {"type": "array"}})),
-        "ReminderRun": obj(&["as_of", "queued", "sent", "failed"], json!({"as_of": date, "queued": {"type": "integer"}, "sent": {"type": "integer"}, "failed": {"type": "integer"}, "undeliverable": {"type": "integer"}})),
+        "ReminderRun": obj(&["as_of", "queued", "sent", "failed"], json!({"as_of": date, "queued": {"type": "integer"}, "sent": {"type": "integer"}, "failed": {"type": "integer"}, "undeliverable": {"type": "integer"}, "unfinished": {"type": "integer"}})),
     })
 }
 

@@ -141,6 +141,9 @@ pub struct ReminderRules {
     pub lease_secs: u64,
     /// Run the daily sweep and the delivery worker inside the server.
     pub background: bool,
+    /// How long the staff trigger delivers before it answers, seconds; what is left is
+    /// reported as unfinished and goes with the background worker's next run.
+    pub staff_run_budget_secs: u64,
 }
 
 /// Requests per minute and source address on the costly routes without a credential
@@ -566,6 +569,7 @@ impl Settings {
                 max_attempts: num_or(&var, "YUEJU_DELIVERY_MAX_ATTEMPTS", 8)? as u32,
                 backoff_secs: num_or(&var, "YUEJU_DELIVERY_BACKOFF_SECS", 60)? as u64,
                 lease_secs: num_or(&var, "YUEJU_DELIVERY_LEASE_SECS", 300)? as u64,
+                staff_run_budget_secs: num_or(&var, "YUEJU_STAFF_RUN_BUDGET_SECS", 20)? as u64,
                 background: match var("YUEJU_BACKGROUND_JOBS").as_deref() {
                     None | Some("true") | Some("1") => true,
                     Some("false") | Some("0") => false,

@@ -16,8 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{outbox, person};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, TransactionTrait,
+    ColumnTrait, Condition, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -48,6 +48,8 @@ pub struct DeliveryReport {
     pub failed: u64,
     /// Nobody to deliver to.
     pub undeliverable: u64,
+    /// Still due when a run with a budget stopped claiming.
+    pub unfinished: u64,
 }
 
 fn claimable(now: DateTime<Utc>) -> Condition {
@@ -86,20 +88,59 @@ pub async fn claim(ctx: &Context, limit: u64, now: DateTime<Utc>) -> Result<Vec<
         .await?)
 }
 
-/// Delivers everything due when the run starts, batch after batch; a notice that fails is
-/// retried by a later run, not this one. Answers what happened.
+/// Notices delivered at once, and claimed at a time: a slow peer (a stalled SMTP server, a
+/// platform answering late) holds one slot for at most its deadline, not the whole run.
+pub const CONCURRENCY: usize = 8;
+
+/// Delivers everything due when the run starts, a few notices at a time; a notice that fails
+/// is retried by a later run, not this one. Answers what happened.
 pub async fn run_once(ctx: &Context) -> Result<DeliveryReport> {
+    run_within(ctx, None).await
+}
+
+/// As [`run_once`], but claims nothing new once `budget` has passed (a notice under way still
+/// finishes within its call deadline); what is still due then is counted as `unfinished`, for
+/// the background worker's next run.
+pub async fn run_within(
+    ctx: &Context,
+    budget: Option<std::time::Duration>,
+) -> Result<DeliveryReport> {
+    use futures_util::stream::{self, StreamExt as _};
     let mut report = DeliveryReport::default();
     let started = Utc::now();
+    let stop_at = budget.map(|b| std::time::Instant::now() + b);
     loop {
-        let batch = claim(ctx, 50, started).await?;
+        if stop_at.is_some_and(|t| std::time::Instant::now() >= t) {
+            report.unfinished = outbox::Entity::find()
+                .filter(claimable(started))
+                .count(&ctx.db)
+                .await?;
+            return Ok(report);
+        }
+        let batch = claim(ctx, CONCURRENCY as u64, started).await?;
         if batch.is_empty() {
             return Ok(report);
         }
-        for row in batch {
-            deliver(ctx, row, &mut report).await?;
+        let tallies: Vec<Result<Tally>> = stream::iter(batch)
+            .map(|row| deliver(ctx, row))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for tally in tallies {
+            match tally? {
+                Tally::Sent => report.sent += 1,
+                Tally::Failed => report.failed += 1,
+                Tally::Undeliverable => report.undeliverable += 1,
+            }
         }
     }
+}
+
+/// What one notice's attempt counts as in the report.
+enum Tally {
+    Sent,
+    Failed,
+    Undeliverable,
 }
 
 enum Outcome {
@@ -112,7 +153,7 @@ enum Outcome {
     Failed(String),
 }
 
-async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport) -> Result<()> {
+async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
     let outcome = match attempt(ctx, &row).await {
         Ok(outcome) => outcome,
         Err(e) => Outcome::Failed(format!("{e:#}")),
@@ -124,9 +165,10 @@ async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport)
             outbox::Column::LockedUntil,
             Expr::value(None::<DateTime<Utc>>),
         );
+    let tally;
     let update = match &outcome {
         Outcome::Sent { channel, .. } => {
-            report.sent += 1;
+            tally = Tally::Sent;
             update
                 .col_expr(outbox::Column::Status, Expr::value(SENT))
                 .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
@@ -134,13 +176,13 @@ async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport)
                 .col_expr(outbox::Column::Channel, Expr::value(Some(*channel)))
         }
         Outcome::Undeliverable(why) => {
-            report.undeliverable += 1;
+            tally = Tally::Undeliverable;
             update
                 .col_expr(outbox::Column::Status, Expr::value(UNDELIVERABLE))
                 .col_expr(outbox::Column::LastError, Expr::value(Some(*why)))
         }
         Outcome::Failed(error) => {
-            report.failed += 1;
+            tally = Tally::Failed;
             let rules = &ctx.settings.reminders;
             // The error text names the SMTP or network failure, never the recipient.
             let error: String = error.chars().take(500).collect();
@@ -176,7 +218,7 @@ async fn deliver(ctx: &Context, row: outbox::Model, report: &mut DeliveryReport)
     } else {
         update.exec(&ctx.db).await?;
     }
-    Ok(())
+    Ok(tally)
 }
 
 /// The chat users linked to any login of this person on the given channel who wrote within

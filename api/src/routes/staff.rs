@@ -255,7 +255,8 @@ pub async fn run_reminders(
     let as_of = body.as_of.unwrap_or_else(service::config::today_in_china);
     let sweep = service::reminders::sweep(&ctx, as_of).await?;
     let delivery = if body.deliver.unwrap_or(false) {
-        service::delivery::run_once(&ctx).await?
+        let budget = std::time::Duration::from_secs(ctx.settings.reminders.staff_run_budget_secs);
+        service::delivery::run_within(&ctx, Some(budget)).await?
     } else {
         service::delivery::DeliveryReport::default()
     };
@@ -265,6 +266,7 @@ pub async fn run_reminders(
         "sent": delivery.sent,
         "failed": delivery.failed,
         "undeliverable": delivery.undeliverable,
+        "unfinished": delivery.unfinished,
     })))
 }
 
