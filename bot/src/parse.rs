@@ -648,4 +648,27 @@ mod tests {
             "44051119900307123X"
         );
     }
+
+    // Residents type anything: every reader answers a value or nothing, never a panic.
+    proptest::proptest! {
+        #[test]
+        fn reading_any_message_never_panics(s in "\\PC{0,80}") {
+            let today = d(2026, 11, 30);
+            let _ = date(&s, today);
+            let _ = intent(&s);
+            let _ = basis(&s);
+            let _ = yes_no(&s);
+            let _ = id_number(&s);
+            if let CityAnswer::Found(city, _) = city(&s) {
+                let _ = district(city, &s);
+            }
+        }
+
+        #[test]
+        fn reading_any_date_like_message_never_panics(y in 0u32..100_000, m in 0u32..100, day in 0u32..100, sep in "[年月日./\\- ]") {
+            let today = d(2026, 11, 30);
+            let _ = date(&format!("{y}{sep}{m}{sep}{day}"), today);
+            let _ = date(&format!("{y}年{m}月{day}日"), today);
+        }
+    }
 }

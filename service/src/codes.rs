@@ -292,4 +292,18 @@ mod tests {
             );
         }
     }
+
+    // Hostile input: whatever is scanned, decoding answers a value or a clean error.
+    proptest::proptest! {
+        #[test]
+        fn decoding_any_text_never_panics(s in "\\PC{0,300}") {
+            let _ = decode(&s);
+        }
+
+        #[test]
+        fn decoding_any_bytes_behind_the_prefix_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let token = format!("YJ1{}", data_encoding::BASE32_NOPAD.encode(&bytes));
+            let _ = decode(&token);
+        }
+    }
 }

@@ -72,4 +72,11 @@ mod tests {
         assert!(CreditCode::parse("91350100M000100I43").is_none());
         assert!(CreditCode::parse("").is_none());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_any_text_never_panics(s in "\\PC{0,40}") {
+            let _ = CreditCode::parse(&s);
+        }
+    }
 }

@@ -305,4 +305,13 @@ mod tests {
         let body = format!("<xml>{HEAD}<Event>a&amp;b&#x4F60;</Event></xml>");
         assert_eq!(parse(body.as_bytes()).unwrap().event, "a&b你");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_any_pushed_event_never_panics(lists in "\\PC{0,400}", bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1000)) {
+            let _ = parse(&bytes);
+            let body = format!("<xml>{HEAD}<Event>subscribe_msg_popup_event</Event><SubscribeMsgPopupEvent>{lists}</SubscribeMsgPopupEvent></xml>");
+            let _ = parse(body.as_bytes());
+        }
+    }
 }

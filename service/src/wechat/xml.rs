@@ -136,4 +136,18 @@ mod tests {
         let doctype = b"<!DOCTYPE x [<!ENTITY e \"boom\">]><xml><Encrypt>&e;</Encrypt></xml>";
         assert_eq!(fields(doctype, MAX_BYTES), Err(XmlError::DocType));
     }
+
+    // The platform's pushes reach us from the network: any bytes give fields or a clean error.
+    proptest::proptest! {
+        #[test]
+        fn reading_any_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000)) {
+            let _ = fields(&bytes, MAX_FIELD_CHARS);
+        }
+
+        #[test]
+        fn reading_any_text_inside_an_envelope_never_panics(inner in "\\PC{0,500}") {
+            let body = format!("<xml><Content>{inner}</Content></xml>");
+            let _ = fields(body.as_bytes(), MAX_FIELD_CHARS);
+        }
+    }
 }
