@@ -152,7 +152,15 @@ pub fn envelope_bare_errors<B: actix_web::body::MessageBody + 'static>(
         _ => ApiError::invalid_request("请求无法处理"),
     };
     let (req, _) = res.into_parts();
-    let res = actix_web::dev::ServiceResponse::new(req, error.error_response());
+    let mut answer = error.error_response();
+    if answer.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(methods) = crate::openapi::allowed_methods(req.path())
+        && let Ok(allow) = header::HeaderValue::from_str(&methods.join(", ").to_ascii_uppercase())
+    {
+        // RFC 9110: a 405 names the methods the resource takes.
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    let res = actix_web::dev::ServiceResponse::new(req, answer);
     Ok(ErrorHandlerResponse::Response(res.map_into_right_body()))
 }
 

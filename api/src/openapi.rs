@@ -89,6 +89,24 @@ impl Op {
         self.body = Some(json!({"required": true, "content": {media: {"schema": schema}}}));
         self
     }
+    /// The body may be left out (the operation then answers as for an empty one).
+    fn body_optional(mut self) -> Op {
+        if let Some(body) = self.body.as_mut() {
+            body["required"] = json!(false);
+        }
+        self
+    }
+    /// Narrows a path parameter to the values the server takes.
+    fn path_enum(mut self, name: &str, values: &[&str]) -> Op {
+        for p in self
+            .params
+            .iter_mut()
+            .filter(|p| p["name"] == name && p["in"] == "path")
+        {
+            p["schema"] = json!({"enum": values});
+        }
+        self
+    }
     fn query(mut self, name: &str, schema: Value) -> Op {
         self.params.push(query_param(name, schema));
         self
@@ -99,6 +117,35 @@ impl Op {
         );
         self
     }
+}
+
+/// Operations that wait on the WeChat platform and answer 503 when it is away.
+const CALLS_THE_PLATFORM: [&str; 3] = [
+    "/api/v1/auth/miniprogram/login",
+    "/api/v1/me/identity",
+    "/api/v1/me/identity/face-verification",
+];
+
+/// The methods the contract lists for a concrete request path (`/api/v1/applications/3f…`),
+/// or None when no path of the contract matches it.
+pub fn allowed_methods(path: &str) -> Option<Vec<&'static str>> {
+    let matches = |template: &str| {
+        let (mut t, mut p) = (template.split('/'), path.split('/'));
+        loop {
+            match (t.next(), p.next()) {
+                (None, None) => return true,
+                (Some(ts), Some(ps)) if ts.starts_with('{') && !ps.is_empty() => {}
+                (Some(ts), Some(ps)) if ts == ps => {}
+                _ => return false,
+            }
+        }
+    };
+    let methods: Vec<&'static str> = ops()
+        .into_iter()
+        .filter(|o| matches(o.path))
+        .map(|o| o.method)
+        .collect();
+    (!methods.is_empty()).then_some(methods)
 }
 
 const RESIDENT: Option<&str> = Some("resident");
@@ -134,9 +181,11 @@ fn ops() -> Vec<Op> {
         op("post", "/api/v1/me/subscriptions", "我的", "记录 wx.requestSubscribeMessage 的结果（一次性订阅每次同意增加一次）", RESIDENT, ok("Subscriptions"))
             .body(obj(&["app", "results"], json!({"app": {"enum": ["yss", "yjm"]}, "results": {"type": "object", "additionalProperties": {"enum": ["accept", "reject", "ban", "filter"]}}}))),
         op("get", "/api/v1/wechat/miniprogram/{app}", "小程序消息推送", "小程序消息推送服务器地址校验", None, (200, None))
+            .path_enum("app", &["yss", "yjm"])
             .query("signature", string()).query("timestamp", string()).query("nonce", string()).query("echostr", string()),
         op("post", "/api/v1/wechat/miniprogram/{app}", "小程序消息推送", "小程序消息推送（订阅消息弹窗、变更、发送结果事件，XML）", None, (200, None))
             .raw_body("text/xml", string())
+            .path_enum("app", &["yss", "yjm"])
             .query("signature", string()).query("timestamp", string()).query("nonce", string()),
         op("get", "/api/v1/keys", "证照", "签发机关公钥（JWK）", None, ok("Keys")),
         op("post", "/api/v1/applications", "申领", "申领居住证（政务数据即时核验）", RESIDENT, created("Application"))
@@ -159,7 +208,9 @@ fn ops() -> Vec<Op> {
         op("get", "/api/v1/me/code", "粤居码", "粤居码（SVG；?format=png 返回 PNG）", RESIDENT, ok("Code"))
             .query("format", json!({"enum": ["svg", "png"]})),
         op("post", "/api/v1/verify", "粤居码", "核验粤居码（任何人；部门令牌可见更多字段）", None, ok("Verdict"))
-            .body(obj(&["token"], json!({"token": string()}))),
+            // Any body at all: what is not a code is `valid: false, reason: MALFORMED`.
+            .body(json!({"description": "{\"token\": \"YJ1…\"}；其他任何内容视为无效粤居码"}))
+            .body_optional(),
         op("get", "/api/v1/status-list", "粤居码", "暂停、注销证件的签名清单（离线核验用）", None, ok("StatusList")),
         op("post", "/api/v1/agency/authorization-requests", "用证部门", "扫码后请求持证人授权", AGENCY, created("AgencyRequest"))
             .header("Idempotency-Key")
@@ -183,7 +234,7 @@ fn ops() -> Vec<Op> {
             .query("signature", string()).query("timestamp", string()).query("nonce", string())
             .query("encrypt_type", json!({"enum": ["aes", "raw"]})).query("msg_signature", string()),
         op("post", "/api/v1/bot/messages", "聊天机器人", "渠道无关的聊天接口（网页聊天、测试）", Some("bot_gateway"), ok("BotReplies"))
-            .body(obj(&["user", "text"], json!({"user": string(), "text": string()}))),
+            .body(obj(&["user", "text"], json!({"user": {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,64}$"}, "text": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "\\S"}}))),
         op("post", "/api/v1/staff/login", "工作人员", "工作人员登录", None, ok("StaffToken"))
             .body(obj(&["username", "password"], json!({"username": string(), "password": string()}))),
         op("post", "/api/v1/staff/gov-records", "工作人员", "批量导入政务数据（一个事务）", STAFF, ok("GovImport"))
@@ -264,7 +315,21 @@ pub fn document() -> Value {
         } else {
             s("Error")
         };
-        for code in o.errors {
+        // Statuses every operation of a kind can answer: a body over its limit or of another
+        // media type, the rate limit, the platform being away.
+        let mut errors = o.errors.to_vec();
+        if o.body.is_some() {
+            errors.extend([413, 415]);
+        }
+        let method = actix_web::http::Method::from_bytes(o.method.to_uppercase().as_bytes())
+            .unwrap_or(actix_web::http::Method::GET);
+        if crate::rate_limit::class_of(&method, o.path).is_some() {
+            errors.push(429);
+        }
+        if CALLS_THE_PLATFORM.contains(&o.path) {
+            errors.push(503);
+        }
+        for code in errors {
             responses.insert(
                 code.to_string(),
                 json!({"description": "错误", "content": content(error_schema.clone())}),

@@ -115,9 +115,7 @@ fn build_server(
             .app_data(query_config())
             .app_data(multipart_config(max_upload))
             .configure(|cfg| crate::routes::configure(cfg, max_bulk))
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::not_found())
-            }))
+            .default_service(web::to(unmatched))
     })
     .listen(listener)?;
     if let Some(n) = workers {
@@ -138,4 +136,29 @@ async fn limit_rate(
         Some(res) => Ok(req.into_response(res).map_into_right_body()),
         None => next.call(req).await.map(|res| res.map_into_left_body()),
     }
+}
+
+/// No route took the request: 405 with `Allow` when the path is the contract's under another
+/// method, 404 otherwise.
+async fn unmatched(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    use actix_web::ResponseError as _;
+    let Some(methods) = crate::openapi::allowed_methods(req.path()) else {
+        return Err(ApiError::not_found());
+    };
+    let allow = methods
+        .iter()
+        .map(|m| m.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut res = ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "该地址不支持此请求方法",
+    )
+    .error_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        res.headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    Ok(res)
 }

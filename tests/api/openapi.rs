@@ -407,3 +407,38 @@ async fn the_docs_page_works_offline_from_the_binary() {
         .unwrap();
     assert!(js.contains("/api/v1/openapi.json"));
 }
+
+#[tokio::test]
+async fn a_path_of_the_contract_under_a_method_it_does_not_take_is_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/me", "GET, PATCH, DELETE"),
+        ("PUT", "/api/v1/verify", "POST"),
+        ("TRACE", "/api/v1/staff/gov-records", "POST"),
+        (
+            "DELETE",
+            "/api/v1/applications/3f6c1a52-0000-4000-8000-000000000000",
+            "GET",
+        ),
+    ] {
+        let r = app
+            .client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                app.url(path),
+            )
+            .send()
+            .await
+            .unwrap();
+        let r = reply(r).await;
+        r.assert_error(405, "METHOD_NOT_ALLOWED");
+        let mut got: Vec<&str> = r.headers["allow"].to_str().unwrap().split(", ").collect();
+        let mut want: Vec<&str> = allow.split(", ").collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "{method} {path}");
+    }
+    // A path outside the contract stays 404.
+    let r = app.get("/api/v1/nothing-here", None).await;
+    r.assert_error(404, "NOT_FOUND");
+}
