@@ -93,6 +93,10 @@ impl Op {
         self.params.push(query_param(name, schema));
         self
     }
+    fn errors(mut self, codes: &'static [u16]) -> Op {
+        self.errors = codes;
+        self
+    }
     fn header(mut self, name: &str) -> Op {
         self.params.push(
             json!({"name": name, "in": "header", "required": false, "schema": {"type": "string"}}),
@@ -184,8 +188,9 @@ fn ops() -> Vec<Op> {
             .query("encrypt_type", json!({"enum": ["aes", "raw"]})).query("msg_signature", string()),
         op("post", "/api/v1/bot/messages", "聊天机器人", "渠道无关的聊天接口（网页聊天、测试）", Some("bot_gateway"), ok("BotReplies"))
             .body(obj(&["user", "text"], json!({"user": string(), "text": string()}))),
-        op("post", "/api/v1/staff/login", "工作人员", "工作人员登录", None, ok("StaffToken"))
-            .body(obj(&["username", "password"], json!({"username": string(), "password": string()}))),
+        op("post", "/api/v1/staff/login", "工作人员", "工作人员登录（密码错误过多时暂时锁定，429 并带 Retry-After）", None, ok("StaffToken"))
+            .body(obj(&["username", "password"], json!({"username": string(), "password": string()})))
+            .errors(&[400, 401, 403, 404, 422, 429]),
         op("post", "/api/v1/staff/gov-records", "工作人员", "批量导入政务数据（一个事务）", STAFF, ok("GovImport"))
             .body(json!({"type": "object", "properties": {"people": {"type": "array"}, "residence_registrations": {"type": "array"}, "employment": {"type": "array"}, "housing": {"type": "array"}, "schooling": {"type": "array"}}})),
         op("get", "/api/v1/staff/applications", "工作人员", "审核队列", STAFF, (200, Some(json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array"}}}))))
@@ -265,10 +270,15 @@ pub fn document() -> Value {
             s("Error")
         };
         for code in o.errors {
-            responses.insert(
-                code.to_string(),
-                json!({"description": "错误", "content": content(error_schema.clone())}),
-            );
+            let mut response =
+                json!({"description": "错误", "content": content(error_schema.clone())});
+            if *code == 429 {
+                response["headers"] = json!({"Retry-After": {
+                    "description": "多少秒后可以再试",
+                    "schema": {"type": "integer", "minimum": 1},
+                }});
+            }
+            responses.insert(code.to_string(), response);
         }
         let mut operation = json!({
             "tags": [o.tag],
