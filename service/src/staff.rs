@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::lockout;
 use crate::error::{Refusal, Result};
+use crate::lockout;
 use crate::tokens::Audience;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -157,3 +157,41 @@ async fn the_daily_retention_run_forgets_old_counts_but_not_current_lock_outs() 
     assert_eq!(r.body["login_failures_deleted"], 2, "{}", r.text);
     assert_locked_out(&login(&app, "locked-guess", "whatever").await);
 }
+
+#[tokio::test]
+async fn concurrent_failures_on_two_instances_are_all_counted() {
+    let app = spawn_app_with(&[("YUEJU_STAFF_LOCKOUT_ATTEMPTS", "8")]).await;
+    let other = app.another_instance().await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let target = if i % 2 == 0 { &app } else { &other };
+        let req = target
+            .client
+            .post(target.url("/api/v1/staff/login"))
+            .json(&json!({"username": STAFF_ADMIN.0, "password": "wrong"}));
+        attempts.spawn(async move { reply(req.send().await.unwrap()).await });
+    }
+    while let Some(r) = attempts.join_next().await {
+        r.unwrap().assert_error(401, "INVALID_CREDENTIALS");
+    }
+    assert_locked_out(&login(&app, STAFF_ADMIN.0, STAFF_ADMIN.1).await);
+}
+
+#[tokio::test]
+async fn failures_older_than_the_lock_out_are_forgotten() {
+    let app = spawn_app().await;
+    fail_times(&app, None, STAFF_ADMIN.0, 4).await;
+    let twenty_minutes_ago = chrono::Utc::now() - chrono::Duration::minutes(20);
+    login_failure::Entity::update_many()
+        .col_expr(
+            login_failure::Column::UpdatedAt,
+            Expr::value(twenty_minutes_ago),
+        )
+        .exec(&app.app.db)
+        .await
+        .unwrap();
+    // A fifth failure would lock; after a quiet lock-out's length it counts as the first.
+    fail_times(&app, None, STAFF_ADMIN.0, 1).await;
+    let r = login(&app, STAFF_ADMIN.0, STAFF_ADMIN.1).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
