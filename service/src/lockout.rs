@@ -61,10 +61,14 @@ pub async fn check<C: ConnectionTrait>(db: &C, keys: &[Key]) -> Result<()> {
         .all(db)
         .await?;
     match locked.iter().filter_map(|r| r.locked_until).max() {
-        Some(until) => Err(Refusal::TooManyAttempts {
-            retry_after_secs: std::cmp::max((until - now).num_seconds(), 1) as u64,
+        Some(until) => {
+            let scopes: Vec<&str> = locked.iter().map(|r| r.scope.as_str()).collect();
+            tracing::warn!(?scopes, %until, "login refused: locked out");
+            Err(Refusal::TooManyAttempts {
+                retry_after_secs: std::cmp::max((until - now).num_seconds(), 1) as u64,
+            }
+            .into())
         }
-        .into()),
         None => Ok(()),
     }
 }

@@ -113,10 +113,7 @@ pub async fn login(
             rules.source_attempts,
         ));
     }
-    if let Err(e) = lockout::check(&ctx.db, &keys).await {
-        tracing::warn!("staff login refused: locked out");
-        return Err(e);
-    }
+    lockout::check(&ctx.db, &keys).await?;
     let user = staff_user::Entity::find()
         .filter(staff_user::Column::Username.eq(username.trim()))
         .one(&ctx.db)
