@@ -15,6 +15,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: Cow<'static, str>,
+    /// Seconds for a `Retry-After` header (a lock-out's remaining time).
+    retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -38,7 +40,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error with a `Retry-After` header of that many seconds (at least one).
+    pub fn with_retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 
     pub fn code(&self) -> &'static str {
@@ -122,6 +131,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, secs));
+        }
         response.json(Body {
             error: Detail {
                 code: self.code,
@@ -146,6 +158,10 @@ impl From<Error> for ApiError {
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> ApiError {
         use StatusCode as S;
+        let retry_after = match &refusal {
+            Refusal::TooManyAttempts { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            _ => None,
+        };
         let (status, code, message): (StatusCode, &'static str, Cow<'static, str>) = match refusal {
             Refusal::IdNumberInvalid(reason) => (
                 S::UNPROCESSABLE_ENTITY,
@@ -427,6 +443,7 @@ impl From<Refusal> for ApiError {
             status,
             code,
             message,
+            retry_after,
         }
     }
 }

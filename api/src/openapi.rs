@@ -235,7 +235,7 @@ fn ops() -> Vec<Op> {
             .query("encrypt_type", json!({"enum": ["aes", "raw"]})).query("msg_signature", string()),
         op("post", "/api/v1/bot/messages", "聊天机器人", "渠道无关的聊天接口（网页聊天、测试）", Some("bot_gateway"), ok("BotReplies"))
             .body(obj(&["user", "text"], json!({"user": {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,64}$"}, "text": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "\\S"}}))),
-        op("post", "/api/v1/staff/login", "工作人员", "工作人员登录", None, ok("StaffToken"))
+        op("post", "/api/v1/staff/login", "工作人员", "工作人员登录（密码错误过多时暂时锁定，429 并带 Retry-After）", None, ok("StaffToken"))
             .body(obj(&["username", "password"], json!({"username": string(), "password": string()}))),
         op("post", "/api/v1/staff/gov-records", "工作人员", "批量导入政务数据（一个事务）", STAFF, ok("GovImport"))
             .body(json!({"type": "object", "properties": {"people": {"type": "array"}, "residence_registrations": {"type": "array"}, "employment": {"type": "array"}, "housing": {"type": "array"}, "schooling": {"type": "array"}}})),
@@ -316,7 +316,7 @@ pub fn document() -> Value {
             s("Error")
         };
         // Statuses every operation of a kind can answer: a body over its limit or of another
-        // media type, the rate limit, the platform being away.
+        // media type, the rate limit (and lock-outs), the platform being away.
         let mut errors = o.errors.to_vec();
         if o.body.is_some() {
             errors.extend([413, 415]);
@@ -330,10 +330,15 @@ pub fn document() -> Value {
             errors.push(503);
         }
         for code in errors {
-            responses.insert(
-                code.to_string(),
-                json!({"description": "错误", "content": content(error_schema.clone())}),
-            );
+            let mut response =
+                json!({"description": "错误", "content": content(error_schema.clone())});
+            if code == 429 {
+                response["headers"] = json!({"Retry-After": {
+                    "description": "多少秒后可以再试",
+                    "schema": {"type": "integer", "minimum": 1},
+                }});
+            }
+            responses.insert(code.to_string(), response);
         }
         let mut operation = json!({
             "tags": [o.tag],

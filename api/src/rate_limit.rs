@@ -83,7 +83,8 @@ impl RateLimits {
 
     /// The source address: the peer, or behind a load balancer the first address of the
     /// header it sets (only when configured: a client could write that header itself).
-    fn source(&self, req: &actix_web::dev::ServiceRequest) -> Option<IpAddr> {
+    /// The staff login's lock-out per source uses it too.
+    pub fn source(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
         if let Some(name) = &self.client_ip_header {
             let from_header = req
                 .headers()
@@ -102,7 +103,7 @@ impl RateLimits {
     pub fn check(&self, req: &actix_web::dev::ServiceRequest) -> Option<HttpResponse> {
         let class = class_of(req.method(), req.path())?;
         let limiter = self.limiter(class)?;
-        let source = self.source(req)?;
+        let source = self.source(req.request())?;
         let not_until = limiter.check_key(&source).err()?;
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

@@ -26,6 +26,7 @@ pub mod gov_person;
 pub mod gov_residence_registration;
 pub mod gov_schooling;
 pub mod idempotency_key;
+pub mod login_failure;
 pub mod material;
 pub mod outbox;
 pub mod permit;

@@ -18,6 +18,7 @@ pub use super::gov_person::Entity as GovPerson;
 pub use super::gov_residence_registration::Entity as GovResidenceRegistration;
 pub use super::gov_schooling::Entity as GovSchooling;
 pub use super::idempotency_key::Entity as IdempotencyKey;
+pub use super::login_failure::Entity as LoginFailure;
 pub use super::material::Entity as Material;
 pub use super::outbox::Entity as Outbox;
 pub use super::permit::Entity as Permit;

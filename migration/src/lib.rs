@@ -13,6 +13,7 @@ mod m20261125_000007_create_bot_tables;
 mod m20261125_000008_index_residence_since;
 mod m20261130_000001_subscriptions;
 mod m20261130_000002_face_verification;
+mod m20261130_000003_login_failures;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_index_residence_since::Migration),
             Box::new(m20261130_000001_subscriptions::Migration),
             Box::new(m20261130_000002_face_verification::Migration),
+            Box::new(m20261130_000003_login_failures::Migration),
         ]
     }
 }

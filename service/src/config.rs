@@ -97,6 +97,8 @@ pub struct Settings {
     /// Lifetime of a 粤居码 in seconds.
     pub code_ttl_secs: u16,
     pub agencies: AgencyRules,
+    /// Lock-out of staff logins after wrong passwords.
+    pub staff_lockout: StaffLockout,
     pub reminders: ReminderRules,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -177,6 +179,15 @@ pub struct AgencyRules {
     /// Wrong client secrets in a row before the client is locked out.
     pub lockout_attempts: u32,
     pub lockout_secs: u32,
+}
+
+/// Wrong staff passwords before a lock-out, per username and per source address, and how
+/// long it lasts (also how long a run of failures is remembered without a new one).
+#[derive(Debug, Clone)]
+pub struct StaffLockout {
+    pub attempts: u32,
+    pub source_attempts: u32,
+    pub secs: u32,
 }
 
 /// How long personal data is kept, and when the daily retention job runs.
@@ -587,6 +598,11 @@ impl Settings {
                 status_cache_entries: num_or(&var, "YUEJU_STATUS_CACHE_ENTRIES", 100_000)?,
                 lockout_attempts: num_or(&var, "YUEJU_AGENCY_LOCKOUT_ATTEMPTS", 5)? as u32,
                 lockout_secs: num_or(&var, "YUEJU_AGENCY_LOCKOUT_SECS", 900)? as u32,
+            },
+            staff_lockout: StaffLockout {
+                attempts: num_or(&var, "YUEJU_STAFF_LOCKOUT_ATTEMPTS", 5)? as u32,
+                source_attempts: num_or(&var, "YUEJU_STAFF_SOURCE_LOCKOUT_ATTEMPTS", 20)? as u32,
+                secs: num_or(&var, "YUEJU_STAFF_LOCKOUT_SECS", 900)? as u32,
             },
             access_token_ttl: Duration::from_secs(
                 var("YUEJU_ACCESS_TOKEN_TTL_SECS")

@@ -38,6 +38,7 @@ pub mod fields;
 pub mod govdata;
 pub mod idempotency;
 pub mod identity;
+pub mod lockout;
 pub mod mailer;
 pub mod notice_text;
 pub mod outbox;

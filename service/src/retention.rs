@@ -4,7 +4,8 @@
 //! consent records (grants and requests) that ended before that same cut-off go with them;
 //! bot dialogues unused for longer than their timeout are deleted with the sealed answers they
 //! hold (not those counting wrong binding codes, which guard against guessing); face
-//! verifications a day after they expired, with the sealed name and number they hold.
+//! verifications a day after they expired, with the sealed name and number they hold; counts
+//! of failed logins a day after the last failure, unless they lock something now.
 //! Everything runs in batches, each its own transaction, so a run's work is proportional to
 //! what is due and a run stopped anywhere is simply finished by the next one.
 
@@ -43,6 +44,7 @@ pub struct Report {
     pub consent_records_deleted: u64,
     pub dialogues_deleted: u64,
     pub face_verifications_deleted: u64,
+    pub login_failures_deleted: u64,
 }
 
 /// The first instant of the day `days` before `as_of`, in China: what happened before it is
@@ -68,6 +70,8 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
     let consent_records_deleted = expire_consent_records(ctx, log_cutoff).await?;
     let dialogues_deleted = expire_dialogues(ctx).await?;
     let face_verifications_deleted = expire_face_verifications(ctx).await?;
+    let login_failures_deleted =
+        crate::lockout::delete_stale(&ctx.db, Utc::now() - chrono::Duration::days(1)).await?;
     let report = Report {
         as_of,
         materials_purged,
@@ -76,6 +80,7 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         consent_records_deleted,
         dialogues_deleted,
         face_verifications_deleted,
+        login_failures_deleted,
     };
     tracing::info!(
         %as_of,
@@ -85,6 +90,7 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         consent_records_deleted,
         dialogues_deleted,
         face_verifications_deleted,
+        login_failures_deleted,
         "retention run finished"
     );
     Ok(report)

@@ -8,10 +8,12 @@ use chrono::Utc;
 use entity::staff_user;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use std::net::IpAddr;
 use uuid::Uuid;
 
 use crate::Context;
 use crate::error::{Refusal, Result};
+use crate::lockout;
 use crate::tokens::Audience;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +90,30 @@ pub async fn ensure_account(
     Ok(())
 }
 
-pub async fn login(ctx: &Context, username: &str, password: &str) -> Result<StaffToken> {
+/// Logs a staff member in. A username (known or not) or a source address with too many wrong
+/// passwords is refused with [`Refusal::TooManyAttempts`] before any hash is computed; a wrong
+/// password counts against both, a right one clears the username's count.
+pub async fn login(
+    ctx: &Context,
+    username: &str,
+    password: &str,
+    source: Option<IpAddr>,
+) -> Result<StaffToken> {
+    let rules = &ctx.settings.staff_lockout;
+    let normalised = username.trim().to_lowercase();
+    let mut keys = vec![lockout::Key::new(
+        lockout::STAFF_USER,
+        &normalised,
+        rules.attempts,
+    )];
+    if let Some(ip) = source {
+        keys.push(lockout::Key::new(
+            lockout::STAFF_SOURCE,
+            &ip.to_string(),
+            rules.source_attempts,
+        ));
+    }
+    lockout::check(&ctx.db, &keys).await?;
     let user = staff_user::Entity::find()
         .filter(staff_user::Column::Username.eq(username.trim()))
         .one(&ctx.db)
@@ -100,9 +125,11 @@ pub async fn login(ctx: &Context, username: &str, password: &str) -> Result<Staf
     };
     let matches = verify_password(password.to_owned(), stored).await?;
     let Some(user) = user.filter(|_| matches) else {
-        tracing::info!("staff login refused");
+        let locked = lockout::record_failure(&ctx.db, &keys, rules.secs).await?;
+        tracing::info!(?locked, "staff login refused");
         return Err(Refusal::InvalidCredentials.into());
     };
+    lockout::clear(&ctx.db, lockout::STAFF_USER, &normalised).await?;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow!("staff user has unknown role"))?;
     let ttl = ctx.settings.access_token_ttl;
     let access_token = ctx.tokens.issue(

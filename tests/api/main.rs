@@ -35,5 +35,6 @@ mod retention;
 mod rotation;
 mod smtp;
 mod staff;
+mod staff_lockout;
 mod subscriptions;
 mod tokens;

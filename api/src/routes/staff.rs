@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::govdata::import::{self, Batch, Problem, RecordError};
@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, field_label, id_number_message};
 use crate::extract::Staff;
+use crate::rate_limit::RateLimits;
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
@@ -17,9 +18,12 @@ pub struct LoginRequest {
 
 pub async fn login(
     ctx: web::Data<Context>,
+    limits: web::Data<RateLimits>,
+    req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = staff::login(&ctx, &body.username, &body.password).await?;
+    let source = limits.source(&req);
+    let token = staff::login(&ctx, &body.username, &body.password, source).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({
