@@ -188,6 +188,13 @@ mod tests {
     }
 
     #[test]
+    fn a_pdf_without_pages_is_unreadable() {
+        let bytes =
+            b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        assert_eq!(check(bytes.to_vec()).unwrap_err(), Refusal::FileUnreadable);
+    }
+
+    #[test]
     fn an_unknown_signature_is_a_type_not_allowed() {
         assert_eq!(
             check(b"GIF89a".to_vec()).unwrap_err(),

@@ -37,3 +37,4 @@ mod smtp;
 mod staff;
 mod subscriptions;
 mod tokens;
+mod uploads;
