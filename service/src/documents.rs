@@ -108,9 +108,7 @@ fn reencode(bytes: &[u8], format: ImageFormat) -> Result<Vec<u8>, Refusal> {
         return Err(Refusal::ImageTooLarge);
     }
     // Metadata is dropped below, so the orientation it carries is applied to the pixels.
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(refusal)?;
     image.apply_orientation(orientation);
     let mut out = Vec::new();
@@ -141,8 +139,10 @@ fn refusal(e: ImageError) -> Refusal {
 }
 
 fn check_pdf(bytes: &[u8]) -> Result<(), Refusal> {
-    let mut options = lopdf::LoadOptions::default();
-    options.max_decompressed_size = Some(MAX_PDF_STREAM_BYTES);
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(MAX_PDF_STREAM_BYTES),
+        ..Default::default()
+    };
     let doc = lopdf::Document::load_mem_with_options(bytes, options)
         .map_err(|_| Refusal::FileUnreadable)?;
     if doc.get_pages().is_empty() {

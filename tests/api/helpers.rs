@@ -503,7 +503,10 @@ pub fn png_image(width: u32, height: u32) -> Vec<u8> {
 pub fn jpeg_image(width: u32, height: u32) -> Vec<u8> {
     let mut out = Vec::new();
     gradient(width, height)
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
         .expect("encode jpeg");
     out
 }

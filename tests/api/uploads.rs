@@ -130,7 +130,10 @@ async fn a_jpeg_is_stored_without_the_bytes_appended_after_it_or_its_metadata() 
     assert_eq!(r.status, 201, "{}", r.text);
     let stored = file.unwrap().bytes().await.unwrap();
     assert!(stored.starts_with(&[0xFF, 0xD8]));
-    assert!(stored.ends_with(&[0xFF, 0xD9]), "nothing after end-of-image");
+    assert!(
+        stored.ends_with(&[0xFF, 0xD9]),
+        "nothing after end-of-image"
+    );
     assert!(!stored.windows(6).any(|w| w == b"<html>"));
     assert!(!stored.windows(11).any(|w| w == b"GPSLatitude"));
     let back = image::load_from_memory(&stored).unwrap();
@@ -148,7 +151,10 @@ async fn a_png_claiming_ten_billion_pixels_is_refused_before_decoding() {
     let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
     bomb.extend(png_chunk(b"IHDR", &ihdr));
     // A valid zlib stream of one empty stored block: far too little data, never inflated.
-    bomb.extend(png_chunk(b"IDAT", &[0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF]));
+    bomb.extend(png_chunk(
+        b"IDAT",
+        &[0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF],
+    ));
     bomb.extend(png_chunk(b"IEND", &[]));
     let started = Instant::now();
     app.upload(&tokens.access, &id, "employment_proof", &bomb, "bomb.png")
