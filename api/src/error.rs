@@ -313,6 +313,17 @@ impl From<Refusal> for ApiError {
                 "FILE_TOO_LARGE",
                 "文件过大，请压缩后重新上传".into(),
             ),
+            // Same code as an unknown type: the file is not the JPEG, PNG or PDF it claims.
+            Refusal::FileUnreadable => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_FILE_TYPE",
+                "文件已损坏或不是有效的 JPEG、PNG 图片或 PDF 文件".into(),
+            ),
+            Refusal::ImageTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
+                "FILE_TOO_LARGE",
+                "图片像素过多（上限 4000 万像素），请缩小后重新上传".into(),
+            ),
             Refusal::NotPendingReview => (
                 S::CONFLICT,
                 "APPLICATION_NOT_PENDING",

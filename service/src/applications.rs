@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::Context;
 use crate::config::today_in_china;
+use crate::documents::{self, Checked, DocumentType};
 use crate::domain::IdNumber;
 use crate::domain::divisions::{self, City, District};
 use crate::eligibility::{Basis, Declared, MaterialKind, RejectReason, Verdict, assess};
@@ -441,19 +442,6 @@ pub async fn list(
     Ok(Page { items, next_cursor })
 }
 
-/// The content types accepted for materials, recognised by their first bytes.
-pub fn sniff_document(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else {
-        None
-    }
-}
-
 fn uploads_dir(ctx: &Context, application_id: Uuid) -> PathBuf {
     ctx.settings
         .data_dir
@@ -461,9 +449,10 @@ fn uploads_dir(ctx: &Context, application_id: Uuid) -> PathBuf {
         .join(application_id.to_string())
 }
 
-/// Adds a document of a missing kind. The file is sealed and written under the data
-/// directory (never served as a static file); the row and the status change are one
-/// transaction, and the file is removed again if that transaction fails.
+/// Adds a document of a missing kind. It must decode as what it claims (images are stored
+/// re-encoded, see `documents`); the file is sealed and written under the data directory
+/// (never served as a static file); the row and the status change are one transaction, and
+/// the file is removed again if that transaction fails.
 pub async fn add_material(
     ctx: &Context,
     principal: &ResidentPrincipal,
@@ -477,7 +466,8 @@ pub async fn add_material(
     if bytes.len() > ctx.settings.max_upload_bytes {
         return Err(Refusal::FileTooLarge.into());
     }
-    let mime = sniff_document(&bytes).ok_or(Refusal::FileTypeNotAllowed)?;
+    // A cheap look at the signature first, so an unknown type costs no decoding slot.
+    DocumentType::sniff(&bytes).ok_or(Refusal::FileTypeNotAllowed)?;
     let app = own(&ctx.db, person_id, application_id).await?;
     if app.status != NEEDS_MATERIALS {
         return Err(Refusal::NotAwaitingMaterials.into());
@@ -486,6 +476,9 @@ pub async fn add_material(
     if !missing.iter().any(|m| m == kind.as_str()) {
         return Err(Refusal::MaterialNotNeeded.into());
     }
+    let checked = decode_off_thread(bytes).await?;
+    let mime = checked.kind.mime();
+    let bytes = checked.bytes;
     let material_id = Uuid::new_v4();
     let dir = uploads_dir(ctx, application_id);
     let path = dir.join(format!("{material_id}.sealed"));
@@ -513,6 +506,21 @@ pub async fn add_material(
         let _ = tokio::fs::remove_file(&path).await;
     }
     result
+}
+
+/// Decodes never run more than this many at once: each may hold an image's pixels in memory.
+static DECODE_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Decoding is CPU work, so it runs on the blocking pool rather than an async worker.
+async fn decode_off_thread(bytes: Vec<u8>) -> Result<Checked> {
+    let _slot = DECODE_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| anyhow::Error::from(e).context("waiting for a decoding slot"))?;
+    let checked = tokio::task::spawn_blocking(move || documents::check(bytes))
+        .await
+        .map_err(|e| anyhow::Error::from(e).context("decoding a material"))??;
+    Ok(checked)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -688,12 +696,13 @@ pub async fn purge_material_files<C: ConnectionTrait>(
         .rows_affected)
 }
 
-/// A material's content, opened for a reviewer.
+/// A material's content, opened for a reviewer, with the kind it was stored as (`None` only
+/// for a row whose content type is not one this server stores).
 pub async fn material_content(
     ctx: &Context,
     application_id: Uuid,
     material_id: Uuid,
-) -> Result<(String, Vec<u8>)> {
+) -> Result<(Option<DocumentType>, Vec<u8>)> {
     let m = material::Entity::find_by_id(material_id)
         .filter(material::Column::ApplicationId.eq(application_id))
         .filter(material::Column::PurgedAt.is_null())
@@ -703,7 +712,10 @@ pub async fn material_content(
     let sealed = tokio::fs::read(ctx.settings.data_dir.join(&m.stored_path))
         .await
         .map_err(anyhow::Error::from)?;
-    Ok((m.mime, ctx.vault.open(Kind::Document, &sealed)?))
+    Ok((
+        DocumentType::from_mime(&m.mime),
+        ctx.vault.open(Kind::Document, &sealed)?,
+    ))
 }
 
 /// A reviewer's decision on an application pending review: approval issues the permit in the

@@ -73,6 +73,10 @@ pub enum Refusal {
     FileTypeNotAllowed,
     #[error("file too large")]
     FileTooLarge,
+    #[error("file does not decode as the JPEG, PNG or PDF it claims to be")]
+    FileUnreadable,
+    #[error("image has more pixels than allowed")]
+    ImageTooLarge,
     #[error("application is not pending review")]
     NotPendingReview,
     #[error("endorsement window opens on {opens_on}")]

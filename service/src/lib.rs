@@ -29,6 +29,7 @@ pub mod counters;
 pub mod db;
 pub mod delivery;
 pub mod demo;
+pub mod documents;
 pub mod domain;
 pub mod eligibility;
 pub mod error;

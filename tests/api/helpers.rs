@@ -469,8 +469,53 @@ pub fn captured_log() -> String {
 
 pub const LI_ID: &str = "430405199508212464";
 pub const LIU_ID: &str = "440106199211031576";
-pub const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+/// The smallest PDF that parses with one page: catalog, page tree, one page, and an xref
+/// whose offsets are exact.
+pub const PDF: &[u8] = b"%PDF-1.4
+1 0 obj
+<< /Type /Catalog /Pages 2 0 R >>
+endobj
+2 0 obj
+<< /Type /Pages /Kids [3 0 R] /Count 1 >>
+endobj
+3 0 obj
+<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>
+endobj
+xref
+0 4
+0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \n0000000115 00000 n \ntrailer
+<< /Size 4 /Root 1 0 R >>
+startxref
+186
+%%EOF
+";
+
+/// A small real PNG, a gradient so the encoder has something to compress.
+pub fn png_image(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    gradient(width, height)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode png");
+    out
+}
+
+/// A small real JPEG.
+pub fn jpeg_image(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    gradient(width, height)
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("encode jpeg");
+    out
+}
+
+fn gradient(width: u32, height: u32) -> image::DynamicImage {
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 7) as u8, (y * 5) as u8, 128])
+    }))
+}
 
 pub fn chen_application() -> Value {
     json!({"city": "广州市", "district": "天河区", "address": "天河路385号501房", "residence_since": "2024-01-15", "basis": "employment"})

@@ -38,3 +38,4 @@ mod staff;
 mod staff_lockout;
 mod subscriptions;
 mod tokens;
+mod uploads;

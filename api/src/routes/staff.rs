@@ -133,10 +133,18 @@ pub async fn material(
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Reviewer)?;
     let (application_id, material_id) = path.into_inner();
-    let (mime, bytes) = applications::material_content(&ctx, application_id, material_id).await?;
+    let (kind, bytes) = applications::material_content(&ctx, application_id, material_id).await?;
     tracing::info!(staff_id = %staff.0.staff_id, %application_id, %material_id, "material opened for review");
+    // A download with a fixed type, never rendered inline as whatever the browser guesses.
+    let (mime, ext) = kind.map_or(("application/octet-stream", "bin"), |k| {
+        (k.mime(), k.extension())
+    });
     Ok(HttpResponse::Ok()
         .content_type(mime)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"material-{material_id}.{ext}\""),
+        ))
         .insert_header(("Cache-Control", "private, no-store"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .body(bytes))
