@@ -17,7 +17,7 @@ use entity::{outbox, person};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -63,29 +63,40 @@ fn claimable(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Claims up to `limit` due notices for this worker.
+/// Claims up to `limit` due notices for this worker: the ids are picked and locked (SKIP
+/// LOCKED on PostgreSQL) in one transaction with the UPDATE that leases them. (PostgreSQL may
+/// evaluate a LIMIT subquery inside an UPDATE more than once, so picking and leasing in one
+/// statement could lease more rows than asked.)
 pub async fn claim(ctx: &Context, limit: u64, now: DateTime<Utc>) -> Result<Vec<outbox::Model>> {
     let lease = Duration::seconds(ctx.settings.reminders.lease_secs as i64);
-    let mut ids = outbox::Entity::find()
+    let txn = ctx.db.begin().await?;
+    let mut pick = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
         .filter(claimable(now))
         .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(limit);
     if ctx.db.get_database_backend() == DatabaseBackend::Postgres {
-        ids = ids.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        pick = pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    Ok(outbox::Entity::update_many()
+    let ids: Vec<uuid::Uuid> = pick.into_tuple().all(&txn).await?;
+    if ids.is_empty() {
+        txn.commit().await?;
+        return Ok(Vec::new());
+    }
+    let claimed = outbox::Entity::update_many()
         .col_expr(outbox::Column::LockedUntil, Expr::value(Some(now + lease)))
         .col_expr(
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),
         )
-        .filter(outbox::Column::Id.in_subquery(ids.into_query()))
+        .filter(outbox::Column::Id.is_in(ids))
         // Checked again by the UPDATE itself, so two workers never both win a row.
         .filter(claimable(now))
-        .exec_with_returning(&ctx.db)
-        .await?)
+        .exec_with_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(claimed)
 }
 
 /// Notices delivered at once, and claimed at a time: a slow peer (a stalled SMTP server, a
