@@ -16,8 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{outbox, person};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -63,28 +63,45 @@ fn claimable(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Claims up to `limit` due notices for this worker: the ids are picked and locked (SKIP
-/// LOCKED on PostgreSQL) in one transaction with the UPDATE that leases them. (PostgreSQL may
-/// evaluate a LIMIT subquery inside an UPDATE more than once, so picking and leasing in one
-/// statement could lease more rows than asked.)
+/// Claims up to `limit` due notices for this worker. On PostgreSQL the ids are picked and
+/// locked (SKIP LOCKED) in one transaction with the UPDATE that leases them: PostgreSQL may
+/// evaluate a LIMIT subquery inside an UPDATE more than once, so one statement could lease
+/// more rows than asked. SQLite has a single writer, and a transaction there would only make
+/// two workers deadlock upgrading their read locks; the UPDATE's own check keeps a row from
+/// being won twice.
 pub async fn claim(ctx: &Context, limit: u64, now: DateTime<Utc>) -> Result<Vec<outbox::Model>> {
+    if ctx.db.get_database_backend() == DatabaseBackend::Postgres {
+        let txn = ctx.db.begin().await?;
+        let claimed = pick_and_lease(ctx, &txn, limit, now, true).await?;
+        txn.commit().await?;
+        Ok(claimed)
+    } else {
+        pick_and_lease(ctx, &ctx.db, limit, now, false).await
+    }
+}
+
+async fn pick_and_lease<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    limit: u64,
+    now: DateTime<Utc>,
+    skip_locked: bool,
+) -> Result<Vec<outbox::Model>> {
     let lease = Duration::seconds(ctx.settings.reminders.lease_secs as i64);
-    let txn = ctx.db.begin().await?;
     let mut pick = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
         .filter(claimable(now))
         .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(limit);
-    if ctx.db.get_database_backend() == DatabaseBackend::Postgres {
+    if skip_locked {
         pick = pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let ids: Vec<uuid::Uuid> = pick.into_tuple().all(&txn).await?;
+    let ids: Vec<uuid::Uuid> = pick.into_tuple().all(db).await?;
     if ids.is_empty() {
-        txn.commit().await?;
         return Ok(Vec::new());
     }
-    let claimed = outbox::Entity::update_many()
+    Ok(outbox::Entity::update_many()
         .col_expr(outbox::Column::LockedUntil, Expr::value(Some(now + lease)))
         .col_expr(
             outbox::Column::Attempts,
@@ -93,10 +110,8 @@ pub async fn claim(ctx: &Context, limit: u64, now: DateTime<Utc>) -> Result<Vec<
         .filter(outbox::Column::Id.is_in(ids))
         // Checked again by the UPDATE itself, so two workers never both win a row.
         .filter(claimable(now))
-        .exec_with_returning(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(claimed)
+        .exec_with_returning(db)
+        .await?)
 }
 
 /// Notices delivered at once, and claimed at a time: a slow peer (a stalled SMTP server, a
