@@ -80,17 +80,6 @@ impl Element {
     }
 }
 
-fn predefined(name: &str) -> Option<char> {
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        _ => return None,
-    })
-}
-
 fn push_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
     // Text outside the root is not XML; inside, it belongs to the innermost open element.
     let current = stack.last_mut().ok_or(XmlError::Malformed)?;
@@ -147,11 +136,7 @@ fn tree(body: &[u8]) -> Result<Element, XmlError> {
             Event::Text(t) => push_text(&mut stack, &t.xml10_content())?,
             Event::CData(t) => push_text(&mut stack, &t.xml10_content())?,
             Event::GeneralRef(r) => {
-                let c = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c,
-                    Ok(None) => predefined(&r.xml10_content()).ok_or(XmlError::Malformed)?,
-                    Err(_) => return Err(XmlError::Malformed),
-                };
+                let c = super::xml::resolve_reference(&r)?;
                 push_text(&mut stack, c.encode_utf8(&mut [0u8; 4]))?;
             }
             Event::End(_) => {

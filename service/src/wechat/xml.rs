@@ -32,6 +32,17 @@ fn predefined(name: &str) -> Option<char> {
     })
 }
 
+/// The character an entity or character reference stands for: only the five predefined
+/// entities and character references are read, anything else is malformed. Shared with the
+/// event reader of [`super::push`].
+pub(crate) fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<char, XmlError> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => predefined(&r.xml10_content()).ok_or(XmlError::Malformed),
+        Err(_) => Err(XmlError::Malformed),
+    }
+}
+
 /// The fields of a flat `<xml>` document, each at most `max_field_chars` characters.
 pub fn fields(body: &[u8], max_field_chars: usize) -> Result<HashMap<String, String>, XmlError> {
     if body.len() > MAX_BYTES {
@@ -85,12 +96,7 @@ pub fn fields(body: &[u8], max_field_chars: usize) -> Result<HashMap<String, Str
                 if depth != 2 {
                     return Err(XmlError::Malformed);
                 }
-                let c = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c,
-                    Ok(None) => predefined(&r.xml10_content()).ok_or(XmlError::Malformed)?,
-                    Err(_) => return Err(XmlError::Malformed),
-                };
-                value.push(c);
+                value.push(resolve_reference(&r)?);
             }
             Event::End(_) => {
                 if depth == 2
