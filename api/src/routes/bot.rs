@@ -15,7 +15,8 @@ use crate::extract::Resident;
 use bot::wechat::{webhook, xml};
 use bot::{Bot, ChatUser};
 use service::wechat::Account;
-use service::wechat::message_server::{MessageServer, PushQuery};
+use service::wechat::message_server::{MessageServer, Opened, PushQuery};
+use service::wechat::xml::XmlError;
 
 /// The official account's message server; off (404) without a token.
 fn message_server(ctx: &Context) -> Result<&MessageServer, ApiError> {
@@ -25,23 +26,55 @@ fn message_server(ctx: &Context) -> Result<&MessageServer, ApiError> {
 }
 
 /// Logs a refused message-server call (no body, no query: they may carry personal data).
-pub fn refused(refusal: Refusal) -> ApiError {
+fn refused(refusal: Refusal) -> ApiError {
     let error = ApiError::from(refusal);
     tracing::warn!(code = error.code(), "message-server call refused");
     error
 }
 
-/// `GET /api/v1/bot/wechat`: the platform's URL check, the same in every mode.
-pub async fn wechat_check(
-    ctx: web::Data<Context>,
-    q: web::Query<PushQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let echo = message_server(&ctx)?
-        .verify_url(&q, chrono::Utc::now().timestamp())
+/// The platform's URL check of any message server, the same in every mode: `echostr` as sent.
+pub fn url_check(server: &MessageServer, q: &PushQuery) -> Result<HttpResponse, ApiError> {
+    let echo = server
+        .verify_url(q, chrono::Utc::now().timestamp())
         .map_err(refused)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(echo))
+}
+
+/// A pushed body opened by its message server (signature, timestamp, and in 安全模式 the
+/// decryption), ready for its reader.
+pub fn open_push(
+    server: &MessageServer,
+    q: &PushQuery,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<Opened, ApiError> {
+    let body = body.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+        Some(actix_web::error::PayloadError::Overflow) => ApiError::payload_too_large(),
+        _ => ApiError::from(Refusal::MessageMalformed),
+    })?;
+    server
+        .open(q, &body, chrono::Utc::now().timestamp())
+        .map_err(refused)
+}
+
+/// The answer to an opened message its reader refused.
+pub fn unreadable(e: XmlError, opened: &Opened) -> ApiError {
+    match e {
+        XmlError::TooLarge => ApiError::payload_too_large(),
+        XmlError::DocType | XmlError::Malformed => {
+            tracing::warn!(problem = ?e, encrypted = opened.is_encrypted(), "pushed XML refused");
+            ApiError::from(Refusal::MessageMalformed)
+        }
+    }
+}
+
+/// `GET /api/v1/bot/wechat`: the platform's URL check.
+pub async fn wechat_check(
+    ctx: web::Data<Context>,
+    q: web::Query<PushQuery>,
+) -> Result<HttpResponse, ApiError> {
+    url_check(message_server(&ctx)?, &q)
 }
 
 /// `POST /api/v1/bot/wechat`: a pushed message (in 安全模式 encrypted), answered with a
@@ -54,20 +87,8 @@ pub async fn wechat_push(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = ctx.into_inner();
     let server = message_server(&ctx)?;
-    let body = body.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
-        Some(actix_web::error::PayloadError::Overflow) => ApiError::payload_too_large(),
-        _ => ApiError::from(Refusal::MessageMalformed),
-    })?;
-    let opened = server
-        .open(&q, &body, chrono::Utc::now().timestamp())
-        .map_err(refused)?;
-    let inbound = xml::parse(&opened.message).map_err(|e| match e {
-        xml::XmlError::TooLarge => ApiError::payload_too_large(),
-        xml::XmlError::DocType | xml::XmlError::Malformed => {
-            tracing::warn!(problem = ?e, encrypted = opened.is_encrypted(), "pushed XML refused");
-            ApiError::from(Refusal::MessageMalformed)
-        }
-    })?;
+    let opened = open_push(server, &q, body)?;
+    let inbound = xml::parse(&opened.message).map_err(|e| unreadable(e, &opened))?;
     let answer = webhook::receive(bot.into_inner(), ctx.clone(), inbound).await?;
     Ok(match answer {
         webhook::Answer::Reply(reply) => HttpResponse::Ok()

@@ -8,10 +8,10 @@ use actix_web::{HttpResponse, web};
 use service::Context;
 use service::Refusal;
 use service::wechat::message_server::{MessageServer, PushQuery};
-use service::wechat::push::{self, XmlError};
+use service::wechat::push;
 use service::wechat::{Account, MiniApp, xml};
 
-use super::bot::refused;
+use super::bot::{open_push, unreadable, url_check};
 use crate::error::ApiError;
 
 /// The mini-program named in the path and its message server; 404 when its push is off (no
@@ -32,12 +32,7 @@ pub async fn check(
     q: web::Query<PushQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, server) = server(&ctx, &path)?;
-    let echo = server
-        .verify_url(&q, chrono::Utc::now().timestamp())
-        .map_err(refused)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body(echo))
+    url_check(server, &q)
 }
 
 /// `POST /api/v1/wechat/miniprogram/{app}`: an event (in 安全模式 encrypted), answered
@@ -49,20 +44,8 @@ pub async fn receive(
     body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     let (app, server) = server(&ctx, &path)?;
-    let body = body.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
-        Some(actix_web::error::PayloadError::Overflow) => ApiError::payload_too_large(),
-        _ => ApiError::from(Refusal::MessageMalformed),
-    })?;
-    let opened = server
-        .open(&q, &body, chrono::Utc::now().timestamp())
-        .map_err(refused)?;
-    let event = push::parse(&opened.message).map_err(|e| match e {
-        XmlError::TooLarge => ApiError::payload_too_large(),
-        XmlError::DocType | XmlError::Malformed => {
-            tracing::warn!(problem = ?e, encrypted = opened.is_encrypted(), "pushed event refused");
-            ApiError::from(Refusal::MessageMalformed)
-        }
-    })?;
+    let opened = open_push(server, &q, body)?;
+    let event = push::parse(&opened.message).map_err(|e| unreadable(e, &opened))?;
     let outcome = service::subscriptions::apply_event(&ctx, app, &event).await?;
     tracing::info!(app = app.as_str(), event = %event.event, ?outcome, "mini-program push taken in");
     // The platform takes `success` in clear in every mode.
