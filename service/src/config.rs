@@ -63,12 +63,10 @@ pub struct Settings {
     pub demo_data: bool,
     pub smtp_url: Option<String>,
     pub wechat_api_base: String,
-    pub wechat_token: Option<String>,
     /// The official account behind the bot, for the customer-message API.
     pub wechat_oa: Option<AppCredentials>,
-    /// How far a pushed message's timestamp may be from now, in seconds.
-    pub wechat_replay_window_secs: u64,
-    /// The message servers (signature, 安全模式): see [`Settings::message_server`].
+    /// The message servers (token, 安全模式 keys, appid, replay window): see
+    /// [`Settings::message_server`].
     pub message_servers: MessageServers,
     /// How long the bot works on a pushed message before answering `success` and following
     /// up through the customer-message API, in milliseconds.
@@ -521,9 +519,7 @@ impl Settings {
             smtp_url: var("YUEJU_SMTP_URL"),
             wechat_api_base: var("YUEJU_WECHAT_API_BASE")
                 .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.into()),
-            wechat_token: var("YUEJU_WECHAT_TOKEN"),
             wechat_oa: app("YUEJU_WECHAT_OA"),
-            wechat_replay_window_secs,
             message_servers,
             wechat_reply_budget_ms: num_or(&var, "YUEJU_WECHAT_REPLY_BUDGET_MS", 4000)? as u64,
             bot_api_secret: var("YUEJU_BOT_API_SECRET"),

@@ -840,7 +840,7 @@ impl TestApp {
     pub async fn wechat_push(&self, body: &str, timestamp: i64) -> Reply {
         let ts = timestamp.to_string();
         let nonce = "n0nce";
-        let signature = bot::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
+        let signature = service::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
         let r = self
             .client
             .post(self.url(&format!(

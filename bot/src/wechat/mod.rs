@@ -4,6 +4,5 @@
 //! five-second rule ([`webhook`]); slower answers go out as customer messages through
 //! `service::wechat::oa`.
 
-pub use service::wechat::signature;
 pub mod webhook;
 pub mod xml;
