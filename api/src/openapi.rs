@@ -140,10 +140,15 @@ pub fn allowed_methods(path: &str) -> Option<Vec<&'static str>> {
             }
         }
     };
-    let methods: Vec<&'static str> = ops()
-        .into_iter()
-        .filter(|o| matches(o.path))
-        .map(|o| o.method)
+    // The (path, method) pairs of the contract, built once: unmatched requests come at any
+    // rate and must not rebuild the whole spec each time.
+    static ROUTES: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| ops().into_iter().map(|o| (o.path, o.method)).collect());
+    let methods: Vec<&'static str> = routes
+        .iter()
+        .filter(|(p, _)| matches(p))
+        .map(|(_, m)| *m)
         .collect();
     (!methods.is_empty()).then_some(methods)
 }
