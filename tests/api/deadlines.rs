@@ -27,39 +27,23 @@ async fn stalled_smtp_server() -> u16 {
     port
 }
 
-#[tokio::test]
-async fn an_smtp_server_that_greets_and_then_stalls_costs_one_attempt_within_the_deadline() {
+/// A server whose e-mail goes to a stalled SMTP peer, with a one-second deadline.
+async fn app_with_stalled_smtp(extra: &[(&str, &str)]) -> TestApp {
     let port = stalled_smtp_server().await;
     let url = format!("smtp://127.0.0.1:{port}");
-    let app = spawn_app_with(&[
+    let mut vars = vec![
         ("YUEJU_SMTP_URL", url.as_str()),
         ("YUEJU_HTTP_TIMEOUT_SECS", "1"),
-    ])
-    .await;
-    let chen = app.chen_with_permit().await;
-    let r = app
-        .send_json(
-            reqwest::Method::PATCH,
-            "/api/v1/me",
-            &json!({"email": "chen@example.com"}),
-            Some(&chen.access),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let permit_no = app.permit_no(&chen.access).await;
-    app.set_permit_dates(&permit_no, Some(days_ahead(10)), None)
-        .await;
-    let admin = app.admin_token().await;
-    let started = Instant::now();
-    let r = app
-        .post(
-            "/api/v1/staff/reminders/run",
-            &json!({"deliver": true}),
-            Some(&admin),
-        )
-        .await;
-    let took = started.elapsed();
-    assert_eq!(r.status, 200, "{}", r.text);
+    ];
+    vars.extend_from_slice(extra);
+    spawn_app_with(&vars).await
+}
+
+#[tokio::test]
+async fn an_smtp_server_that_greets_and_then_stalls_costs_one_attempt_within_the_deadline() {
+    let app = app_with_stalled_smtp(&[]).await;
+    chen_with_notices(&app, 1).await;
+    let (r, took) = staff_delivery(&app).await;
     assert_eq!(r.body["sent"], 0, "{}", r.text);
     assert!(r.body["failed"].as_u64().unwrap() >= 1, "{}", r.text);
     assert!(took < Duration::from_secs(15), "took {took:?}");
@@ -126,13 +110,7 @@ async fn staff_delivery(app: &TestApp) -> (Reply, Duration) {
 
 #[tokio::test]
 async fn a_stalled_peer_holds_one_delivery_slot_at_a_time_not_the_whole_run() {
-    let port = stalled_smtp_server().await;
-    let url = format!("smtp://127.0.0.1:{port}");
-    let app = spawn_app_with(&[
-        ("YUEJU_SMTP_URL", url.as_str()),
-        ("YUEJU_HTTP_TIMEOUT_SECS", "1"),
-    ])
-    .await;
+    let app = app_with_stalled_smtp(&[]).await;
     chen_with_notices(&app, 16).await;
     let (r, took) = staff_delivery(&app).await;
     assert_eq!(r.body["failed"], 16, "{}", r.text);
@@ -143,14 +121,7 @@ async fn a_stalled_peer_holds_one_delivery_slot_at_a_time_not_the_whole_run() {
 
 #[tokio::test]
 async fn the_staff_trigger_answers_within_its_budget_and_reports_what_it_left() {
-    let port = stalled_smtp_server().await;
-    let url = format!("smtp://127.0.0.1:{port}");
-    let app = spawn_app_with(&[
-        ("YUEJU_SMTP_URL", url.as_str()),
-        ("YUEJU_HTTP_TIMEOUT_SECS", "1"),
-        ("YUEJU_STAFF_RUN_BUDGET_SECS", "1"),
-    ])
-    .await;
+    let app = app_with_stalled_smtp(&[("YUEJU_STAFF_RUN_BUDGET_SECS", "1")]).await;
     chen_with_notices(&app, 40).await;
     let (r, took) = staff_delivery(&app).await;
     assert!(took < Duration::from_secs(6), "took {took:?}");
