@@ -183,3 +183,31 @@ async fn an_unreachable_exchange_is_a_503_for_the_resident() {
         .await
         .assert_error(503, "GOV_DATA_UNAVAILABLE");
 }
+
+#[tokio::test]
+async fn an_exchange_that_accepts_and_never_answers_is_unavailable_within_the_deadline() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let stalled = HttpGovData::new(&base, None, Duration::from_secs(1)).unwrap();
+    let wang = IdNumber::parse(WANG_ID).unwrap();
+    let started = std::time::Instant::now();
+    let err = stalled.household(&wang).await.unwrap_err();
+    assert!(
+        matches!(err, service::Error::Refused(Refusal::GovDataUnavailable)),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
