@@ -189,12 +189,54 @@ fn json_error(err: &JsonPayloadError, limit: usize) -> ApiError {
     }
 }
 
-/// A JSON body that may be absent: empty means the defaults; anything else must parse.
+/// A JSON body that may be absent: empty means the defaults; anything else must parse, as an
+/// object.
 pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| json_error(&JsonPayloadError::Deserialize(e), 0))
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
+        .map_err(|e| json_error(&JsonPayloadError::Deserialize(e), 0))?;
+    from_object(object)
+}
+
+fn from_object<T: serde::de::DeserializeOwned>(
+    object: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|e| json_error(&JsonPayloadError::Deserialize(e), 0))
+}
+
+/// A JSON request body that must be an object. serde's derived structs also accept an array
+/// of the fields in order (`[null, true]`); the contract says object, so that is refused as
+/// any other malformed body is. Limits and media type are those of [`json_config`].
+pub struct JsonObject<T>(pub T);
+
+impl<T> JsonObject<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for JsonObject<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonObject<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let object =
+            web::Json::<serde_json::Map<String, serde_json::Value>>::from_request(req, payload);
+        Box::pin(async move {
+            let object = object.await?.into_inner();
+            Ok(JsonObject(from_object(object)?))
+        })
+    }
 }
 
 pub fn path_config() -> web::PathConfig {
@@ -249,4 +291,31 @@ fn multipart_error(err: &actix_multipart::MultipartError) -> ApiError {
         }
         _ => ApiError::invalid_request("上传内容格式不正确"),
     }
+}
+
+/// A whole number in a JSON body. JSON Schema's `integer` takes `3.0` as well as `3`; serde's
+/// integers refuse the first, so a client sending what the contract allows would get a 400.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::Deserialize as _;
+    use serde::de::Error as _;
+    let n = serde_json::Number::deserialize(deserializer)?;
+    // 2^53: beyond it a float no longer holds every whole number exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= EXACT)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| D::Error::custom("not a whole number"))
+}
+
+/// [`whole_number`] for a field that may be left out or null.
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    #[derive(serde::Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    use serde::Deserialize as _;
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|w| w.0))
 }

@@ -13,6 +13,61 @@ fn string() -> Value {
     json!({"type": "string"})
 }
 
+/// Text the server requires to say something: not empty, not only spaces.
+fn text() -> Value {
+    json!({"type": "string", "minLength": 1, "pattern": "\\S"})
+}
+
+/// A citizen ID number (GB 11643): 17 digits and a check character, blanks around it
+/// ignored; the checksum itself is the server's to check (422).
+fn id_number() -> Value {
+    json!({"type": "string", "pattern": "^\\s*[0-9]{17}[0-9Xx]\\s*$"})
+}
+
+/// A unified social credit code (GB 32100) as the server parses it: 18 characters of its
+/// alphabet, either case, blanks around it ignored; the check character is the server's.
+fn credit_code() -> Value {
+    json!({"type": "string", "pattern": "^\\s*[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}\\s*$"})
+}
+
+/// A city of Guangdong, by full or short name (广州市 or 广州).
+fn city() -> Value {
+    let cities = service::domain::divisions::cities();
+    let names: Vec<&str> = cities
+        .iter()
+        .map(|c| c.name)
+        .chain(cities.iter().map(|c| c.short_name()))
+        .collect();
+    json!({"type": "string", "enum": names})
+}
+
+/// A page size (any u64): 0 is taken as 1, values above the operation's maximum page as
+/// that maximum.
+fn page_limit() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": u64::MAX})
+}
+
+/// Records of a government-data import: objects of text fields, each record checked by the
+/// server (the answer's `errors` names those it refused).
+fn records(fields: &[&str]) -> Value {
+    let props: Map<String, Value> = fields
+        .iter()
+        .map(|f| ((*f).to_owned(), nullable("string")))
+        .collect();
+    json!({"type": "array", "items": {"type": "object", "properties": props}})
+}
+
+/// A count of days in a body: `7` or `7.0`, up to what a float holds exactly (2^53 - 1); the
+/// range a rule allows is the server's to check (422).
+fn whole() -> Value {
+    json!({"type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991_u64})
+}
+
+/// A date that may be left out or null (meaning today).
+fn nullable_date() -> Value {
+    json!({"oneOf": [{"type": "string", "format": "date"}, {"type": "null"}]})
+}
+
 fn nullable(t: &str) -> Value {
     json!({"type": [t, "null"]})
 }
@@ -43,6 +98,8 @@ struct Op {
     body: Option<Value>,
     params: Vec<Value>,
     ok: (u16, Option<Value>),
+    /// Other media types the success answer may come in (`?format=png`).
+    ok_media: Vec<&'static str>,
     errors: &'static [u16],
 }
 
@@ -76,6 +133,7 @@ fn op(
         body: None,
         params,
         ok,
+        ok_media: Vec::new(),
         errors: &[400, 401, 403, 404, 422],
     }
 }
@@ -109,6 +167,10 @@ impl Op {
     }
     fn query(mut self, name: &str, schema: Value) -> Op {
         self.params.push(query_param(name, schema));
+        self
+    }
+    fn ok_also_as(mut self, media: &'static str) -> Op {
+        self.ok_media.push(media);
         self
     }
     fn header(mut self, name: &str) -> Op {
@@ -168,9 +230,9 @@ fn ops() -> Vec<Op> {
         op("post", "/oauth/token", "用证部门", "客户端凭据换取部门访问令牌（RFC 6749 §4.4）", None, ok("OAuthToken"))
             .raw_body("application/x-www-form-urlencoded", obj(&["grant_type"], json!({"grant_type": {"const": "client_credentials"}, "client_id": string(), "client_secret": string(), "scope": string()}))),
         op("post", "/api/v1/auth/miniprogram/login", "会话", "小程序登录（jscode2session；开发模式 dev:<openid>）", None, ok("TokenPair"))
-            .body(obj(&["app", "code"], json!({"app": {"enum": ["yss", "yjm"]}, "code": string()}))),
+            .body(obj(&["app", "code"], json!({"app": {"enum": ["yss", "yjm"]}, "code": text()}))),
         op("post", "/api/v1/auth/refresh", "会话", "刷新令牌轮换（重用将注销整个登录）", None, ok("TokenPair"))
-            .body(obj(&["refresh_token"], json!({"refresh_token": string()}))),
+            .body(obj(&["refresh_token"], json!({"refresh_token": text()}))),
         op("post", "/api/v1/auth/logout", "会话", "退出登录", RESIDENT, (204, None)),
         op("get", "/api/v1/me", "我的", "账号、实名状态、联系设置", RESIDENT, ok("Me")),
         op("patch", "/api/v1/me", "我的", "修改邮箱、提醒开关", RESIDENT, ok("Me"))
@@ -178,9 +240,9 @@ fn ops() -> Vec<Op> {
         op("delete", "/api/v1/me", "我的", "注销账号（说明删除与保留的内容）", RESIDENT, ok("Closing")),
         op("get", "/api/v1/me/export", "我的", "导出本人全部数据", RESIDENT, (200, Some(json!({"type": "object"})))),
         op("post", "/api/v1/me/identity", "我的", "实名认证（人脸核身结果与户籍信息核对；仅开发环境可不带 verify_id）", RESIDENT, ok("IdentityBound"))
-            .body(obj(&["name", "id_number"], json!({"name": string(), "id_number": string(), "verify_id": string()}))),
+            .body(obj(&["name", "id_number"], json!({"name": text(), "id_number": id_number(), "verify_id": text()}))),
         op("post", "/api/v1/me/identity/face-verification", "我的", "发起人脸核身（获取 wx.requestFacialVerify 的 verify_id）", RESIDENT, created("FaceVerification"))
-            .body(obj(&["name", "id_number"], json!({"name": string(), "id_number": string()}))),
+            .body(obj(&["name", "id_number"], json!({"name": text(), "id_number": id_number()}))),
         op("post", "/api/v1/me/bot-binding-code", "聊天机器人", "获取聊天绑定码", RESIDENT, created("BindingCode")),
         op("get", "/api/v1/me/subscriptions", "我的", "订阅消息（提醒）的订阅情况及可订阅的模板", RESIDENT, ok("Subscriptions")),
         op("post", "/api/v1/me/subscriptions", "我的", "记录 wx.requestSubscribeMessage 的结果（一次性订阅每次同意增加一次）", RESIDENT, ok("Subscriptions"))
@@ -195,9 +257,9 @@ fn ops() -> Vec<Op> {
         op("get", "/api/v1/keys", "证照", "签发机关公钥（JWK）", None, ok("Keys")),
         op("post", "/api/v1/applications", "申领", "申领居住证（政务数据即时核验）", RESIDENT, created("Application"))
             .header("Idempotency-Key")
-            .body(obj(&["city", "district", "address", "residence_since", "basis"], json!({"city": string(), "district": string(), "address": string(), "residence_since": {"type": "string", "format": "date"}, "basis": {"enum": ["employment", "residence", "study"]}, "email": string()}))),
+            .body(obj(&["city", "district", "address", "residence_since", "basis"], json!({"city": city(), "district": text(), "address": text(), "residence_since": {"type": "string", "format": "date"}, "basis": {"enum": ["employment", "residence", "study"]}, "email": string()}))),
         op("get", "/api/v1/applications", "申领", "我的申请", RESIDENT, (200, Some(page("Application"))))
-            .query("limit", json!({"type": "integer"})).query("cursor", string()),
+            .query("limit", page_limit()).query("cursor", json!({"type": "string", "format": "uuid"})),
         op("get", "/api/v1/applications/{id}", "申领", "申请详情", RESIDENT, ok("Application")),
         op("post", "/api/v1/applications/{id}/materials", "申领", "上传材料（JPEG/PNG/PDF）", RESIDENT, created("Application"))
             .raw_body("multipart/form-data", obj(&["kind", "file"], json!({"kind": {"enum": ["residence_proof", "employment_proof", "housing_proof", "study_proof"]}, "file": {"type": "string", "contentMediaType": "application/octet-stream"}}))),
@@ -208,10 +270,11 @@ fn ops() -> Vec<Op> {
         op("get", "/api/v1/me/permit/card.svg", "证照", "电子证卡面（SVG，含粤居码）", RESIDENT, (200, None)),
         op("post", "/api/v1/me/permit/endorsements", "证照", "年度签注或到期换领", RESIDENT, created("Endorsement")),
         op("post", "/api/v1/me/physical-card", "证照", "自愿申领实体证件", RESIDENT, created("CardOrder"))
-            .body(obj(&["pickup_station"], json!({"pickup_station": string()}))),
+            .body(obj(&["pickup_station"], json!({"pickup_station": text()}))),
         op("get", "/api/v1/me/physical-card", "证照", "实体证件进度", RESIDENT, ok("CardOrder")),
         op("get", "/api/v1/me/code", "粤居码", "粤居码（SVG；?format=png 返回 PNG）", RESIDENT, ok("Code"))
-            .query("format", json!({"enum": ["svg", "png"]})),
+            .query("format", json!({"enum": ["svg", "png"]}))
+            .ok_also_as("image/png"),
         op("post", "/api/v1/verify", "粤居码", "核验粤居码（任何人；部门令牌可见更多字段）", None, ok("Verdict"))
             // Any body at all: what is not a code is `valid: false, reason: MALFORMED`.
             .body(json!({"description": "{\"token\": \"YJ1…\"}；其他任何内容视为无效粤居码"}))
@@ -219,18 +282,19 @@ fn ops() -> Vec<Op> {
         op("get", "/api/v1/status-list", "粤居码", "暂停、注销证件的签名清单（离线核验用）", None, ok("StatusList")),
         op("post", "/api/v1/agency/authorization-requests", "用证部门", "扫码后请求持证人授权", AGENCY, created("AgencyRequest"))
             .header("Idempotency-Key")
-            .body(obj(&["token", "purpose", "days"], json!({"token": string(), "purpose": string(), "days": {"type": "integer", "minimum": 1}, "fields": {"type": "array", "items": string()}, "retention_days": {"type": "integer", "minimum": 1}}))),
+            .body(obj(&["token", "purpose", "days"], json!({"token": text(), "purpose": text(), "days": whole(), "fields": {"type": "array", "items": string()}, "retention_days": whole()}))),
         op("get", "/api/v1/agency/authorization-requests/{id}", "用证部门", "授权请求进度", AGENCY, ok("AgencyRequest")),
         op("get", "/api/v1/agency/authorizations/{id}/annotated-copy", "用证部门", "下载加注件（?format=svg 返回渲染件）", AGENCY, ok("SignedCopy"))
             .query("format", json!({"enum": ["json", "svg"]})),
         op("get", "/api/v1/me/authorization-requests", "授权", "待我决定的授权请求", RESIDENT, (200, Some(page("HolderRequest")))),
         op("post", "/api/v1/me/authorization-requests/{id}/approve", "授权", "同意授权（单独同意，记录同意书版本）", RESIDENT, created("Grant"))
-            .body(json!({"type": "object", "properties": {"consent_version": string()}})),
+            .body(json!({"type": "object", "properties": {"consent_version": string()}}))
+            .body_optional(),
         op("post", "/api/v1/me/authorization-requests/{id}/deny", "授权", "拒绝授权", RESIDENT, ok("HolderRequest")),
         op("get", "/api/v1/me/authorizations", "授权", "我的授权", RESIDENT, (200, Some(page("Grant")))),
         op("delete", "/api/v1/me/authorizations/{id}", "授权", "撤回授权（立即停止下载）", RESIDENT, ok("Grant")),
         op("get", "/api/v1/me/access-log", "授权", "查询记录（哈希链）", RESIDENT, (200, Some(page("AccessLogEntry"))))
-            .query("limit", json!({"type": "integer"})).query("cursor", string()),
+            .query("limit", page_limit()).query("cursor", json!({"type": "string", "pattern": "^[0-9]{0,18}$"})),
         op("get", "/api/v1/me/access-log/check", "授权", "校验查询记录哈希链", RESIDENT, ok("ChainCheck")),
         op("get", "/api/v1/bot/wechat", "聊天机器人", "公众号服务器地址校验", None, (200, None))
             .query("signature", string()).query("timestamp", string()).query("nonce", string()).query("echostr", string()),
@@ -241,26 +305,34 @@ fn ops() -> Vec<Op> {
         op("post", "/api/v1/bot/messages", "聊天机器人", "渠道无关的聊天接口（网页聊天、测试）", Some("bot_gateway"), ok("BotReplies"))
             .body(obj(&["user", "text"], json!({"user": {"type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,64}$"}, "text": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "\\S"}}))),
         op("post", "/api/v1/staff/login", "工作人员", "工作人员登录（密码错误过多时暂时锁定，429 并带 Retry-After）", None, ok("StaffToken"))
-            .body(obj(&["username", "password"], json!({"username": string(), "password": string()}))),
+            .body(obj(&["username", "password"], json!({"username": text(), "password": text()}))),
         op("post", "/api/v1/staff/gov-records", "工作人员", "批量导入政务数据（一个事务）", STAFF, ok("GovImport"))
-            .body(json!({"type": "object", "properties": {"people": {"type": "array"}, "residence_registrations": {"type": "array"}, "employment": {"type": "array"}, "housing": {"type": "array"}, "schooling": {"type": "array"}}})),
+            .body(json!({"type": "object", "additionalProperties": false, "properties": {
+                "people": records(&["id_number", "name", "gender", "ethnicity", "hukou_address", "hukou_region_code", "photo_base64"]),
+                "residence_registrations": records(&["id_number", "city", "district", "address", "since"]),
+                "employment": records(&["id_number", "employer", "city", "since"]),
+                "housing": records(&["id_number", "city", "address", "kind", "since"]),
+                "schooling": records(&["id_number", "school", "city", "since"]),
+            }})),
         op("get", "/api/v1/staff/applications", "工作人员", "审核队列", STAFF, (200, Some(json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array"}}}))))
-            .query("status", string()).query("limit", json!({"type": "integer"})).query("cursor", string()),
+            .query("status", string()).query("limit", page_limit()).query("cursor", json!({"type": "string", "format": "uuid"})),
         op("get", "/api/v1/staff/applications/{id}", "工作人员", "申请详情（审核用）", STAFF, ok("Application")),
         op("get", "/api/v1/staff/applications/{id}/materials/{material_id}", "工作人员", "查看申请材料", STAFF, (200, None)),
         op("post", "/api/v1/staff/applications/{id}/decision", "工作人员", "审核决定", STAFF, ok("Application"))
             .body(obj(&["approve"], json!({"approve": {"type": "boolean"}, "reason": string()}))),
         op("post", "/api/v1/staff/permits/{permit_no}/revoke", "工作人员", "注销居住证", STAFF, (204, None))
-            .body(obj(&["reason"], json!({"reason": string()}))),
+            .body(obj(&["reason"], json!({"reason": text()}))),
         op("post", "/api/v1/staff/card-orders/{id}/status", "工作人员", "推进实体证件状态", STAFF, ok("CardOrder"))
             .body(obj(&["status"], json!({"status": {"enum": ["paid", "produced", "ready", "collected"]}}))),
         op("post", "/api/v1/staff/agencies", "工作人员", "登记用证部门（密钥只显示一次）", STAFF, created("AgencyRegistered"))
-            .body(obj(&["name", "credit_code", "contact", "scopes"], json!({"name": string(), "credit_code": string(), "contact": string(), "scopes": {"type": "array", "items": {"enum": ["permit:verify", "permit:download"]}}, "fields": {"type": "array", "items": string()}}))),
+            .body(obj(&["name", "credit_code", "contact", "scopes"], json!({"name": text(), "credit_code": credit_code(), "contact": text(), "scopes": {"type": "array", "minItems": 1, "items": {"enum": ["permit:verify", "permit:download"]}}, "fields": {"type": "array", "items": string()}}))),
         op("get", "/api/v1/staff/agencies", "工作人员", "已登记的用证部门", STAFF, (200, Some(json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array"}}})))),
         op("post", "/api/v1/staff/reminders/run", "工作人员", "立即执行提醒扫描（可指定日期）并投递", STAFF, ok("ReminderRun"))
-            .body(json!({"type": "object", "properties": {"as_of": {"type": "string", "format": "date"}, "deliver": {"type": "boolean"}}})),
+            .body(json!({"type": "object", "properties": {"as_of": nullable_date(), "deliver": nullable("boolean")}}))
+            .body_optional(),
         op("post", "/api/v1/staff/retention/run", "工作人员", "立即执行保存期限清理（可指定日期）", STAFF, (200, Some(json!({"type": "object"}))))
-            .body(json!({"type": "object", "properties": {"as_of": {"type": "string", "format": "date"}}})),
+            .body(json!({"type": "object", "properties": {"as_of": nullable_date()}}))
+            .body_optional(),
     ]
 }
 
@@ -310,10 +382,14 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for o in ops() {
         let mut responses = Map::new();
-        let ok = match o.ok.1 {
+        let mut ok = match o.ok.1 {
             Some(schema) => json!({"description": "成功", "content": content(schema)}),
             None => json!({"description": "成功"}),
         };
+        for media in &o.ok_media {
+            ok["content"][*media] =
+                json!({"schema": {"type": "string", "contentMediaType": *media}});
+        }
         responses.insert(o.ok.0.to_string(), ok);
         let error_schema = if o.path == "/oauth/token" {
             s("OAuthError")
@@ -325,6 +401,11 @@ pub fn document() -> Value {
         let mut errors = o.errors.to_vec();
         if o.body.is_some() {
             errors.extend([413, 415]);
+        }
+        // A write can meet the state another write left: already applied for, already
+        // ordered, a request already decided.
+        if o.method != "get" {
+            errors.push(409);
         }
         let method = actix_web::http::Method::from_bytes(o.method.to_uppercase().as_bytes())
             .unwrap_or(actix_web::http::Method::GET);

@@ -137,7 +137,8 @@ pub struct ReminderRules {
     /// First retry delay in seconds; doubled after each failure.
     pub backoff_secs: u64,
     /// How long a claimed notice stays locked; a worker that dies mid-send leaves it to be
-    /// claimed again after this.
+    /// claimed again after this. One attempt is cut off at two thirds of it, so a lease never
+    /// runs out under a worker that is still sending.
     pub lease_secs: u64,
     /// Run the daily sweep and the delivery worker inside the server.
     pub background: bool,
@@ -575,7 +576,7 @@ impl Settings {
                 delivery_interval_secs: num_or(&var, "YUEJU_DELIVERY_INTERVAL_SECS", 30)? as u64,
                 max_attempts: num_or(&var, "YUEJU_DELIVERY_MAX_ATTEMPTS", 8)? as u32,
                 backoff_secs: num_or(&var, "YUEJU_DELIVERY_BACKOFF_SECS", 60)? as u64,
-                lease_secs: num_or(&var, "YUEJU_DELIVERY_LEASE_SECS", 300)? as u64,
+                lease_secs: num_or(&var, "YUEJU_DELIVERY_LEASE_SECS", 60)?.max(1) as u64,
                 staff_run_budget_secs: num_or(&var, "YUEJU_STAFF_RUN_BUDGET_SECS", 20)? as u64,
                 background: match var("YUEJU_BACKGROUND_JOBS").as_deref() {
                     None | Some("true") | Some("1") => true,

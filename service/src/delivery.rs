@@ -180,9 +180,16 @@ enum Outcome {
 }
 
 async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
-    let outcome = match attempt(ctx, &row).await {
-        Ok(outcome) => outcome,
-        Err(e) => Outcome::Failed(format!("{e:#}")),
+    // Each call has its own deadline; this one bounds the sum, so the row is marked while the
+    // lease still holds and no other worker claims it under a sender that is still at it.
+    let cutoff = std::time::Duration::from_millis(ctx.settings.reminders.lease_secs * 2000 / 3);
+    let outcome = match tokio::time::timeout(cutoff, attempt(ctx, &row)).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => Outcome::Failed(format!("{e:#}")),
+        Err(_) => Outcome::Failed(format!(
+            "attempt cut off after {} ms, before its lease ran out",
+            cutoff.as_millis()
+        )),
     };
     let now = Utc::now();
     let update = outbox::Entity::update_many()

@@ -11,6 +11,8 @@ pub struct SmtpSink {
     pub port: u16,
     pub dir: tempfile::TempDir,
     python: String,
+    /// Options of smtp_sink.py (`--drop-ack-every N`, `--delay-ms MS`).
+    args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -34,6 +36,11 @@ fn script() -> PathBuf {
 impl SmtpSink {
     /// Starts the server, or answers `None` (after saying why) where it cannot run here.
     pub fn start() -> Option<SmtpSink> {
+        SmtpSink::start_with(&[])
+    }
+
+    /// [`SmtpSink::start`] with options of smtp_sink.py.
+    pub fn start_with(args: &[&str]) -> Option<SmtpSink> {
         let Some(python) = python_with_aiosmtpd() else {
             if std::env::var("YUEJU_REQUIRE_SMTP_TESTS").as_deref() == Ok("1") {
                 panic!("aiosmtpd is required (apt-get install python3-aiosmtpd)");
@@ -51,6 +58,7 @@ impl SmtpSink {
             port,
             dir: tempfile::tempdir().expect("mail dir"),
             python,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
             child: None,
         };
         sink.resume();
@@ -67,6 +75,7 @@ impl SmtpSink {
             .arg(script())
             .arg(self.port.to_string())
             .arg(self.dir.path())
+            .args(&self.args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -6,7 +6,7 @@ use service::applications::{self, ApplicationView, ApplyRequest, MaterialView};
 use uuid::Uuid;
 
 use crate::error::{ApiError, material_label, reason_message};
-use crate::extract::{Resident, multipart_rejection};
+use crate::extract::{JsonObject, Resident, multipart_rejection};
 
 /// An application as answered to its applicant: reasons and missing kinds with Chinese text.
 #[derive(Serialize)]
@@ -80,7 +80,7 @@ pub async fn create(
     ctx: web::Data<Context>,
     resident: Resident,
     req: HttpRequest,
-    body: web::Json<ApplyRequest>,
+    body: JsonObject<ApplyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = req
         .headers()

@@ -4,7 +4,7 @@ use service::Context;
 use service::sessions::{self, TokenPair};
 
 use crate::error::ApiError;
-use crate::extract::Resident;
+use crate::extract::{JsonObject, Resident};
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
@@ -38,7 +38,7 @@ impl From<TokenPair> for TokenResponse {
 
 pub async fn miniprogram_login(
     ctx: web::Data<Context>,
-    body: web::Json<LoginRequest>,
+    body: JsonObject<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let pair = sessions::login(&ctx, &body.app, &body.code).await?;
     Ok(no_store(TokenResponse::from(pair)))
@@ -46,7 +46,7 @@ pub async fn miniprogram_login(
 
 pub async fn refresh(
     ctx: web::Data<Context>,
-    body: web::Json<RefreshRequest>,
+    body: JsonObject<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let pair = sessions::refresh(&ctx, &body.refresh_token).await?;
     Ok(no_store(TokenResponse::from(pair)))

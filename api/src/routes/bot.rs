@@ -11,7 +11,7 @@ use service::error::{FieldProblem, invalid};
 use std::sync::Arc;
 
 use crate::error::ApiError;
-use crate::extract::Resident;
+use crate::extract::{JsonObject, Resident};
 use bot::wechat::{webhook, xml};
 use bot::{Bot, ChatUser};
 use service::wechat::Account;
@@ -155,7 +155,7 @@ pub async fn messages(
     ctx: web::Data<Context>,
     bot: web::Data<Bot>,
     req: HttpRequest,
-    body: web::Json<MessageIn>,
+    body: JsonObject<MessageIn>,
 ) -> Result<HttpResponse, ApiError> {
     check_gateway(&ctx, &req)?;
     let user = body.user.trim();

@@ -8,16 +8,17 @@ use service::{Context, access_log, annotated_copy};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{Agency, Resident};
+use crate::extract::{Agency, JsonObject, Resident};
 
 #[derive(Deserialize)]
 pub struct RequestBody {
     token: String,
     purpose: String,
+    #[serde(deserialize_with = "crate::extract::whole_number")]
     days: i64,
     #[serde(default)]
     fields: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::optional_whole_number")]
     retention_days: Option<i64>,
 }
 
@@ -25,7 +26,7 @@ pub async fn request_access(
     ctx: web::Data<Context>,
     agency: Agency,
     req: HttpRequest,
-    body: web::Json<RequestBody>,
+    body: JsonObject<RequestBody>,
 ) -> Result<HttpResponse, ApiError> {
     let key = req
         .headers()

@@ -6,7 +6,7 @@ use service::face_verification;
 use service::identity::{self, ContactChange, Me};
 
 use crate::error::ApiError;
-use crate::extract::Resident;
+use crate::extract::{JsonObject, Resident};
 
 #[derive(Deserialize)]
 pub struct IdentityRequest {
@@ -27,7 +27,7 @@ struct IdentityResponse {
 pub async fn bind_identity(
     ctx: web::Data<Context>,
     resident: Resident,
-    body: web::Json<IdentityRequest>,
+    body: JsonObject<IdentityRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let bound = identity::bind(
         &ctx,
@@ -60,7 +60,7 @@ struct FaceVerificationResponse {
 pub async fn start_face_verification(
     ctx: web::Data<Context>,
     resident: Resident,
-    body: web::Json<FaceVerificationRequest>,
+    body: JsonObject<FaceVerificationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let started = face_verification::start(&ctx, &resident.0, &body.name, &body.id_number).await?;
     Ok(HttpResponse::Created()
@@ -124,7 +124,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 pub async fn update(
     ctx: web::Data<Context>,
     resident: Resident,
-    body: web::Json<UpdateRequest>,
+    body: JsonObject<UpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let change = ContactChange {

@@ -4,7 +4,7 @@ use service::Context;
 use service::{cards, permits};
 
 use crate::error::ApiError;
-use crate::extract::Resident;
+use crate::extract::{JsonObject, Resident};
 
 #[derive(Deserialize)]
 pub struct RevealQuery {
@@ -75,7 +75,7 @@ pub struct CardRequest {
 pub async fn order_card(
     ctx: web::Data<Context>,
     resident: Resident,
-    body: web::Json<CardRequest>,
+    body: JsonObject<CardRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let order = cards::order(&ctx, resident.0.person()?, &body.pickup_station).await?;
     Ok(HttpResponse::Created().json(order))

@@ -7,7 +7,7 @@ use service::{applications, cards, permits};
 use uuid::Uuid;
 
 use crate::error::{ApiError, field_label, id_number_message};
-use crate::extract::Staff;
+use crate::extract::{JsonObject, Staff};
 use crate::rate_limit::RateLimits;
 
 #[derive(Deserialize)]
@@ -20,7 +20,7 @@ pub async fn login(
     ctx: web::Data<Context>,
     limits: web::Data<RateLimits>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: JsonObject<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let source = limits.source(&req);
     let token = staff::login(&ctx, &body.username, &body.password, source).await?;
@@ -81,7 +81,7 @@ impl From<RecordError> for ImportErrorBody {
 pub async fn upsert_gov_records(
     ctx: web::Data<Context>,
     staff: Staff,
-    body: web::Json<Batch>,
+    body: JsonObject<Batch>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
     let report = import::import(&ctx, body.into_inner()).await?;
@@ -161,7 +161,7 @@ pub async fn decide(
     ctx: web::Data<Context>,
     staff: Staff,
     id: web::Path<Uuid>,
-    body: web::Json<DecisionRequest>,
+    body: JsonObject<DecisionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Reviewer)?;
     let view = applications::decide(
@@ -184,7 +184,7 @@ pub async fn revoke_permit(
     ctx: web::Data<Context>,
     staff: Staff,
     permit_no: web::Path<String>,
-    body: web::Json<RevokeRequest>,
+    body: JsonObject<RevokeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
     permits::revoke(&ctx, &permit_no, &body.reason).await?;
@@ -201,7 +201,7 @@ pub async fn advance_card_order(
     ctx: web::Data<Context>,
     staff: Staff,
     id: web::Path<Uuid>,
-    body: web::Json<CardStatusRequest>,
+    body: JsonObject<CardStatusRequest>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Reviewer)?;
     Ok(HttpResponse::Ok().json(cards::advance(&ctx, id.into_inner(), &body.status).await?))
@@ -221,7 +221,7 @@ pub struct AgencyRequest {
 pub async fn register_agency(
     ctx: web::Data<Context>,
     staff: Staff,
-    body: web::Json<AgencyRequest>,
+    body: JsonObject<AgencyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
     let registered = service::agencies::register(

@@ -7,7 +7,7 @@ use service::Context;
 use std::collections::BTreeMap;
 
 use crate::error::ApiError;
-use crate::extract::Resident;
+use crate::extract::{JsonObject, Resident};
 
 #[derive(Deserialize)]
 pub struct RecordRequest {
@@ -26,7 +26,7 @@ pub async fn list(ctx: web::Data<Context>, resident: Resident) -> Result<HttpRes
 pub async fn record(
     ctx: web::Data<Context>,
     resident: Resident,
-    body: web::Json<RecordRequest>,
+    body: JsonObject<RecordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let results: Vec<(String, String)> = body.results.into_iter().collect();

@@ -31,11 +31,31 @@ const MAX_TEXT: usize = 200;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Batch {
+    #[serde(deserialize_with = "rows")]
     pub people: Vec<PersonIn>,
+    #[serde(deserialize_with = "rows")]
     pub residence_registrations: Vec<ResidenceIn>,
+    #[serde(deserialize_with = "rows")]
     pub employment: Vec<EmploymentIn>,
+    #[serde(deserialize_with = "rows")]
     pub housing: Vec<HousingIn>,
+    #[serde(deserialize_with = "rows")]
     pub schooling: Vec<SchoolingIn>,
+}
+
+/// Each record is a JSON object: serde's derived structs would also take an array of the
+/// fields in order, which the contract does not allow.
+fn rows<'de, D, T>(deserializer: D) -> std::result::Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    let objects = Vec::<serde_json::Map<String, serde_json::Value>>::deserialize(deserializer)?;
+    objects
+        .into_iter()
+        .map(|o| serde_json::from_value(serde_json::Value::Object(o)).map_err(D::Error::custom))
+        .collect()
 }
 
 #[derive(Debug, Default, Deserialize)]
