@@ -28,7 +28,9 @@ fn schemathesis() -> PathBuf {
 fn run_schemathesis(st: &PathBuf, app: &TestApp, name: &str, paths: &str, token: Option<&str>) {
     let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/schemathesis.toml");
     let mut cmd = Command::new(st);
-    cmd.arg("--config-file")
+    // schemathesis keeps a cache of what it found in its working directory.
+    cmd.current_dir(app.data_dir.path())
+        .arg("--config-file")
         .arg(config)
         .arg("--no-color")
         .arg("run")
