@@ -54,6 +54,7 @@ pub mod sessions;
 pub mod signing;
 pub mod staff;
 pub mod status_cache;
+pub mod status_list;
 pub mod subscriptions;
 pub mod tokens;
 pub mod verification;
