@@ -347,6 +347,17 @@ pub struct PermitRules {
     pub issuer_credit_code: String,
 }
 
+impl PermitRules {
+    /// The lengths the date rules read.
+    pub fn periods(&self) -> crate::domain::permit_rules::Periods {
+        crate::domain::permit_rules::Periods {
+            validity_years: self.validity_years,
+            endorsement_window_days: self.endorsement_window_days,
+            renewal_window_days: self.renewal_window_days,
+        }
+    }
+}
+
 pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 
 /// The message server of each account that receives the platform's pushes; `None` is off.
