@@ -205,7 +205,7 @@ async fn a_code_signed_by_an_unknown_key_or_expired_is_refused() {
     let app = spawn_app().await;
     let chen = app.chen_with_permit().await;
     let permit_no = app.permit_no(&chen.access).await;
-    let until = service::permits::years_after(service::config::today_in_china(), 3);
+    let until = service::domain::permit_rules::years_after(service::config::today_in_china(), 3);
     let stranger = KeyRing::from_keys(
         vec![ed25519_dalek::SigningKey::from_bytes(&[9; 32])],
         vec![],
@@ -381,7 +381,7 @@ async fn the_status_list_is_signed_and_lets_an_offline_verifier_decide() {
     let (fresh_then, _) = service::codes::issue_at(
         &app.app.keys,
         &permit_no,
-        service::permits::years_after(service::config::today_in_china(), 3),
+        service::domain::permit_rules::years_after(service::config::today_in_china(), 3),
         120,
         later,
     )
