@@ -342,6 +342,8 @@ pub fn view(
 ) -> Result<PermitView> {
     let doc = open_document(ctx, version)?;
     let today = today_in_china();
+    // The dates shown are the row's, the ones the status is computed from (the signed
+    // document repeats them).
     Ok(PermitView {
         id_number: if reveal {
             doc.id_number.clone()
@@ -360,7 +362,7 @@ pub fn view(
         next_endorsement_due: version.endorsement_due,
         permit_no: doc.permit_no,
         licence_id: doc.licence_id,
-        version: doc.version,
+        version: version.version,
         name: doc.name,
         gender: doc.gender,
         ethnicity: doc.ethnicity,
@@ -368,9 +370,9 @@ pub fn view(
         residence_address: doc.residence_address,
         issuing_authority: doc.issuing_authority,
         issued_on: doc.issued_on,
-        valid_from: doc.valid_from,
-        valid_until: doc.valid_until,
-        continuous_since: doc.continuous_since,
+        valid_from: version.valid_from,
+        valid_until: version.valid_until,
+        continuous_since: version.continuous_since,
     })
 }
 
