@@ -128,15 +128,15 @@ pub async fn due_on(ctx: &Context, as_of: NaiveDate) -> Result<Vec<Due>> {
     .await?;
     for (person_id, permit_no, revoked, valid_until, endorsement_due) in rows {
         let facts = permit_facts(revoked, valid_until, endorsement_due);
-        let Some(due_on) = permit_rules::endorsement_reminder(&facts, as_of, periods) else {
+        let Some(due_date) = permit_rules::endorsement_reminder(&facts, as_of, periods) else {
             continue;
         };
         due.push(Due {
             person_id: parse_uuid(&person_id)?,
-            key: format!("endorsement:{permit_no}:{due_on}"),
+            key: format!("endorsement:{permit_no}:{due_date}"),
             notice: Notice::EndorsementDue {
                 permit_no,
-                due: due_on,
+                due: due_date,
             },
         });
     }

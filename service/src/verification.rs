@@ -677,3 +677,52 @@ pub fn verify_offline(
         claims: Some(claims),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_answers_its_stable_code_once() {
+        let codes: Vec<&str> = VerifyReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "MALFORMED",
+                "UNKNOWN_KEY",
+                "BAD_SIGNATURE",
+                "CODE_EXPIRED",
+                "CODE_NOT_YET_VALID",
+                "PERMIT_NOT_FOUND",
+                "PERMIT_SUSPENDED",
+                "PERMIT_EXPIRED",
+                "PERMIT_REVOKED",
+                "STATUS_UNDETERMINED",
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(VerifyReason::PermitSuspended).unwrap(),
+            "PERMIT_SUSPENDED"
+        );
+    }
+
+    #[test]
+    fn only_a_valid_status_has_no_reason() {
+        for status in [
+            PermitStatus::Valid,
+            PermitStatus::Suspended,
+            PermitStatus::Expired,
+            PermitStatus::Revoked,
+        ] {
+            let reason = VerifyReason::of_status(status);
+            assert_eq!(
+                reason.is_none(),
+                status == PermitStatus::Valid,
+                "{status:?}"
+            );
+            if let Some(reason) = reason {
+                assert!(reason.code().ends_with(&status.as_str().to_uppercase()));
+            }
+        }
+    }
+}
