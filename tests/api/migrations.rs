@@ -22,7 +22,7 @@ async fn every_migration_rolls_back_and_reapplies() {
 
 #[tokio::test]
 async fn the_current_version_pointer_is_backfilled_from_the_highest_version() {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
     let app = spawn_app().await;
     let chen = app.chen_with_permit().await;
     let permit_no = app.permit_no(&chen.access).await;
@@ -37,17 +37,21 @@ async fn the_current_version_pointer_is_backfilled_from_the_highest_version() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
 
-    // Back to before the pointer existed (and the migrations after it), then up again.
+    // Back to before the pointer existed (and the migrations after it), then up again, on
+    // one connection: another SQLite connection of the pool may still hold the schema from
+    // before the down, and SQLite checks a new column's name against that.
     let db = &app.app.db;
     let all = Migrator::migrations();
     let at = all
         .iter()
         .position(|m| m.name() == "m20261201_000001_current_version")
         .expect("the pointer's migration is listed");
-    Migrator::down(db, Some((all.len() - at) as u32))
+    let txn = db.begin().await.unwrap();
+    Migrator::down(&txn, Some((all.len() - at) as u32))
         .await
         .expect("downs run");
-    Migrator::up(db, None).await.expect("ups run again");
+    Migrator::up(&txn, None).await.expect("ups run again");
+    txn.commit().await.unwrap();
 
     let permit = entity::permit::Entity::find()
         .filter(entity::permit::Column::PermitNo.eq(permit_no.as_str()))
