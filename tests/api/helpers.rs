@@ -616,14 +616,9 @@ impl TestApp {
         endorsement_due: Option<String>,
         valid_until: Option<String>,
     ) {
-        use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+        use sea_orm::{ActiveModelTrait, Set};
         let db = &self.app.db;
-        let permit = entity::permit::Entity::find()
-            .filter(entity::permit::Column::PermitNo.eq(permit_no))
-            .one(db)
-            .await
-            .unwrap()
-            .expect("permit");
+        let permit = self.permit_row(permit_no).await;
         let version = service::permits::current_version(db, &permit)
             .await
             .unwrap();
@@ -977,6 +972,17 @@ impl TestApp {
         (tokens, permit_no)
     }
 
+    /// The permit row numbered `permit_no`.
+    pub async fn permit_row(&self, permit_no: &str) -> entity::permit::Model {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::permit::Entity::find()
+            .filter(entity::permit::Column::PermitNo.eq(permit_no))
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .expect("permit")
+    }
+
     /// Moves the dates of one version of a permit, current or not (tests only): an older
     /// version given dates that would not be in force shows whether anything still reads it.
     pub async fn set_version_dates(
@@ -988,12 +994,7 @@ impl TestApp {
     ) {
         use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
         let db = &self.app.db;
-        let permit = entity::permit::Entity::find()
-            .filter(entity::permit::Column::PermitNo.eq(permit_no))
-            .one(db)
-            .await
-            .unwrap()
-            .expect("permit");
+        let permit = self.permit_row(permit_no).await;
         let row = entity::permit_version::Entity::find()
             .filter(entity::permit_version::Column::PermitId.eq(permit.id))
             .filter(entity::permit_version::Column::Version.eq(version))

@@ -22,7 +22,7 @@ async fn every_migration_rolls_back_and_reapplies() {
 
 #[tokio::test]
 async fn the_current_version_pointer_is_backfilled_from_the_highest_version() {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+    use sea_orm::TransactionTrait;
     let app = spawn_app().await;
     let chen = app.chen_with_permit().await;
     let permit_no = app.permit_no(&chen.access).await;
@@ -53,12 +53,7 @@ async fn the_current_version_pointer_is_backfilled_from_the_highest_version() {
     Migrator::up(&txn, None).await.expect("ups run again");
     txn.commit().await.unwrap();
 
-    let permit = entity::permit::Entity::find()
-        .filter(entity::permit::Column::PermitNo.eq(permit_no.as_str()))
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap();
+    let permit = app.permit_row(&permit_no).await;
     let current = service::permits::current_version(db, &permit)
         .await
         .unwrap();

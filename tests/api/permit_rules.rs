@@ -217,13 +217,7 @@ async fn build(app: &TestApp, resident: &str, permit_no: &str, setup: Setup) {
 
 /// The current version's facts, read through the pointer, with its version number.
 async fn facts(app: &TestApp, permit_no: &str) -> (StatusFacts, i32, NaiveDate) {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let permit = entity::permit::Entity::find()
-        .filter(entity::permit::Column::PermitNo.eq(permit_no))
-        .one(&app.app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let permit = app.permit_row(permit_no).await;
     let version = service::permits::current_version(&app.app.db, &permit)
         .await
         .unwrap();
