@@ -790,7 +790,10 @@ fn parse_num(name: &str, value: &str) -> anyhow::Result<usize> {
 
 /// The calendar date in China (Asia/Shanghai), which every date rule uses.
 pub fn today_in_china() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
+    day_in_china(chrono::Utc::now())
+}
+
+/// The calendar date in China at `at` (an offline verifier passes its own clock).
+pub fn day_in_china(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
 }

@@ -19,7 +19,7 @@ use crate::Context;
 use crate::access_log::{self, Action, Actor};
 use crate::agencies::{self, AgencyPrincipal, Scope};
 use crate::codes::{self, CodeClaims, CodeError};
-use crate::config::today_in_china;
+use crate::config::{day_in_china, today_in_china};
 use crate::domain::permit_rules::{self, PermitStatus, StatusFacts};
 use crate::error::{Missing, Refusal, Result};
 use crate::fields::PermitField;
@@ -641,7 +641,7 @@ pub fn verify_offline(
             };
         }
     };
-    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let today = day_in_china(now);
     let status = match status_list.filter(|l| status_list_usable(published, l, now)) {
         Some(list) => {
             let entry = list
