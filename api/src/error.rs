@@ -5,8 +5,10 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use service::codes::CodeError;
 use service::domain::IdNumberError;
 use service::error::{FieldProblem, Missing};
+use service::verification::VerifyReason;
 use service::{Error, Refusal};
 use std::borrow::Cow;
 
@@ -495,17 +497,18 @@ fn not_found_message(what: Missing) -> &'static str {
 }
 
 /// Why a scanned code was not accepted, for the agency's operator.
-pub fn code_reason_message(reason: &str) -> &'static str {
+pub fn code_reason_message(reason: VerifyReason) -> &'static str {
     match reason {
-        "CODE_EXPIRED" => "粤居码已过期，请持证人刷新后重新出示",
-        "CODE_NOT_YET_VALID" => "粤居码时间异常，请核对设备时间后重试",
-        "UNKNOWN_KEY" => "粤居码的签发密钥未知，无法核验",
-        "BAD_SIGNATURE" => "粤居码签名无效，可能已被篡改",
-        "PERMIT_NOT_FOUND" => "未找到该居住证",
-        "PERMIT_SUSPENDED" => "该居住证未按期签注，暂停使用",
-        "PERMIT_EXPIRED" => "该居住证已过有效期",
-        "PERMIT_REVOKED" => "该居住证已被注销",
-        _ => "无法识别的粤居码",
+        VerifyReason::Code(CodeError::Expired) => "粤居码已过期，请持证人刷新后重新出示",
+        VerifyReason::Code(CodeError::NotYetValid) => "粤居码时间异常，请核对设备时间后重试",
+        VerifyReason::Code(CodeError::UnknownKey) => "粤居码的签发密钥未知，无法核验",
+        VerifyReason::Code(CodeError::BadSignature) => "粤居码签名无效，可能已被篡改",
+        VerifyReason::Code(CodeError::Malformed) => "无法识别的粤居码",
+        VerifyReason::PermitNotFound => "未找到该居住证",
+        VerifyReason::PermitSuspended => "该居住证未按期签注，暂停使用",
+        VerifyReason::PermitExpired => "该居住证已过有效期",
+        VerifyReason::PermitRevoked => "该居住证已被注销",
+        VerifyReason::StatusUndetermined => "暂时无法确认该居住证的状态，请稍后重试",
     }
 }
 

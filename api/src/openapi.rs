@@ -4,6 +4,7 @@
 //! Objects allow fields beyond those listed: the contract grows by adding fields.
 
 use serde_json::{Map, Value, json};
+use service::verification::VerifyReason;
 
 fn s(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -362,7 +363,7 @@ fn schemas() -> Value {
         "Endorsement": obj(&["kind", "permit"], json!({"kind": {"enum": ["endorsement", "renewal"]}, "permit": s("Permit")})),
         "CardOrder": obj(&["id", "permit_no", "pickup_station", "fee_cents", "status"], json!({"id": string(), "permit_no": string(), "pickup_station": string(), "fee_cents": {"type": "integer"}, "status": {"enum": ["ordered", "paid", "produced", "ready", "collected"]}})),
         "Code": obj(&["token", "expires_at", "qr_svg"], json!({"token": {"type": "string", "pattern": "^YJ1[A-Z2-7]+$"}, "expires_at": ts, "permit_no": string(), "qr_svg": string()})),
-        "Verdict": obj(&["valid", "checked_at"], json!({"valid": {"type": "boolean"}, "reason": {"enum": ["MALFORMED", "UNKNOWN_KEY", "BAD_SIGNATURE", "CODE_EXPIRED", "CODE_NOT_YET_VALID", "PERMIT_NOT_FOUND", "PERMIT_SUSPENDED", "PERMIT_EXPIRED", "PERMIT_REVOKED", "STATUS_UNDETERMINED"]}, "status": {"enum": ["valid", "suspended", "expired", "revoked", "undetermined"]}, "permit": obj(&["name", "permit_no", "valid_until", "status"], json!({"name": string(), "permit_no": string(), "valid_until": date, "status": string()})), "code_expires_at": ts, "kid": string(), "checked_at": ts})),
+        "Verdict": obj(&["valid", "checked_at"], json!({"valid": {"type": "boolean"}, "reason": {"enum": VerifyReason::ALL.map(VerifyReason::code)}, "status": {"enum": ["valid", "suspended", "expired", "revoked", "undetermined"]}, "permit": obj(&["name", "permit_no", "valid_until", "status"], json!({"name": string(), "permit_no": string(), "valid_until": date, "status": string()})), "code_expires_at": ts, "kid": string(), "checked_at": ts})),
         "StatusList": obj(&["list", "alg", "kid", "signature"], json!({"list": obj(&["type", "issued_at", "next_update", "entries"], json!({"type": string(), "issued_at": ts, "next_update": ts, "entries": {"type": "array", "items": obj(&["permit_no", "status"], json!({"permit_no": string(), "status": {"enum": ["suspended", "revoked"]}}))}})), "alg": {"const": "EdDSA"}, "kid": string(), "signature": string()})),
         "AgencyRegistered": obj(&["id", "client_id", "client_secret"], json!({"id": string(), "client_id": string(), "client_secret": string(), "scopes": {"type": "array"}, "fields": {"type": "array"}})),
         "AgencyRequest": obj(&["id", "status", "holder", "permit_no", "purpose", "fields", "expires_at"], json!({"id": string(), "status": {"enum": ["pending", "approved", "denied", "expired"]}, "holder": string(), "permit_no": string(), "purpose": string(), "fields": {"type": "array", "items": string()}, "expires_at": ts, "authorization": s("Grant")})),

@@ -9,10 +9,11 @@ use service::applications::{self, ApplyRequest};
 use service::config::today_in_china;
 use service::domain::IdNumber;
 use service::domain::divisions;
+use service::domain::permit_rules::{PermitStatus, Renewal};
 use service::eligibility::months_after;
 use service::error::{Error, Missing, Refusal, Result};
 use service::identity::{self, ContactChange};
-use service::permits::{self, PermitStatus, Renewal};
+use service::permits;
 use service::privacy::{mask_email, mask_name};
 use uuid::Uuid;
 
@@ -643,27 +644,15 @@ async fn endorse_start(t: &Turn<'_>) -> Result<Step> {
         }
         Err(e) => return Err(e),
     };
-    let view = permits::view(t.ctx, &permit, &version, false)?;
-    let refusal = match view.status {
-        PermitStatus::Revoked => Some(Refusal::PermitRevoked),
-        PermitStatus::Expired => Some(Refusal::PermitExpired),
-        PermitStatus::Valid | PermitStatus::Suspended => {
-            let renewal_opens = view.valid_until
-                - chrono::Duration::days(i64::from(t.ctx.settings.permit.renewal_window_days));
-            let today = today_in_china();
-            (today < view.endorsement_window_opens && today < renewal_opens).then_some(
-                Refusal::EndorsementNotDue {
-                    opens_on: view.endorsement_window_opens,
-                },
-            )
-        }
-    };
-    if let Some(r) = refusal {
-        return Ok(Step::idle(vec![(t.wording.refusal)(&r)]));
+    // The same rules the endorsement itself applies, asked before the confirmation.
+    match permits::endorse_or_renew(t.ctx, &permit, &version) {
+        Ok(_) => {}
+        Err(Error::Refused(r)) => return Ok(Step::idle(vec![(t.wording.refusal)(&r)])),
+        Err(e) => return Err(e),
     }
     Ok(Step::to(
         State::EndorseConfirm,
-        vec![text::endorse_ask(view.next_endorsement_due)],
+        vec![text::endorse_ask(version.endorsement_due)],
     ))
 }
 

@@ -15,6 +15,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     pub revoke_reason_enc: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
+    /// The current `permit_versions` row, moved in the transaction that inserts a version.
+    pub current_version_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -106,10 +106,11 @@ async fn seed(ctx: &Context, n: usize, as_of: NaiveDate) {
             blob(32)
         ),
         format!(
-            "INSERT INTO permits (id, person_id, permit_no, city_code, created_at) \
-             SELECT {}, {}, '4401002026' || lpad(CAST(i AS TEXT), 7, '0'), '440100', $1 {from}",
+            "INSERT INTO permits (id, person_id, permit_no, city_code, created_at, current_version_id) \
+             SELECT {}, {}, '4401002026' || lpad(CAST(i AS TEXT), 7, '0'), '440100', $1, {} {from}",
             id(2),
-            id(1)
+            id(1),
+            id(3)
         ),
         format!(
             "INSERT INTO permit_versions (id, permit_id, version, kind, licence_id, payload_enc, signature, kid, valid_from, valid_until, endorsement_due, continuous_since, created_at) \
@@ -180,15 +181,14 @@ async fn hand_written(ctx: &Context, as_of: NaiveDate) -> u64 {
             format!("{payload}({expr} AS BLOB)")
         }
     };
-    let current = "p.revoked_at IS NULL AND pe.reminders_enabled = $3 \
-        AND NOT EXISTS (SELECT 1 FROM permit_versions w WHERE w.permit_id = v.permit_id AND w.version > v.version)";
+    let current = "p.revoked_at IS NULL AND pe.reminders_enabled = $3";
     let cols = "INSERT INTO outbox (id, person_id, kind, payload_enc, dedupe_key, status, attempts, next_attempt_at, created_at)";
     let end = "ON CONFLICT (dedupe_key) DO NOTHING";
     let window_end = as_of + Days::new(u64::from(ctx.settings.permit.endorsement_window_days));
     let endorsement_key = format!("'endorsement:' || p.permit_no || ':' || {ed}");
     let endorsement = format!(
         "{cols} SELECT {new_id}, p.person_id, 'endorsement_due', {}, {endorsement_key}, 'pending', 0, $4, $4 \
-         FROM permit_versions v JOIN permits p ON p.id = v.permit_id JOIN persons pe ON pe.id = p.person_id \
+         FROM permit_versions v JOIN permits p ON p.id = v.permit_id AND p.current_version_id = v.id JOIN persons pe ON pe.id = p.person_id \
          WHERE v.endorsement_due >= $1 AND v.endorsement_due <= $2 AND v.endorsement_due < v.valid_until AND {current} {end}",
         blob(&endorsement_key)
     );
@@ -204,7 +204,7 @@ async fn hand_written(ctx: &Context, as_of: NaiveDate) -> u64 {
     let expiry_key = format!("'expiry:' || p.permit_no || ':' || {vu} || ':' || {case}");
     let expiry = format!(
         "{cols} SELECT {new_id}, p.person_id, 'expiry_near', {}, {expiry_key}, 'pending', 0, $4, $4 \
-         FROM permit_versions v JOIN permits p ON p.id = v.permit_id JOIN persons pe ON pe.id = p.person_id \
+         FROM permit_versions v JOIN permits p ON p.id = v.permit_id AND p.current_version_id = v.id JOIN persons pe ON pe.id = p.person_id \
          WHERE v.valid_until >= $1 AND v.valid_until <= $2 AND {current} {end}",
         blob(&expiry_key)
     );
@@ -334,10 +334,17 @@ async fn apply_raw(ctx: &Context, n: usize) -> f64 {
         ))
         .await
         .unwrap();
+        let version = Uuid::new_v4();
         txn.execute_raw(exec(
             "INSERT INTO permit_versions (id, permit_id, version, kind, licence_id, payload_enc, signature, kid, valid_from, valid_until, endorsement_due, continuous_since, created_at) \
              VALUES ($1,$2,1,'issue',$3,$4,$5,'ed25519-000000000000',$6,$6,$6,$6,$7)",
-            vec![Uuid::new_v4().into(), permit.into(), format!("apply-licence-{i}").into(), vec![0u8; 600].into(), "s".repeat(86).into(), day.into(), now.into()],
+            vec![version.into(), permit.into(), format!("apply-licence-{i}").into(), vec![0u8; 600].into(), "s".repeat(86).into(), day.into(), now.into()],
+        ))
+        .await
+        .unwrap();
+        txn.execute_raw(exec(
+            "UPDATE permits SET current_version_id = $1 WHERE id = $2 AND current_version_id IS NULL",
+            vec![version.into(), permit.into()],
         ))
         .await
         .unwrap();

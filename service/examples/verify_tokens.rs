@@ -76,7 +76,7 @@ async fn main() {
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             "SELECT p.permit_no AS permit_no, v.id AS version_id, v.valid_until AS valid_until \
-             FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
+             FROM permits p JOIN permit_versions v ON v.id = p.current_version_id AND v.permit_id = p.id \
              WHERE p.permit_no LIKE '4401002026%' ORDER BY p.permit_no LIMIT $1",
             [(count as i64).into()],
         ))

@@ -17,9 +17,10 @@ use crate::access_log::{self, Action, Actor};
 use crate::agencies::{AgencyPrincipal, Scope};
 use crate::config::today_in_china;
 use crate::consents::grant_status;
+use crate::domain::permit_rules::PermitStatus;
 use crate::error::{Missing, Refusal, Result};
 use crate::fields::{self, PermitField};
-use crate::permits::{self, PermitStatus};
+use crate::permits;
 use crate::privacy::{Kind, mask_id_number, mask_name};
 use crate::render;
 use crate::signing::{PublishedKey, verify_value};
@@ -101,7 +102,7 @@ pub async fn download(
         .one(&txn)
         .await?
         .ok_or(Refusal::NotFound(Missing::Authorization))?;
-    let version = permits::latest_version(&txn, permit.id).await?;
+    let version = permits::current_version(&txn, &permit).await?;
     let status = permits::status(&permit, &version, today_in_china());
     if status != PermitStatus::Valid {
         return Err(Refusal::PermitNotValid.into());

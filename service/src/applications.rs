@@ -22,12 +22,13 @@ use crate::config::today_in_china;
 use crate::documents::{self, Checked, DocumentType};
 use crate::domain::IdNumber;
 use crate::domain::divisions::{self, City, District};
+use crate::domain::permit_rules::PermitStatus;
 use crate::eligibility::{Basis, Declared, MaterialKind, RejectReason, Verdict, assess};
 use crate::error::{FieldProblem, Missing, Refusal, Result, invalid, on_unique};
 use crate::govdata::fetch_dossier;
 use crate::idempotency;
 use crate::outbox::{self, Notice};
-use crate::permits::{self, PermitStatus};
+use crate::permits;
 use crate::privacy::{Kind, mask_id_number, mask_name};
 use crate::sessions::ResidentPrincipal;
 

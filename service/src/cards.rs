@@ -12,8 +12,9 @@ use uuid::Uuid;
 
 use crate::Context;
 use crate::config::today_in_china;
+use crate::domain::permit_rules::PermitStatus;
 use crate::error::{FieldProblem, Missing, Refusal, Result, invalid, on_unique};
-use crate::permits::{self, PermitStatus};
+use crate::permits;
 
 /// The steps of an order, in order.
 pub const STEPS: [&str; 5] = ["ordered", "paid", "produced", "ready", "collected"];

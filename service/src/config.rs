@@ -348,6 +348,17 @@ pub struct PermitRules {
     pub issuer_credit_code: String,
 }
 
+impl PermitRules {
+    /// The lengths the date rules read.
+    pub fn periods(&self) -> crate::domain::permit_rules::Periods {
+        crate::domain::permit_rules::Periods {
+            validity_years: self.validity_years,
+            endorsement_window_days: self.endorsement_window_days,
+            renewal_window_days: self.renewal_window_days,
+        }
+    }
+}
+
 pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 
 /// The message server of each account that receives the platform's pushes; `None` is off.
@@ -780,7 +791,10 @@ fn parse_num(name: &str, value: &str) -> anyhow::Result<usize> {
 
 /// The calendar date in China (Asia/Shanghai), which every date rule uses.
 pub fn today_in_china() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
+    day_in_china(chrono::Utc::now())
+}
+
+/// The calendar date in China at `at` (an offline verifier passes its own clock).
+pub fn day_in_china(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
 }

@@ -19,7 +19,6 @@ use uuid::Uuid;
 use crate::Context;
 use crate::access_log::{self, Action, Actor};
 use crate::agencies::{self, AgencyPrincipal, Scope};
-use crate::codes;
 use crate::error::{FieldProblem, Missing, Refusal, Result, invalid};
 use crate::fields::{self, PermitField};
 use crate::idempotency;
@@ -316,24 +315,18 @@ pub async fn request_access(
         return Ok(view);
     }
     let now = Utc::now();
+    // The steps and reasons of `POST /verify`; only a permit in force passes.
     let claims =
-        codes::verify(&ctx.keys, ask.token, now).map_err(|e| Refusal::CodeInvalid(e.code()))?;
+        crate::verification::check_code(ctx, ask.token, now).map_err(Refusal::CodeInvalid)?;
     let txn = ctx.db.begin().await?;
-    let Some((permit, version)) =
-        crate::verification::permit_by_number(&txn, &claims.permit_no).await?
-    else {
-        return Err(Refusal::CodeInvalid("PERMIT_NOT_FOUND").into());
-    };
-    let status = crate::permits::status(&permit, &version, crate::config::today_in_china());
-    if let Some(reason) = crate::verification::status_reason(status) {
-        return Err(Refusal::CodeInvalid(reason).into());
-    }
-    let document = crate::permits::open_document(ctx, &version)?;
+    let permit = crate::verification::permit_in_force(ctx, &txn, &claims)
+        .await?
+        .map_err(Refusal::CodeInvalid)?;
     let row = request::Model {
         id: Uuid::new_v4(),
         agency_id: agency.id,
         person_id: permit.person_id,
-        permit_id: permit.id,
+        permit_id: permit.permit_id,
         purpose: purpose.to_owned(),
         fields: fields::join(&wanted),
         days: ask.days as i32,
@@ -378,8 +371,8 @@ pub async fn request_access(
     let view = AgencyRequestView {
         id: row.id,
         status: row.status,
-        holder: crate::privacy::mask_name(&document.name),
-        permit_no: permit.permit_no,
+        holder: permit.facts.masked_name,
+        permit_no: permit.facts.permit_no,
         purpose: row.purpose,
         fields: names(&wanted),
         expires_at: row.expires_at,
@@ -612,7 +605,7 @@ pub async fn request_for_agency(
         .one(&ctx.db)
         .await?
         .ok_or(Refusal::NotFound(Missing::AuthorizationRequest))?;
-    let version = crate::permits::latest_version(&ctx.db, permit.id).await?;
+    let version = crate::permits::current_version(&ctx.db, &permit).await?;
     let document = crate::permits::open_document(ctx, &version)?;
     let grant = authorization::Entity::find()
         .filter(authorization::Column::RequestId.eq(req.id))

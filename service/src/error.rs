@@ -105,8 +105,8 @@ pub enum Refusal {
     ScopeNotAllowed(String),
     #[error("field not allowed for this agency: {0}")]
     FieldNotAllowed(String),
-    #[error("the scanned code does not verify: {0}")]
-    CodeInvalid(&'static str),
+    #[error("the scanned code does not verify: {}", .0.code())]
+    CodeInvalid(crate::verification::VerifyReason),
     #[error("the request was already decided")]
     RequestDecided,
     #[error("the request expired before a decision")]

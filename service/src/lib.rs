@@ -2,7 +2,9 @@
 //!
 //! A tour: [`config`] reads the settings; [`context::Context`] holds everything a request needs
 //! (database, keys, platform clients, ports). [`domain`] has the validated value types such as
-//! [`domain::IdNumber`]. [`privacy`] seals personal data at rest and masks it for display.
+//! [`domain::IdNumber`], and the permit's date rules ([`domain::permit_rules`]) that
+//! [`permits`], [`verification`] and [`reminders`] all read. [`privacy`] seals personal data
+//! at rest and masks it for display.
 //! [`sessions`] logs residents in through the WeChat platform ([`wechat`]) and rotates refresh
 //! tokens; [`tokens`] signs and checks access tokens. [`identity`] binds a login to a verified
 //! citizen, behind the platform's face verification ([`face_verification`]); [`staff`] keeps

@@ -1,12 +1,17 @@
 //! The permit: issued signed, shown with a status computed from dates and events, endorsed
 //! (签注) yearly and renewed near expiry as new signed versions linked to the previous one,
-//! and revoked by staff.
+//! and revoked by staff. The dates come from [`permit_rules`]; this module does the I/O.
+//!
+//! Each permit points to its current version (`permits.current_version_id`), moved by
+//! [`add_version`] in the transaction that inserts the version. Every read of the current
+//! version goes through the pointer: [`current_version`] in Rust, [`WITH_CURRENT_VERSION`]
+//! in SQL.
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{application, permit, permit_version, person};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,6 +21,7 @@ use uuid::Uuid;
 use crate::Context;
 use crate::config::today_in_china;
 use crate::domain::divisions::{self, City};
+use crate::domain::permit_rules::{self, Dates, NotNow, PermitStatus, Renewal, StatusFacts};
 use crate::domain::{IdNumber, licence};
 use crate::eligibility::{Basis, missing_proofs};
 use crate::error::{Missing, Refusal, Result, on_unique};
@@ -28,25 +34,10 @@ use crate::signing::verify_value;
 pub const SIGNATURE_PURPOSE: &str = "yueju-permit-v1";
 pub const DOCUMENT_TYPE: &str = "gd-residence-permit";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PermitStatus {
-    Valid,
-    Suspended,
-    Expired,
-    Revoked,
-}
-
-impl PermitStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PermitStatus::Valid => "valid",
-            PermitStatus::Suspended => "suspended",
-            PermitStatus::Expired => "expired",
-            PermitStatus::Revoked => "revoked",
-        }
-    }
-}
+/// The one SQL spelling of "a permit and its current version", as `p` and `v`. Raw queries
+/// that read the current version select `FROM` it.
+pub const WITH_CURRENT_VERSION: &str =
+    "permits p JOIN permit_versions v ON v.id = p.current_version_id AND v.permit_id = p.id";
 
 /// What is signed: every statutory field and the version chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,35 +98,6 @@ pub struct PermitView {
     pub status: PermitStatus,
 }
 
-pub fn years_after(date: NaiveDate, years: u32) -> NaiveDate {
-    date.checked_add_months(Months::new(years * 12))
-        .unwrap_or(NaiveDate::MAX)
-}
-
-fn days_before(date: NaiveDate, days: u32) -> NaiveDate {
-    date.checked_sub_days(chrono::Days::new(u64::from(days)))
-        .unwrap_or(NaiveDate::MIN)
-}
-
-/// Status from the facts alone, so it is never stored stale: revoked by staff; expired after
-/// the validity period; suspended once an endorsement date has passed without endorsement.
-pub fn status_of(
-    revoked: bool,
-    valid_until: NaiveDate,
-    endorsement_due: NaiveDate,
-    today: NaiveDate,
-) -> PermitStatus {
-    if revoked {
-        PermitStatus::Revoked
-    } else if today > valid_until {
-        PermitStatus::Expired
-    } else if today > endorsement_due && endorsement_due < valid_until {
-        PermitStatus::Suspended
-    } else {
-        PermitStatus::Valid
-    }
-}
-
 pub fn issuing_authority(city: &City) -> String {
     format!("{}公安局", city.name)
 }
@@ -171,8 +133,8 @@ pub async fn issue<C: ConnectionTrait>(
     let year = today.format("%Y");
     let serial = crate::counters::next(db, &format!("permit:{}:{year}", issue.city.code)).await?;
     let permit_no = format!("{}{year}{serial:06}", issue.city.code);
-    let rules = &ctx.settings.permit;
-    let valid_until = years_after(today, rules.validity_years);
+    let dates =
+        permit_rules::first_version(today, issue.continuous_since, ctx.settings.permit.periods());
     let photo_sha256 = issue
         .household
         .photo
@@ -193,6 +155,7 @@ pub async fn issue<C: ConnectionTrait>(
         revoked_at: Set(None),
         revoke_reason_enc: Set(None),
         created_at: Set(now),
+        current_version_id: Set(None),
     }
     .insert(db)
     .await?;
@@ -212,15 +175,18 @@ pub async fn issue<C: ConnectionTrait>(
         residence_address: issue.residence_address,
         issuing_authority: issuing_authority(issue.city),
         issued_on: today,
-        valid_from: today,
-        valid_until,
-        endorsement_due: years_after(today, 1).min(valid_until),
-        continuous_since: issue.continuous_since,
+        valid_from: dates.valid_from,
+        valid_until: dates.valid_until,
+        endorsement_due: dates.endorsement_due,
+        continuous_since: dates.continuous_since,
         signed_at: now,
     };
-    insert_version(ctx, db, permit.id, &document).await?;
+    let version = add_version(ctx, db, &permit, &document).await?;
     tracing::info!(permit_id = %permit.id, "permit issued");
-    Ok(permit)
+    Ok(permit::Model {
+        current_version_id: Some(version.id),
+        ..permit
+    })
 }
 
 fn licence_id(ctx: &Context, permit_no: &str, version: i32) -> Result<String> {
@@ -235,17 +201,21 @@ fn licence_id(ctx: &Context, permit_no: &str, version: i32) -> Result<String> {
     Ok(id)
 }
 
-async fn insert_version<C: ConnectionTrait>(
+/// Signs and inserts a new version of `permit` and points the permit to it, inside the
+/// caller's transaction: the only way a version is written. The pointer moves only from the
+/// version the caller read (`permit.current_version_id`), so of two concurrent changes built
+/// on the same version one is refused as a conflict, never lost.
+async fn add_version<C: ConnectionTrait>(
     ctx: &Context,
     db: &C,
-    permit_id: Uuid,
+    permit: &permit::Model,
     document: &PermitDocument,
-) -> Result<()> {
+) -> Result<permit_version::Model> {
     let value = serde_json::to_value(document).map_err(anyhow::Error::from)?;
     let signature = ctx.keys.sign_value(SIGNATURE_PURPOSE, &value);
-    permit_version::ActiveModel {
+    let version = permit_version::ActiveModel {
         id: Set(Uuid::new_v4()),
-        permit_id: Set(permit_id),
+        permit_id: Set(permit.id),
         version: Set(document.version),
         kind: Set(document.kind.clone()),
         licence_id: Set(document.licence_id.clone()),
@@ -264,10 +234,23 @@ async fn insert_version<C: ConnectionTrait>(
     .insert(db)
     .await
     .map_err(|e| on_unique(e, Refusal::Conflict))?;
-    Ok(())
+    let read = match permit.current_version_id {
+        Some(id) => permit::Column::CurrentVersionId.eq(id),
+        None => permit::Column::CurrentVersionId.is_null(),
+    };
+    let moved = permit::Entity::update_many()
+        .col_expr(permit::Column::CurrentVersionId, Expr::value(version.id))
+        .filter(permit::Column::Id.eq(permit.id))
+        .filter(read)
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(Refusal::Conflict.into());
+    }
+    Ok(version)
 }
 
-/// The person's current permit (the latest issued) and its latest version.
+/// The person's current permit (the latest issued) and its current version.
 pub async fn current<C: ConnectionTrait>(
     db: &C,
     person_id: Uuid,
@@ -280,20 +263,40 @@ pub async fn current<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    let version = latest_version(db, permit.id).await?;
+    let version = current_version(db, &permit).await?;
     Ok(Some((permit, version)))
 }
 
-pub async fn latest_version<C: ConnectionTrait>(
+/// The version the permit points to.
+pub async fn current_version<C: ConnectionTrait>(
     db: &C,
-    permit_id: Uuid,
+    permit: &permit::Model,
 ) -> Result<permit_version::Model> {
-    permit_version::Entity::find()
-        .filter(permit_version::Column::PermitId.eq(permit_id))
-        .order_by_desc(permit_version::Column::Version)
+    let id = permit
+        .current_version_id
+        .ok_or_else(|| anyhow::anyhow!("permit {} has no current version", permit.id))?;
+    permit_version::Entity::find_by_id(id)
+        .filter(permit_version::Column::PermitId.eq(permit.id))
         .one(db)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("permit {permit_id} has no version").into())
+        .ok_or_else(|| {
+            anyhow::anyhow!("permit {} points to a missing version {id}", permit.id).into()
+        })
+}
+
+/// The dates of a version row.
+pub fn dates(version: &permit_version::Model) -> Dates {
+    Dates {
+        valid_from: version.valid_from,
+        valid_until: version.valid_until,
+        endorsement_due: version.endorsement_due,
+        continuous_since: version.continuous_since,
+    }
+}
+
+/// What the status of a permit and its current version depends on.
+pub fn facts(permit: &permit::Model, version: &permit_version::Model) -> StatusFacts {
+    dates(version).facts(permit.revoked_at.is_some())
 }
 
 pub fn status(
@@ -301,12 +304,7 @@ pub fn status(
     version: &permit_version::Model,
     today: NaiveDate,
 ) -> PermitStatus {
-    status_of(
-        permit.revoked_at.is_some(),
-        version.valid_until,
-        version.endorsement_due,
-        today,
-    )
+    permit_rules::status(&facts(permit, version), today)
 }
 
 pub fn open_document(ctx: &Context, version: &permit_version::Model) -> Result<PermitDocument> {
@@ -344,6 +342,8 @@ pub fn view(
 ) -> Result<PermitView> {
     let doc = open_document(ctx, version)?;
     let today = today_in_china();
+    // The dates shown are the row's, the ones the status is computed from (the signed
+    // document repeats them).
     Ok(PermitView {
         id_number: if reveal {
             doc.id_number.clone()
@@ -355,14 +355,14 @@ pub fn view(
             .as_ref()
             .map(|_| "/api/v1/me/permit/photo".to_owned()),
         status: status(permit, version, today),
-        endorsement_window_opens: days_before(
+        endorsement_window_opens: permit_rules::endorsement_window_opens(
             version.endorsement_due,
-            ctx.settings.permit.endorsement_window_days,
+            ctx.settings.permit.periods(),
         ),
         next_endorsement_due: version.endorsement_due,
         permit_no: doc.permit_no,
         licence_id: doc.licence_id,
-        version: doc.version,
+        version: version.version,
         name: doc.name,
         gender: doc.gender,
         ethnicity: doc.ethnicity,
@@ -370,9 +370,9 @@ pub fn view(
         residence_address: doc.residence_address,
         issuing_authority: doc.issuing_authority,
         issued_on: doc.issued_on,
-        valid_from: doc.valid_from,
-        valid_until: doc.valid_until,
-        continuous_since: doc.continuous_since,
+        valid_from: version.valid_from,
+        valid_until: version.valid_until,
+        continuous_since: version.continuous_since,
     })
 }
 
@@ -396,11 +396,29 @@ pub async fn photo(ctx: &Context, person_id: Uuid) -> Result<Photo> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Renewal {
-    Endorsement,
-    Renewal,
+impl From<NotNow> for Refusal {
+    fn from(not_now: NotNow) -> Refusal {
+        match not_now {
+            NotNow::Revoked => Refusal::PermitRevoked,
+            NotNow::Expired => Refusal::PermitExpired,
+            NotNow::NotDue { opens_on } => Refusal::EndorsementNotDue { opens_on },
+        }
+    }
+}
+
+/// Whether the holder may endorse or renew the permit today, and which (the bot asks before
+/// it confirms; [`endorse`] asks again).
+pub fn endorse_or_renew(
+    ctx: &Context,
+    permit: &permit::Model,
+    version: &permit_version::Model,
+) -> Result<Renewal> {
+    Ok(permit_rules::endorse_or_renew(
+        &facts(permit, version),
+        today_in_china(),
+        ctx.settings.permit.periods(),
+    )
+    .map_err(Refusal::from)?)
 }
 
 /// The yearly endorsement, or the renewal when expiry is near. Both re-check that the
@@ -409,21 +427,9 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
     let today = today_in_china();
     let rules = &ctx.settings.permit;
     let (permit, version) = my_permit(ctx, person_id).await?;
-    match status(&permit, &version, today) {
-        PermitStatus::Revoked => return Err(Refusal::PermitRevoked.into()),
-        PermitStatus::Expired => return Err(Refusal::PermitExpired.into()),
-        PermitStatus::Valid | PermitStatus::Suspended => {}
-    }
-    let late = today > version.endorsement_due;
-    let kind = if today >= days_before(version.valid_until, rules.renewal_window_days) {
-        Renewal::Renewal
-    } else {
-        let opens_on = days_before(version.endorsement_due, rules.endorsement_window_days);
-        if today < opens_on {
-            return Err(Refusal::EndorsementNotDue { opens_on }.into());
-        }
-        Renewal::Endorsement
-    };
+    let kind = permit_rules::endorse_or_renew(&facts(&permit, &version), today, rules.periods())
+        .map_err(Refusal::from)?;
+    let next_dates = permit_rules::next_dates(&dates(&version), kind, today, rules.periods());
     let city = divisions::city_of_region_code(&permit.city_code)
         .ok_or_else(|| anyhow::anyhow!("permit city {} unknown", permit.city_code))?;
     let basis = permit_basis(&ctx.db, permit.id).await?;
@@ -434,53 +440,32 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
         return Err(Refusal::ConditionsNotMet(missing).into());
     }
     let household = dossier.household.ok_or(Refusal::ConditionsNotMet(vec![]))?;
-    // The version row's dates are authoritative (they are what status and reminders use).
-    let (valid_from, valid_until, due) = match kind {
-        Renewal::Endorsement => {
-            let base = if late { today } else { version.endorsement_due };
-            (
-                version.valid_from,
-                version.valid_until,
-                years_after(base, 1).min(version.valid_until),
-            )
-        }
-        Renewal::Renewal => {
-            let until = years_after(version.valid_until, rules.validity_years);
-            (today, until, years_after(version.valid_until, 1).min(until))
-        }
-    };
     let next = version.version + 1;
     let document = PermitDocument {
         licence_id: licence_id(ctx, &old.permit_no, next)?,
         version: next,
-        kind: match kind {
-            Renewal::Endorsement => "endorsement",
-            Renewal::Renewal => "renewal",
-        }
-        .into(),
+        kind: kind.kind().into(),
         previous_licence_id: Some(old.licence_id.clone()),
-        // A late endorsement restarts the count of continuous residence.
-        continuous_since: if late {
-            today
-        } else {
-            version.continuous_since
-        },
         name: household.name,
         ethnicity: household.ethnicity,
         hukou_address: household.hukou_address,
-        valid_from,
-        valid_until,
-        endorsement_due: due,
+        valid_from: next_dates.valid_from,
+        valid_until: next_dates.valid_until,
+        endorsement_due: next_dates.endorsement_due,
+        continuous_since: next_dates.continuous_since,
         signed_at: Utc::now(),
         ..old
     };
     let txn = ctx.db.begin().await?;
-    insert_version(ctx, &txn, permit.id, &document).await?;
+    let version = add_version(ctx, &txn, &permit, &document).await?;
     let forget = ctx.status_cache.forget_when_done(&permit.permit_no);
     txn.commit().await?;
     drop(forget);
     tracing::info!(permit_id = %permit.id, version = next, ?kind, "permit endorsed");
-    let version = latest_version(&ctx.db, permit.id).await?;
+    let permit = permit::Model {
+        current_version_id: Some(version.id),
+        ..permit
+    };
     Ok((kind, view(ctx, &permit, &version, false)?))
 }
 

@@ -1,8 +1,9 @@
 //! The reminder sweep: permits whose endorsement window is open or whose expiry is near, and
 //! residents who have just reached six months of residence without a permit, get a notice in
 //! the outbox. Each notice has a key naming the event (permit, date, threshold), so a second
-//! sweep, or two instances sweeping at once, adds nothing twice. The queries select by the
-//! indexed dates, so the cost follows the permits due, not all permits.
+//! sweep, or two instances sweeping at once, adds nothing twice. The queries select current
+//! versions by the indexed dates, so the cost follows the permits due, not all permits; the
+//! rules in [`permit_rules`] decide each row selected.
 
 use anyhow::Context as _;
 use chrono::{Days, Months, NaiveDate};
@@ -12,8 +13,10 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::Context;
+use crate::domain::permit_rules::{self, StatusFacts};
 use crate::error::Result;
 use crate::outbox::{self, Notice};
+use crate::permits::WITH_CURRENT_VERSION;
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct SweepReport {
@@ -23,25 +26,24 @@ pub struct SweepReport {
     pub considered: u64,
 }
 
-struct Due {
-    person_id: Uuid,
-    key: String,
-    notice: Notice,
+/// A reminder due: to whom, the key naming the event, and what it says.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub person_id: Uuid,
+    pub key: String,
+    pub notice: Notice,
 }
 
-/// The smallest configured threshold that `days_left` has reached, e.g. 5 days left with
-/// thresholds 30, 7, 1 → 7. `None` when expiry is further away than every threshold.
-pub fn expiry_threshold(days_left: i64, thresholds: &[u32]) -> Option<u32> {
-    thresholds
-        .iter()
-        .copied()
-        .filter(|d| days_left <= i64::from(*d))
-        .min()
+/// A permit's current version, whose holder wants reminders.
+fn current_versions_reminded() -> String {
+    format!(
+        "FROM {WITH_CURRENT_VERSION} JOIN persons pe ON pe.id = p.person_id \
+         WHERE pe.reminders_enabled = $3"
+    )
 }
 
-/// The current version of a permit not revoked, whose holder wants reminders.
-const CURRENT: &str = "p.revoked_at IS NULL AND pe.reminders_enabled = $3 \
-    AND NOT EXISTS (SELECT 1 FROM permit_versions w WHERE w.permit_id = v.permit_id AND w.version > v.version)";
+/// Revoked or not, as a number both databases put in JSON alike.
+const REVOKED: &str = "CASE WHEN p.revoked_at IS NULL THEN 0 ELSE 1 END";
 
 /// Runs `SELECT {columns} {from}` and answers its rows, decoded from one JSON array of
 /// arrays built by the database (`json_group_array` on SQLite, `json_agg` on PostgreSQL).
@@ -91,63 +93,80 @@ fn parse_uuid(text: &str) -> Result<Uuid> {
     Ok(Uuid::parse_str(text).with_context(|| format!("a person id selected, `{text}`"))?)
 }
 
-pub async fn sweep(ctx: &Context, as_of: NaiveDate) -> Result<SweepReport> {
+/// A selected permit: holder, number and what the rules read.
+type PermitRow = (String, String, u8, NaiveDate, NaiveDate);
+
+fn permit_facts(revoked: u8, valid_until: NaiveDate, endorsement_due: NaiveDate) -> StatusFacts {
+    StatusFacts {
+        revoked: revoked != 0,
+        valid_until,
+        endorsement_due,
+    }
+}
+
+/// The reminders due on `as_of`, as the sweep selects them (whether already queued or not).
+pub async fn due_on(ctx: &Context, as_of: NaiveDate) -> Result<Vec<Due>> {
     let rules = &ctx.settings.permit;
+    let periods = rules.periods();
     let backend = ctx.db.get_database_backend();
     let person = uuid_text(backend, "p.person_id");
+    let columns = format!("{person}, p.permit_no, {REVOKED}, v.valid_until, v.endorsement_due");
     let mut due = Vec::new();
 
     // Endorsement windows open now (until the due date; after that the permit is suspended).
-    let window_end = as_of + Days::new(u64::from(rules.endorsement_window_days));
-    let rows: Vec<(String, String, NaiveDate)> = select_all(
+    let (first, last) = permit_rules::endorsement_reminder_dues(as_of, periods);
+    let rows: Vec<PermitRow> = select_all(
         ctx,
         "endorsement",
-        &format!("{person}, p.permit_no, v.endorsement_due"),
+        &columns,
         &format!(
-            "FROM permit_versions v JOIN permits p ON p.id = v.permit_id JOIN persons pe ON pe.id = p.person_id \
-             WHERE v.endorsement_due >= $1 AND v.endorsement_due <= $2 AND v.endorsement_due < v.valid_until AND {CURRENT}"
+            "{} AND v.endorsement_due >= $1 AND v.endorsement_due <= $2",
+            current_versions_reminded()
         ),
-        [as_of.into(), window_end.into(), true.into()],
+        [first.into(), last.into(), true.into()],
     )
     .await?;
-    for (person_id, permit_no, due_on) in rows {
+    for (person_id, permit_no, revoked, valid_until, endorsement_due) in rows {
+        let facts = permit_facts(revoked, valid_until, endorsement_due);
+        let Some(due_date) = permit_rules::endorsement_reminder(&facts, as_of, periods) else {
+            continue;
+        };
         due.push(Due {
             person_id: parse_uuid(&person_id)?,
-            key: format!("endorsement:{permit_no}:{due_on}"),
+            key: format!("endorsement:{permit_no}:{due_date}"),
             notice: Notice::EndorsementDue {
                 permit_no,
-                due: due_on,
+                due: due_date,
             },
         });
     }
 
     // Expiry near: the smallest threshold reached, once per threshold.
     let thresholds = &ctx.settings.reminders.expiry_days;
-    if let Some(max) = thresholds.iter().copied().max() {
-        let horizon = as_of + Days::new(u64::from(max));
-        let rows: Vec<(String, String, NaiveDate)> = select_all(
+    if let Some((first, last)) = permit_rules::expiry_reminder_dates(as_of, thresholds) {
+        let rows: Vec<PermitRow> = select_all(
             ctx,
             "expiry",
-            &format!("{person}, p.permit_no, v.valid_until"),
+            &columns,
             &format!(
-                "FROM permit_versions v JOIN permits p ON p.id = v.permit_id JOIN persons pe ON pe.id = p.person_id \
-                 WHERE v.valid_until >= $1 AND v.valid_until <= $2 AND {CURRENT}"
+                "{} AND v.valid_until >= $1 AND v.valid_until <= $2",
+                current_versions_reminded()
             ),
-            [as_of.into(), horizon.into(), true.into()],
+            [first.into(), last.into(), true.into()],
         )
         .await?;
-        for (person_id, permit_no, valid_until) in rows {
-            let days_left = (valid_until - as_of).num_days();
-            let Some(threshold) = expiry_threshold(days_left, thresholds) else {
+        for (person_id, permit_no, revoked, valid_until, endorsement_due) in rows {
+            let facts = permit_facts(revoked, valid_until, endorsement_due);
+            let Some(reminder) = permit_rules::expiry_reminder(&facts, as_of, thresholds) else {
                 continue;
             };
             due.push(Due {
                 person_id: parse_uuid(&person_id)?,
-                key: format!("expiry:{permit_no}:{valid_until}:{threshold}"),
+                key: format!("expiry:{permit_no}:{valid_until}:{}", reminder.threshold),
                 notice: Notice::ExpiryNear {
                     permit_no,
                     valid_until,
-                    days_left,
+                    days_left: reminder.days_left,
                 },
             });
         }
@@ -176,7 +195,12 @@ pub async fn sweep(ctx: &Context, as_of: NaiveDate) -> Result<SweepReport> {
             notice: Notice::EligibleNow { city },
         });
     }
+    Ok(due)
+}
 
+/// Writes the reminders due on `as_of` to the outbox, each once.
+pub async fn sweep(ctx: &Context, as_of: NaiveDate) -> Result<SweepReport> {
+    let due = due_on(ctx, as_of).await?;
     let mut report = SweepReport {
         considered: due.len() as u64,
         ..Default::default()
@@ -197,21 +221,4 @@ pub async fn sweep(ctx: &Context, as_of: NaiveDate) -> Result<SweepReport> {
     }
     tracing::info!(%as_of, queued = report.queued, considered = report.considered, "reminder sweep done");
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_smallest_reached_threshold_is_chosen() {
-        let t = [30, 7, 1];
-        assert_eq!(expiry_threshold(31, &t), None);
-        assert_eq!(expiry_threshold(30, &t), Some(30));
-        assert_eq!(expiry_threshold(8, &t), Some(30));
-        assert_eq!(expiry_threshold(7, &t), Some(7));
-        assert_eq!(expiry_threshold(2, &t), Some(7));
-        assert_eq!(expiry_threshold(1, &t), Some(1));
-        assert_eq!(expiry_threshold(0, &t), Some(1));
-    }
 }

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::domain::permit_rules::{self, PermitStatus, StatusFacts};
 use crate::error::Result;
-use crate::permits::{PermitStatus, status_of};
 
 /// What online verification shows of a permit, without its sealed document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,14 @@ pub struct PermitFacts {
 
 impl PermitFacts {
     pub fn status(&self, today: NaiveDate) -> PermitStatus {
-        status_of(self.revoked, self.valid_until, self.endorsement_due, today)
+        permit_rules::status(
+            &StatusFacts {
+                revoked: self.revoked,
+                valid_until: self.valid_until,
+                endorsement_due: self.endorsement_due,
+            },
+            today,
+        )
     }
 }
 

@@ -1,15 +1,15 @@
 //! Showing and verifying the 粤居码: the holder's current code, online verification with the
 //! permit's live status, the signed status list for verifiers that work offline, and the
 //! offline verification itself (published keys and, when it has one, a status list).
+//!
+//! Every path (anonymous, agency, an agency's access request, offline) takes the same steps
+//! and stops at the first [`VerifyReason`]: the code (signature, key, time), the permit behind
+//! it (its current version, through the pointer), and its status by [`permit_rules`].
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{permit, permit_version};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Statement,
-    TransactionTrait,
-};
-use serde::{Deserialize, Serialize};
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement, TransactionTrait};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,11 +18,12 @@ use uuid::Uuid;
 use crate::Context;
 use crate::access_log::{self, Action, Actor};
 use crate::agencies::{self, AgencyPrincipal, Scope};
-use crate::codes::{self, CodeClaims};
-use crate::config::today_in_china;
+use crate::codes::{self, CodeClaims, CodeError};
+use crate::config::{day_in_china, today_in_china};
+use crate::domain::permit_rules::{self, PermitStatus, StatusFacts};
 use crate::error::{Missing, Refusal, Result};
 use crate::fields::PermitField;
-use crate::permits::{self, PermitDocument, PermitStatus};
+use crate::permits::{PermitDocument, WITH_CURRENT_VERSION};
 use crate::privacy::{Kind, mask_name};
 use crate::signing::{PublishedKey, encode_signature, verify_value};
 use crate::status_cache::{BuiltList, PermitFacts};
@@ -61,13 +62,15 @@ struct CodeFactsRow {
     valid_until: NaiveDate,
 }
 
-/// The number and last valid day of the person's current permit (as [`permits::current`]
-/// chooses it), in one query that reads neither the sealed document nor the photo: a phone
-/// refreshes its code every two minutes.
+/// The number and last valid day of the person's current permit (as
+/// [`crate::permits::current`] chooses it), in one query that reads neither the sealed
+/// document nor the photo: a phone refreshes its code every two minutes.
 async fn code_facts(ctx: &Context, person_id: Uuid) -> Result<(String, NaiveDate)> {
-    let sql = "SELECT p.permit_no AS permit_no, v.valid_until AS valid_until \
-               FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
-               WHERE p.person_id = $1 ORDER BY p.created_at DESC, v.version DESC LIMIT 1";
+    let sql = format!(
+        "SELECT p.permit_no AS permit_no, v.valid_until AS valid_until \
+         FROM {WITH_CURRENT_VERSION} \
+         WHERE p.person_id = $1 ORDER BY p.created_at DESC LIMIT 1"
+    );
     let row = CodeFactsRow::find_by_statement(Statement::from_sql_and_values(
         ctx.db.get_database_backend(),
         sql,
@@ -91,12 +94,74 @@ pub struct VerifiedPermit {
     pub extra: BTreeMap<&'static str, String>,
 }
 
+/// Why a verification does not answer "valid". [`VerifyReason::code`] is the stable string
+/// that `POST /verify`, the offline verifier and an agency's refused access request answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyReason {
+    /// The code is not genuine or not in time.
+    Code(CodeError),
+    /// A genuine code for a permit number the database does not hold.
+    PermitNotFound,
+    PermitSuspended,
+    PermitExpired,
+    PermitRevoked,
+    /// The code is genuine but the permit's status could not be read (no usable status list
+    /// offline, the database failing online): never "revoked" by default.
+    StatusUndetermined,
+}
+
+impl VerifyReason {
+    /// Every reason, in the order the API contract lists them.
+    pub const ALL: [VerifyReason; 10] = [
+        VerifyReason::Code(CodeError::Malformed),
+        VerifyReason::Code(CodeError::UnknownKey),
+        VerifyReason::Code(CodeError::BadSignature),
+        VerifyReason::Code(CodeError::Expired),
+        VerifyReason::Code(CodeError::NotYetValid),
+        VerifyReason::PermitNotFound,
+        VerifyReason::PermitSuspended,
+        VerifyReason::PermitExpired,
+        VerifyReason::PermitRevoked,
+        VerifyReason::StatusUndetermined,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            VerifyReason::Code(e) => e.code(),
+            VerifyReason::PermitNotFound => "PERMIT_NOT_FOUND",
+            VerifyReason::PermitSuspended => "PERMIT_SUSPENDED",
+            VerifyReason::PermitExpired => "PERMIT_EXPIRED",
+            VerifyReason::PermitRevoked => "PERMIT_REVOKED",
+            VerifyReason::StatusUndetermined => "STATUS_UNDETERMINED",
+        }
+    }
+
+    /// Why a permit with this status is not accepted; `None` when it is valid.
+    pub fn of_status(status: PermitStatus) -> Option<VerifyReason> {
+        match status {
+            PermitStatus::Valid => None,
+            PermitStatus::Suspended => Some(VerifyReason::PermitSuspended),
+            PermitStatus::Expired => Some(VerifyReason::PermitExpired),
+            PermitStatus::Revoked => Some(VerifyReason::PermitRevoked),
+        }
+    }
+}
+
+impl Serialize for VerifyReason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+/// The status word a verdict shows when the status could not be read.
+const UNDETERMINED: &str = "undetermined";
+
 /// The answer of `POST /verify`. `reason` is a stable code whenever `valid` is false.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
     pub valid: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
+    pub reason: Option<VerifyReason>,
     /// `valid`, `suspended`, `expired`, `revoked`, or `undetermined` when the status could not
     /// be read; absent when the code itself is not genuine.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,7 +176,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn refused(reason: &'static str, now: DateTime<Utc>) -> Verdict {
+    fn refused(reason: VerifyReason, now: DateTime<Utc>) -> Verdict {
         Verdict {
             valid: false,
             reason: Some(reason),
@@ -124,38 +189,23 @@ impl Verdict {
     }
 }
 
-pub fn status_reason(status: PermitStatus) -> Option<&'static str> {
-    match status {
-        PermitStatus::Valid => None,
-        PermitStatus::Suspended => Some("PERMIT_SUSPENDED"),
-        PermitStatus::Expired => Some("PERMIT_EXPIRED"),
-        PermitStatus::Revoked => Some("PERMIT_REVOKED"),
-    }
-}
-
-/// Finds a permit and its current version by number.
-pub async fn permit_by_number<C: ConnectionTrait>(
-    db: &C,
-    permit_no: &str,
-) -> Result<Option<(permit::Model, permit_version::Model)>> {
-    let Some(permit) = permit::Entity::find()
-        .filter(permit::Column::PermitNo.eq(permit_no))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let version = permits::latest_version(db, permit.id).await?;
-    Ok(Some((permit, version)))
+/// The first step of online verification: the code verifies with the server's keys and is
+/// in time.
+pub fn check_code(
+    ctx: &Context,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<CodeClaims, VerifyReason> {
+    codes::verify(&ctx.keys, token, now).map_err(VerifyReason::Code)
 }
 
 /// Online verification: signature, key, time, then the permit's status now. Never fails for
 /// the caller's input; when the status cannot be read the verdict says `undetermined`.
 pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>) -> Verdict {
     let now = Utc::now();
-    let claims = match codes::verify(&ctx.keys, token, now) {
+    let claims = match check_code(ctx, token, now) {
         Ok(claims) => claims,
-        Err(e) => return Verdict::refused(e.code(), now),
+        Err(reason) => return Verdict::refused(reason, now),
     };
     let verdict = match agency {
         None => verify_anonymous(ctx, &claims, now).await,
@@ -167,8 +217,8 @@ pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>
             tracing::warn!(error = ?e, "permit status unreadable during verification");
             Verdict {
                 valid: false,
-                reason: Some("STATUS_UNDETERMINED"),
-                status: Some("undetermined"),
+                reason: Some(VerifyReason::StatusUndetermined),
+                status: Some(UNDETERMINED),
                 permit: None,
                 code_expires_at: Some(claims.expires_at),
                 kid: Some(claims.kid),
@@ -179,15 +229,17 @@ pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>
 }
 
 /// The permit behind a code, as verification reads it: one query for the permit and its
-/// latest version, the document opened for the name (and an agency's fields).
-struct Found {
-    person_id: Uuid,
-    facts: PermitFacts,
-    document: PermitDocument,
+/// current version, the document opened for the name (and an agency's fields).
+pub struct Found {
+    pub permit_id: Uuid,
+    pub person_id: Uuid,
+    pub facts: PermitFacts,
+    pub document: PermitDocument,
 }
 
 #[derive(FromQueryResult)]
 struct FoundRow {
+    permit_id: Uuid,
     person_id: Uuid,
     permit_no: String,
     revoked_at: Option<DateTime<Utc>>,
@@ -196,17 +248,25 @@ struct FoundRow {
     payload_enc: Vec<u8>,
 }
 
-async fn find_for_verification(ctx: &Context, permit_no: &str) -> Result<Option<Found>> {
-    let sql = "SELECT p.person_id AS person_id, p.permit_no AS permit_no, p.revoked_at AS revoked_at, \
-                      v.valid_until AS valid_until, v.endorsement_due AS endorsement_due, v.payload_enc AS payload_enc \
-               FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
-               WHERE p.permit_no = $1 ORDER BY v.version DESC LIMIT 1";
+/// Reads the permit numbered `permit_no` and its current version in `db` (the pool, or the
+/// caller's transaction).
+async fn find_for_verification<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    permit_no: &str,
+) -> Result<Option<Found>> {
+    let sql = format!(
+        "SELECT p.id AS permit_id, p.person_id AS person_id, p.permit_no AS permit_no, p.revoked_at AS revoked_at, \
+                v.valid_until AS valid_until, v.endorsement_due AS endorsement_due, v.payload_enc AS payload_enc \
+         FROM {WITH_CURRENT_VERSION} \
+         WHERE p.permit_no = $1"
+    );
     let Some(row) = FoundRow::find_by_statement(Statement::from_sql_and_values(
-        ctx.db.get_database_backend(),
+        db.get_database_backend(),
         sql,
         [permit_no.into()],
     ))
-    .one(&ctx.db)
+    .one(db)
     .await?
     else {
         return Ok(None);
@@ -215,6 +275,7 @@ async fn find_for_verification(ctx: &Context, permit_no: &str) -> Result<Option<
         serde_json::from_slice(&ctx.vault.open(Kind::Permit, &row.payload_enc)?)
             .map_err(anyhow::Error::from)?;
     Ok(Some(Found {
+        permit_id: row.permit_id,
         person_id: row.person_id,
         facts: PermitFacts {
             masked_name: mask_name(&document.name),
@@ -229,9 +290,44 @@ async fn find_for_verification(ctx: &Context, permit_no: &str) -> Result<Option<
 
 /// What an anonymous verifier is shown of a permit, read from the database (one query).
 pub async fn read_permit_facts(ctx: &Context, permit_no: &str) -> Result<Option<PermitFacts>> {
-    Ok(find_for_verification(ctx, permit_no)
+    Ok(find_for_verification(ctx, &ctx.db, permit_no)
         .await?
         .map(|found| found.facts))
+}
+
+/// The permit behind genuine claims and its status today, read in `db`; the reason it stops
+/// when there is no such permit. Agencies' verification and their access requests take this
+/// step; anonymous verification takes it through the status cache.
+pub async fn find_with_status<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    claims: &CodeClaims,
+) -> Result<std::result::Result<(Found, PermitStatus), VerifyReason>> {
+    Ok(
+        match find_for_verification(ctx, db, &claims.permit_no).await? {
+            None => Err(VerifyReason::PermitNotFound),
+            Some(found) => {
+                let status = found.facts.status(today_in_china());
+                Ok((found, status))
+            }
+        },
+    )
+}
+
+/// The permit behind a checked code, when it is in force: an agency's access request takes
+/// the steps of `POST /verify` (after [`check_code`]) in the caller's transaction.
+pub async fn permit_in_force<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    claims: &CodeClaims,
+) -> Result<std::result::Result<Found, VerifyReason>> {
+    Ok(match find_with_status(ctx, db, claims).await? {
+        Err(reason) => Err(reason),
+        Ok((found, status)) => match VerifyReason::of_status(status) {
+            Some(reason) => Err(reason),
+            None => Ok(found),
+        },
+    })
 }
 
 /// Anyone's verification: the facts this instance remembers, else one read, remembered.
@@ -246,7 +342,7 @@ async fn verify_anonymous(
         None => {
             let epoch = ctx.status_cache.epoch();
             let Some(facts) = read_permit_facts(ctx, &claims.permit_no).await? else {
-                return Ok(Verdict::refused("PERMIT_NOT_FOUND", now));
+                return Ok(Verdict::refused(VerifyReason::PermitNotFound, now));
             };
             let facts = Arc::new(facts);
             ctx.status_cache.remember(epoch, facts.clone());
@@ -265,10 +361,10 @@ async fn verify_for_agency(
     principal: &AgencyPrincipal,
     now: DateTime<Utc>,
 ) -> Result<Verdict> {
-    let Some(found) = find_for_verification(ctx, &claims.permit_no).await? else {
-        return Ok(Verdict::refused("PERMIT_NOT_FOUND", now));
+    let (found, status) = match find_with_status(ctx, &ctx.db, claims).await? {
+        Ok(found) => found,
+        Err(reason) => return Ok(Verdict::refused(reason, now)),
     };
-    let status = found.facts.status(today_in_china());
     let agency = agencies::find(ctx, principal).await?;
     let mut extra = BTreeMap::new();
     if principal.require(Scope::Verify).is_ok() {
@@ -311,7 +407,7 @@ fn verdict_for(
 ) -> Verdict {
     Verdict {
         valid: status == PermitStatus::Valid,
-        reason: status_reason(status),
+        reason: VerifyReason::of_status(status),
         status: Some(status.as_str()),
         permit: Some(VerifiedPermit {
             name: facts.masked_name.clone(),
@@ -354,8 +450,19 @@ pub struct StatusEntry {
     pub status: String,
 }
 
-/// Permits not in force although their validity has not run out; everything else is valid
-/// until the `valid_until` a code carries.
+impl StatusEntry {
+    /// The status the entry gives; anything but `revoked` reads as suspended (not in force).
+    pub fn listed_status(&self) -> PermitStatus {
+        if self.status == PermitStatus::Revoked.as_str() {
+            PermitStatus::Revoked
+        } else {
+            PermitStatus::Suspended
+        }
+    }
+}
+
+/// Permits whose status is suspended or revoked ([`permit_rules::listed`]); everything else
+/// is valid until the `valid_until` a code carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusList {
     #[serde(rename = "type")]
@@ -396,14 +503,14 @@ pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<Buil
     let now = Utc::now();
     let today = today_in_china();
     let backend = ctx.db.get_database_backend();
-    // The latest version of each permit decides; one statement on both databases.
+    // The current version of each permit decides, by the rules. The condition only narrows
+    // the rows read: a permit can be listed only when revoked, or when its due date has
+    // passed within its validity (suspended).
     let sql = format!(
-        "SELECT p.permit_no AS permit_no, \
-                CASE WHEN p.revoked_at IS NOT NULL THEN 'revoked' ELSE 'suspended' END AS status \
-         FROM permits p JOIN permit_versions v ON v.permit_id = p.id \
-         WHERE v.version = (SELECT MAX(w.version) FROM permit_versions w WHERE w.permit_id = p.id) \
-           AND v.valid_until >= $1 \
-           AND (p.revoked_at IS NOT NULL OR (v.endorsement_due < $1 AND v.endorsement_due < v.valid_until)) \
+        "SELECT p.permit_no AS permit_no, p.revoked_at AS revoked_at, \
+                v.valid_until AS valid_until, v.endorsement_due AS endorsement_due \
+         FROM {WITH_CURRENT_VERSION} \
+         WHERE (p.revoked_at IS NOT NULL OR (v.endorsement_due < $1 AND v.valid_until >= $1)) \
            AND p.permit_no > $2 \
          ORDER BY p.permit_no LIMIT {rows_per_read}"
     );
@@ -425,16 +532,27 @@ pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<Buil
             .await?;
         let page_len = rows.len() as u64;
         for row in rows {
-            let entry = StatusEntry {
-                permit_no: row.try_get("", "permit_no")?,
-                status: row.try_get("", "status")?,
+            let permit_no: String = row.try_get("", "permit_no")?;
+            let facts = StatusFacts {
+                revoked: row
+                    .try_get::<Option<DateTime<Utc>>>("", "revoked_at")?
+                    .is_some(),
+                valid_until: row.try_get("", "valid_until")?,
+                endorsement_due: row.try_get("", "endorsement_due")?,
             };
-            if !first {
-                message.push(b',');
+            let status = permit_rules::status(&facts, today);
+            if permit_rules::listed(status) {
+                if !first {
+                    message.push(b',');
+                }
+                first = false;
+                let entry = StatusEntry {
+                    permit_no: permit_no.clone(),
+                    status: status.as_str().to_owned(),
+                };
+                serde_json::to_writer(&mut message, &entry).map_err(anyhow::Error::from)?;
             }
-            first = false;
-            serde_json::to_writer(&mut message, &entry).map_err(anyhow::Error::from)?;
-            after = entry.permit_no;
+            after = permit_no;
         }
         if page_len < rows_per_read {
             break;
@@ -471,7 +589,7 @@ pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<Buil
 
 /// What an offline verifier can say. `valid` is `None` when the code is genuine but the
 /// permit's status is not known (no status list, a stale one, or one that does not verify):
-/// "undetermined", never "revoked".
+/// "undetermined", never "revoked". `reason` is a [`VerifyReason::code`].
 #[derive(Debug, Clone, Serialize)]
 pub struct OfflineVerdict {
     pub valid: Option<bool>,
@@ -502,6 +620,9 @@ pub fn status_list_usable(
         )
 }
 
+/// Offline verification: the code with the published keys, then the permit's status by the
+/// rules from the code's last valid day and the status list's entry. Without a usable list
+/// only expiry can be seen; anything else is undetermined.
 pub fn verify_offline(
     published: &[PublishedKey],
     token: &str,
@@ -514,36 +635,94 @@ pub fn verify_offline(
             return OfflineVerdict {
                 valid: Some(false),
                 genuine: false,
-                reason: Some(e.code()),
+                reason: Some(VerifyReason::Code(e).code()),
                 status: "unknown",
                 claims: None,
             };
         }
     };
-    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
-    let verdict = |valid, reason, status| OfflineVerdict {
+    let today = day_in_china(now);
+    let status = match status_list.filter(|l| status_list_usable(published, l, now)) {
+        Some(list) => {
+            let entry = list
+                .list
+                .entries
+                .iter()
+                .find(|e| e.permit_no == claims.permit_no)
+                .map(StatusEntry::listed_status);
+            Some(permit_rules::offline_status(
+                entry,
+                claims.valid_until,
+                today,
+            ))
+        }
+        // Expiry needs no list: the code carries the last valid day.
+        None => {
+            permit_rules::is_expired(claims.valid_until, today).then_some(PermitStatus::Expired)
+        }
+    };
+    let (valid, reason, status) = match status {
+        Some(status) => (
+            Some(status == PermitStatus::Valid),
+            VerifyReason::of_status(status),
+            status.as_str(),
+        ),
+        None => (None, Some(VerifyReason::StatusUndetermined), UNDETERMINED),
+    };
+    OfflineVerdict {
         valid,
         genuine: true,
-        reason,
+        reason: reason.map(VerifyReason::code),
         status,
-        claims: Some(claims.clone()),
-    };
-    if today > claims.valid_until {
-        return verdict(Some(false), Some("PERMIT_EXPIRED"), "expired");
+        claims: Some(claims),
     }
-    match status_list.filter(|l| status_list_usable(published, l, now)) {
-        None => verdict(None, Some("STATUS_UNDETERMINED"), "undetermined"),
-        Some(list) => match list
-            .list
-            .entries
-            .iter()
-            .find(|e| e.permit_no == claims.permit_no)
-        {
-            Some(e) if e.status == "revoked" => {
-                verdict(Some(false), Some("PERMIT_REVOKED"), "revoked")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_answers_its_stable_code_once() {
+        let codes: Vec<&str> = VerifyReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "MALFORMED",
+                "UNKNOWN_KEY",
+                "BAD_SIGNATURE",
+                "CODE_EXPIRED",
+                "CODE_NOT_YET_VALID",
+                "PERMIT_NOT_FOUND",
+                "PERMIT_SUSPENDED",
+                "PERMIT_EXPIRED",
+                "PERMIT_REVOKED",
+                "STATUS_UNDETERMINED",
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(VerifyReason::PermitSuspended).unwrap(),
+            "PERMIT_SUSPENDED"
+        );
+    }
+
+    #[test]
+    fn only_a_valid_status_has_no_reason() {
+        for status in [
+            PermitStatus::Valid,
+            PermitStatus::Suspended,
+            PermitStatus::Expired,
+            PermitStatus::Revoked,
+        ] {
+            let reason = VerifyReason::of_status(status);
+            assert_eq!(
+                reason.is_none(),
+                status == PermitStatus::Valid,
+                "{status:?}"
+            );
+            if let Some(reason) = reason {
+                assert!(reason.code().ends_with(&status.as_str().to_uppercase()));
             }
-            Some(_) => verdict(Some(false), Some("PERMIT_SUSPENDED"), "suspended"),
-            None => verdict(Some(true), None, "valid"),
-        },
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The 粤居码: showing it, verifying it online and offline, and the attacks on it.
 
 use chrono::{Duration, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use service::signing::{KeyRing, PublishedKey};
 use service::verification::{SignedStatusList, verify_offline};
 
@@ -9,18 +9,6 @@ use crate::helpers::*;
 
 async fn published(app: &TestApp) -> Vec<PublishedKey> {
     serde_json::from_value(app.get("/api/v1/keys", None).await.body["keys"].clone()).unwrap()
-}
-
-async fn revoke(app: &TestApp, permit_no: &str) {
-    let admin = app.admin_token().await;
-    let r = app
-        .post(
-            &format!("/api/v1/staff/permits/{permit_no}/revoke"),
-            &json!({"reason": "以欺骗手段取得"}),
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.text);
 }
 
 #[tokio::test]
@@ -205,7 +193,7 @@ async fn a_code_signed_by_an_unknown_key_or_expired_is_refused() {
     let app = spawn_app().await;
     let chen = app.chen_with_permit().await;
     let permit_no = app.permit_no(&chen.access).await;
-    let until = service::permits::years_after(service::config::today_in_china(), 3);
+    let until = service::domain::permit_rules::years_after(service::config::today_in_china(), 3);
     let stranger = KeyRing::from_keys(
         vec![ed25519_dalek::SigningKey::from_bytes(&[9; 32])],
         vec![],
@@ -258,7 +246,7 @@ async fn codes_of_suspended_expired_and_revoked_permits_are_not_valid() {
         .await;
     let token = app.code(&chen.access).await;
     assert_eq!(app.verify(&token, None).await.body["valid"], true);
-    revoke(&app, &permit_no).await;
+    app.revoke_permit(&permit_no).await;
     let r = app.verify(&token, None).await;
     assert_eq!(r.body["valid"], false);
     assert_eq!(r.body["reason"], "PERMIT_REVOKED");
@@ -297,7 +285,7 @@ async fn the_status_list_read_a_row_at_a_time_is_the_same_list_and_verifies() {
     let chen_no = app.permit_no(&chen.access).await;
     let zhang = app.zhang_with_permit("list-zhang").await;
     let zhang_no = app.permit_no(&zhang.access).await;
-    revoke(&app, &chen_no).await;
+    app.revoke_permit(&chen_no).await;
     app.set_permit_dates(&zhang_no, Some(days_ago(1)), None)
         .await;
 
@@ -360,7 +348,7 @@ async fn the_status_list_is_signed_and_lets_an_offline_verifier_decide() {
     let offline = verify_offline(&keys, &token, Some(&list), Utc::now());
     assert_eq!(offline.valid, Some(true));
 
-    revoke(&app, &permit_no).await;
+    app.revoke_permit(&permit_no).await;
     let r = app.get("/api/v1/status-list", None).await;
     let list: SignedStatusList = serde_json::from_value(r.body.clone()).unwrap();
     assert_eq!(list.list.entries.len(), 1);
@@ -381,7 +369,7 @@ async fn the_status_list_is_signed_and_lets_an_offline_verifier_decide() {
     let (fresh_then, _) = service::codes::issue_at(
         &app.app.keys,
         &permit_no,
-        service::permits::years_after(service::config::today_in_china(), 3),
+        service::domain::permit_rules::years_after(service::config::today_in_china(), 3),
         120,
         later,
     )

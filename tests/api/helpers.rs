@@ -616,20 +616,11 @@ impl TestApp {
         endorsement_due: Option<String>,
         valid_until: Option<String>,
     ) {
-        use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+        use sea_orm::{ActiveModelTrait, Set};
         let db = &self.app.db;
-        let permit = entity::permit::Entity::find()
-            .filter(entity::permit::Column::PermitNo.eq(permit_no))
-            .one(db)
+        let permit = self.permit_row(permit_no).await;
+        let version = service::permits::current_version(db, &permit)
             .await
-            .unwrap()
-            .expect("permit");
-        let version = entity::permit_version::Entity::find()
-            .filter(entity::permit_version::Column::PermitId.eq(permit.id))
-            .order_by_desc(entity::permit_version::Column::Version)
-            .one(db)
-            .await
-            .unwrap()
             .unwrap();
         let mut active: entity::permit_version::ActiveModel = version.into();
         let parse = |s: String| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").unwrap();
@@ -940,5 +931,95 @@ pub async fn spawn_prod_app_with(extra: &[(&str, &str)]) -> ProdApp {
     ProdApp {
         inner: app,
         _keys: keys,
+    }
+}
+
+impl TestApp {
+    /// Resident number `n` (1 to 999: imported with a household in 武汉, living and employed
+    /// in 白云区 since 2024-03-01) logs in as `resident-{n}`, applies and holds a permit;
+    /// returns the login and the permit number.
+    pub async fn resident_with_permit(&self, n: u32) -> (Tokens, String) {
+        let first17 = format!("42010219900101{n:03}");
+        let check = service::domain::check_char(first17.as_bytes()) as char;
+        let id_number = format!("{first17}{check}");
+        let gender = if n % 2 == 1 { "male" } else { "female" };
+        // Names are Chinese characters only: 居民 and the number spelt in digits 〇 to 九.
+        let digits: String = n
+            .to_string()
+            .chars()
+            .map(|c| {
+                "〇一二三四五六七八九"
+                    .chars()
+                    .nth(c as usize - '0' as usize)
+                    .unwrap()
+            })
+            .collect();
+        let name = format!("居民{digits}");
+        let tokens = self
+            .newcomer(
+                &format!("resident-{n}"),
+                &id_number,
+                &name,
+                gender,
+                "2024-03-01",
+                true,
+            )
+            .await;
+        let body = json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"});
+        let r = self.apply(&tokens.access, &body, None).await;
+        assert_eq!(r.body["status"], "issued", "{}", r.text);
+        let permit_no = r.body["permit_no"].as_str().expect("permit_no").to_owned();
+        (tokens, permit_no)
+    }
+
+    /// The permit row numbered `permit_no`.
+    pub async fn permit_row(&self, permit_no: &str) -> entity::permit::Model {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::permit::Entity::find()
+            .filter(entity::permit::Column::PermitNo.eq(permit_no))
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .expect("permit")
+    }
+
+    /// Moves the dates of one version of a permit, current or not (tests only): an older
+    /// version given dates that would not be in force shows whether anything still reads it.
+    pub async fn set_version_dates(
+        &self,
+        permit_no: &str,
+        version: i32,
+        endorsement_due: String,
+        valid_until: String,
+    ) {
+        use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+        let db = &self.app.db;
+        let permit = self.permit_row(permit_no).await;
+        let row = entity::permit_version::Entity::find()
+            .filter(entity::permit_version::Column::PermitId.eq(permit.id))
+            .filter(entity::permit_version::Column::Version.eq(version))
+            .one(db)
+            .await
+            .unwrap()
+            .expect("version");
+        let parse = |s: String| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").unwrap();
+        let mut active: entity::permit_version::ActiveModel = row.into();
+        active.endorsement_due = Set(parse(endorsement_due));
+        active.valid_until = Set(parse(valid_until));
+        active.update(db).await.unwrap();
+        self.app.status_cache.forget(permit_no);
+    }
+
+    /// Staff revoke a permit.
+    pub async fn revoke_permit(&self, permit_no: &str) {
+        let admin = self.admin_token().await;
+        let r = self
+            .post(
+                &format!("/api/v1/staff/permits/{permit_no}/revoke"),
+                &json!({"reason": "以欺骗手段取得"}),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text);
     }
 }

@@ -27,6 +27,7 @@ mod login;
 mod logs;
 mod migrations;
 mod openapi;
+mod permit_rules;
 mod permits;
 mod platform_prod;
 mod platform_tokens;

@@ -37,11 +37,11 @@ async fn the_permit_carries_every_statutory_field_with_the_id_number_masked() {
     assert_eq!(p.body["valid_from"], today.to_string());
     assert_eq!(
         p.body["valid_until"],
-        service::permits::years_after(today, 3).to_string()
+        service::domain::permit_rules::years_after(today, 3).to_string()
     );
     assert_eq!(
         p.body["next_endorsement_due"],
-        service::permits::years_after(today, 1).to_string()
+        service::domain::permit_rules::years_after(today, 1).to_string()
     );
     assert_eq!(p.body["status"], "valid");
     assert!(
@@ -150,7 +150,7 @@ async fn an_endorsement_in_its_window_is_a_new_signed_version_linked_to_the_old(
     let due_date = chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap();
     assert_eq!(
         r.body["permit"]["next_endorsement_due"],
-        service::permits::years_after(due_date, 1).to_string()
+        service::domain::permit_rules::years_after(due_date, 1).to_string()
     );
     assert_eq!(r.body["permit"]["status"], "valid");
     let v2 = app
@@ -215,7 +215,7 @@ async fn a_missed_endorsement_suspends_the_permit_until_a_late_endorsement_resto
     );
     assert_eq!(
         r.body["permit"]["next_endorsement_due"],
-        service::permits::years_after(today, 1).to_string()
+        service::domain::permit_rules::years_after(today, 1).to_string()
     );
 }
 
@@ -245,7 +245,7 @@ async fn renewal_near_expiry_extends_the_validity_after_rechecking_the_data() {
     let until = chrono::NaiveDate::parse_from_str(&until, "%Y-%m-%d").unwrap();
     assert_eq!(
         r.body["permit"]["valid_until"],
-        service::permits::years_after(until, 3).to_string()
+        service::domain::permit_rules::years_after(until, 3).to_string()
     );
     assert_eq!(r.body["permit"]["version"], 2);
 }

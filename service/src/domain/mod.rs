@@ -5,6 +5,7 @@ pub mod credit_code;
 pub mod divisions;
 mod id_number;
 pub mod licence;
+pub mod permit_rules;
 
 pub use credit_code::CreditCode;
 pub use id_number::{Gender, IdNumber, IdNumberError, check_char};
