@@ -14,6 +14,7 @@ mod m20261125_000008_index_residence_since;
 mod m20261130_000001_subscriptions;
 mod m20261130_000002_face_verification;
 mod m20261130_000003_login_failures;
+mod m20261201_000002_status_lists;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_subscriptions::Migration),
             Box::new(m20261130_000002_face_verification::Migration),
             Box::new(m20261130_000003_login_failures::Migration),
+            Box::new(m20261201_000002_status_lists::Migration),
         ]
     }
 }
