@@ -35,5 +35,8 @@ pub mod person;
 pub mod refresh_token;
 pub mod session;
 pub mod staff_user;
+pub mod status_change;
+pub mod status_list;
+pub mod status_place;
 pub mod subscription;
 pub mod subscription_choice;

@@ -27,5 +27,8 @@ pub use super::person::Entity as Person;
 pub use super::refresh_token::Entity as RefreshToken;
 pub use super::session::Entity as Session;
 pub use super::staff_user::Entity as StaffUser;
+pub use super::status_change::Entity as StatusChange;
+pub use super::status_list::Entity as StatusList;
+pub use super::status_place::Entity as StatusPlace;
 pub use super::subscription::Entity as Subscription;
 pub use super::subscription_choice::Entity as SubscriptionChoice;

@@ -167,8 +167,12 @@ pub struct AgencyRules {
     pub max_downloads: u32,
     /// How long a request waits for the holder's decision, in hours.
     pub request_ttl_hours: u32,
-    /// How long verifiers may cache the signed status list, in seconds.
+    /// How long verifiers may cache the signed status list, in seconds (also the `ttl` of
+    /// each Status List Token, whose `exp` is `iat` plus this).
     pub status_list_ttl_secs: u32,
+    /// How often each instance reads the status changes the others made, in milliseconds;
+    /// 0 turns the follower off (tests that drive it themselves).
+    pub status_sync_ms: u64,
     /// How long this instance trusts what it read of a permit's status (online verification
     /// and the built status list), in seconds; 0 reads the database every time. Changes made
     /// through this instance are seen at once, ones made through another within this time.
@@ -602,6 +606,7 @@ impl Settings {
                 max_downloads: num_or(&var, "YUEJU_GRANT_MAX_DOWNLOADS", 3)? as u32,
                 request_ttl_hours: num_or(&var, "YUEJU_REQUEST_TTL_HOURS", 24)? as u32,
                 status_list_ttl_secs: num_or(&var, "YUEJU_STATUS_LIST_TTL_SECS", 300)? as u32,
+                status_sync_ms: num_or(&var, "YUEJU_STATUS_SYNC_MS", 250)? as u64,
                 status_cache_secs: num_or(&var, "YUEJU_STATUS_CACHE_SECS", 10)? as u32,
                 status_cache_entries: num_or(&var, "YUEJU_STATUS_CACHE_ENTRIES", 100_000)?,
                 lockout_attempts: num_or(&var, "YUEJU_AGENCY_LOCKOUT_ATTEMPTS", 5)? as u32,

@@ -11,6 +11,7 @@ use crate::privacy::Vault;
 use crate::secrets::{encode_b64, generate_key_entry, random_bytes, setting_or_generated};
 use crate::signing::KeyRing;
 use crate::status_cache::StatusCache;
+use crate::status_list::StatusRegistry;
 use crate::tokens::TokenKeys;
 use crate::wechat::WechatClient;
 
@@ -27,6 +28,8 @@ pub struct Context {
     pub mailer: Option<Arc<Mailer>>,
     /// What this instance briefly remembers of permits' status (verification's hot path).
     pub status_cache: StatusCache,
+    /// Every Token Status List, in memory, following the other instances' changes.
+    pub status_lists: Arc<StatusRegistry>,
 }
 
 impl Context {
@@ -43,6 +46,18 @@ impl Context {
         let tokens = TokenKeys::new(&jwt_keys)?;
         let keys = KeyRing::load(&settings)?;
         let db = crate::db::connect_and_migrate(&settings.database_url).await?;
+        let status_lists = Arc::new(
+            StatusRegistry::load(&db)
+                .await
+                .context("loading the status lists")?,
+        );
+        if settings.agencies.status_sync_ms > 0 {
+            // Always, unlike the other background jobs: verification answers from these lists.
+            status_lists.clone().spawn_follower(
+                db.clone(),
+                std::time::Duration::from_millis(settings.agencies.status_sync_ms),
+            );
+        }
         let wechat = WechatClient::new(&settings)?;
         let gov: Arc<dyn GovDataSource> = match &settings.gov_data {
             GovDataSettings::Embedded => Arc::new(EmbeddedGovData::new(db.clone(), vault.clone())),
@@ -64,6 +79,7 @@ impl Context {
         );
         let ctx = Context {
             status_cache,
+            status_lists,
             settings,
             db,
             vault,

@@ -5,7 +5,8 @@
 //! bot dialogues unused for longer than their timeout are deleted with the sealed answers they
 //! hold (not those counting wrong binding codes, which guard against guessing); face
 //! verifications a day after they expired, with the sealed name and number they hold; counts
-//! of failed logins a day after the last failure, unless they lock something now.
+//! of failed logins a day after the last failure, unless they lock something now; the log of
+//! status-list changes after a day (instances read it within a second).
 //! Everything runs in batches, each its own transaction, so a run's work is proportional to
 //! what is due and a run stopped anywhere is simply finished by the next one.
 
@@ -45,6 +46,7 @@ pub struct Report {
     pub dialogues_deleted: u64,
     pub face_verifications_deleted: u64,
     pub login_failures_deleted: u64,
+    pub status_changes_deleted: u64,
 }
 
 /// The first instant of the day `days` before `as_of`, in China: what happened before it is
@@ -72,6 +74,9 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
     let face_verifications_deleted = expire_face_verifications(ctx).await?;
     let login_failures_deleted =
         crate::lockout::delete_stale(&ctx.db, Utc::now() - chrono::Duration::days(1)).await?;
+    let status_changes_deleted =
+        crate::status_list::places::expire_changes(&ctx.db, Utc::now() - chrono::Duration::days(1))
+            .await?;
     let report = Report {
         as_of,
         materials_purged,
@@ -81,6 +86,7 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         dialogues_deleted,
         face_verifications_deleted,
         login_failures_deleted,
+        status_changes_deleted,
     };
     tracing::info!(
         %as_of,
@@ -91,6 +97,7 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         dialogues_deleted,
         face_verifications_deleted,
         login_failures_deleted,
+        status_changes_deleted,
         "retention run finished"
     );
     Ok(report)

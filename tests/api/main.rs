@@ -39,6 +39,7 @@ mod rotation;
 mod smtp;
 mod staff;
 mod staff_lockout;
+mod status_places;
 mod subscriptions;
 mod tokens;
 mod uploads;

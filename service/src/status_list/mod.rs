@@ -10,12 +10,21 @@
 //! `sub` (the list's URI), `iat`, `exp`, `ttl` and `status_list: {"bits", "lst"}`
 //! ([`token`]). The entry count is not carried: a list has as many entries as its bytes hold.
 //!
-//! This module is a pure codec: no storage, no HTTP, no clock of its own.
+//! [`bits`] and [`token`] are a pure codec: no storage, no HTTP, no clock of its own.
+//! [`places`] gives each permit its entry (a random place drawn at issue) and records the
+//! states set by acts; [`registry`] holds every list in memory on every instance, follows
+//! the other instances' changes and signs the tokens. Lists carry only what an act set
+//! (revoked, suspended): what follows from dates (expiry, a missed endorsement) verifiers
+//! compute from the dates the 粤居码 carries, so no list changes at midnight.
 
 pub mod bits;
+pub mod places;
+pub mod registry;
 pub mod token;
 
 pub use bits::{BitsError, Status, StatusBits};
+pub use places::{DEFAULT_LIST_SIZE, Place, allocate, place_of, set_state};
+pub use registry::StatusRegistry;
 pub use token::{
     Lookup, LstError, MAX_LIST_BYTES, StatusListClaim, StatusListClaims, TokenError, Undetermined,
     VerifiedList, decode_lst, encode_lst, sign, verify, verify_bounded,
