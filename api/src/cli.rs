@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use service::config::Settings;
 use service::signing::{KeyRing, PublishedKey};
-use service::verification::{SignedStatusList, verify_offline};
+use service::verification::verify_offline;
 
 fn read_keys(path: &str) -> anyhow::Result<Vec<PublishedKey>> {
     let text = std::fs::read_to_string(path)?;
@@ -22,12 +22,18 @@ fn local_keys() -> anyhow::Result<Vec<PublishedKey>> {
 pub fn verify(args: &[String]) -> ExitCode {
     let mut token = None;
     let mut keys_file = None;
-    let mut list_file = None;
+    let mut list_files = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--keys" => keys_file = iter.next(),
-            "--status-list" => list_file = iter.next(),
+            "--status-list" => match iter.next() {
+                Some(path) => list_files.push(path),
+                None => {
+                    eprintln!("yueju verify: --status-list needs a file");
+                    return ExitCode::from(2);
+                }
+            },
             other if token.is_none() && !other.starts_with("--") => token = Some(other),
             other => {
                 eprintln!("yueju verify: unexpected argument `{other}`");
@@ -36,7 +42,7 @@ pub fn verify(args: &[String]) -> ExitCode {
         }
     }
     let Some(token) = token else {
-        eprintln!("usage: yueju verify <token> [--keys FILE] [--status-list FILE]");
+        eprintln!("usage: yueju verify <token> [--keys FILE] [--status-list FILE]...");
         return ExitCode::from(2);
     };
     let keys = match keys_file {
@@ -50,17 +56,18 @@ pub fn verify(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let list = match list_file.map(|path| -> anyhow::Result<SignedStatusList> {
-        Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
-    }) {
-        None => None,
-        Some(Ok(list)) => Some(list),
-        Some(Err(e)) => {
-            eprintln!("yueju verify: cannot read the status list: {e:#}");
-            return ExitCode::from(2);
+    // Each file a Status List Token as served; the code says which list it needs.
+    let mut lists = Vec::with_capacity(list_files.len());
+    for path in list_files {
+        match std::fs::read_to_string(path) {
+            Ok(text) => lists.push(text.trim().to_owned()),
+            Err(e) => {
+                eprintln!("yueju verify: cannot read the status list {path}: {e}");
+                return ExitCode::from(2);
+            }
         }
-    };
-    let verdict = verify_offline(&keys, token, list.as_ref(), chrono::Utc::now());
+    }
+    let verdict = verify_offline(&keys, token, &lists, chrono::Utc::now());
     match serde_json::to_string_pretty(&verdict) {
         Ok(text) => println!("{text}"),
         Err(e) => {

@@ -481,6 +481,7 @@ fn not_found_code(what: Missing) -> &'static str {
         Missing::Agency => "AGENCY_NOT_FOUND",
         Missing::AuthorizationRequest => "AUTHORIZATION_REQUEST_NOT_FOUND",
         Missing::Authorization => "AUTHORIZATION_NOT_FOUND",
+        Missing::StatusList => "STATUS_LIST_NOT_FOUND",
     }
 }
 
@@ -493,6 +494,7 @@ fn not_found_message(what: Missing) -> &'static str {
         Missing::Agency => "未找到该部门",
         Missing::AuthorizationRequest => "未找到该授权请求",
         Missing::Authorization => "未找到该授权",
+        Missing::StatusList => "没有这份状态清单",
     }
 }
 

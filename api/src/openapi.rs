@@ -166,6 +166,17 @@ impl Op {
         }
         self
     }
+    /// Narrows a path parameter to a pattern (ids the server parses).
+    fn path_pattern(mut self, name: &str, pattern: &str) -> Op {
+        for p in self
+            .params
+            .iter_mut()
+            .filter(|p| p["name"] == name && p["in"] == "path")
+        {
+            p["schema"] = json!({"type": "string", "pattern": pattern});
+        }
+        self
+    }
     fn query(mut self, name: &str, schema: Value) -> Op {
         self.params.push(query_param(name, schema));
         self
@@ -278,9 +289,11 @@ fn ops() -> Vec<Op> {
             .ok_also_as("image/png"),
         op("post", "/api/v1/verify", "粤居码", "核验粤居码（任何人；部门令牌可见更多字段）", None, ok("Verdict"))
             // Any body at all: what is not a code is `valid: false, reason: MALFORMED`.
-            .body(json!({"description": "{\"token\": \"YJ1…\"}；其他任何内容视为无效粤居码"}))
+            .body(json!({"description": "{\"token\": \"YJ2…\"}；其他任何内容视为无效粤居码"}))
             .body_optional(),
-        op("get", "/api/v1/status-list", "粤居码", "暂停、注销证件的签名清单（离线核验用）", None, ok("StatusList")),
+        op("get", "/api/v1/status-lists/{list_id}", "粤居码", "证件状态清单（IETF Token Status List，JWT；离线核验用）", None, (200, None))
+            .path_pattern("list_id", "^[0-9]{1,10}$")
+            .ok_also_as("application/statuslist+jwt"),
         op("post", "/api/v1/agency/authorization-requests", "用证部门", "扫码后请求持证人授权", AGENCY, created("AgencyRequest"))
             .header("Idempotency-Key")
             .body(obj(&["token", "purpose", "days"], json!({"token": text(), "purpose": text(), "days": whole(), "fields": {"type": "array", "items": string()}, "retention_days": whole()}))),
@@ -358,13 +371,13 @@ fn schemas() -> Value {
         "BindingCode": obj(&["code", "expires_at"], json!({"code": string(), "expires_at": ts})),
         "Keys": obj(&["keys"], json!({"keys": {"type": "array", "items": obj(&["kid", "kty", "alg", "crv", "x", "status"], json!({"kid": string(), "kty": {"const": "OKP"}, "alg": {"const": "EdDSA"}, "crv": {"const": "Ed25519"}, "x": string(), "status": {"enum": ["active", "retired"]}}))}})),
         "Application": obj(&["id", "status", "city", "district", "residence_since", "basis"], json!({"id": string(), "status": {"enum": ["issued", "needs_materials", "pending_review", "rejected"]}, "city": string(), "district": string(), "address": string(), "residence_since": date, "basis": string(), "missing": {"type": "array", "items": string()}, "reasons": {"type": "array", "items": obj(&["code"], json!({"code": string(), "message": string()}))}, "permit_no": nullable("string")})),
-        "Permit": obj(&["permit_no", "name", "gender", "ethnicity", "id_number", "hukou_address", "residence_address", "issuing_authority", "issued_on", "valid_from", "valid_until", "next_endorsement_due", "status"], json!({"permit_no": string(), "licence_id": string(), "name": string(), "gender": string(), "ethnicity": string(), "id_number": string(), "photo_url": nullable("string"), "hukou_address": string(), "residence_address": string(), "issuing_authority": string(), "issued_on": date, "valid_from": date, "valid_until": date, "next_endorsement_due": date, "status": {"enum": ["valid", "suspended", "expired", "revoked"]}, "physical_card": {"oneOf": [{"type": "null"}, s("CardOrder")]}})),
+        "Permit": obj(&["permit_no", "name", "gender", "ethnicity", "id_number", "hukou_address", "residence_address", "issuing_authority", "issued_on", "valid_from", "valid_until", "next_endorsement_due", "status"], json!({"permit_no": string(), "licence_id": string(), "name": string(), "gender": string(), "ethnicity": string(), "id_number": string(), "photo_url": nullable("string"), "hukou_address": string(), "residence_address": string(), "issuing_authority": string(), "issued_on": date, "valid_from": date, "valid_until": date, "next_endorsement_due": date, "status": {"enum": ["valid", "suspended", "expired", "revoked"]}, "status_list": s("StatusListRef"), "physical_card": {"oneOf": [{"type": "null"}, s("CardOrder")]}})),
         "SignedDocument": obj(&["document", "alg", "kid", "signature"], json!({"document": {"type": "object"}, "alg": {"const": "EdDSA"}, "kid": string(), "signature": string()})),
         "Endorsement": obj(&["kind", "permit"], json!({"kind": {"enum": ["endorsement", "renewal"]}, "permit": s("Permit")})),
         "CardOrder": obj(&["id", "permit_no", "pickup_station", "fee_cents", "status"], json!({"id": string(), "permit_no": string(), "pickup_station": string(), "fee_cents": {"type": "integer"}, "status": {"enum": ["ordered", "paid", "produced", "ready", "collected"]}})),
-        "Code": obj(&["token", "expires_at", "qr_svg"], json!({"token": {"type": "string", "pattern": "^YJ1[A-Z2-7]+$"}, "expires_at": ts, "permit_no": string(), "qr_svg": string()})),
-        "Verdict": obj(&["valid", "checked_at"], json!({"valid": {"type": "boolean"}, "reason": {"enum": VerifyReason::ALL.map(VerifyReason::code)}, "status": {"enum": ["valid", "suspended", "expired", "revoked", "undetermined"]}, "permit": obj(&["name", "permit_no", "valid_until", "status"], json!({"name": string(), "permit_no": string(), "valid_until": date, "status": string()})), "code_expires_at": ts, "kid": string(), "checked_at": ts})),
-        "StatusList": obj(&["list", "alg", "kid", "signature"], json!({"list": obj(&["type", "issued_at", "next_update", "entries"], json!({"type": string(), "issued_at": ts, "next_update": ts, "entries": {"type": "array", "items": obj(&["permit_no", "status"], json!({"permit_no": string(), "status": {"enum": ["suspended", "revoked"]}}))}})), "alg": {"const": "EdDSA"}, "kid": string(), "signature": string()})),
+        "Code": obj(&["token", "expires_at", "qr_svg"], json!({"token": {"type": "string", "pattern": "^YJ2[A-Z2-7]+$"}, "expires_at": ts, "permit_no": string(), "qr_svg": string()})),
+        "Verdict": obj(&["valid", "checked_at"], json!({"valid": {"type": "boolean"}, "reason": {"enum": VerifyReason::ALL.map(VerifyReason::code)}, "status": {"enum": ["valid", "suspended", "expired", "revoked", "undetermined"]}, "permit": obj(&["name", "permit_no", "valid_until", "status"], json!({"name": string(), "permit_no": string(), "valid_until": date, "status": string()})), "status_list": s("StatusListRef"), "code_expires_at": ts, "kid": string(), "checked_at": ts})),
+        "StatusListRef": obj(&["uri", "idx"], json!({"uri": {"type": "string", "pattern": "^/api/v1/status-lists/[0-9]+$"}, "idx": {"type": "integer", "minimum": 0}})),
         "AgencyRegistered": obj(&["id", "client_id", "client_secret"], json!({"id": string(), "client_id": string(), "client_secret": string(), "scopes": {"type": "array"}, "fields": {"type": "array"}})),
         "AgencyRequest": obj(&["id", "status", "holder", "permit_no", "purpose", "fields", "expires_at"], json!({"id": string(), "status": {"enum": ["pending", "approved", "denied", "expired"]}, "holder": string(), "permit_no": string(), "purpose": string(), "fields": {"type": "array", "items": string()}, "expires_at": ts, "authorization": s("Grant")})),
         "HolderRequest": obj(&["id", "status", "agency", "purpose", "fields", "days", "retention_days", "max_downloads", "sensitive", "consent_version", "consent_text", "expires_at"], json!({"id": string(), "status": string(), "agency": agency_info, "purpose": string(), "fields": {"type": "array", "items": obj(&["field", "label", "sensitive"], json!({"field": string(), "label": string(), "sensitive": {"type": "boolean"}}))}, "days": {"type": "integer"}, "retention_days": {"type": "integer"}, "max_downloads": {"type": "integer"}, "sensitive": {"type": "boolean"}, "consent_version": string(), "consent_text": string(), "created_at": ts, "expires_at": ts})),

@@ -62,7 +62,17 @@ fn ed25519(c: &mut Criterion) {
 fn code_token(c: &mut Criterion) {
     let keys = ring();
     let valid_until = NaiveDate::from_ymd_opt(2029, 3, 1).unwrap();
-    let (token, _) = codes::issue(&keys, "440100202600001", valid_until, 120).unwrap();
+    let subject = codes::CodeSubject {
+        permit_no: "440100202600001",
+        name: "陈志强",
+        valid_until,
+        endorsement_due: NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+        place: service::status_list::Place {
+            list_id: 1,
+            idx: 77_777,
+        },
+    };
+    let (token, _) = codes::issue(&keys, &subject, 120).unwrap();
     // The QR version the token needs (error correction M, as the server renders it).
     let qr =
         qrcode::QrCode::with_error_correction_level(token.as_bytes(), qrcode::EcLevel::M).unwrap();
@@ -84,7 +94,7 @@ fn code_token(c: &mut Criterion) {
     let mut g = c.benchmark_group("code");
     g.throughput(Throughput::Elements(1));
     g.bench_function("issue", |b| {
-        b.iter(|| codes::issue(&keys, black_box("440100202600001"), valid_until, 120).unwrap())
+        b.iter(|| codes::issue(&keys, black_box(&subject), 120).unwrap())
     });
     g.bench_function("verify", |b| {
         b.iter(|| codes::verify(&keys, black_box(&token), now).unwrap())
@@ -92,7 +102,7 @@ fn code_token(c: &mut Criterion) {
     // The work of GET /me/code without the database: sign a code, encode it, draw the SVG.
     g.bench_function("issue_qr_svg", |b| {
         b.iter(|| {
-            let (t, _) = codes::issue(&keys, "440100202600001", valid_until, 120).unwrap();
+            let (t, _) = codes::issue(&keys, &subject, 120).unwrap();
             render::qr_svg(&t).unwrap()
         })
     });

@@ -21,7 +21,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use service::config::Settings;
 use service::permits::PermitDocument;
 use service::privacy::Kind;
-use service::{Context, codes, verification};
+use service::{Context, codes, status_list, verification};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -75,7 +75,8 @@ async fn main() {
         .db
         .query_all_raw(Statement::from_sql_and_values(
             backend,
-            "SELECT p.permit_no AS permit_no, v.id AS version_id, v.valid_until AS valid_until \
+            "SELECT p.id AS permit_id, p.permit_no AS permit_no, v.id AS version_id, \
+                    v.valid_until AS valid_until, v.endorsement_due AS endorsement_due \
              FROM permits p JOIN permit_versions v ON v.id = p.current_version_id AND v.permit_id = p.id \
              WHERE p.permit_no LIKE '4401002026%' ORDER BY p.permit_no LIMIT $1",
             [(count as i64).into()],
@@ -92,7 +93,10 @@ async fn main() {
             let permit_no: String = row.try_get("", "permit_no").unwrap();
             let version_id: uuid::Uuid = row.try_get("", "version_id").unwrap();
             let valid_until: NaiveDate = row.try_get("", "valid_until").unwrap();
-            let payload = serde_json::to_vec(&document(&permit_no, valid_until)).unwrap();
+            let endorsement_due: NaiveDate = row.try_get("", "endorsement_due").unwrap();
+            let permit_id: uuid::Uuid = row.try_get("", "permit_id").unwrap();
+            let doc = document(&permit_no, valid_until);
+            let payload = serde_json::to_vec(&doc).unwrap();
             let blob = ctx.vault.seal(Kind::Permit, &payload).unwrap();
             txn.execute_raw(Statement::from_sql_and_values(
                 backend,
@@ -101,7 +105,21 @@ async fn main() {
             ))
             .await
             .unwrap();
-            let (token, _) = codes::issue(&ctx.keys, &permit_no, valid_until, 3600).unwrap();
+            // Seeded permits may predate their places: give them one as issuing would.
+            let place = match status_list::place_of(&txn, permit_id).await.unwrap() {
+                Some(place) => place,
+                None => status_list::allocate(&txn, permit_id, status_list::DEFAULT_LIST_SIZE)
+                    .await
+                    .unwrap(),
+            };
+            let subject = codes::CodeSubject {
+                permit_no: &permit_no,
+                name: &doc.name,
+                valid_until,
+                endorsement_due,
+                place,
+            };
+            let (token, _) = codes::issue(&ctx.keys, &subject, 3600).unwrap();
             writeln!(file, "{token}").unwrap();
             sealed += 1;
         }

@@ -173,12 +173,8 @@ pub struct AgencyRules {
     /// How often each instance reads the status changes the others made, in milliseconds;
     /// 0 turns the follower off (tests that drive it themselves).
     pub status_sync_ms: u64,
-    /// How long this instance trusts what it read of a permit's status (online verification
-    /// and the built status list), in seconds; 0 reads the database every time. Changes made
-    /// through this instance are seen at once, ones made through another within this time.
-    pub status_cache_secs: u32,
-    /// Permits whose status facts are kept in memory at most.
-    pub status_cache_entries: usize,
+    /// Entries of each status list opened from now on (lists keep the size they opened with).
+    pub status_list_size: u32,
     /// Wrong client secrets in a row before the client is locked out.
     pub lockout_attempts: u32,
     pub lockout_secs: u32,
@@ -607,8 +603,18 @@ impl Settings {
                 request_ttl_hours: num_or(&var, "YUEJU_REQUEST_TTL_HOURS", 24)? as u32,
                 status_list_ttl_secs: num_or(&var, "YUEJU_STATUS_LIST_TTL_SECS", 300)? as u32,
                 status_sync_ms: num_or(&var, "YUEJU_STATUS_SYNC_MS", 250)? as u64,
-                status_cache_secs: num_or(&var, "YUEJU_STATUS_CACHE_SECS", 10)? as u32,
-                status_cache_entries: num_or(&var, "YUEJU_STATUS_CACHE_ENTRIES", 100_000)?,
+                status_list_size: u32::try_from(num_or(
+                    &var,
+                    "YUEJU_STATUS_LIST_SIZE",
+                    crate::status_list::DEFAULT_LIST_SIZE as usize,
+                )?)
+                .ok()
+                .filter(|n| (8..=1 << 26).contains(n) && n % 8 == 0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "YUEJU_STATUS_LIST_SIZE must be a multiple of 8 from 8 to 67108864"
+                    )
+                })?,
                 lockout_attempts: num_or(&var, "YUEJU_AGENCY_LOCKOUT_ATTEMPTS", 5)? as u32,
                 lockout_secs: num_or(&var, "YUEJU_AGENCY_LOCKOUT_SECS", 900)? as u32,
             },

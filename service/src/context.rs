@@ -10,7 +10,6 @@ use crate::mailer::Mailer;
 use crate::privacy::Vault;
 use crate::secrets::{encode_b64, generate_key_entry, random_bytes, setting_or_generated};
 use crate::signing::KeyRing;
-use crate::status_cache::StatusCache;
 use crate::status_list::StatusRegistry;
 use crate::tokens::TokenKeys;
 use crate::wechat::WechatClient;
@@ -26,8 +25,6 @@ pub struct Context {
     pub gov: Arc<dyn GovDataSource>,
     /// E-mail, when `YUEJU_SMTP_URL` is set.
     pub mailer: Option<Arc<Mailer>>,
-    /// What this instance briefly remembers of permits' status (verification's hot path).
-    pub status_cache: StatusCache,
     /// Every Token Status List, in memory, following the other instances' changes.
     pub status_lists: Arc<StatusRegistry>,
 }
@@ -73,12 +70,7 @@ impl Context {
             .map(|url| Mailer::new(url, &settings.reminders.mail_from, settings.http_timeout))
             .transpose()?
             .map(Arc::new);
-        let status_cache = StatusCache::new(
-            settings.agencies.status_cache_entries,
-            std::time::Duration::from_secs(u64::from(settings.agencies.status_cache_secs)),
-        );
         let ctx = Context {
-            status_cache,
             status_lists,
             settings,
             db,

@@ -139,6 +139,7 @@ pub enum Missing {
     Agency,
     AuthorizationRequest,
     Authorization,
+    StatusList,
 }
 
 /// What is wrong with a field, for [`Refusal::InvalidField`].

@@ -55,7 +55,6 @@ pub mod secrets;
 pub mod sessions;
 pub mod signing;
 pub mod staff;
-pub mod status_cache;
 pub mod status_list;
 pub mod subscriptions;
 pub mod tokens;

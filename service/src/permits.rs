@@ -29,6 +29,7 @@ use crate::govdata::{Household, Photo, fetch_dossier};
 use crate::outbox::{self, Notice};
 use crate::privacy::{Kind, mask_id_number};
 use crate::signing::verify_value;
+use crate::status_list::{Status as ListStatus, StatusListRef, places};
 
 /// The purpose label every permit signature covers.
 pub const SIGNATURE_PURPOSE: &str = "yueju-permit-v1";
@@ -96,6 +97,9 @@ pub struct PermitView {
     pub endorsement_window_opens: NaiveDate,
     pub continuous_since: NaiveDate,
     pub status: PermitStatus,
+    /// The permit's entry in the status lists, filled by the holder's permit route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_list: Option<StatusListRef>,
 }
 
 pub fn issuing_authority(city: &City) -> String {
@@ -159,6 +163,15 @@ pub async fn issue<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
+    // Its place in the status lists, drawn at random, in the same transaction.
+    let place = places::allocate(db, permit.id, ctx.settings.agencies.status_list_size).await?;
+    if ctx.status_lists.status(place).is_none() {
+        // A list this issue opened (or another instance a moment ago): known here at once,
+        // every entry valid until an act sets one; the others learn of it from the database.
+        if let Some(size) = places::list_size(db, place.list_id).await? {
+            ctx.status_lists.add_list(place.list_id, size);
+        }
+    }
     let document = PermitDocument {
         doc_type: DOCUMENT_TYPE.into(),
         licence_id: licence_id(ctx, &permit_no, 1)?,
@@ -373,6 +386,7 @@ pub fn view(
         valid_from: version.valid_from,
         valid_until: version.valid_until,
         continuous_since: version.continuous_since,
+        status_list: None,
     })
 }
 
@@ -458,9 +472,7 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
     };
     let txn = ctx.db.begin().await?;
     let version = add_version(ctx, &txn, &permit, &document).await?;
-    let forget = ctx.status_cache.forget_when_done(&permit.permit_no);
     txn.commit().await?;
-    drop(forget);
     tracing::info!(permit_id = %permit.id, version = next, ?kind, "permit endorsed");
     let permit = permit::Model {
         current_version_id: Some(version.id),
@@ -500,6 +512,10 @@ pub async fn revoke(ctx: &Context, permit_no: &str, reason: &str) -> Result<()> 
         return Err(Refusal::PermitRevoked.into());
     }
     let person_id = permit.person_id;
+    let place = places::place_of(&txn, permit.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("permit {} has no place in the status lists", permit.id))?;
+    places::set_state(&txn, place, ListStatus::Revoked).await?;
     let mut active: permit::ActiveModel = permit.into();
     active.revoked_at = Set(Some(Utc::now()));
     active.revoke_reason_enc = Set(Some(ctx.vault.seal_str(Kind::Note, reason)?));
@@ -516,9 +532,9 @@ pub async fn revoke(ctx: &Context, permit_no: &str, reason: &str) -> Result<()> 
         &notice,
     )
     .await?;
-    let forget = ctx.status_cache.forget_when_done(permit_no);
     txn.commit().await?;
-    drop(forget);
+    // Seen at once here; other instances follow the change log within a second.
+    ctx.status_lists.apply(place, ListStatus::Revoked);
     tracing::info!("permit revoked");
     Ok(())
 }

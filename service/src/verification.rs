@@ -1,35 +1,33 @@
-//! Showing and verifying the 粤居码: the holder's current code, online verification with the
-//! permit's live status, the signed status list for verifiers that work offline, and the
-//! offline verification itself (published keys and, when it has one, a status list).
+//! Showing and verifying the 粤居码: the holder's current code, online verification, the
+//! Status List Tokens that verifiers fetch, and offline verification (published keys and the
+//! lists).
 //!
 //! Every path (anonymous, agency, an agency's access request, offline) takes the same steps
-//! and stops at the first [`VerifyReason`]: the code (signature, key, time), the permit behind
-//! it (its current version, through the pointer), and its status by [`permit_rules`].
+//! and stops at the first [`VerifyReason`]: the code (signature, key, time), then the permit's
+//! status by [`permit_rules`]. An anonymous verifier is answered from the code alone and the
+//! status lists this instance holds in memory: no database read. An agency's verification and
+//! access request read the permit (through its current-version pointer) for their fields and
+//! the access log.
 
-use bytes::Bytes;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement, TransactionTrait};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::Context;
 use crate::access_log::{self, Action, Actor};
 use crate::agencies::{self, AgencyPrincipal, Scope};
-use crate::codes::{self, CodeClaims, CodeError};
+use crate::codes::{self, CodeClaims, CodeError, CodeSubject};
 use crate::config::{day_in_china, today_in_china};
-use crate::domain::permit_rules::{self, PermitStatus, StatusFacts};
+use crate::domain::permit_rules::{self, ListEntry, PermitStatus, StatusFacts};
 use crate::error::{Missing, Refusal, Result};
 use crate::fields::PermitField;
 use crate::permits::{PermitDocument, WITH_CURRENT_VERSION};
 use crate::privacy::{Kind, mask_name};
-use crate::signing::{PublishedKey, encode_signature, verify_value};
-use crate::status_cache::{BuiltList, PermitFacts};
-
-pub const STATUS_LIST_PURPOSE: &str = "yueju-status-list-v1";
-pub const STATUS_LIST_TYPE: &str = "gd-residence-permit-status-list";
+use crate::signing::PublishedKey;
+use crate::status_list::{self, Lookup, Place, Status as ListStatus, StatusListRef};
 
 /// The holder's current code.
 #[derive(Debug, Clone, Serialize)]
@@ -42,17 +40,26 @@ pub struct CodeView {
 /// Signs a fresh code for the holder's permit. A code is issued whatever the status: the
 /// verifier, not the phone, says whether the permit is in force.
 pub async fn current_code(ctx: &Context, person_id: Uuid) -> Result<CodeView> {
-    let (permit_no, valid_until) = code_facts(ctx, person_id).await?;
-    let (token, expires_at) = codes::issue(
-        &ctx.keys,
-        &permit_no,
-        valid_until,
-        ctx.settings.code_ttl_secs,
-    )?;
+    let facts = code_facts(ctx, person_id).await?;
+    let document: PermitDocument =
+        serde_json::from_slice(&ctx.vault.open(Kind::Permit, &facts.payload_enc)?)
+            .map_err(anyhow::Error::from)?;
+    let place = Place {
+        list_id: u32::try_from(facts.list_id).map_err(anyhow::Error::from)?,
+        idx: u32::try_from(facts.idx).map_err(anyhow::Error::from)?,
+    };
+    let subject = CodeSubject {
+        permit_no: &facts.permit_no,
+        name: &document.name,
+        valid_until: facts.valid_until,
+        endorsement_due: facts.endorsement_due,
+        place,
+    };
+    let (token, expires_at) = codes::issue(&ctx.keys, &subject, ctx.settings.code_ttl_secs)?;
     Ok(CodeView {
         token,
         expires_at,
-        permit_no,
+        permit_no: facts.permit_no,
     })
 }
 
@@ -60,26 +67,34 @@ pub async fn current_code(ctx: &Context, person_id: Uuid) -> Result<CodeView> {
 struct CodeFactsRow {
     permit_no: String,
     valid_until: NaiveDate,
+    endorsement_due: NaiveDate,
+    /// The current version's sealed document, for the name the code shows masked.
+    payload_enc: Vec<u8>,
+    list_id: i32,
+    idx: i32,
 }
 
-/// The number and last valid day of the person's current permit (as
-/// [`crate::permits::current`] chooses it), in one query that reads neither the sealed
-/// document nor the photo: a phone refreshes its code every two minutes.
-async fn code_facts(ctx: &Context, person_id: Uuid) -> Result<(String, NaiveDate)> {
+/// What the person's current permit (as [`crate::permits::current`] chooses it) puts in a
+/// code, in one query that does not read the photo: a phone refreshes its code every two
+/// minutes.
+async fn code_facts(ctx: &Context, person_id: Uuid) -> Result<CodeFactsRow> {
     let sql = format!(
-        "SELECT p.permit_no AS permit_no, v.valid_until AS valid_until \
-         FROM {WITH_CURRENT_VERSION} \
+        "SELECT p.permit_no AS permit_no, v.valid_until AS valid_until, \
+                v.endorsement_due AS endorsement_due, v.payload_enc AS payload_enc, \
+                s.list_id AS list_id, s.idx AS idx \
+         FROM {WITH_CURRENT_VERSION} JOIN status_places s ON s.permit_id = p.id \
          WHERE p.person_id = $1 ORDER BY p.created_at DESC LIMIT 1"
     );
-    let row = CodeFactsRow::find_by_statement(Statement::from_sql_and_values(
-        ctx.db.get_database_backend(),
-        sql,
-        [person_id.into()],
-    ))
-    .one(&ctx.db)
-    .await?
-    .ok_or(Refusal::NotFound(Missing::Permit))?;
-    Ok((row.permit_no, row.valid_until))
+    Ok(
+        CodeFactsRow::find_by_statement(Statement::from_sql_and_values(
+            ctx.db.get_database_backend(),
+            sql,
+            [person_id.into()],
+        ))
+        .one(&ctx.db)
+        .await?
+        .ok_or(Refusal::NotFound(Missing::Permit))?,
+    )
 }
 
 /// What a verifier learns about the permit behind a genuine code.
@@ -168,6 +183,9 @@ pub struct Verdict {
     pub status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permit: Option<VerifiedPermit>,
+    /// Where the permit's status is listed, as the code says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_list: Option<StatusListRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code_expires_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,6 +200,7 @@ impl Verdict {
             reason: Some(reason),
             status: None,
             permit: None,
+            status_list: None,
             code_expires_at: None,
             kid: None,
             checked_at: now,
@@ -208,7 +227,7 @@ pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>
         Err(reason) => return Verdict::refused(reason, now),
     };
     let verdict = match agency {
-        None => verify_anonymous(ctx, &claims, now).await,
+        None => Ok(verify_anonymous(ctx, &claims, now)),
         Some(principal) => verify_for_agency(ctx, &claims, principal, now).await,
     };
     match verdict {
@@ -220,11 +239,35 @@ pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>
                 reason: Some(VerifyReason::StatusUndetermined),
                 status: Some(UNDETERMINED),
                 permit: None,
+                status_list: Some(claims.status_list.reference()),
                 code_expires_at: Some(claims.expires_at),
                 kid: Some(claims.kid),
                 checked_at: now,
             }
         }
+    }
+}
+
+/// What verification shows of a permit, as read from the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermitFacts {
+    pub permit_no: String,
+    pub masked_name: String,
+    pub revoked: bool,
+    pub valid_until: NaiveDate,
+    pub endorsement_due: NaiveDate,
+}
+
+impl PermitFacts {
+    pub fn status(&self, today: NaiveDate) -> PermitStatus {
+        permit_rules::status(
+            &StatusFacts {
+                revoked: self.revoked,
+                valid_until: self.valid_until,
+                endorsement_due: self.endorsement_due,
+            },
+            today,
+        )
     }
 }
 
@@ -330,27 +373,52 @@ pub async fn permit_in_force<C: ConnectionTrait>(
     })
 }
 
-/// Anyone's verification: the facts this instance remembers, else one read, remembered.
-/// Nothing is written, so a verifier scanning all day costs no database writes.
-async fn verify_anonymous(
-    ctx: &Context,
-    claims: &CodeClaims,
-    now: DateTime<Utc>,
-) -> Result<Verdict> {
-    let facts = match ctx.status_cache.facts(&claims.permit_no) {
-        Some(facts) => facts,
-        None => {
-            let epoch = ctx.status_cache.epoch();
-            let Some(facts) = read_permit_facts(ctx, &claims.permit_no).await? else {
-                return Ok(Verdict::refused(VerifyReason::PermitNotFound, now));
-            };
-            let facts = Arc::new(facts);
-            ctx.status_cache.remember(epoch, facts.clone());
-            facts
-        }
+/// Anyone's verification, from the code and the status lists in memory: the name (masked),
+/// number and dates come from the signed code, the entry from this instance's copy of the
+/// lists, which follows every change within a second. Nothing is read or written.
+fn verify_anonymous(ctx: &Context, claims: &CodeClaims, now: DateTime<Utc>) -> Verdict {
+    let entry = ctx
+        .status_lists
+        .status(claims.status_list)
+        .and_then(list_entry);
+    let Some(entry) = entry else {
+        // A list opened on another instance a moment ago, or a state this version does not
+        // know: never "revoked" by default.
+        return Verdict {
+            valid: false,
+            reason: Some(VerifyReason::StatusUndetermined),
+            status: Some(UNDETERMINED),
+            permit: None,
+            status_list: Some(claims.status_list.reference()),
+            code_expires_at: Some(claims.expires_at),
+            kid: Some(claims.kid.clone()),
+            checked_at: now,
+        };
     };
-    let status = facts.status(today_in_china());
-    Ok(verdict_for(&facts, status, BTreeMap::new(), claims, now))
+    let status = permit_rules::status_from_entry(
+        entry,
+        claims.valid_until,
+        claims.endorsement_due,
+        day_in_china(now),
+    );
+    let facts = PermitFacts {
+        permit_no: claims.permit_no.clone(),
+        masked_name: claims.masked_name.clone(),
+        revoked: entry == ListEntry::Revoked,
+        valid_until: claims.valid_until,
+        endorsement_due: claims.endorsement_due,
+    };
+    verdict_for(&facts, status, BTreeMap::new(), claims, now)
+}
+
+/// What a status list's entry means for the rules; `None` for a value the lists do not use.
+fn list_entry(status: ListStatus) -> Option<ListEntry> {
+    match status {
+        ListStatus::Valid => Some(ListEntry::InForce),
+        ListStatus::Revoked => Some(ListEntry::Revoked),
+        ListStatus::Suspended => Some(ListEntry::Suspended),
+        ListStatus::Unknown(_) => None,
+    }
 }
 
 /// An agency's verification reads the database (its fields come from the signed document)
@@ -416,6 +484,7 @@ fn verdict_for(
             status,
             extra,
         }),
+        status_list: Some(claims.status_list.reference()),
         code_expires_at: Some(claims.expires_at),
         kid: Some(claims.kid.clone()),
         checked_at: now,
@@ -440,146 +509,33 @@ pub fn field_value(doc: &PermitDocument, field: PermitField) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// The status list
+// Status lists
 // ---------------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusEntry {
-    pub permit_no: String,
-    /// `suspended` or `revoked`.
-    pub status: String,
+/// A Status List Token as served, and how many seconds a cache may keep it.
+pub struct ServedList {
+    pub token: String,
+    pub max_age_secs: i64,
 }
 
-impl StatusEntry {
-    /// The status the entry gives; anything but `revoked` reads as suspended (not in force).
-    pub fn listed_status(&self) -> PermitStatus {
-        if self.status == PermitStatus::Revoked.as_str() {
-            PermitStatus::Revoked
-        } else {
-            PermitStatus::Suspended
-        }
-    }
-}
-
-/// Permits whose status is suspended or revoked ([`permit_rules::listed`]); everything else
-/// is valid until the `valid_until` a code carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusList {
-    #[serde(rename = "type")]
-    pub list_type: String,
-    pub issued_at: DateTime<Utc>,
-    /// Verifiers fetch a new list after this; an older one leaves the status undetermined.
-    pub next_update: DateTime<Utc>,
-    pub entries: Vec<StatusEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SignedStatusList {
-    pub list: StatusList,
-    pub alg: String,
-    pub kid: String,
-    pub signature: String,
-}
-
-/// Permits read per statement while building the list: the list grows with the permits not
-/// in force, the memory of one build does not.
-const STATUS_LIST_PAGE: u64 = 5_000;
-
-/// The signed status list as served (`{"list", "alg", "kid", "signature"}`), remembered for a
-/// short while: at a million permits one build reads every current version.
-pub async fn status_list_json(ctx: &Context) -> Result<BuiltList> {
-    ctx.status_cache
-        .list_or_build(|| build_status_list(ctx, STATUS_LIST_PAGE))
-        .await
-}
-
-/// Builds and signs the current list. The canonical JSON that is signed is written directly
-/// (keys in sorted order, entries page by page), without a `serde_json::Value` of the whole
-/// list; it is byte for byte what [`crate::signing::canonical_json`] makes of it. Rows are
-/// read `rows_per_read` at a time, in permit-number order.
-pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<BuiltList> {
-    let rows_per_read = rows_per_read.max(1);
-    // The list speaks for the database as of the start of its reads.
+/// The signed Status List Token of one list (`GET /api/v1/status-lists/{list_id}`), from the
+/// entries in memory; `None` for a list that does not exist.
+pub fn status_list_token(ctx: &Context, list_id: u32) -> Option<ServedList> {
     let now = Utc::now();
-    let today = today_in_china();
-    let backend = ctx.db.get_database_backend();
-    // The current version of each permit decides, by the rules. The condition only narrows
-    // the rows read: a permit can be listed only when revoked, or when its due date has
-    // passed within its validity (suspended).
-    let sql = format!(
-        "SELECT p.permit_no AS permit_no, p.revoked_at AS revoked_at, \
-                v.valid_until AS valid_until, v.endorsement_due AS endorsement_due \
-         FROM {WITH_CURRENT_VERSION} \
-         WHERE (p.revoked_at IS NOT NULL OR (v.endorsement_due < $1 AND v.valid_until >= $1)) \
-           AND p.permit_no > $2 \
-         ORDER BY p.permit_no LIMIT {rows_per_read}"
-    );
-    let mut message = Vec::with_capacity(64 * 1024);
-    message.extend_from_slice(STATUS_LIST_PURPOSE.as_bytes());
-    message.push(b'\n');
-    let list_start = message.len();
-    message.extend_from_slice(b"{\"entries\":[");
-    let mut after = String::new();
-    let mut first = true;
-    loop {
-        let rows = ctx
-            .db
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                &sql,
-                [today.into(), after.clone().into()],
-            ))
-            .await?;
-        let page_len = rows.len() as u64;
-        for row in rows {
-            let permit_no: String = row.try_get("", "permit_no")?;
-            let facts = StatusFacts {
-                revoked: row
-                    .try_get::<Option<DateTime<Utc>>>("", "revoked_at")?
-                    .is_some(),
-                valid_until: row.try_get("", "valid_until")?,
-                endorsement_due: row.try_get("", "endorsement_due")?,
-            };
-            let status = permit_rules::status(&facts, today);
-            if permit_rules::listed(status) {
-                if !first {
-                    message.push(b',');
-                }
-                first = false;
-                let entry = StatusEntry {
-                    permit_no: permit_no.clone(),
-                    status: status.as_str().to_owned(),
-                };
-                serde_json::to_writer(&mut message, &entry).map_err(anyhow::Error::from)?;
-            }
-            after = permit_no;
-        }
-        if page_len < rows_per_read {
-            break;
-        }
-    }
-    let next_update =
-        now + Duration::seconds(i64::from(ctx.settings.agencies.status_list_ttl_secs));
-    message.extend_from_slice(b"],\"issued_at\":");
-    serde_json::to_writer(&mut message, &now).map_err(anyhow::Error::from)?;
-    message.extend_from_slice(b",\"next_update\":");
-    serde_json::to_writer(&mut message, &next_update).map_err(anyhow::Error::from)?;
-    message.extend_from_slice(b",\"type\":");
-    serde_json::to_writer(&mut message, STATUS_LIST_TYPE).map_err(anyhow::Error::from)?;
-    message.push(b'}');
-    let signature = encode_signature(&ctx.keys.sign(&message));
-    let list = &message[list_start..];
-    let mut body = Vec::with_capacity(list.len() + 200);
-    body.extend_from_slice(b"{\"list\":");
-    body.extend_from_slice(list);
-    body.extend_from_slice(b",\"alg\":\"EdDSA\",\"kid\":");
-    serde_json::to_writer(&mut body, ctx.keys.signing_kid()).map_err(anyhow::Error::from)?;
-    body.extend_from_slice(b",\"signature\":");
-    serde_json::to_writer(&mut body, &signature).map_err(anyhow::Error::from)?;
-    body.push(b'}');
-    Ok(BuiltList {
-        body: Bytes::from(body),
-        next_update,
+    let ttl = u64::from(ctx.settings.agencies.status_list_ttl_secs);
+    let token = ctx.status_lists.token(
+        &ctx.keys,
+        list_id,
+        &status_list::list_uri(list_id),
+        now,
+        ttl,
+    )?;
+    // The token may be older than this request (it is signed again at half its life): a
+    // cache keeps it no longer than it has left.
+    let exp = status_list::token_expiry(&token).unwrap_or(now.timestamp());
+    Some(ServedList {
+        token,
+        max_age_secs: (exp - now.timestamp()).max(0),
     })
 }
 
@@ -588,8 +544,8 @@ pub async fn build_status_list(ctx: &Context, rows_per_read: u64) -> Result<Buil
 // ---------------------------------------------------------------------------
 
 /// What an offline verifier can say. `valid` is `None` when the code is genuine but the
-/// permit's status is not known (no status list, a stale one, or one that does not verify):
-/// "undetermined", never "revoked". `reason` is a [`VerifyReason::code`].
+/// permit's status is not known (no list for its place, a stale one, or one that does not
+/// verify): "undetermined", never "revoked". `reason` is a [`VerifyReason::code`].
 #[derive(Debug, Clone, Serialize)]
 pub struct OfflineVerdict {
     pub valid: Option<bool>,
@@ -601,32 +557,34 @@ pub struct OfflineVerdict {
     pub claims: Option<CodeClaims>,
 }
 
-/// Whether a signed status list is genuine (published keys) and still current.
-pub fn status_list_usable(
+/// The entry for `place` in the first of `lists` (Status List Tokens as served) that is
+/// genuine, current and the list the place names; `None` when none is.
+fn offline_entry(
     published: &[PublishedKey],
-    list: &SignedStatusList,
+    lists: &[String],
+    place: Place,
     now: DateTime<Utc>,
-) -> bool {
-    let Ok(value) = serde_json::to_value(&list.list) else {
-        return false;
-    };
-    now <= list.list.next_update
-        && verify_value(
-            published,
-            &list.kid,
-            STATUS_LIST_PURPOSE,
-            &value,
-            &list.signature,
-        )
+) -> Option<ListEntry> {
+    let uri = status_list::list_uri(place.list_id);
+    lists.iter().find_map(|token| {
+        let list = status_list::verify(token, published, now).ok()?;
+        if list.claims().sub != uri {
+            return None;
+        }
+        match list.status(place.idx as usize) {
+            Lookup::Known(status) => list_entry(status),
+            Lookup::Undetermined(_) => None,
+        }
+    })
 }
 
 /// Offline verification: the code with the published keys, then the permit's status by the
-/// rules from the code's last valid day and the status list's entry. Without a usable list
-/// only expiry can be seen; anything else is undetermined.
+/// rules from the code's dates and the entry of its list. Without a usable list only expiry
+/// can be seen; anything else is undetermined.
 pub fn verify_offline(
     published: &[PublishedKey],
     token: &str,
-    status_list: Option<&SignedStatusList>,
+    lists: &[String],
     now: DateTime<Utc>,
 ) -> OfflineVerdict {
     let claims = match codes::verify_offline(published, token, now) {
@@ -642,20 +600,13 @@ pub fn verify_offline(
         }
     };
     let today = day_in_china(now);
-    let status = match status_list.filter(|l| status_list_usable(published, l, now)) {
-        Some(list) => {
-            let entry = list
-                .list
-                .entries
-                .iter()
-                .find(|e| e.permit_no == claims.permit_no)
-                .map(StatusEntry::listed_status);
-            Some(permit_rules::offline_status(
-                entry,
-                claims.valid_until,
-                today,
-            ))
-        }
+    let status = match offline_entry(published, lists, claims.status_list, now) {
+        Some(entry) => Some(permit_rules::status_from_entry(
+            entry,
+            claims.valid_until,
+            claims.endorsement_due,
+            today,
+        )),
         // Expiry needs no list: the code carries the last valid day.
         None => {
             permit_rules::is_expired(claims.valid_until, today).then_some(PermitStatus::Expired)

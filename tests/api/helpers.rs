@@ -631,8 +631,6 @@ impl TestApp {
             active.valid_until = Set(parse(d));
         }
         active.update(db).await.unwrap();
-        // As if the change had been made through another instance, long enough ago.
-        self.app.status_cache.forget(permit_no);
     }
 
     pub async fn outbox_kinds(&self) -> Vec<String> {
@@ -1007,7 +1005,6 @@ impl TestApp {
         active.endorsement_due = Set(parse(endorsement_due));
         active.valid_until = Set(parse(valid_until));
         active.update(db).await.unwrap();
-        self.app.status_cache.forget(permit_no);
     }
 
     /// Staff revoke a permit.
@@ -1021,5 +1018,32 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, 204, "{}", r.text);
+    }
+
+    /// A code for the permit numbered `permit_no` as the server would sign it at `at`, with
+    /// these keys (tests of forged, early and late codes).
+    pub async fn code_signed_at(
+        &self,
+        keys: &service::signing::KeyRing,
+        permit_no: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        let permit = self.permit_row(permit_no).await;
+        let version = service::permits::current_version(&self.app.db, &permit)
+            .await
+            .unwrap();
+        let document = service::permits::open_document(&self.app, &version).unwrap();
+        let place = service::status_list::place_of(&self.app.db, permit.id)
+            .await
+            .unwrap()
+            .expect("a place in the status lists");
+        let subject = service::codes::CodeSubject {
+            permit_no,
+            name: &document.name,
+            valid_until: version.valid_until,
+            endorsement_due: version.endorsement_due,
+            place,
+        };
+        service::codes::issue_at(keys, &subject, 120, at).unwrap().0
     }
 }

@@ -187,13 +187,6 @@ async fn answers_of_a_full_flow_match_their_schemas() {
     );
     check(
         &spec,
-        "get",
-        "/api/v1/status-list",
-        200,
-        &app.get("/api/v1/status-list", None).await.body,
-    );
-    check(
-        &spec,
         "post",
         "/api/v1/verify",
         200,

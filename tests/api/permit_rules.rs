@@ -1,6 +1,6 @@
 //! One table of permits on the boundaries of the date rules, and every path that reads a
-//! permit's current version or its status, compared row by row: the Rust rules, the
-//! status-list query (as served, and read a row at a time), the reminder sweep's selection,
+//! permit's current version or its status, compared row by row: the Rust rules, the entry of
+//! the permit's place in its status list as served, the reminder sweep's selection,
 //! the holder's view, the code, `POST /verify` (anonymous and agency), an agency's access
 //! request, and offline verification with the status list as served. They must all agree:
 //! an offline verifier saying "valid" where `/verify` says "suspended" is a legal-force bug.
@@ -11,7 +11,7 @@ use chrono::{NaiveDate, Utc};
 use serde_json::json;
 use service::domain::permit_rules::{self, PermitStatus, StatusFacts};
 use service::signing::PublishedKey;
-use service::verification::{SignedStatusList, VerifyReason, verify_offline};
+use service::verification::{VerifyReason, verify_offline};
 
 use crate::helpers::*;
 
@@ -228,12 +228,17 @@ async fn facts(app: &TestApp, permit_no: &str) -> (StatusFacts, i32, NaiveDate) 
     )
 }
 
-fn listed_entries(list: &SignedStatusList) -> Vec<(String, String)> {
-    list.list
-        .entries
-        .iter()
-        .map(|e| (e.permit_no.clone(), e.status.clone()))
-        .collect()
+/// The permit's place (from the holder's view) and its list as served.
+async fn served_entry(app: &TestApp, resident: &str) -> (String, u32) {
+    let permit = app.get("/api/v1/me/permit", Some(resident)).await;
+    let uri = permit.body["status_list"]["uri"]
+        .as_str()
+        .expect("status_list.uri")
+        .to_owned();
+    let idx = permit.body["status_list"]["idx"].as_u64().expect("idx") as u32;
+    let served = app.get(&uri, None).await;
+    assert_eq!(served.status, 200, "{}", served.text);
+    (served.text, idx)
 }
 
 /// Compares one path's answer with the row's, noting a disagreement.
@@ -271,18 +276,6 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
         built.push((tokens, permit_no));
     }
 
-    // Read once, after every row is built, as a verifier or the scheduler would.
-    let served = app.get("/api/v1/status-list", None).await;
-    assert_eq!(served.status, 200, "{}", served.text);
-    let served: SignedStatusList = serde_json::from_value(served.body).unwrap();
-    let row_at_a_time: SignedStatusList = serde_json::from_slice(
-        &service::verification::build_status_list(&app.app, 1)
-            .await
-            .unwrap()
-            .body,
-    )
-    .unwrap();
-    assert_eq!(listed_entries(&row_at_a_time), listed_entries(&served));
     let keys: Vec<PublishedKey> =
         serde_json::from_value(app.get("/api/v1/keys", None).await.body["keys"].clone()).unwrap();
     let reminders: BTreeSet<String> = service::reminders::due_on(&app.app, today)
@@ -311,15 +304,29 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
             agree(d, name, "the count of residence", continuous_since, today);
         }
 
-        // The status list: as served, it names exactly the permits the rules list.
-        let entry = served
-            .list
-            .entries
-            .iter()
-            .find(|e| &e.permit_no == permit_no)
-            .map(|e| e.status.as_str());
-        let listed = permit_rules::listed(expected).then_some(expected.as_str());
-        agree(d, name, "the status list", entry, listed);
+        // The status list as served: the entry at the permit's place is what the rules say
+        // an act set (dates are the code's to carry).
+        let (served, idx) = served_entry(&app, &tokens.access).await;
+        let list = service::status_list::verify(&served, &keys, Utc::now()).unwrap();
+        let entry = match list.status(idx as usize) {
+            service::status_list::Lookup::Known(service::status_list::Status::Valid) => {
+                Some(permit_rules::ListEntry::InForce)
+            }
+            service::status_list::Lookup::Known(service::status_list::Status::Revoked) => {
+                Some(permit_rules::ListEntry::Revoked)
+            }
+            service::status_list::Lookup::Known(service::status_list::Status::Suspended) => {
+                Some(permit_rules::ListEntry::Suspended)
+            }
+            _ => None,
+        };
+        agree(
+            d,
+            name,
+            "the status list",
+            entry,
+            Some(permit_rules::list_entry(&facts)),
+        );
 
         // The reminder sweep's selection, and the rules' answer for the same facts.
         let endorsement_key = format!("endorsement:{permit_no}:{}", facts.endorsement_due);
@@ -456,7 +463,7 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
         agree(d, name, "the access request", answered, expected_answer);
 
         // Offline, with the published keys and the status list as served.
-        let offline = verify_offline(&keys, &token, Some(&served), Utc::now());
+        let offline = verify_offline(&keys, &token, std::slice::from_ref(&served), Utc::now());
         agree(
             d,
             name,

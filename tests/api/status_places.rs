@@ -48,6 +48,7 @@ async fn permits(db: &DatabaseConnection, n: usize, revoked_every: usize) -> Vec
                 revoked_at: Set((revoked_every > 0 && k % revoked_every == 0).then_some(now)),
                 revoke_reason_enc: Set(None),
                 created_at: Set(now),
+                current_version_id: Set(None),
             }
         });
         permit::Entity::insert_many(rows)

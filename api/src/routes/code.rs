@@ -120,13 +120,24 @@ pub async fn verify(
         .json(verdict))
 }
 
-/// Suspended and revoked permits, signed; verifiers may cache it until `next_update`, which
-/// is what `max-age` says (a list remembered by the server has less of its life left).
-pub async fn status_list(ctx: web::Data<Context>) -> Result<HttpResponse, ApiError> {
-    let list = verification::status_list_json(&ctx).await?;
-    let left = (list.next_update - chrono::Utc::now()).num_seconds().max(0);
+/// One Status List Token (draft-ietf-oauth-status-list): 2 bits per permit, signed. A cache
+/// may keep it for what is left of its life, which `max-age` says.
+pub async fn status_list(
+    ctx: web::Data<Context>,
+    list_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let served = list_id
+        .parse::<u32>()
+        .ok()
+        .and_then(|id| verification::status_list_token(&ctx, id))
+        .ok_or(service::Refusal::NotFound(
+            service::error::Missing::StatusList,
+        ))?;
     Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(("Cache-Control", format!("public, max-age={left}")))
-        .body(list.body))
+        .content_type("application/statuslist+jwt")
+        .insert_header((
+            "Cache-Control",
+            format!("public, max-age={}", served.max_age_secs),
+        ))
+        .body(served.token))
 }

@@ -74,7 +74,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
                 .route("/me/permit/card.svg", web::get().to(code::card_svg))
                 .route("/me/code", web::get().to(code::my_code))
                 .route("/verify", web::post().to(code::verify))
-                .route("/status-list", web::get().to(code::status_list))
+                .route("/status-lists/{list_id}", web::get().to(code::status_list))
                 .route(
                     "/agency/authorization-requests",
                     web::post().to(consent::request_access),

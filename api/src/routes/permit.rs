@@ -22,7 +22,10 @@ pub async fn show(
     if q.reveal {
         tracing::info!(account_id = %resident.0.account_id, "permit shown with the full ID number");
     }
-    let view = permits::view(&ctx, &permit, &version, q.reveal)?;
+    let mut view = permits::view(&ctx, &permit, &version, q.reveal)?;
+    view.status_list = service::status_list::places::place_of(&ctx.db, permit.id)
+        .await?
+        .map(|place| place.reference());
     // The latest physical-card order rides along, so a screen needs no second call.
     let physical_card = match cards::latest(&ctx, person_id).await {
         Ok(order) => Some(order),

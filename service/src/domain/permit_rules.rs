@@ -141,24 +141,44 @@ pub fn status(facts: &StatusFacts, today: NaiveDate) -> PermitStatus {
     )
 }
 
-/// Whether the status list names a permit with this status. Expired permits are left out:
-/// the code carries the last valid day, so an offline verifier sees expiry by itself.
-pub fn listed(status: PermitStatus) -> bool {
-    matches!(status, PermitStatus::Suspended | PermitStatus::Revoked)
+/// What a permit's entry in the status lists records: only states an act sets (revocation by
+/// staff; an explicit suspension). States that follow from dates are never listed, since the
+/// 粤居码 carries the last valid day and the next endorsement date: lists do not change at
+/// midnight, and a verifier holding a list reads the same status as `POST /verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListEntry {
+    InForce,
+    Revoked,
+    Suspended,
 }
 
-/// The status an offline verifier reads from the status list (`listed`: the entry's status,
-/// if the permit has one) and the last valid day the code carries. Equal to [`status`]
-/// whenever the list was built from the same facts on the same day.
-pub fn offline_status(
-    listed: Option<PermitStatus>,
+/// The list entry that goes with a permit's stored facts.
+pub fn list_entry(facts: &StatusFacts) -> ListEntry {
+    if facts.revoked {
+        ListEntry::Revoked
+    } else {
+        ListEntry::InForce
+    }
+}
+
+/// The status from a list entry and the dates a code carries: how `POST /verify` answers an
+/// anonymous verifier (entries in memory) and how an offline verifier answers (a list it
+/// fetched). Equal to [`status`] for the same facts on the same day.
+pub fn status_from_entry(
+    entry: ListEntry,
     valid_until: NaiveDate,
+    endorsement_due: NaiveDate,
     today: NaiveDate,
 ) -> PermitStatus {
+    let facts = StatusFacts {
+        revoked: entry == ListEntry::Revoked,
+        valid_until,
+        endorsement_due,
+    };
     status_from(
-        listed == Some(PermitStatus::Revoked),
+        facts.revoked,
         is_expired(valid_until, today),
-        listed == Some(PermitStatus::Suspended),
+        endorsement_missed(&facts, today) || entry == ListEntry::Suspended,
     )
 }
 
@@ -482,12 +502,23 @@ mod tests {
         }
 
         #[test]
-        fn the_status_list_and_the_code_give_an_offline_verifier_the_online_status(
+        fn the_list_entry_and_the_code_give_a_verifier_the_online_status(
             f in facts(), today in day(),
         ) {
             let online = status(&f, today);
-            let entry = listed(online).then_some(online);
-            prop_assert_eq!(offline_status(entry, f.valid_until, today), online);
+            prop_assert_eq!(
+                status_from_entry(list_entry(&f), f.valid_until, f.endorsement_due, today),
+                online
+            );
+        }
+
+        #[test]
+        fn an_explicit_suspension_yields_only_to_revocation_and_expiry(
+            f in facts(), today in day(),
+        ) {
+            let status = status_from_entry(ListEntry::Suspended, f.valid_until, f.endorsement_due, today);
+            let expected = if is_expired(f.valid_until, today) { PermitStatus::Expired } else { PermitStatus::Suspended };
+            prop_assert_eq!(status, expected);
         }
 
         #[test]

@@ -29,3 +29,36 @@ pub use token::{
     Lookup, LstError, MAX_LIST_BYTES, StatusListClaim, StatusListClaims, TokenError, Undetermined,
     VerifiedList, decode_lst, encode_lst, sign, verify, verify_bounded,
 };
+
+/// The path a list is served at, and the `sub` of its token.
+pub fn list_uri(list_id: u32) -> String {
+    format!("/api/v1/status-lists/{list_id}")
+}
+
+/// A permit's place as the API shows it: `{"uri": "/api/v1/status-lists/7", "idx": 1234}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatusListRef {
+    pub uri: String,
+    pub idx: u32,
+}
+
+impl Place {
+    pub fn reference(&self) -> StatusListRef {
+        StatusListRef {
+            uri: list_uri(self.list_id),
+            idx: self.idx,
+        }
+    }
+}
+
+/// The `exp` of a token this server signed, read without checking the signature (to say how
+/// long a cache may keep it); `None` when it is not a readable token.
+pub fn token_expiry(token: &str) -> Option<i64> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("exp")?.as_i64()
+}

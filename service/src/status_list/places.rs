@@ -232,3 +232,17 @@ fn column_u32(row: &QueryResult, column: &str) -> Result<u32> {
         .with_context(|| format!("reading {column} of a status list"))?;
     from_sql_int(value, column)
 }
+
+/// The number of entries of a list, `None` for a list that does not exist.
+pub async fn list_size<C: ConnectionTrait>(db: &C, list_id: u32) -> Result<Option<u32>> {
+    let row = db
+        .query_one_raw(statement(
+            db,
+            "SELECT size FROM status_lists WHERE id = $1",
+            vec![sql_int(list_id)?.into()],
+        ))
+        .await
+        .with_context(|| format!("reading the size of status list {list_id}"))?;
+    row.map(|r| -> Result<u32> { from_sql_int(r.try_get("", "size")?, "list size") })
+        .transpose()
+}
