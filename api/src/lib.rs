@@ -20,12 +20,13 @@ use std::process::ExitCode;
 use service::config::Settings;
 use startup::Application;
 
-const USAGE: &str = "usage: yueju [serve]\n       yueju verify <token> [--keys FILE] [--status-list FILE]\n       \
+const USAGE: &str = "usage: yueju [serve]\n       yueju verify <token> [--keys FILE] [--status-list FILE]...\n       \
 yueju rotate-keys [--batch N] [--max-batches N]\n       yueju chat [--user NAME]\n\n\
   serve    start the HTTP service (the default)\n\
   verify   verify a 粤居码 offline, with published keys alone: FILE as served by\n\
            GET /api/v1/keys (default: this installation's own key ring), and optionally\n\
-           a status list as served by GET /api/v1/status-list. Exit status 0 valid,\n\
+           the Status List Tokens as served by GET /api/v1/status-lists/{id} (repeat\n\
+           --status-list; the code names its list). Exit status 0 valid,\n\
            1 not valid, 3 genuine but status undetermined, 2 usage error.\n\
   rotate-keys  re-seal every stored personal value and material file under the first key of\n\
            YUEJU_DATA_KEYS (put the new key first, keep the old ones after it), N rows per\n\

@@ -65,7 +65,7 @@ try {
   await yjm.locator("#qr svg").waitFor();
   await yjm.getByText(/秒后自动更新/).waitFor();
   const code = await yjm.locator("#token").inputValue();
-  if (!code.startsWith("YJ1")) throw new Error("no code shown: " + code);
+  if (!code.startsWith("YJ2")) throw new Error("no code shown: " + code);
   await shot(yjm, "03-code");
 
   step("agency verifies and asks for access");
