@@ -29,6 +29,14 @@ impl MigrationTrait for Migration {
                     .col(integer(StatusLists::Size))
                     .col(integer(StatusLists::Allocated).default(0))
                     .col(timestamp_with_time_zone(StatusLists::CreatedAt))
+                    .check(
+                        Expr::col(StatusLists::Size)
+                            .gt(0)
+                            .and(Expr::col(StatusLists::Allocated).gte(0))
+                            .and(
+                                Expr::col(StatusLists::Allocated).lte(Expr::col(StatusLists::Size)),
+                            ),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -42,6 +50,8 @@ impl MigrationTrait for Migration {
                     // state), since tokens already given out still point at it.
                     .col(uuid_null(StatusPlaces::PermitId).unique_key())
                     .col(small_integer(StatusPlaces::State).default(0))
+                    // Two bits per entry.
+                    .check(Expr::col(StatusPlaces::State).between(0, 3))
                     .primary_key(
                         Index::create()
                             .col(StatusPlaces::ListId)
@@ -85,6 +95,7 @@ impl MigrationTrait for Migration {
                     .col(integer(StatusChanges::ListId))
                     .col(integer(StatusChanges::Idx))
                     .col(small_integer(StatusChanges::State))
+                    .check(Expr::col(StatusChanges::State).between(0, 3))
                     .col(timestamp_with_time_zone(StatusChanges::ChangedAt))
                     .to_owned(),
             )

@@ -45,7 +45,8 @@ pub struct Place {
 }
 
 /// Gives `permit_id` a free place, drawn uniformly at random in the lowest list that is less
-/// than three quarters taken (opening list max + 1 when none is). Runs in the caller's
+/// than three quarters taken (opening list max + 1, of `list_size` entries, when none is;
+/// existing lists keep the size they were opened with). Runs in the caller's
 /// transaction (the permit's issue), so a rolled-back issue frees its place. Asking again
 /// for a permit that has a place answers that place.
 ///

@@ -270,7 +270,10 @@ impl StatusRegistry {
     /// instance a moment ago: catch up, then answer "undetermined") or the index is past
     /// its end.
     pub fn status(&self, place: Place) -> Option<Status> {
-        let list = self.get(place.list_id)?;
+        // Read under the guard rather than through a cloned Arc: no shared counter is
+        // written on this path, only the lock's (uncontended unless a list is being added).
+        let lists = self.lists.read().unwrap_or_else(PoisonError::into_inner);
+        let list = lists.get(place.list_id as usize)?.as_ref()?;
         list.get(place.idx).map(Status::from_u8)
     }
 
