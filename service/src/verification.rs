@@ -194,6 +194,20 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// A genuine code whose permit's status could not be read: never "revoked" by default.
+    fn undetermined(claims: &CodeClaims, now: DateTime<Utc>) -> Verdict {
+        Verdict {
+            valid: false,
+            reason: Some(VerifyReason::StatusUndetermined),
+            status: Some(UNDETERMINED),
+            permit: None,
+            status_list: Some(claims.status_list.reference()),
+            code_expires_at: Some(claims.expires_at),
+            kid: Some(claims.kid.clone()),
+            checked_at: now,
+        }
+    }
+
     fn refused(reason: VerifyReason, now: DateTime<Utc>) -> Verdict {
         Verdict {
             valid: false,
@@ -234,16 +248,7 @@ pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>
         Ok(verdict) => verdict,
         Err(e) => {
             tracing::warn!(error = ?e, "permit status unreadable during verification");
-            Verdict {
-                valid: false,
-                reason: Some(VerifyReason::StatusUndetermined),
-                status: Some(UNDETERMINED),
-                permit: None,
-                status_list: Some(claims.status_list.reference()),
-                code_expires_at: Some(claims.expires_at),
-                kid: Some(claims.kid),
-                checked_at: now,
-            }
+            Verdict::undetermined(&claims, now)
         }
     }
 }
@@ -382,18 +387,9 @@ fn verify_anonymous(ctx: &Context, claims: &CodeClaims, now: DateTime<Utc>) -> V
         .status(claims.status_list)
         .and_then(list_entry);
     let Some(entry) = entry else {
-        // A list opened on another instance a moment ago, or a state this version does not
-        // know: never "revoked" by default.
-        return Verdict {
-            valid: false,
-            reason: Some(VerifyReason::StatusUndetermined),
-            status: Some(UNDETERMINED),
-            permit: None,
-            status_list: Some(claims.status_list.reference()),
-            code_expires_at: Some(claims.expires_at),
-            kid: Some(claims.kid.clone()),
-            checked_at: now,
-        };
+        // A list opened on another instance a moment ago (the follower learns of it within
+        // its next poll), or a state this version does not know.
+        return Verdict::undetermined(claims, now);
     };
     let status = permit_rules::status_from_entry(
         entry,
