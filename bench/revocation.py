@@ -4,7 +4,8 @@
 Two servers share one database (and data directory, hence keys). For each code in the file
 (one per permit, written by the verify_tokens example): B must not answer PERMIT_REVOKED;
 staff revoke the permit on A (POST /api/v1/staff/permits/{no}/revoke); B's /verify is then
-polled with the permit's code every POLL_MS until it answers PERMIT_REVOKED. Times are
+polled with the permit's code every POLL_MS until it answers PERMIT_REVOKED. Each revocation
+waits a random 0-300 ms first, so that it falls anywhere in B's poll period. Times are
 counted from when A answered the revocation (committed) and, for reference, from when it was
 sent. Prints one line of key=value pairs (read by bench/run); each sample goes to stderr.
 
@@ -12,6 +13,7 @@ usage: revocation.py BASE_A BASE_B STAFF_USER:STAFF_PASSWORD TOKENS_FILE N [POLL
 """
 import http.client
 import json
+import random
 import sys
 import time
 import urllib.parse
@@ -39,6 +41,10 @@ class Client:
                     raise
                 self.conn.close()
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+
+
+# Longer than the followers' poll period (YUEJU_STATUS_SYNC_MS, 250 ms by default).
+JITTER_S = 0.3
 
 
 def pct(sorted_ms, p):
@@ -69,6 +75,9 @@ def main():
         if verdict.get("reason") == "PERMIT_REVOKED":
             sys.exit(f"permit of code {i} is revoked already")
         permit_no = verdict["permit"]["permit_no"]
+        # At a random moment of the followers' poll period: one revocation right after
+        # another would always land just after B's poll, the worst case every time.
+        time.sleep(random.uniform(0, JITTER_S))
         sent = time.monotonic()
         status, body = a.call(
             "POST", f"/api/v1/staff/permits/{permit_no}/revoke", {"reason": "bench: revocation latency"},
