@@ -519,19 +519,16 @@ pub struct ServedList {
 pub fn status_list_token(ctx: &Context, list_id: u32) -> Option<ServedList> {
     let now = Utc::now();
     let ttl = u64::from(ctx.settings.agencies.status_list_ttl_secs);
-    let token = ctx.status_lists.token(
+    let signed = ctx.status_lists.signed(
         &ctx.keys,
         list_id,
         &status_list::list_uri(list_id),
         now,
         ttl,
     )?;
-    // The token may be older than this request (it is signed again at half its life): a
-    // cache keeps it no longer than it has left.
-    let exp = status_list::token_expiry(&token).unwrap_or(now.timestamp());
     Some(ServedList {
-        token,
-        max_age_secs: (exp - now.timestamp()).max(0),
+        token: signed.token,
+        max_age_secs: (signed.exp - now.timestamp()).max(0),
     })
 }
 

@@ -24,7 +24,7 @@ pub mod token;
 
 pub use bits::{BitsError, Status, StatusBits};
 pub use places::{DEFAULT_LIST_SIZE, Place, allocate, place_of, set_state};
-pub use registry::StatusRegistry;
+pub use registry::{SignedList, StatusRegistry};
 pub use token::{
     Lookup, LstError, MAX_LIST_BYTES, StatusListClaim, StatusListClaims, TokenError, Undetermined,
     VerifiedList, decode_lst, encode_lst, sign, verify, verify_bounded,
@@ -49,16 +49,4 @@ impl Place {
             idx: self.idx,
         }
     }
-}
-
-/// The `exp` of a token this server signed, read without checking the signature (to say how
-/// long a cache may keep it); `None` when it is not a readable token.
-pub fn token_expiry(token: &str) -> Option<i64> {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("exp")?.as_i64()
 }

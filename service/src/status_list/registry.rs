@@ -67,6 +67,24 @@ struct CachedToken {
     token: String,
 }
 
+/// A Status List Token and its `exp` (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedList {
+    pub token: String,
+    pub exp: i64,
+}
+
+impl CachedToken {
+    fn signed(&self) -> SignedList {
+        SignedList {
+            token: self.token.clone(),
+            exp: self
+                .iat
+                .saturating_add(i64::try_from(self.ttl).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
 impl List {
     fn new(size: u32) -> List {
         List::from_bytes(size, vec![0; size.div_ceil(ENTRIES_PER_BYTE) as usize])
@@ -311,6 +329,20 @@ impl StatusRegistry {
         now: DateTime<Utc>,
         ttl_secs: u64,
     ) -> Option<String> {
+        self.signed(keys, list_id, uri, now, ttl_secs)
+            .map(|signed| signed.token)
+    }
+
+    /// [`StatusRegistry::token`] with its `exp`, for saying how long a cache may keep it (a
+    /// cached token is older than `now`).
+    pub fn signed(
+        &self,
+        keys: &KeyRing,
+        list_id: u32,
+        uri: &str,
+        now: DateTime<Utc>,
+        ttl_secs: u64,
+    ) -> Option<SignedList> {
         let list = self.get(list_id)?;
         let mut cached = list.token.lock().unwrap_or_else(PoisonError::into_inner);
         let now_secs = now.timestamp();
@@ -324,7 +356,7 @@ impl StatusRegistry {
                 && c.uri == uri
                 && c.kid == keys.signing_kid()
             {
-                return Some(c.token.clone());
+                return Some(c.signed());
             }
         }
         // Read after the version: a change racing with the snapshot bumps the version
@@ -345,16 +377,17 @@ impl StatusRegistry {
             ttl: ttl_secs,
             status_list: StatusListClaim { bits: BITS, lst },
         };
-        let token = sign(keys, &claims);
-        *cached = Some(CachedToken {
+        let token = CachedToken {
             version,
             iat: now_secs,
             ttl: ttl_secs,
             uri: uri.to_owned(),
             kid: keys.signing_kid().to_owned(),
-            token: token.clone(),
-        });
-        Some(token)
+            token: sign(keys, &claims),
+        };
+        let signed = token.signed();
+        *cached = Some(token);
+        Some(signed)
     }
 
     /// Applies the changes logged since the last call (by any instance) and learns of new
