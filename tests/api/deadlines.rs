@@ -42,7 +42,7 @@ async fn app_with_stalled_smtp(extra: &[(&str, &str)]) -> TestApp {
 #[tokio::test]
 async fn an_smtp_server_that_greets_and_then_stalls_costs_one_attempt_within_the_deadline() {
     let app = app_with_stalled_smtp(&[]).await;
-    chen_with_notices(&app, 1).await;
+    app.chen_with_notices(1).await;
     let (r, took) = staff_delivery(&app).await;
     assert_eq!(r.body["sent"], 0, "{}", r.text);
     assert!(r.body["failed"].as_u64().unwrap() >= 1, "{}", r.text);
@@ -58,40 +58,6 @@ async fn an_smtp_server_that_greets_and_then_stalls_costs_one_attempt_within_the
         "{:?}",
         notices.iter().map(|n| &n.last_error).collect::<Vec<_>>()
     );
-}
-
-/// Chen, with an e-mail address, and `n` notices queued for him.
-async fn chen_with_notices(app: &TestApp, n: usize) {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let chen = app.chen_with_permit().await;
-    let r = app
-        .send_json(
-            reqwest::Method::PATCH,
-            "/api/v1/me",
-            &json!({"email": "chen@example.com"}),
-            Some(&chen.access),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let me = app.get("/api/v1/me", Some(&chen.access)).await;
-    let account_id: uuid::Uuid = me.body["account_id"].as_str().unwrap().parse().unwrap();
-    let person_id = entity::account::Entity::find()
-        .filter(entity::account::Column::Id.eq(account_id))
-        .one(&app.app.db)
-        .await
-        .unwrap()
-        .and_then(|a| a.person_id)
-        .unwrap();
-    for i in 0..n {
-        let notice = service::outbox::Notice::EligibleNow {
-            city: format!("城市{i}"),
-        };
-        let queued =
-            service::outbox::enqueue(&app.app, &app.app.db, person_id, &format!("t-{i}"), &notice)
-                .await
-                .unwrap();
-        assert!(queued);
-    }
 }
 
 async fn staff_delivery(app: &TestApp) -> (Reply, Duration) {
@@ -111,7 +77,7 @@ async fn staff_delivery(app: &TestApp) -> (Reply, Duration) {
 #[tokio::test]
 async fn a_stalled_peer_holds_one_delivery_slot_at_a_time_not_the_whole_run() {
     let app = app_with_stalled_smtp(&[]).await;
-    chen_with_notices(&app, 16).await;
+    app.chen_with_notices(16).await;
     let (r, took) = staff_delivery(&app).await;
     assert_eq!(r.body["failed"], 16, "{}", r.text);
     assert_eq!(r.body["unfinished"], 0, "{}", r.text);
@@ -122,7 +88,7 @@ async fn a_stalled_peer_holds_one_delivery_slot_at_a_time_not_the_whole_run() {
 #[tokio::test]
 async fn the_staff_trigger_answers_within_its_budget_and_reports_what_it_left() {
     let app = app_with_stalled_smtp(&[("YUEJU_STAFF_RUN_BUDGET_SECS", "1")]).await;
-    chen_with_notices(&app, 40).await;
+    app.chen_with_notices(40).await;
     let (r, took) = staff_delivery(&app).await;
     assert!(took < Duration::from_secs(6), "took {took:?}");
     let failed = r.body["failed"].as_u64().unwrap();

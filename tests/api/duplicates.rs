@@ -8,45 +8,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::{Value, json};
-use service::outbox::{Notice, enqueue_many};
+use serde_json::Value;
 
 use crate::helpers::*;
 use crate::smtp::SmtpSink;
-
-/// A resident with an e-mail address and reminders on; answers the person's id.
-async fn reachable_resident(app: &TestApp) -> uuid::Uuid {
-    let chen = app.chen_with_permit().await;
-    let r = app
-        .send_json(
-            reqwest::Method::PATCH,
-            "/api/v1/me",
-            &json!({"email": "chen.zhiqiang@example.com"}),
-            Some(&chen.access),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    entity::person::Entity::find()
-        .filter(entity::person::Column::EmailEnc.is_not_null())
-        .one(&app.app.db)
-        .await
-        .unwrap()
-        .expect("the resident with an e-mail address")
-        .id
-}
-
-/// Queues `n` distinct notices for the person.
-async fn queue_notices(app: &TestApp, person: uuid::Uuid, n: usize) {
-    let notice = Notice::PermitRevoked {
-        permit_no: "440100000001".into(),
-        reason: "测试".into(),
-    };
-    let keys: Vec<String> = (0..n).map(|i| format!("duplicates-test-{i}")).collect();
-    let notices: Vec<(uuid::Uuid, &str, &Notice)> =
-        keys.iter().map(|k| (person, k.as_str(), &notice)).collect();
-    let queued = enqueue_many(&app.app, &app.app.db, &notices).await.unwrap();
-    assert_eq!(queued as usize, n);
-}
 
 async fn pending(app: &TestApp) -> u64 {
     entity::outbox::Entity::find()
@@ -99,8 +64,7 @@ async fn a_lost_acknowledgement_costs_exactly_one_copy_with_the_same_message_id_
     };
     let url = sink.url();
     let app = spawn_app_with(&[("YUEJU_SMTP_URL", url.as_str())]).await;
-    let person = reachable_resident(&app).await;
-    queue_notices(&app, person, NOTICES).await;
+    app.chen_with_notices(NOTICES).await;
 
     for _ in 0..10 {
         service::delivery::run_once(&app.app).await.unwrap();
@@ -163,8 +127,7 @@ async fn killing_the_server_mid_delivery_loses_nothing_and_resends_at_most_what_
     };
     let url = sink.url();
     let app = spawn_app_with(&[("YUEJU_SMTP_URL", url.as_str())]).await;
-    let person = reachable_resident(&app).await;
-    queue_notices(&app, person, NOTICES).await;
+    app.chen_with_notices(NOTICES).await;
 
     let mut kills = 0;
     for life in 0..KILLS {

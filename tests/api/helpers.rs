@@ -1046,4 +1046,47 @@ impl TestApp {
         };
         service::codes::issue_at(keys, &subject, 120, at).unwrap().0
     }
+
+    /// Chen, with a permit and an e-mail address, and `n` distinct notices queued for him;
+    /// answers his person id.
+    pub async fn chen_with_notices(&self, n: usize) -> uuid::Uuid {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let chen = self.chen_with_permit().await;
+        let r = self
+            .send_json(
+                reqwest::Method::PATCH,
+                "/api/v1/me",
+                &json!({"email": "chen@example.com"}),
+                Some(&chen.access),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let me = self.get("/api/v1/me", Some(&chen.access)).await;
+        let account_id: uuid::Uuid = me.body["account_id"].as_str().unwrap().parse().unwrap();
+        let person_id = entity::account::Entity::find()
+            .filter(entity::account::Column::Id.eq(account_id))
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .and_then(|a| a.person_id)
+            .unwrap();
+        let notices: Vec<(String, service::outbox::Notice)> = (0..n)
+            .map(|i| {
+                let city = format!("城市{i}");
+                (
+                    format!("t-{i}"),
+                    service::outbox::Notice::EligibleNow { city },
+                )
+            })
+            .collect();
+        let rows: Vec<(uuid::Uuid, &str, &service::outbox::Notice)> = notices
+            .iter()
+            .map(|(key, notice)| (person_id, key.as_str(), notice))
+            .collect();
+        let queued = service::outbox::enqueue_many(&self.app, &self.app.db, &rows)
+            .await
+            .unwrap();
+        assert_eq!(queued as usize, n);
+        person_id
+    }
 }
