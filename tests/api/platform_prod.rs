@@ -115,6 +115,22 @@ async fn in_prod_a_resident_binds_by_face_subscribes_is_reminded_and_chats_in_sa
     assert_eq!(applied.body["status"], "issued", "{}", applied.text);
     let permit_no = app.permit_no(&token).await;
 
+    // The code verifies for anyone from the lists in memory, and its list is served signed
+    // with the prod keys.
+    let code = app.code(&token).await;
+    let verdict = app.verify(&code, None).await;
+    assert_eq!(verdict.body["valid"], true, "{}", verdict.text);
+    assert_eq!(verdict.body["permit"]["permit_no"], permit_no.as_str());
+    let list_uri = verdict.body["status_list"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let keys: Vec<service::signing::PublishedKey> =
+        serde_json::from_value(app.get("/api/v1/keys", None).await.body["keys"].clone()).unwrap();
+    let list = app.get(&list_uri, None).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert!(service::status_list::verify(&list.text, &keys, chrono::Utc::now()).is_ok());
+
     // The mini-program's subscribe popup, reported by the platform's push in 安全模式.
     let popup = format!(
         "<xml><ToUserName><![CDATA[gh_yss]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe_msg_popup_event]]></Event><SubscribeMsgPopupEvent><List><TemplateId><![CDATA[{TPL_ENDORSEMENT}]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>0</PopupScene></List></SubscribeMsgPopupEvent></xml>",
