@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use service::config::Settings;
-use service::signing::{KeyRing, PublishedKey};
-use service::verification::verify_offline;
+use service::keys::signing::{KeyRing, PublishedKey};
+use service::verify::verification::verify_offline;
 
 fn read_keys(path: &str) -> anyhow::Result<Vec<PublishedKey>> {
     let text = std::fs::read_to_string(path)?;
@@ -85,7 +85,7 @@ pub fn verify(args: &[String]) -> ExitCode {
 /// `yueju rotate-keys [--batch N] [--max-batches N]`: re-seals every stored value and material
 /// file under the first key of `YUEJU_DATA_KEYS`, printing progress after each batch.
 pub fn rotate_keys(args: &[String]) -> ExitCode {
-    let mut options = service::rotation::Options::default();
+    let mut options = service::rights::rotation::Options::default();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let target = match arg.as_str() {
@@ -117,7 +117,7 @@ pub fn rotate_keys(args: &[String]) -> ExitCode {
         let db = service::db::connect_and_migrate(&settings.database_url).await?;
         println!("re-sealing under data key `{}`", vault.sealing_kid());
         let report =
-            service::rotation::rotate(&db, &vault, &settings.data_dir, options, &mut |p| {
+            service::rights::rotation::rotate(&db, &vault, &settings.data_dir, options, &mut |p| {
                 println!(
                     "  {:<30} scanned {:>9}  re-sealed {:>9}",
                     p.table, p.scanned, p.resealed

@@ -5,10 +5,10 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use service::codes::CodeError;
+use service::verify::codes::CodeError;
 use service::domain::IdNumberError;
 use service::error::{FieldProblem, Missing};
-use service::verification::VerifyReason;
+use service::verify::verification::VerifyReason;
 use service::{Error, Refusal};
 use std::borrow::Cow;
 
@@ -461,7 +461,7 @@ impl From<Refusal> for ApiError {
     }
 }
 
-fn conditions_message(missing: &[service::eligibility::MaterialKind]) -> String {
+fn conditions_message(missing: &[service::applying::eligibility::MaterialKind]) -> String {
     if missing.is_empty() {
         return "政务数据未能证明您仍符合居住证条件".to_owned();
     }

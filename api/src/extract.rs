@@ -7,9 +7,9 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use service::Context;
 use service::Refusal;
-use service::agencies::AgencyPrincipal;
-use service::sessions::ResidentPrincipal;
-use service::staff::StaffPrincipal;
+use service::consent::agencies::AgencyPrincipal;
+use service::identity::sessions::ResidentPrincipal;
+use service::identity::staff::StaffPrincipal;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
@@ -62,7 +62,7 @@ impl FromRequest for Resident {
         Box::pin(async move {
             let (token, ctx) = parts?;
             Ok(Resident(
-                service::sessions::authenticate(&ctx, &token).await?,
+                service::identity::sessions::authenticate(&ctx, &token).await?,
             ))
         })
     }
@@ -75,7 +75,7 @@ impl FromRequest for Staff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(bearer(req).and_then(|token| {
             let ctx = context(req)?;
-            Ok(Staff(service::staff::authenticate(&ctx, &token)?))
+            Ok(Staff(service::identity::staff::authenticate(&ctx, &token)?))
         }))
     }
 }
@@ -87,7 +87,7 @@ impl FromRequest for Agency {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(bearer(req).and_then(|token| {
             let ctx = context(req)?;
-            Ok(Agency(service::agencies::authenticate(&ctx, &token)?))
+            Ok(Agency(service::consent::agencies::authenticate(&ctx, &token)?))
         }))
     }
 }
@@ -102,7 +102,7 @@ impl FromRequest for MaybeAgency {
         }
         ready(bearer(req).and_then(|token| {
             let ctx = context(req)?;
-            Ok(MaybeAgency(Some(service::agencies::authenticate(
+            Ok(MaybeAgency(Some(service::consent::agencies::authenticate(
                 &ctx, &token,
             )?)))
         }))

@@ -15,7 +15,7 @@ pub fn spawn(ctx: web::Data<Context>) {
     }
     tokio::spawn(sweep_daily(ctx.clone()));
     if let Some(at) = ctx.settings.retention.daily_at {
-        tokio::spawn(service::retention::daily(ctx.clone().into_inner(), at));
+        tokio::spawn(service::rights::retention::daily(ctx.clone().into_inner(), at));
     }
     // Always: a notice may go by subscribe message, customer message or e-mail, and one that
     // no channel can carry is marked undeliverable rather than left pending.
@@ -45,7 +45,7 @@ fn until_next(at: chrono::NaiveTime) -> Duration {
 async fn sweep_daily(ctx: web::Data<Context>) {
     loop {
         let today = service::config::today_in_china();
-        if let Err(e) = service::reminders::sweep(&ctx, today).await {
+        if let Err(e) = service::notices::reminders::sweep(&ctx, today).await {
             tracing::error!(error = ?e, "reminder sweep failed");
         }
         tokio::time::sleep(until_next(ctx.settings.reminders.sweep_at)).await;
@@ -55,7 +55,7 @@ async fn sweep_daily(ctx: web::Data<Context>) {
 async fn deliver_forever(ctx: web::Data<Context>) {
     let interval = Duration::from_secs(ctx.settings.reminders.delivery_interval_secs.max(1));
     loop {
-        if let Err(e) = service::delivery::run_once(&ctx).await {
+        if let Err(e) = service::notices::delivery::run_once(&ctx).await {
             tracing::error!(error = ?e, "outbox delivery run failed");
         }
         tokio::time::sleep(interval).await;

@@ -4,7 +4,7 @@
 //! Objects allow fields beyond those listed: the contract grows by adding fields.
 
 use serde_json::{Map, Value, json};
-use service::verification::VerifyReason;
+use service::verify::verification::VerifyReason;
 
 fn s(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})

@@ -5,16 +5,16 @@
 use chrono::NaiveDate;
 use entity::bot_dialogue;
 use service::Context;
-use service::applications::{self, ApplyRequest};
+use service::applying::applications::{self, ApplyRequest};
 use service::config::today_in_china;
 use service::domain::IdNumber;
 use service::domain::divisions;
 use service::domain::permit_rules::{PermitStatus, Renewal};
-use service::eligibility::months_after;
+use service::applying::eligibility::months_after;
 use service::error::{Error, Missing, Refusal, Result};
-use service::identity::{self, ContactChange};
-use service::permits;
-use service::privacy::{mask_email, mask_name};
+use service::identity::binding::{self, ContactChange};
+use service::permit::permits;
+use service::keys::privacy::{mask_email, mask_name};
 use uuid::Uuid;
 
 use crate::link::{self, Linked, Redeemed};
@@ -681,7 +681,7 @@ async fn card(t: &Turn<'_>) -> Result<Step> {
         Ok(p) => p,
         Err(step) => return Ok(*step),
     };
-    Ok(match service::cards::latest(t.ctx, person_id).await {
+    Ok(match service::permit::cards::latest(t.ctx, person_id).await {
         Ok(order) => Step::idle(vec![text::card_status(
             &order.status,
             &order.pickup_station,

@@ -85,7 +85,7 @@ impl Bot {
             }
             let mut notes = Vec::new();
             let mut linked = link::find(ctx, user).await?;
-            if linked.is_some() && user.channel == service::wechat::oa::CHANNEL {
+            if linked.is_some() && user.channel == service::identity::wechat::oa::CHANNEL {
                 link::touch(ctx, user).await?;
             }
             if linked.is_none()

@@ -13,9 +13,9 @@ use sea_orm::{
 };
 use service::Context;
 use service::error::{Refusal, Result};
-use service::privacy::Kind;
-use service::sessions::ResidentPrincipal;
-use service::wechat::{MiniApp, PlatformUser};
+use service::keys::privacy::Kind;
+use service::identity::sessions::ResidentPrincipal;
+use service::identity::wechat::{MiniApp, PlatformUser};
 use uuid::Uuid;
 
 use crate::ChatUser;
@@ -151,7 +151,7 @@ pub async fn issue_code(ctx: &Context, principal: &ResidentPrincipal) -> Result<
     let now = Utc::now();
     let expires_at = now + Duration::minutes(CODE_TTL_MINUTES);
     for _ in 0..3 {
-        let n = u64::from_le_bytes(service::secrets::random_bytes::<8>()?) % 100_000_000;
+        let n = u64::from_le_bytes(service::keys::secrets::random_bytes::<8>()?) % 100_000_000;
         let code = format!("{n:08}");
         let txn = ctx.db.begin().await?;
         bot_binding_code::Entity::delete_many()
@@ -285,7 +285,7 @@ pub async fn link_dev(ctx: &Context, user: &ChatUser, openid: &str) -> Result<Li
         unionid: Some(id),
     };
     let txn = ctx.db.begin().await?;
-    let account = service::sessions::upsert_account(&txn, MiniApp::Yss, &platform_user).await?;
+    let account = service::identity::sessions::upsert_account(&txn, MiniApp::Yss, &platform_user).await?;
     upsert_link(&txn, user, account.id, "dev").await?;
     txn.commit().await?;
     tracing::info!(channel = %user.channel, account_id = %account.id, "chat user linked (dev)");

@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use service::Context;
 use service::error::Result;
-use service::privacy::Kind;
+use service::keys::privacy::Kind;
 
 use crate::ChatUser;
 use crate::state::State;

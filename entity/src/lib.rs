@@ -1,7 +1,7 @@
 //! sea-orm entities, one module per table, in the shape `sea-orm-cli generate entity` writes.
 //! No logic lives here; the domain is in `service`.
 //!
-//! Columns ending in `_enc` hold personal data sealed by `service::privacy::Vault`;
+//! Columns ending in `_enc` hold personal data sealed by `service::keys::privacy::Vault`;
 //! columns ending in `_blind` hold its keyed blind index, used for lookups instead of the clear value.
 
 pub mod prelude;

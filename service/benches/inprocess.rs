@@ -9,11 +9,11 @@ use std::hint::black_box;
 use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signer, SigningKey};
-use service::codes;
+use service::verify::codes;
 use service::domain::IdNumber;
-use service::permits::{PermitDocument, SIGNATURE_PURPOSE};
+use service::permit::permits::{PermitDocument, SIGNATURE_PURPOSE};
 use service::render;
-use service::signing::{KeyRing, canonical_json, signed_message};
+use service::keys::signing::{KeyRing, canonical_json, signed_message};
 
 fn ring() -> KeyRing {
     KeyRing::from_keys(vec![SigningKey::from_bytes(&[7u8; 32])], vec![]).unwrap()
@@ -67,7 +67,7 @@ fn code_token(c: &mut Criterion) {
         name: "陈志强",
         valid_until,
         endorsement_due: NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
-        place: service::status_list::Place {
+        place: service::verify::status_list::Place {
             list_id: 1,
             idx: 77_777,
         },

@@ -12,9 +12,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
-use service::signing::KeyRing;
-use service::status_list::token::{decode_lst, verify};
-use service::status_list::{DEFAULT_LIST_SIZE, Place, Status, StatusRegistry};
+use service::keys::signing::KeyRing;
+use service::verify::status_list::token::{decode_lst, verify};
+use service::verify::status_list::{DEFAULT_LIST_SIZE, Place, Status, StatusRegistry};
 use std::time::{Duration, Instant};
 
 const TTL: u64 = 300;

@@ -17,7 +17,7 @@ use chrono::{Days, NaiveDate, Utc};
 use entity::outbox;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, TransactionTrait, Value};
 use service::config::Settings;
-use service::{Context, reminders};
+use service::{Context, notices::reminders};
 use uuid::Uuid;
 
 /// Permits expire evenly over this many days after `as_of`.
@@ -259,7 +259,7 @@ async fn outbox_rows(ctx: &Context) -> Vec<(String, Option<Uuid>, String)> {
 /// Every payload the sweep wrote opens to a notice of the row's kind.
 async fn check_sealed(ctx: &Context) {
     for row in outbox::Entity::find().all(&ctx.db).await.unwrap() {
-        let notice = service::outbox::open_notice(ctx, &row).unwrap();
+        let notice = service::notices::outbox::open_notice(ctx, &row).unwrap();
         assert_eq!(notice.kind(), row.kind, "{}", row.dedupe_key);
     }
 }

@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Statement};
 use service::config::Settings;
-use service::permits::PermitDocument;
-use service::privacy::Kind;
-use service::{Context, codes, status_list, verification};
+use service::permit::permits::PermitDocument;
+use service::keys::privacy::Kind;
+use service::{Context, verify::codes, verify::status_list, verify::verification};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -35,7 +35,7 @@ fn arg(name: &str) -> Option<String> {
 fn document(permit_no: &str, valid_until: NaiveDate) -> PermitDocument {
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
     PermitDocument {
-        doc_type: service::permits::DOCUMENT_TYPE.into(),
+        doc_type: service::permit::permits::DOCUMENT_TYPE.into(),
         licence_id: format!("bench-licence-{permit_no}"),
         permit_no: permit_no.into(),
         version: 1,

@@ -6,10 +6,10 @@ use anyhow::{Context as _, bail};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::wechat::crypto::AesKey;
-use crate::wechat::message_server::MessageServer;
-use crate::wechat::subscribe::{Mode, Template, TemplateKind};
-use crate::wechat::{Account, MiniApp};
+use crate::identity::wechat::crypto::AesKey;
+use crate::identity::wechat::message_server::MessageServer;
+use crate::identity::wechat::subscribe::{Mode, Template, TemplateKind};
+use crate::identity::wechat::{Account, MiniApp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunMode {
@@ -606,7 +606,7 @@ impl Settings {
                 status_list_size: u32::try_from(num_or(
                     &var,
                     "YUEJU_STATUS_LIST_SIZE",
-                    crate::status_list::DEFAULT_LIST_SIZE as usize,
+                    crate::verify::status_list::DEFAULT_LIST_SIZE as usize,
                 )?)
                 .ok()
                 .filter(|n| (8..=1 << 26).contains(n) && n % 8 == 0)

@@ -9,8 +9,8 @@ use sea_orm::TransactionTrait;
 use crate::Context;
 use crate::domain::IdNumber;
 use crate::govdata::import::{self, Batch, EmploymentIn, PersonIn, ResidenceIn, SchoolingIn};
-use crate::staff::{self, Role};
-use crate::wechat::{MiniApp, PlatformUser};
+use crate::identity::staff::{self, Role};
+use crate::identity::wechat::{MiniApp, PlatformUser};
 
 /// Client credentials of the demo agency (dev mode only; prod refuses demo data).
 pub const DEMO_AGENCY_CLIENT_ID: &str = "demo-agency";
@@ -177,17 +177,17 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
                 openid: openid.clone(),
                 unionid: Some(openid.clone()),
             };
-            let account = crate::sessions::upsert_account(&txn, app, &user)
+            let account = crate::identity::sessions::upsert_account(&txn, app, &user)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             // Demo people are bound as dev mode binds: on the government data alone.
-            crate::identity::bind_verified(
+            crate::identity::binding::bind_verified(
                 ctx,
                 &txn,
                 account.id,
                 &id,
                 person.name,
-                crate::identity::Assurance::GovData,
+                crate::identity::binding::Assurance::GovData,
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -197,7 +197,7 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
     for (username, password, role) in STAFF {
         staff::ensure_account(ctx, username, password, role).await?;
     }
-    crate::agencies::ensure_demo_agency(ctx, DEMO_AGENCY_CLIENT_ID, DEMO_AGENCY_SECRET).await?;
+    crate::consent::agencies::ensure_demo_agency(ctx, DEMO_AGENCY_CLIENT_ID, DEMO_AGENCY_SECRET).await?;
     tracing::info!(people = PEOPLE.len(), "demo data loaded");
     Ok(())
 }

@@ -88,7 +88,7 @@ pub enum Refusal {
     #[error("permit is not valid now")]
     PermitNotValid,
     #[error("conditions no longer proved: {0:?}")]
-    ConditionsNotMet(Vec<crate::eligibility::MaterialKind>),
+    ConditionsNotMet(Vec<crate::applying::eligibility::MaterialKind>),
     #[error("a card order is still open")]
     CardOrderOpen,
     #[error("the request conflicts with a concurrent change")]
@@ -106,7 +106,7 @@ pub enum Refusal {
     #[error("field not allowed for this agency: {0}")]
     FieldNotAllowed(String),
     #[error("the scanned code does not verify: {}", .0.code())]
-    CodeInvalid(crate::verification::VerifyReason),
+    CodeInvalid(crate::verify::verification::VerifyReason),
     #[error("the request was already decided")]
     RequestDecided,
     #[error("the request expired before a decision")]

@@ -344,7 +344,7 @@ async fn a_state_that_no_longer_deserialises_is_reset_with_an_apology_and_the_me
         .app
         .vault
         .seal(
-            service::privacy::Kind::Dialogue,
+            service::keys::privacy::Kind::Dialogue,
             br#"{"state":"upload_photo","slot":3}"#,
         )
         .unwrap();

@@ -18,7 +18,7 @@ async fn wechat_app_with(extra: &[(&str, &str)]) -> TestApp {
 
 fn signed_check(ts: i64, token: &str, echostr: &str) -> String {
     let ts = ts.to_string();
-    let signature = service::wechat::signature::sign(token, &ts, "abc");
+    let signature = service::identity::wechat::signature::sign(token, &ts, "abc");
     format!("/api/v1/bot/wechat?signature={signature}&timestamp={ts}&nonce=abc&echostr={echostr}")
 }
 

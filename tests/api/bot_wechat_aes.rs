@@ -5,10 +5,10 @@
 use bot::text;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use service::config::Settings;
-use service::wechat::crypto::{self, AesKey};
-use service::wechat::message_server::MessageServer;
-use service::wechat::signature::{sign, sign_message};
-use service::wechat::{Account, MiniApp};
+use service::identity::wechat::crypto::{self, AesKey};
+use service::identity::wechat::message_server::MessageServer;
+use service::identity::wechat::signature::{sign, sign_message};
+use service::identity::wechat::{Account, MiniApp};
 use std::collections::HashMap;
 
 use crate::helpers::*;
@@ -70,7 +70,7 @@ fn open_reply(r: &Reply, encoding_key: &str) -> String {
         "the reply must not go back in clear: {}",
         r.text
     );
-    let fields = service::wechat::xml::fields(r.text.as_bytes(), 1 << 20).unwrap();
+    let fields = service::identity::wechat::xml::fields(r.text.as_bytes(), 1 << 20).unwrap();
     let encrypt = &fields["Encrypt"];
     assert_eq!(
         fields["MsgSignature"],
@@ -89,7 +89,7 @@ fn open_reply(r: &Reply, encoding_key: &str) -> String {
 }
 
 fn encrypt_of(r: &Reply) -> String {
-    service::wechat::xml::fields(r.text.as_bytes(), 1 << 20).unwrap()["Encrypt"].clone()
+    service::identity::wechat::xml::fields(r.text.as_bytes(), 1 << 20).unwrap()["Encrypt"].clone()
 }
 
 async fn handled(app: &TestApp) -> u64 {

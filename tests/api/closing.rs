@@ -152,14 +152,14 @@ async fn closing_deletes_logins_and_files_revokes_grants_keeps_the_permit_and_lo
         .unwrap()
         .unwrap()
         .person_id;
-    let entries = service::access_log::list(&app.app.db, person_id, 0, 100)
+    let entries = service::consent::access_log::list(&app.app.db, person_id, 0, 100)
         .await
         .unwrap();
     let last = entries.last().unwrap();
     assert_eq!(last.action, "revoke");
     assert_eq!(last.detail["reason"], "account_closed");
     assert!(
-        service::access_log::check(&app.app.db, person_id)
+        service::consent::access_log::check(&app.app.db, person_id)
             .await
             .unwrap()
             .intact
@@ -236,6 +236,6 @@ async fn closing_without_a_permit_deletes_the_identity_and_the_unissued_applicat
     let blind = app
         .app
         .vault
-        .blind_index(service::privacy::Kind::IdNumber, LI_ID);
+        .blind_index(service::keys::privacy::Kind::IdNumber, LI_ID);
     assert!(people.iter().all(|p| p.id_number_blind != blind));
 }

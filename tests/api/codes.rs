@@ -2,8 +2,8 @@
 
 use chrono::{Duration, Utc};
 use serde_json::Value;
-use service::signing::{KeyRing, PublishedKey};
-use service::verification::verify_offline;
+use service::keys::signing::{KeyRing, PublishedKey};
+use service::verify::verification::verify_offline;
 
 use crate::helpers::*;
 
@@ -336,7 +336,7 @@ async fn the_status_list_is_a_signed_token_that_lets_an_offline_verifier_decide(
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.headers["content-type"], "application/statuslist+jwt");
     let list = r.text.clone();
-    let checked = service::status_list::verify(&list, &keys, Utc::now()).unwrap();
+    let checked = service::verify::status_list::verify(&list, &keys, Utc::now()).unwrap();
     assert_eq!(checked.claims().sub, uri);
     assert_eq!(checked.claims().status_list.bits, 2);
     assert_eq!(checked.claims().ttl, 300);

@@ -130,13 +130,13 @@ fn subscribe_templates_name_unknown_kinds_and_prod_names_the_missing_ones() {
     ])
     .unwrap();
     let sub = &s.subscribe;
-    assert_eq!(sub.app, service::wechat::MiniApp::Yss);
+    assert_eq!(sub.app, service::identity::wechat::MiniApp::Yss);
     assert_eq!(sub.templates.len(), 3);
     let expiry = sub.by_id("T-2").unwrap();
-    assert_eq!(expiry.mode, service::wechat::subscribe::Mode::LongTerm);
+    assert_eq!(expiry.mode, service::identity::wechat::subscribe::Mode::LongTerm);
     assert_eq!(
         sub.by_id("T-1").unwrap().mode,
-        service::wechat::subscribe::Mode::OneTime
+        service::identity::wechat::subscribe::Mode::OneTime
     );
     assert!(settings(&[]).unwrap().subscribe.templates.is_empty());
 

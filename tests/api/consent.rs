@@ -1,8 +1,8 @@
 //! Agency access under the holder's consent, the annotated copy and the access log.
 
 use serde_json::{Value, json};
-use service::annotated_copy::SignedCopy;
-use service::signing::PublishedKey;
+use service::consent::annotated_copy::SignedCopy;
+use service::keys::signing::PublishedKey;
 
 use crate::helpers::*;
 
@@ -141,7 +141,7 @@ async fn the_whole_flow_from_code_to_refused_download_is_in_the_access_log_in_or
     assert_eq!(copy.status, 200, "{}", copy.text);
     let signed: SignedCopy = serde_json::from_value(copy.body.clone()).unwrap();
     let keys = published(&app).await;
-    assert!(service::annotated_copy::verify(&keys, &signed));
+    assert!(service::consent::annotated_copy::verify(&keys, &signed));
     assert_eq!(signed.copy["permit"]["name"], CHEN_NAME);
     assert_eq!(signed.copy["permit"]["id_number"], CHEN_ID);
     assert!(signed.copy["permit"].get("hukou_address").is_none());
@@ -160,7 +160,7 @@ async fn the_whole_flow_from_code_to_refused_download_is_in_the_access_log_in_or
     // Any change to the copy breaks its signature.
     let mut forged = signed.clone();
     forged.copy["permit"]["residence_address"] = json!("广州市越秀区某路1号");
-    assert!(!service::annotated_copy::verify(&keys, &forged));
+    assert!(!service::consent::annotated_copy::verify(&keys, &forged));
 
     // The rendered copy carries the annotation across it.
     let svg = app

@@ -67,7 +67,7 @@ async fn a_lost_acknowledgement_costs_exactly_one_copy_with_the_same_message_id_
     app.chen_with_notices(NOTICES).await;
 
     for _ in 0..10 {
-        service::delivery::run_once(&app.app).await.unwrap();
+        service::notices::delivery::run_once(&app.app).await.unwrap();
         if pending(&app).await == 0 {
             break;
         }
@@ -161,7 +161,7 @@ async fn killing_the_server_mid_delivery_loses_nothing_and_resends_at_most_what_
     assert_eq!(got.by_id.len(), NOTICES, "every notice arrives");
     // A kill can only catch the notices one worker has in flight; the rest were marked.
     assert!(
-        got.duplicates() <= kills * service::delivery::CONCURRENCY,
+        got.duplicates() <= kills * service::notices::delivery::CONCURRENCY,
         "{} duplicates over {kills} kills",
         got.duplicates()
     );

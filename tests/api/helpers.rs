@@ -619,7 +619,7 @@ impl TestApp {
         use sea_orm::{ActiveModelTrait, Set};
         let db = &self.app.db;
         let permit = self.permit_row(permit_no).await;
-        let version = service::permits::current_version(db, &permit)
+        let version = service::permit::permits::current_version(db, &permit)
             .await
             .unwrap();
         let mut active: entity::permit_version::ActiveModel = version.into();
@@ -829,7 +829,7 @@ impl TestApp {
     pub async fn wechat_push(&self, body: &str, timestamp: i64) -> Reply {
         let ts = timestamp.to_string();
         let nonce = "n0nce";
-        let signature = service::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
+        let signature = service::identity::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
         let r = self
             .client
             .post(self.url(&format!(
@@ -1024,27 +1024,27 @@ impl TestApp {
     /// these keys (tests of forged, early and late codes).
     pub async fn code_signed_at(
         &self,
-        keys: &service::signing::KeyRing,
+        keys: &service::keys::signing::KeyRing,
         permit_no: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> String {
         let permit = self.permit_row(permit_no).await;
-        let version = service::permits::current_version(&self.app.db, &permit)
+        let version = service::permit::permits::current_version(&self.app.db, &permit)
             .await
             .unwrap();
-        let document = service::permits::open_document(&self.app, &version).unwrap();
-        let place = service::status_list::place_of(&self.app.db, permit.id)
+        let document = service::permit::permits::open_document(&self.app, &version).unwrap();
+        let place = service::verify::status_list::place_of(&self.app.db, permit.id)
             .await
             .unwrap()
             .expect("a place in the status lists");
-        let subject = service::codes::CodeSubject {
+        let subject = service::verify::codes::CodeSubject {
             permit_no,
             name: &document.name,
             valid_until: version.valid_until,
             endorsement_due: version.endorsement_due,
             place,
         };
-        service::codes::issue_at(keys, &subject, 120, at).unwrap().0
+        service::verify::codes::issue_at(keys, &subject, 120, at).unwrap().0
     }
 
     /// Chen, with a permit and an e-mail address, and `n` distinct notices queued for him;
@@ -1070,20 +1070,20 @@ impl TestApp {
             .unwrap()
             .and_then(|a| a.person_id)
             .unwrap();
-        let notices: Vec<(String, service::outbox::Notice)> = (0..n)
+        let notices: Vec<(String, service::notices::outbox::Notice)> = (0..n)
             .map(|i| {
                 let city = format!("城市{i}");
                 (
                     format!("t-{i}"),
-                    service::outbox::Notice::EligibleNow { city },
+                    service::notices::outbox::Notice::EligibleNow { city },
                 )
             })
             .collect();
-        let rows: Vec<(uuid::Uuid, &str, &service::outbox::Notice)> = notices
+        let rows: Vec<(uuid::Uuid, &str, &service::notices::outbox::Notice)> = notices
             .iter()
             .map(|(key, notice)| (person_id, key.as_str(), notice))
             .collect();
-        let queued = service::outbox::enqueue_many(&self.app, &self.app.db, &rows)
+        let queued = service::notices::outbox::enqueue_many(&self.app, &self.app.db, &rows)
             .await
             .unwrap();
         assert_eq!(queued as usize, n);

@@ -54,7 +54,7 @@ async fn the_current_version_pointer_is_backfilled_from_the_highest_version() {
     txn.commit().await.unwrap();
 
     let permit = app.permit_row(&permit_no).await;
-    let current = service::permits::current_version(db, &permit)
+    let current = service::permit::permits::current_version(db, &permit)
         .await
         .unwrap();
     assert_eq!(current.version, 2);

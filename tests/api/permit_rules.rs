@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
 use service::domain::permit_rules::{self, PermitStatus, StatusFacts};
-use service::signing::PublishedKey;
-use service::verification::{VerifyReason, verify_offline};
+use service::keys::signing::PublishedKey;
+use service::verify::verification::{VerifyReason, verify_offline};
 
 use crate::helpers::*;
 
@@ -218,11 +218,11 @@ async fn build(app: &TestApp, resident: &str, permit_no: &str, setup: Setup) {
 /// The current version's facts, read through the pointer, with its version number.
 async fn facts(app: &TestApp, permit_no: &str) -> (StatusFacts, i32, NaiveDate) {
     let permit = app.permit_row(permit_no).await;
-    let version = service::permits::current_version(&app.app.db, &permit)
+    let version = service::permit::permits::current_version(&app.app.db, &permit)
         .await
         .unwrap();
     (
-        service::permits::facts(&permit, &version),
+        service::permit::permits::facts(&permit, &version),
         version.version,
         version.continuous_since,
     )
@@ -278,7 +278,7 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
 
     let keys: Vec<PublishedKey> =
         serde_json::from_value(app.get("/api/v1/keys", None).await.body["keys"].clone()).unwrap();
-    let reminders: BTreeSet<String> = service::reminders::due_on(&app.app, today)
+    let reminders: BTreeSet<String> = service::notices::reminders::due_on(&app.app, today)
         .await
         .unwrap()
         .into_iter()
@@ -307,15 +307,15 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
         // The status list as served: the entry at the permit's place is what the rules say
         // an act set (dates are the code's to carry).
         let (served, idx) = served_entry(&app, &tokens.access).await;
-        let list = service::status_list::verify(&served, &keys, Utc::now()).unwrap();
+        let list = service::verify::status_list::verify(&served, &keys, Utc::now()).unwrap();
         let entry = match list.status(idx as usize) {
-            service::status_list::Lookup::Known(service::status_list::Status::Valid) => {
+            service::verify::status_list::Lookup::Known(service::verify::status_list::Status::Valid) => {
                 Some(permit_rules::ListEntry::InForce)
             }
-            service::status_list::Lookup::Known(service::status_list::Status::Revoked) => {
+            service::verify::status_list::Lookup::Known(service::verify::status_list::Status::Revoked) => {
                 Some(permit_rules::ListEntry::Revoked)
             }
-            service::status_list::Lookup::Known(service::status_list::Status::Suspended) => {
+            service::verify::status_list::Lookup::Known(service::verify::status_list::Status::Suspended) => {
                 Some(permit_rules::ListEntry::Suspended)
             }
             _ => None,
@@ -407,7 +407,7 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
 
         // The code carries the current version's last valid day.
         let token = app.code(&tokens.access).await;
-        let (claims, _, _) = service::codes::decode(&token).unwrap();
+        let (claims, _, _) = service::verify::codes::decode(&token).unwrap();
         agree(
             d,
             name,

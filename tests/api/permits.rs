@@ -1,7 +1,7 @@
 use base64::Engine as _;
 use serde_json::{Value, json};
 use service::domain::licence::is_valid_licence_id;
-use service::signing::{PublishedKey, signed_message, verify_with_published};
+use service::keys::signing::{PublishedKey, signed_message, verify_with_published};
 
 use crate::helpers::*;
 
@@ -267,7 +267,7 @@ async fn an_endorsement_is_refused_when_the_data_no_longer_proves_the_conditions
     let blind = app
         .app
         .vault
-        .blind_index(service::privacy::Kind::IdNumber, CHEN_ID);
+        .blind_index(service::keys::privacy::Kind::IdNumber, CHEN_ID);
     entity::gov_employment::Entity::delete_many()
         .filter(entity::gov_employment::Column::IdNumberBlind.eq(blind))
         .exec(&app.app.db)

@@ -5,8 +5,8 @@
 //! them by unionid and never binds an identity itself.
 
 use serde_json::json;
-use service::wechat::crypto::{self, AesKey};
-use service::wechat::signature::{sign, sign_message};
+use service::identity::wechat::crypto::{self, AesKey};
+use service::identity::wechat::signature::{sign, sign_message};
 
 use crate::fake_platform::subscribe::Grant;
 use crate::helpers::*;
@@ -43,7 +43,7 @@ async fn push_sealed(app: &TestApp, path: &str, inner: &str, appid: &str) -> Rep
 /// The content of an encrypted passive reply, after checking its signature.
 fn open_reply(r: &Reply) -> String {
     assert_eq!(r.status, 200, "{}", r.text);
-    let fields = service::wechat::xml::fields(r.text.as_bytes(), 1 << 20).unwrap();
+    let fields = service::identity::wechat::xml::fields(r.text.as_bytes(), 1 << 20).unwrap();
     assert_eq!(
         fields["MsgSignature"],
         sign_message(
@@ -54,7 +54,7 @@ fn open_reply(r: &Reply) -> String {
         )
     );
     let (_, inner) = crypto::open(&[key()], &fields["Encrypt"], OA_APPID).unwrap();
-    let inner = service::wechat::xml::fields(&inner, 1 << 20).unwrap();
+    let inner = service::identity::wechat::xml::fields(&inner, 1 << 20).unwrap();
     inner["Content"].clone()
 }
 
@@ -125,11 +125,11 @@ async fn in_prod_a_resident_binds_by_face_subscribes_is_reminded_and_chats_in_sa
         .as_str()
         .unwrap()
         .to_owned();
-    let keys: Vec<service::signing::PublishedKey> =
+    let keys: Vec<service::keys::signing::PublishedKey> =
         serde_json::from_value(app.get("/api/v1/keys", None).await.body["keys"].clone()).unwrap();
     let list = app.get(&list_uri, None).await;
     assert_eq!(list.status, 200, "{}", list.text);
-    assert!(service::status_list::verify(&list.text, &keys, chrono::Utc::now()).is_ok());
+    assert!(service::verify::status_list::verify(&list.text, &keys, chrono::Utc::now()).is_ok());
 
     // The mini-program's subscribe popup, reported by the platform's push in 安全模式.
     let popup = format!(

@@ -266,13 +266,13 @@ async fn two_sweeps_and_two_workers_at_once_send_each_reminder_once() {
     let today = service::config::today_in_china();
     let ctx = app.app.clone();
     let (a, b) = tokio::join!(
-        service::reminders::sweep(&ctx, today),
-        service::reminders::sweep(&ctx, today)
+        service::notices::reminders::sweep(&ctx, today),
+        service::notices::reminders::sweep(&ctx, today)
     );
     assert_eq!(a.unwrap().queued + b.unwrap().queued, 3);
     let (a, b) = tokio::join!(
-        service::delivery::run_once(&ctx),
-        service::delivery::run_once(&ctx)
+        service::notices::delivery::run_once(&ctx),
+        service::notices::delivery::run_once(&ctx)
     );
     assert_eq!(a.unwrap().sent + b.unwrap().sent, 3);
     let mails = sink.messages();
@@ -440,7 +440,7 @@ async fn a_notice_claimed_by_a_worker_that_died_is_delivered_once_its_lease_ends
     assert_eq!(run(&app, json!({})).await.body["queued"], 1);
 
     // A worker claims the notice and dies before sending: nothing marks it.
-    let claimed = service::delivery::claim(&app.app, 10, chrono::Utc::now())
+    let claimed = service::notices::delivery::claim(&app.app, 10, chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);

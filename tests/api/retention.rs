@@ -114,7 +114,7 @@ async fn only_admins_run_retention_and_a_bad_date_is_refused() {
 /// and hashed as `access_log::record` does, and moves the person's counter past them.
 async fn backdated_entries(app: &TestApp, person_id: Uuid, days_ago: &[i64]) {
     let db = &app.app.db;
-    let mut prev = service::access_log::GENESIS.to_owned();
+    let mut prev = service::consent::access_log::GENESIS.to_owned();
     for (i, days) in days_ago.iter().enumerate() {
         let mut row = entity::access_log_entry::Model {
             id: Uuid::new_v4(),
@@ -130,14 +130,14 @@ async fn backdated_entries(app: &TestApp, person_id: Uuid, days_ago: &[i64]) {
             prev_hash: prev.clone(),
             hash: String::new(),
         };
-        row.hash = service::access_log::entry_hash(&prev, &row);
+        row.hash = service::consent::access_log::entry_hash(&prev, &row);
         prev = row.hash.clone();
         let active: entity::access_log_entry::ActiveModel = row.into();
         entity::access_log_entry::Entity::insert(active)
             .exec(db)
             .await
             .unwrap();
-        service::counters::next(db, &format!("access_log:{person_id}"))
+        service::permit::counters::next(db, &format!("access_log:{person_id}"))
             .await
             .unwrap();
     }

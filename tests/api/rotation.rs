@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
-use service::rotation::{self, Options};
+use service::rights::rotation::{self, Options};
 use std::collections::BTreeSet;
 
 use crate::helpers::*;

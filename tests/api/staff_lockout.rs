@@ -5,7 +5,7 @@ use entity::login_failure;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use service::staff::{Role, ensure_account};
+use service::identity::staff::{Role, ensure_account};
 
 use crate::helpers::*;
 

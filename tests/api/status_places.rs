@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, Set, TransactionTrait,
 };
-use service::status_list::{
+use service::verify::status_list::{
     DEFAULT_LIST_SIZE, Place, Status, StatusRegistry, allocate, place_of, set_state,
 };
 use std::collections::{HashMap, HashSet};
@@ -373,7 +373,7 @@ async fn retention_deletes_status_changes_older_than_a_day() {
     .exec_without_returning(db)
     .await
     .unwrap();
-    let report = service::retention::run(&app.app, service::config::today_in_china())
+    let report = service::rights::retention::run(&app.app, service::config::today_in_china())
         .await
         .unwrap();
     assert_eq!(report.status_changes_deleted, 1);

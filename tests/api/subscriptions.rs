@@ -101,7 +101,7 @@ async fn chat_silent_for(app: &TestApp, hours: i64) {
 async fn push(app: &TestApp, mini: &str, body: &str, timestamp: i64) -> Reply {
     let ts = timestamp.to_string();
     let nonce = "n0nce";
-    let signature = service::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
+    let signature = service::identity::wechat::signature::sign(WECHAT_TOKEN, &ts, nonce);
     let r = app
         .client
         .post(app.url(&format!(
@@ -629,7 +629,7 @@ async fn a_change_event_turns_a_long_term_subscription_off() {
 async fn the_push_endpoint_answers_the_url_check_and_refuses_what_is_not_the_platforms() {
     let app = spawn_app_with(&wechat_vars()).await;
     let ts = now().to_string();
-    let signature = service::wechat::signature::sign(WECHAT_TOKEN, &ts, "abc");
+    let signature = service::identity::wechat::signature::sign(WECHAT_TOKEN, &ts, "abc");
     let r = app
         .get(
             &format!("/api/v1/wechat/miniprogram/yss?signature={signature}&timestamp={ts}&nonce=abc&echostr=4213071906446376553"),
@@ -795,9 +795,9 @@ const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 /// Pushes `inner` to 粤省事's message push in 安全模式, sealed for `appid`.
 async fn push_encrypted(app: &TestApp, inner: &str, appid: &str) -> Reply {
-    use service::wechat::signature::{sign, sign_message};
-    let key = service::wechat::crypto::AesKey::from_encoding_key(AES_KEY).unwrap();
-    let encrypt = service::wechat::crypto::encrypt(&key, inner.as_bytes(), appid).unwrap();
+    use service::identity::wechat::signature::{sign, sign_message};
+    let key = service::identity::wechat::crypto::AesKey::from_encoding_key(AES_KEY).unwrap();
+    let encrypt = service::identity::wechat::crypto::encrypt(&key, inner.as_bytes(), appid).unwrap();
     let ts = now().to_string();
     let nonce = "1320562132";
     let msg_signature = sign_message(WECHAT_TOKEN, &ts, nonce, &encrypt);

@@ -2,7 +2,7 @@ use actix_multipart::form::{MultipartForm, bytes::Bytes, text::Text};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::Context;
-use service::applications::{self, ApplicationView, ApplyRequest, MaterialView};
+use service::applying::applications::{self, ApplicationView, ApplyRequest, MaterialView};
 use uuid::Uuid;
 
 use crate::error::{ApiError, material_label, reason_message};

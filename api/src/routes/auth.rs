@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::Context;
-use service::sessions::{self, TokenPair};
+use service::identity::sessions::{self, TokenPair};
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};

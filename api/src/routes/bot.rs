@@ -1,5 +1,5 @@
 //! The bot's channels over HTTP: the WeChat message server (signature on every call, XML in
-//! and out, in 安全模式 encrypted through `service::wechat::message_server`) and the channel-neutral JSON endpoint; and the binding code a logged-in resident
+//! and out, in 安全模式 encrypted through `service::identity::wechat::message_server`) and the channel-neutral JSON endpoint; and the binding code a logged-in resident
 //! gives the bot. The work is in the `bot` crate.
 
 use actix_web::http::header;
@@ -14,9 +14,9 @@ use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};
 use bot::wechat::{webhook, xml};
 use bot::{Bot, ChatUser};
-use service::wechat::Account;
-use service::wechat::message_server::{MessageServer, Opened, PushQuery};
-use service::wechat::xml::XmlError;
+use service::identity::wechat::Account;
+use service::identity::wechat::message_server::{MessageServer, Opened, PushQuery};
+use service::identity::wechat::xml::XmlError;
 
 /// The official account's message server; off (404) without a token.
 fn message_server(ctx: &Context) -> Result<&MessageServer, ApiError> {

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::Context;
-use service::{permits, render, verification};
+use service::{permit::permits, render, verify::verification};
 
 use crate::error::ApiError;
 use crate::extract::{MaybeAgency, Resident};

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use service::consents::{self, AccessRequest, Approval};
-use service::{Context, access_log, annotated_copy};
+use service::consent::consents::{self, AccessRequest, Approval};
+use service::{Context, consent::access_log, consent::annotated_copy};
 use uuid::Uuid;
 
 use crate::error::ApiError;

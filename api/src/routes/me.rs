@@ -1,9 +1,9 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use service::Context;
-use service::closure::{Erased, Kept, Retained};
-use service::face_verification;
-use service::identity::{self, ContactChange, Me};
+use service::rights::closure::{Erased, Kept, Retained};
+use service::identity::face_verification;
+use service::identity::binding::{self, ContactChange, Me};
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};
@@ -137,7 +137,7 @@ pub async fn update(
 
 /// Everything held about the person, as a JSON download. Never cached anywhere.
 pub async fn export(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
-    let export = service::export::export(&ctx, &resident.0).await?;
+    let export = service::rights::export::export(&ctx, &resident.0).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header((
@@ -221,7 +221,7 @@ fn kept_item(kept: &Kept, log_days: u32) -> KeptItem {
 
 /// Closes the account: deletes what no law requires to keep and says what is kept.
 pub async fn close(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
-    let closure = service::closure::close(&ctx, &resident.0).await?;
+    let closure = service::rights::closure::close(&ctx, &resident.0).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(ClosedResponse {

@@ -1,15 +1,15 @@
 //! The mini-programs' own message push (消息推送) at `/api/v1/wechat/miniprogram/{app}`: the
 //! platform's URL check, and the subscribe events (popup, change, sent) that keep the
 //! subscription records in step. Every call goes through the mini-program's message server
-//! (`service::wechat::message_server`): signed as the official account's calls are and, in
+//! (`service::identity::wechat::message_server`): signed as the official account's calls are and, in
 //! 安全模式, encrypted with that mini-program's appid at the end.
 
 use actix_web::{HttpResponse, web};
 use service::Context;
 use service::Refusal;
-use service::wechat::message_server::{MessageServer, PushQuery};
-use service::wechat::push;
-use service::wechat::{Account, MiniApp, xml};
+use service::identity::wechat::message_server::{MessageServer, PushQuery};
+use service::identity::wechat::push;
+use service::identity::wechat::{Account, MiniApp, xml};
 
 use super::bot::{open_push, unreadable, url_check};
 use crate::error::ApiError;
@@ -46,7 +46,7 @@ pub async fn receive(
     let (app, server) = server(&ctx, &path)?;
     let opened = open_push(server, &q, body)?;
     let event = push::parse(&opened.message).map_err(|e| unreadable(e, &opened))?;
-    let outcome = service::subscriptions::apply_event(&ctx, app, &event).await?;
+    let outcome = service::notices::subscriptions::apply_event(&ctx, app, &event).await?;
     tracing::info!(app = app.as_str(), event = %event.event, ?outcome, "mini-program push taken in");
     // The platform takes `success` in clear in every mode.
     Ok(HttpResponse::Ok()

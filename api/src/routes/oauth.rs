@@ -6,7 +6,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine as _;
 use serde::Deserialize;
-use service::{Context, Error, Refusal, agencies};
+use service::{Context, Error, Refusal, consent::agencies};
 
 #[derive(Deserialize, Default)]
 struct TokenRequest {

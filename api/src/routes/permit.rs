@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::Context;
-use service::{cards, permits};
+use service::{permit::cards, permit::permits};
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};
@@ -23,7 +23,7 @@ pub async fn show(
         tracing::info!(account_id = %resident.0.account_id, "permit shown with the full ID number");
     }
     let mut view = permits::view(&ctx, &permit, &version, q.reveal)?;
-    view.status_list = service::status_list::places::place_of(&ctx.db, permit.id)
+    view.status_list = service::verify::status_list::places::place_of(&ctx.db, permit.id)
         .await?
         .map(|place| place.reference());
     // The latest physical-card order rides along, so a screen needs no second call.

@@ -2,8 +2,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::govdata::import::{self, Batch, Problem, RecordError};
-use service::staff::{self, Role};
-use service::{applications, cards, permits};
+use service::identity::staff::{self, Role};
+use service::{applying::applications, permit::cards, permit::permits};
 use uuid::Uuid;
 
 use crate::error::{ApiError, field_label, id_number_message};
@@ -224,10 +224,10 @@ pub async fn register_agency(
     body: JsonObject<AgencyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
-    let registered = service::agencies::register(
+    let registered = service::consent::agencies::register(
         &ctx,
         staff.0.staff_id,
-        service::agencies::Registration {
+        service::consent::agencies::Registration {
             name: &body.name,
             credit_code: &body.credit_code,
             contact: &body.contact,
@@ -243,7 +243,7 @@ pub async fn register_agency(
 
 pub async fn agencies(ctx: web::Data<Context>, staff: Staff) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
-    let items = service::agencies::list(&ctx).await?;
+    let items = service::consent::agencies::list(&ctx).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
 }
 
@@ -265,12 +265,12 @@ pub async fn run_reminders(
     staff.0.require(Role::Admin)?;
     let body: ReminderRun = crate::extract::optional_json(&body)?;
     let as_of = body.as_of.unwrap_or_else(service::config::today_in_china);
-    let sweep = service::reminders::sweep(&ctx, as_of).await?;
+    let sweep = service::notices::reminders::sweep(&ctx, as_of).await?;
     let delivery = if body.deliver.unwrap_or(false) {
         let budget = std::time::Duration::from_secs(ctx.settings.reminders.staff_run_budget_secs);
-        service::delivery::run_within(&ctx, Some(budget)).await?
+        service::notices::delivery::run_within(&ctx, Some(budget)).await?
     } else {
-        service::delivery::DeliveryReport::default()
+        service::notices::delivery::DeliveryReport::default()
     };
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "as_of": as_of,
@@ -303,7 +303,7 @@ pub async fn run_retention(
             service::error::invalid("as_of", service::error::FieldProblem::BadFormat)
         })?,
     };
-    let report = service::retention::run(&ctx, as_of).await?;
+    let report = service::rights::retention::run(&ctx, as_of).await?;
     tracing::info!(staff_id = %staff.0.staff_id, %as_of, "retention run by staff");
     Ok(HttpResponse::Ok().json(report))
 }

@@ -18,7 +18,7 @@ pub struct RecordRequest {
 
 /// `GET /api/v1/me/subscriptions`.
 pub async fn list(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
-    let list = service::subscriptions::list(&ctx, &resident.0).await?;
+    let list = service::notices::subscriptions::list(&ctx, &resident.0).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -30,6 +30,6 @@ pub async fn record(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let results: Vec<(String, String)> = body.results.into_iter().collect();
-    let list = service::subscriptions::record(&ctx, &resident.0, &body.app, &results).await?;
+    let list = service::notices::subscriptions::record(&ctx, &resident.0, &body.app, &results).await?;
     Ok(HttpResponse::Ok().json(list))
 }

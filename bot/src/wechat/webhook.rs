@@ -9,8 +9,8 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use service::Context;
 use service::error::Result;
-use service::privacy::Kind;
-use service::wechat::Account;
+use service::keys::privacy::Kind;
+use service::identity::wechat::Account;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 use super::xml::{Inbound, text_reply};
 use crate::{Bot, ChatUser, link, store, text};
 
-pub const CHANNEL: &str = service::wechat::oa::CHANNEL;
+pub const CHANNEL: &str = service::identity::wechat::oa::CHANNEL;
 const PASSIVE: &str = "passive";
 const CUSTOMER: &str = "customer";
 

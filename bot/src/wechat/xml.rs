@@ -1,8 +1,8 @@
 //! The official account's messages: a flat `<xml>` element of fields in (read by the hardened
-//! reader of `service::wechat::xml`), a text reply out.
+//! reader of `service::identity::wechat::xml`), a text reply out.
 
-pub use service::wechat::xml::{MAX_BYTES, XmlError};
-use service::wechat::xml::{MAX_FIELD_CHARS, fields};
+pub use service::identity::wechat::xml::{MAX_BYTES, XmlError};
+use service::identity::wechat::xml::{MAX_FIELD_CHARS, fields};
 
 /// A pushed message (in 安全模式 the decrypted inner one).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -116,7 +116,7 @@ impl IdNumber {
 
     /// The form shown to people: `4405**********123X`.
     pub fn masked(&self) -> String {
-        crate::privacy::mask_id_number(&self.0)
+        crate::keys::privacy::mask_id_number(&self.0)
     }
 }
 

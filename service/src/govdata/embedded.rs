@@ -12,7 +12,7 @@ use super::{
 };
 use crate::domain::{Gender, IdNumber};
 use crate::error::Result;
-use crate::privacy::{Kind, Vault};
+use crate::keys::privacy::{Kind, Vault};
 
 pub struct EmbeddedGovData {
     db: DatabaseConnection,

@@ -21,7 +21,7 @@ use super::HousingKind;
 use crate::Context;
 use crate::domain::{Gender, IdNumber, IdNumberError};
 use crate::error::Result;
-use crate::privacy::Kind;
+use crate::keys::privacy::Kind;
 
 /// Rows per INSERT/DELETE statement: well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 300;

@@ -153,7 +153,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: Shared) {
                     if Instant::now() >= session.expires_at {
                         return errcode(INVALID_VERIFY_ID, "verify_id expired");
                     }
-                    let expected_hash = service::wechat::face::cert_hash(
+                    let expected_hash = service::identity::wechat::face::cert_hash(
                         "IDENTITY_CARD",
                         &session.cert_name,
                         &session.cert_no,

@@ -1,0 +1,625 @@
+//! Agency access under the holder's consent (PIPL art. 14, 23, 29): an agency that scanned a
+//! code asks for access; the holder sees who asks, for what, which fields, for how long, how
+//! long the copy will be kept and that sensitive data is involved, and decides. A grant allows
+//! a limited number of downloads of the annotated copy until it expires or the holder revokes
+//! it. Every step is in the holder's access log, written in the same transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{agency, authorization, authorization_request as request};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::Context;
+use crate::consent::access_log::{self, Action, Actor};
+use crate::consent::agencies::{self, AgencyPrincipal, Scope};
+use crate::error::{FieldProblem, Missing, Refusal, Result, invalid};
+use crate::permit::fields::{self, PermitField};
+use crate::applying::idempotency;
+use crate::notices::outbox::{self, Notice};
+
+/// The version of the consent text below; stored with every request and grant. Change the
+/// text only together with the version.
+pub const CONSENT_VERSION: &str = "2026-11-v1";
+
+pub const PENDING: &str = "pending";
+pub const APPROVED: &str = "approved";
+pub const DENIED: &str = "denied";
+pub const EXPIRED: &str = "expired";
+
+/// What an agency sends after scanning a code.
+pub struct AccessRequest<'a> {
+    /// The `Idempotency-Key` header, when sent.
+    pub idempotency_key: Option<&'a str>,
+    pub token: &'a str,
+    pub purpose: &'a str,
+    pub days: i64,
+    pub fields: Option<&'a [String]>,
+    pub retention_days: Option<i64>,
+}
+
+/// A request as the holder sees it before deciding.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    pub id: Uuid,
+    pub status: String,
+    pub agency: AgencyInfo,
+    pub purpose: String,
+    pub fields: Vec<FieldInfo>,
+    pub days: i32,
+    pub retention_days: i32,
+    pub max_downloads: i32,
+    pub sensitive: bool,
+    pub consent_version: String,
+    pub consent_text: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgencyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub credit_code: String,
+    pub contact: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldInfo {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub sensitive: bool,
+}
+
+/// A grant, as the holder and the agency see it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GrantView {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub agency: AgencyInfo,
+    pub purpose: String,
+    pub fields: Vec<String>,
+    pub retention_days: i32,
+    pub expires_at: DateTime<Utc>,
+    pub max_downloads: i32,
+    pub downloads: i32,
+    /// `active`, `revoked`, `expired` or `exhausted`.
+    pub status: String,
+    pub consent_version: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A request as its agency follows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgencyRequestView {
+    pub id: Uuid,
+    pub status: String,
+    pub holder: String,
+    pub permit_no: String,
+    pub purpose: String,
+    pub fields: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<GrantView>,
+}
+
+fn names(list: &[PermitField]) -> Vec<String> {
+    list.iter().map(|f| f.as_str().to_owned()).collect()
+}
+
+fn agency_info(a: &agency::Model) -> AgencyInfo {
+    AgencyInfo {
+        id: a.id,
+        name: a.name.clone(),
+        credit_code: a.credit_code.clone(),
+        contact: a.contact.clone(),
+    }
+}
+
+fn field_infos(list: &[PermitField]) -> Vec<FieldInfo> {
+    list.iter()
+        .map(|f| FieldInfo {
+            field: f.as_str(),
+            label: f.label(),
+            sensitive: f.is_sensitive(),
+        })
+        .collect()
+}
+
+/// The exact text the holder agrees to (version [`CONSENT_VERSION`]).
+pub fn consent_text(agency: &agency::Model, req: &request::Model) -> String {
+    let list = fields::parse_list(&req.fields);
+    let labels: Vec<&str> = list.iter().map(|f| f.label()).collect();
+    let sensitive: Vec<&str> = list
+        .iter()
+        .filter(|f| f.is_sensitive())
+        .map(|f| f.label())
+        .collect();
+    let sensitive_line = if sensitive.is_empty() {
+        "本次提供的信息不含敏感个人信息。".to_owned()
+    } else {
+        format!(
+            "其中{}属于敏感个人信息，一旦泄露或被非法使用，可能导致您的人格尊严受到侵害或者人身、财产安全受到危害。您的同意是针对本次提供的单独同意。",
+            sensitive.join("、")
+        )
+    };
+    format!(
+        "【个人信息提供单独同意书 {CONSENT_VERSION}】\n\
+         {agency}（统一社会信用代码 {credit}，联系方式 {contact}）请求获取您的电子居住证加注件。\n\
+         处理目的：{purpose}\n\
+         提供的信息：{fields}\n\
+         {sensitive_line}\n\
+         授权期限：自同意之日起{days}日内，最多下载{max}次；该部门保存加注件的期限为{retention}日，期满后应删除。\n\
+         您可以随时撤回本同意，撤回后该部门将无法再下载，但不影响撤回前已进行的处理。\n\
+         拒绝提供不影响您使用电子居住证的其他功能。",
+        agency = agency.name,
+        credit = agency.credit_code,
+        contact = agency.contact,
+        purpose = req.purpose,
+        fields = labels.join("、"),
+        days = req.days,
+        max = req.max_downloads,
+        retention = req.retention_days,
+    )
+}
+
+pub(crate) fn request_view(
+    agency: &agency::Model,
+    req: &request::Model,
+    now: DateTime<Utc>,
+) -> RequestView {
+    let list = fields::parse_list(&req.fields);
+    RequestView {
+        id: req.id,
+        status: effective_request_status(req, now).to_owned(),
+        agency: agency_info(agency),
+        purpose: req.purpose.clone(),
+        sensitive: list.iter().any(|f| f.is_sensitive()),
+        fields: field_infos(&list),
+        days: req.days,
+        retention_days: req.retention_days,
+        max_downloads: req.max_downloads,
+        consent_version: req.consent_version.clone(),
+        consent_text: consent_text(agency, req),
+        created_at: req.created_at,
+        expires_at: req.expires_at,
+        decided_at: req.decided_at,
+    }
+}
+
+fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> &str {
+    if req.status == PENDING && now > req.expires_at {
+        EXPIRED
+    } else {
+        &req.status
+    }
+}
+
+pub fn grant_status(g: &authorization::Model, now: DateTime<Utc>) -> &'static str {
+    if g.revoked_at.is_some() {
+        "revoked"
+    } else if now > g.expires_at {
+        "expired"
+    } else if g.downloads >= g.max_downloads {
+        "exhausted"
+    } else {
+        "active"
+    }
+}
+
+pub(crate) fn grant_view(
+    agency: &agency::Model,
+    g: &authorization::Model,
+    now: DateTime<Utc>,
+) -> GrantView {
+    GrantView {
+        id: g.id,
+        request_id: g.request_id,
+        agency: agency_info(agency),
+        purpose: g.purpose.clone(),
+        fields: names(&fields::parse_list(&g.fields)),
+        retention_days: g.retention_days,
+        expires_at: g.expires_at,
+        max_downloads: g.max_downloads,
+        downloads: g.downloads,
+        status: grant_status(g, now).to_owned(),
+        consent_version: g.consent_version.clone(),
+        created_at: g.created_at,
+        revoked_at: g.revoked_at,
+    }
+}
+
+pub(crate) async fn agency_row<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<agency::Model> {
+    agency::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("agency {id} vanished").into())
+}
+
+fn agency_actor(a: &agency::Model) -> Actor {
+    Actor::Agency {
+        id: a.id,
+        name: a.name.clone(),
+    }
+}
+
+/// An agency asks for access with a code it scanned. The code must verify and the permit be
+/// in force; the fields must be among those the agency is registered for.
+pub async fn request_access(
+    ctx: &Context,
+    principal: &AgencyPrincipal,
+    ask: AccessRequest<'_>,
+) -> Result<AgencyRequestView> {
+    principal.require(Scope::Download)?;
+    let rules = &ctx.settings.agencies;
+    let agency = agencies::find(ctx, principal).await?;
+    let purpose = ask.purpose.trim();
+    if purpose.is_empty() {
+        return Err(invalid("purpose", FieldProblem::Empty));
+    }
+    if purpose.chars().count() > 100 {
+        return Err(invalid("purpose", FieldProblem::TooLong));
+    }
+    if ask.days < 1 || ask.days > i64::from(rules.max_grant_days) {
+        return Err(invalid("days", FieldProblem::NotAllowed));
+    }
+    let retention_days = ask.retention_days.unwrap_or(ask.days);
+    if !(1..=3650).contains(&retention_days) {
+        return Err(invalid("retention_days", FieldProblem::NotAllowed));
+    }
+    let registered = agencies::fields_of(&agency);
+    let wanted: Vec<PermitField> = match ask.fields {
+        None => registered.clone(),
+        Some(list) => {
+            let mut wanted = Vec::new();
+            for f in list {
+                let field = PermitField::parse(f.trim())
+                    .filter(|field| registered.contains(field))
+                    .ok_or_else(|| Refusal::FieldNotAllowed(f.trim().to_owned()))?;
+                if !wanted.contains(&field) {
+                    wanted.push(field);
+                }
+            }
+            wanted
+        }
+    };
+    if wanted.is_empty() {
+        return Err(invalid("fields", FieldProblem::Empty));
+    }
+    let key = ask
+        .idempotency_key
+        .map(|k| {
+            let request = json!({"token": ask.token, "purpose": purpose, "days": ask.days,
+                                 "fields": names(&wanted), "retention_days": retention_days});
+            idempotency::Key::new(
+                format!("agency:{}:authorization-requests", agency.id),
+                k,
+                &request,
+            )
+        })
+        .transpose()?;
+    if let Some(key) = &key
+        && let Some(view) = idempotency::replay::<AgencyRequestView, _>(ctx, &ctx.db, key).await?
+    {
+        return Ok(view);
+    }
+    let now = Utc::now();
+    // The steps and reasons of `POST /verify`; only a permit in force passes.
+    let claims =
+        crate::verify::verification::check_code(ctx, ask.token, now).map_err(Refusal::CodeInvalid)?;
+    let txn = ctx.db.begin().await?;
+    let permit = crate::verify::verification::permit_in_force(ctx, &txn, &claims)
+        .await?
+        .map_err(Refusal::CodeInvalid)?;
+    let row = request::Model {
+        id: Uuid::new_v4(),
+        agency_id: agency.id,
+        person_id: permit.person_id,
+        permit_id: permit.permit_id,
+        purpose: purpose.to_owned(),
+        fields: fields::join(&wanted),
+        days: ask.days as i32,
+        retention_days: retention_days as i32,
+        max_downloads: rules.max_downloads as i32,
+        status: PENDING.into(),
+        consent_version: CONSENT_VERSION.into(),
+        created_at: now,
+        expires_at: now + Duration::hours(i64::from(rules.request_ttl_hours)),
+        decided_at: None,
+    };
+    request::Entity::insert(row.clone().into_active_model().reset_all())
+        .exec_without_returning(&txn)
+        .await?;
+    access_log::record(
+        &txn,
+        access_log::Event {
+            person_id: permit.person_id,
+            actor: agency_actor(&agency),
+            action: Action::Request,
+            purpose: Some(purpose),
+            detail: json!({
+                "request_id": row.id.to_string(),
+                "fields": wanted.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+                "days": row.days,
+            }),
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        ctx,
+        &txn,
+        permit.person_id,
+        &format!("access_requested:{}", row.id),
+        &Notice::AccessRequested {
+            request_id: row.id,
+            agency: agency.name.clone(),
+            purpose: purpose.to_owned(),
+        },
+    )
+    .await?;
+    let view = AgencyRequestView {
+        id: row.id,
+        status: row.status,
+        holder: permit.facts.masked_name,
+        permit_no: permit.facts.permit_no,
+        purpose: row.purpose,
+        fields: names(&wanted),
+        expires_at: row.expires_at,
+        authorization: None,
+    };
+    if let Some(key) = &key {
+        idempotency::save(ctx, &txn, key, &view).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(request_id = %view.id, agency_id = %agency.id, "access requested");
+    Ok(view)
+}
+
+/// The holder's requests, newest first.
+pub async fn requests_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<RequestView>> {
+    let rows = request::Entity::find()
+        .filter(request::Column::PersonId.eq(person_id))
+        .order_by_desc(request::Column::CreatedAt)
+        .limit(100)
+        .all(&ctx.db)
+        .await?;
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let agency = agency_row(&ctx.db, r.agency_id).await?;
+        out.push(request_view(&agency, &r, now));
+    }
+    Ok(out)
+}
+
+/// Optional body of an approval: the consent text version the holder was shown.
+#[derive(Debug, Default, Deserialize)]
+pub struct Approval {
+    pub consent_version: Option<String>,
+}
+
+async fn pending_request<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    person_id: Uuid,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<request::Model> {
+    let req = request::Entity::find_by_id(request_id)
+        .filter(request::Column::PersonId.eq(person_id))
+        .one(db)
+        .await?
+        .ok_or(Refusal::NotFound(Missing::AuthorizationRequest))?;
+    match effective_request_status(&req, now) {
+        PENDING => Ok(req),
+        EXPIRED => Err(Refusal::RequestExpired.into()),
+        _ => Err(Refusal::RequestDecided.into()),
+    }
+}
+
+/// Marks a pending request decided; only one decision wins when two arrive at once.
+async fn decide<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    request_id: Uuid,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let result = request::Entity::update_many()
+        .col_expr(request::Column::Status, Expr::value(status))
+        .col_expr(request::Column::DecidedAt, Expr::value(Some(now)))
+        .filter(request::Column::Id.eq(request_id))
+        .filter(request::Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(Refusal::RequestDecided.into());
+    }
+    Ok(())
+}
+
+/// The holder approves: a grant with the request's purpose, fields and limits, and the
+/// consent text version (and the hash of its exact text) the holder agreed to.
+pub async fn approve(
+    ctx: &Context,
+    person_id: Uuid,
+    request_id: Uuid,
+    approval: Approval,
+) -> Result<GrantView> {
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let req = pending_request(&txn, person_id, request_id, now).await?;
+    if approval
+        .consent_version
+        .as_deref()
+        .is_some_and(|v| v != req.consent_version)
+        || req.consent_version != CONSENT_VERSION
+    {
+        return Err(Refusal::ConsentTextChanged.into());
+    }
+    let agency = agency_row(&txn, req.agency_id).await?;
+    let text = consent_text(&agency, &req);
+    decide(&txn, req.id, APPROVED, now).await?;
+    let grant = authorization::Model {
+        id: Uuid::new_v4(),
+        request_id: req.id,
+        agency_id: req.agency_id,
+        person_id,
+        permit_id: req.permit_id,
+        purpose: req.purpose.clone(),
+        fields: req.fields.clone(),
+        retention_days: req.retention_days,
+        max_downloads: req.max_downloads,
+        downloads: 0,
+        consent_version: req.consent_version.clone(),
+        consent_sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        created_at: now,
+        expires_at: now + Duration::days(i64::from(req.days)),
+        revoked_at: None,
+    };
+    authorization::Entity::insert(grant.clone().into_active_model().reset_all())
+        .exec_without_returning(&txn)
+        .await?;
+    access_log::record(
+        &txn,
+        access_log::Event {
+            person_id,
+            actor: Actor::Holder,
+            action: Action::Approve,
+            purpose: Some(&req.purpose),
+            detail: json!({
+                "request_id": req.id.to_string(),
+                "authorization_id": grant.id.to_string(),
+                "agency": agency.name,
+                "consent_version": grant.consent_version,
+                "consent_sha256": grant.consent_sha256,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(request_id = %req.id, authorization_id = %grant.id, "access approved");
+    Ok(grant_view(&agency, &grant, now))
+}
+
+pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<RequestView> {
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let mut req = pending_request(&txn, person_id, request_id, now).await?;
+    let agency = agency_row(&txn, req.agency_id).await?;
+    decide(&txn, req.id, DENIED, now).await?;
+    access_log::record(
+        &txn,
+        access_log::Event {
+            person_id,
+            actor: Actor::Holder,
+            action: Action::Deny,
+            purpose: Some(&req.purpose),
+            detail: json!({"request_id": req.id.to_string(), "agency": agency.name}),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    req.status = DENIED.into();
+    req.decided_at = Some(now);
+    Ok(request_view(&agency, &req, now))
+}
+
+pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<GrantView>> {
+    let rows = authorization::Entity::find()
+        .filter(authorization::Column::PersonId.eq(person_id))
+        .order_by_desc(authorization::Column::CreatedAt)
+        .limit(100)
+        .all(&ctx.db)
+        .await?;
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(rows.len());
+    for g in rows {
+        let agency = agency_row(&ctx.db, g.agency_id).await?;
+        out.push(grant_view(&agency, &g, now));
+    }
+    Ok(out)
+}
+
+/// The holder withdraws consent; further downloads stop at once. The agency sees the grant
+/// as `revoked` when it follows its request.
+pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<GrantView> {
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let grant = authorization::Entity::find_by_id(grant_id)
+        .filter(authorization::Column::PersonId.eq(person_id))
+        .one(&txn)
+        .await?
+        .ok_or(Refusal::NotFound(Missing::Authorization))?;
+    if grant.revoked_at.is_some() {
+        return Err(Refusal::AuthorizationRevoked.into());
+    }
+    let agency = agency_row(&txn, grant.agency_id).await?;
+    authorization::Entity::update_many()
+        .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(authorization::Column::Id.eq(grant.id))
+        .filter(authorization::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    access_log::record(
+        &txn,
+        access_log::Event {
+            person_id,
+            actor: Actor::Holder,
+            action: Action::Revoke,
+            purpose: Some(&grant.purpose),
+            detail: json!({"authorization_id": grant.id.to_string(), "agency": agency.name}),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(authorization_id = %grant.id, "authorization revoked by the holder");
+    let mut grant = grant;
+    grant.revoked_at = Some(now);
+    Ok(grant_view(&agency, &grant, now))
+}
+
+/// The agency follows its request (and the grant, once there is one). Another agency's
+/// request is not found.
+pub async fn request_for_agency(
+    ctx: &Context,
+    principal: &AgencyPrincipal,
+    request_id: Uuid,
+) -> Result<AgencyRequestView> {
+    let req = request::Entity::find_by_id(request_id)
+        .filter(request::Column::AgencyId.eq(principal.agency_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or(Refusal::NotFound(Missing::AuthorizationRequest))?;
+    let agency = agency_row(&ctx.db, req.agency_id).await?;
+    let permit = entity::permit::Entity::find_by_id(req.permit_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(Refusal::NotFound(Missing::AuthorizationRequest))?;
+    let version = crate::permit::permits::current_version(&ctx.db, &permit).await?;
+    let document = crate::permit::permits::open_document(ctx, &version)?;
+    let grant = authorization::Entity::find()
+        .filter(authorization::Column::RequestId.eq(req.id))
+        .one(&ctx.db)
+        .await?;
+    let now = Utc::now();
+    Ok(AgencyRequestView {
+        id: req.id,
+        status: effective_request_status(&req, now).to_owned(),
+        holder: crate::keys::privacy::mask_name(&document.name),
+        permit_no: permit.permit_no,
+        purpose: req.purpose.clone(),
+        fields: names(&fields::parse_list(&req.fields)),
+        expires_at: req.expires_at,
+        authorization: grant.map(|g| grant_view(&agency, &g, now)),
+    })
+}

@@ -1,0 +1,12 @@
+//! Agencies (用证部门) and what they may see with the holder's consent.
+//!
+//! [`agencies`] registers agencies with their scopes and permit fields, and checks their
+//! credentials. [`consents`] carries an agency's access request to the holder and keeps the
+//! grants the holder approves or revokes. [`annotated_copy`] is what a grant lets an agency
+//! download (加注件), signed. [`access_log`] records every verification, request, decision and
+//! download, so that the holder sees who looked.
+
+pub mod access_log;
+pub mod agencies;
+pub mod annotated_copy;
+pub mod consents;

@@ -1,0 +1,14 @@
+//! Telling residents what they need to know, by the channel that still reaches them.
+//!
+//! [`reminders`] sweeps for permits whose endorsement or expiry is near and writes notices to
+//! the [`outbox`], in the same transaction as their cause. [`delivery`] claims due notices and
+//! sends each by the first channel that works: a subscribe message while [`subscriptions`]
+//! holds a credit, a customer message, or e-mail through [`mailer`]. [`notice_text`] words
+//! every notice.
+
+pub mod delivery;
+pub mod mailer;
+pub mod notice_text;
+pub mod outbox;
+pub mod reminders;
+pub mod subscriptions;
