@@ -110,9 +110,18 @@ pub async fn verify(
     agency: MaybeAgency,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let token = serde_json::from_slice::<serde_json::Value>(&body)
+    // Only `token` is read; a borrowed field skips building a whole JSON tree per request.
+    #[derive(serde::Deserialize)]
+    struct VerifyBody<'a> {
+        #[serde(borrow)]
+        token: std::borrow::Cow<'a, str>,
+    }
+    // serde would also read a struct from an array; only an object is a body.
+    let is_object = body.trim_ascii_start().first() == Some(&b'{');
+    let token = serde_json::from_slice::<VerifyBody>(&body)
         .ok()
-        .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(str::to_owned))
+        .filter(|_| is_object)
+        .map(|b| b.token)
         .unwrap_or_default();
     let verdict = verification::verify(&ctx, &token, agency.0.as_ref()).await;
     Ok(HttpResponse::Ok()
