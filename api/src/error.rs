@@ -5,9 +5,9 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use service::verify::codes::CodeError;
 use service::domain::IdNumberError;
 use service::error::{FieldProblem, Missing};
+use service::verify::codes::CodeError;
 use service::verify::verification::VerifyReason;
 use service::{Error, Refusal};
 use std::borrow::Cow;

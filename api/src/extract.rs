@@ -87,7 +87,9 @@ impl FromRequest for Agency {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(bearer(req).and_then(|token| {
             let ctx = context(req)?;
-            Ok(Agency(service::consent::agencies::authenticate(&ctx, &token)?))
+            Ok(Agency(service::consent::agencies::authenticate(
+                &ctx, &token,
+            )?))
         }))
     }
 }

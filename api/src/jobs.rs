@@ -15,7 +15,10 @@ pub fn spawn(ctx: web::Data<Context>) {
     }
     tokio::spawn(sweep_daily(ctx.clone()));
     if let Some(at) = ctx.settings.retention.daily_at {
-        tokio::spawn(service::rights::retention::daily(ctx.clone().into_inner(), at));
+        tokio::spawn(service::rights::retention::daily(
+            ctx.clone().into_inner(),
+            at,
+        ));
     }
     // Always: a notice may go by subscribe message, customer message or e-mail, and one that
     // no channel can carry is marked undeliverable rather than left pending.

@@ -6,15 +6,15 @@ use chrono::NaiveDate;
 use entity::bot_dialogue;
 use service::Context;
 use service::applying::applications::{self, ApplyRequest};
+use service::applying::eligibility::months_after;
 use service::config::today_in_china;
 use service::domain::IdNumber;
 use service::domain::divisions;
 use service::domain::permit_rules::{PermitStatus, Renewal};
-use service::applying::eligibility::months_after;
 use service::error::{Error, Missing, Refusal, Result};
 use service::identity::binding::{self, ContactChange};
-use service::permit::permits;
 use service::keys::privacy::{mask_email, mask_name};
+use service::permit::permits;
 use uuid::Uuid;
 
 use crate::link::{self, Linked, Redeemed};
@@ -484,7 +484,7 @@ async fn apply(t: &Turn<'_>, draft: Uuid, step: ApplyStep, input: &str) -> Resul
             }
             // The same call as POST /api/v1/me/identity without a face verification, which
             // only dev mode accepts (see `binds_in_mini_program`).
-            match identity::bind(t.ctx, &link.principal(), &name, &typed, None).await {
+            match binding::bind(t.ctx, &link.principal(), &name, &typed, None).await {
                 Ok(bound) => {
                     let reply = summary(&form);
                     at(
@@ -681,17 +681,19 @@ async fn card(t: &Turn<'_>) -> Result<Step> {
         Ok(p) => p,
         Err(step) => return Ok(*step),
     };
-    Ok(match service::permit::cards::latest(t.ctx, person_id).await {
-        Ok(order) => Step::idle(vec![text::card_status(
-            &order.status,
-            &order.pickup_station,
-            order.fee_cents,
-        )]),
-        Err(Error::Refused(Refusal::NotFound(Missing::CardOrder))) => {
-            Step::idle(vec![s(text::NO_CARD)])
-        }
-        Err(e) => return Err(e),
-    })
+    Ok(
+        match service::permit::cards::latest(t.ctx, person_id).await {
+            Ok(order) => Step::idle(vec![text::card_status(
+                &order.status,
+                &order.pickup_station,
+                order.fee_cents,
+            )]),
+            Err(Error::Refused(Refusal::NotFound(Missing::CardOrder))) => {
+                Step::idle(vec![s(text::NO_CARD)])
+            }
+            Err(e) => return Err(e),
+        },
+    )
 }
 
 async fn reminders_show(t: &Turn<'_>) -> Result<Step> {
@@ -699,7 +701,7 @@ async fn reminders_show(t: &Turn<'_>) -> Result<Step> {
         Ok(link) => link,
         Err(step) => return Ok(*step),
     };
-    let me = identity::me(t.ctx, &link.principal()).await?;
+    let me = binding::me(t.ctx, &link.principal()).await?;
     let email = me.email.as_deref().map(mask_email);
     Ok(Step::to(
         State::Reminders,
@@ -717,7 +719,7 @@ async fn set_reminders(t: &Turn<'_>, enabled: bool) -> Result<Step> {
         reminders_enabled: Some(enabled),
     };
     Ok(
-        match identity::update_contact(t.ctx, &link.principal(), change).await {
+        match binding::update_contact(t.ctx, &link.principal(), change).await {
             Ok(_) => Step::idle(vec![s(if enabled {
                 text::REMINDERS_ON
             } else {
@@ -739,7 +741,7 @@ async fn reminders_menu(t: &Turn<'_>, input: &str) -> Result<Step> {
         return Ok(Step::to(State::ReminderEmail, vec![s(text::ASK_EMAIL)]));
     }
     if answer == "2" {
-        let me = identity::me(t.ctx, &link.principal()).await?;
+        let me = binding::me(t.ctx, &link.principal()).await?;
         return set_reminders(t, !me.reminders_enabled).await;
     }
     if answer.contains("退订") || answer.contains("关闭") {
@@ -754,7 +756,7 @@ async fn reminders_menu(t: &Turn<'_>, input: &str) -> Result<Step> {
             reminders_enabled: None,
         };
         return Ok(
-            match identity::update_contact(t.ctx, &link.principal(), change).await {
+            match binding::update_contact(t.ctx, &link.principal(), change).await {
                 Ok(_) => Step::idle(vec![s(text::EMAIL_REMOVED)]).acted(),
                 Err(e) => Step::idle(vec![worded(t, e)?]),
             },
@@ -771,7 +773,7 @@ async fn reminder_email(t: &Turn<'_>, input: &str) -> Result<Step> {
         Ok(link) => link,
         Err(step) => return Ok(*step),
     };
-    let Ok(email) = identity::validate_email(&parse::normalize(input)) else {
+    let Ok(email) = binding::validate_email(&parse::normalize(input)) else {
         return Ok(Step::to(State::ReminderEmail, vec![s(text::EMAIL_INVALID)]));
     };
     let change = ContactChange {
@@ -779,7 +781,7 @@ async fn reminder_email(t: &Turn<'_>, input: &str) -> Result<Step> {
         reminders_enabled: None,
     };
     Ok(
-        match identity::update_contact(t.ctx, &link.principal(), change).await {
+        match binding::update_contact(t.ctx, &link.principal(), change).await {
             Ok(_) => Step::idle(vec![text::email_saved(&mask_email(&email))]).acted(),
             Err(e) => Step::idle(vec![worded(t, e)?]),
         },

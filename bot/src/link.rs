@@ -13,9 +13,9 @@ use sea_orm::{
 };
 use service::Context;
 use service::error::{Refusal, Result};
-use service::keys::privacy::Kind;
 use service::identity::sessions::ResidentPrincipal;
 use service::identity::wechat::{MiniApp, PlatformUser};
+use service::keys::privacy::Kind;
 use uuid::Uuid;
 
 use crate::ChatUser;
@@ -285,7 +285,8 @@ pub async fn link_dev(ctx: &Context, user: &ChatUser, openid: &str) -> Result<Li
         unionid: Some(id),
     };
     let txn = ctx.db.begin().await?;
-    let account = service::identity::sessions::upsert_account(&txn, MiniApp::Yss, &platform_user).await?;
+    let account =
+        service::identity::sessions::upsert_account(&txn, MiniApp::Yss, &platform_user).await?;
     upsert_link(&txn, user, account.id, "dev").await?;
     txn.commit().await?;
     tracing::info!(channel = %user.channel, account_id = %account.id, "chat user linked (dev)");

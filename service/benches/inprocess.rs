@@ -9,11 +9,11 @@ use std::hint::black_box;
 use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signer, SigningKey};
-use service::verify::codes;
 use service::domain::IdNumber;
+use service::keys::signing::{KeyRing, canonical_json, signed_message};
 use service::permit::permits::{PermitDocument, SIGNATURE_PURPOSE};
 use service::render;
-use service::keys::signing::{KeyRing, canonical_json, signed_message};
+use service::verify::codes;
 
 fn ring() -> KeyRing {
     KeyRing::from_keys(vec![SigningKey::from_bytes(&[7u8; 32])], vec![]).unwrap()

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Statement};
 use service::config::Settings;
-use service::permit::permits::PermitDocument;
 use service::keys::privacy::Kind;
+use service::permit::permits::PermitDocument;
 use service::{Context, verify::codes, verify::status_list, verify::verification};
 
 fn arg(name: &str) -> Option<String> {

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use crate::config::{GovDataSettings, Settings};
 use crate::govdata::{EmbeddedGovData, GovDataSource, HttpGovData};
-use crate::notices::mailer::Mailer;
+use crate::identity::tokens::TokenKeys;
+use crate::identity::wechat::WechatClient;
 use crate::keys::privacy::Vault;
 use crate::keys::secrets::{encode_b64, generate_key_entry, random_bytes, setting_or_generated};
 use crate::keys::signing::KeyRing;
+use crate::notices::mailer::Mailer;
 use crate::verify::status_list::StatusRegistry;
-use crate::identity::tokens::TokenKeys;
-use crate::identity::wechat::WechatClient;
 
 pub struct Context {
     pub settings: Settings,
@@ -82,9 +82,14 @@ impl Context {
             mailer,
         };
         if let Some((username, password)) = &ctx.settings.staff_bootstrap {
-            crate::identity::staff::ensure_account(&ctx, username, password, crate::identity::staff::Role::Admin)
-                .await
-                .context("creating the bootstrap staff account")?;
+            crate::identity::staff::ensure_account(
+                &ctx,
+                username,
+                password,
+                crate::identity::staff::Role::Admin,
+            )
+            .await
+            .context("creating the bootstrap staff account")?;
         }
         if ctx.settings.demo_data {
             crate::demo::load(&ctx).await.context("loading demo data")?;

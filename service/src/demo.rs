@@ -197,7 +197,8 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
     for (username, password, role) in STAFF {
         staff::ensure_account(ctx, username, password, role).await?;
     }
-    crate::consent::agencies::ensure_demo_agency(ctx, DEMO_AGENCY_CLIENT_ID, DEMO_AGENCY_SECRET).await?;
+    crate::consent::agencies::ensure_demo_agency(ctx, DEMO_AGENCY_CLIENT_ID, DEMO_AGENCY_SECRET)
+        .await?;
     tracing::info!(people = PEOPLE.len(), "demo data loaded");
     Ok(())
 }

@@ -133,7 +133,10 @@ fn subscribe_templates_name_unknown_kinds_and_prod_names_the_missing_ones() {
     assert_eq!(sub.app, service::identity::wechat::MiniApp::Yss);
     assert_eq!(sub.templates.len(), 3);
     let expiry = sub.by_id("T-2").unwrap();
-    assert_eq!(expiry.mode, service::identity::wechat::subscribe::Mode::LongTerm);
+    assert_eq!(
+        expiry.mode,
+        service::identity::wechat::subscribe::Mode::LongTerm
+    );
     assert_eq!(
         sub.by_id("T-1").unwrap().mode,
         service::identity::wechat::subscribe::Mode::OneTime

@@ -67,7 +67,9 @@ async fn a_lost_acknowledgement_costs_exactly_one_copy_with_the_same_message_id_
     app.chen_with_notices(NOTICES).await;
 
     for _ in 0..10 {
-        service::notices::delivery::run_once(&app.app).await.unwrap();
+        service::notices::delivery::run_once(&app.app)
+            .await
+            .unwrap();
         if pending(&app).await == 0 {
             break;
         }

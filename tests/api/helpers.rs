@@ -1044,7 +1044,9 @@ impl TestApp {
             endorsement_due: version.endorsement_due,
             place,
         };
-        service::verify::codes::issue_at(keys, &subject, 120, at).unwrap().0
+        service::verify::codes::issue_at(keys, &subject, 120, at)
+            .unwrap()
+            .0
     }
 
     /// Chen, with a permit and an e-mail address, and `n` distinct notices queued for him;

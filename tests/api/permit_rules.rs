@@ -309,15 +309,15 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
         let (served, idx) = served_entry(&app, &tokens.access).await;
         let list = service::verify::status_list::verify(&served, &keys, Utc::now()).unwrap();
         let entry = match list.status(idx as usize) {
-            service::verify::status_list::Lookup::Known(service::verify::status_list::Status::Valid) => {
-                Some(permit_rules::ListEntry::InForce)
-            }
-            service::verify::status_list::Lookup::Known(service::verify::status_list::Status::Revoked) => {
-                Some(permit_rules::ListEntry::Revoked)
-            }
-            service::verify::status_list::Lookup::Known(service::verify::status_list::Status::Suspended) => {
-                Some(permit_rules::ListEntry::Suspended)
-            }
+            service::verify::status_list::Lookup::Known(
+                service::verify::status_list::Status::Valid,
+            ) => Some(permit_rules::ListEntry::InForce),
+            service::verify::status_list::Lookup::Known(
+                service::verify::status_list::Status::Revoked,
+            ) => Some(permit_rules::ListEntry::Revoked),
+            service::verify::status_list::Lookup::Known(
+                service::verify::status_list::Status::Suspended,
+            ) => Some(permit_rules::ListEntry::Suspended),
             _ => None,
         };
         agree(

@@ -797,7 +797,8 @@ const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 async fn push_encrypted(app: &TestApp, inner: &str, appid: &str) -> Reply {
     use service::identity::wechat::signature::{sign, sign_message};
     let key = service::identity::wechat::crypto::AesKey::from_encoding_key(AES_KEY).unwrap();
-    let encrypt = service::identity::wechat::crypto::encrypt(&key, inner.as_bytes(), appid).unwrap();
+    let encrypt =
+        service::identity::wechat::crypto::encrypt(&key, inner.as_bytes(), appid).unwrap();
     let ts = now().to_string();
     let nonce = "1320562132";
     let msg_signature = sign_message(WECHAT_TOKEN, &ts, nonce, &encrypt);

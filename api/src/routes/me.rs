@@ -1,9 +1,9 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use service::Context;
-use service::rights::closure::{Erased, Kept, Retained};
-use service::identity::face_verification;
 use service::identity::binding::{self, ContactChange, Me};
+use service::identity::face_verification;
+use service::rights::closure::{Erased, Kept, Retained};
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};
@@ -29,7 +29,7 @@ pub async fn bind_identity(
     resident: Resident,
     body: JsonObject<IdentityRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let bound = identity::bind(
+    let bound = binding::bind(
         &ctx,
         &resident.0,
         &body.name,
@@ -102,7 +102,7 @@ impl From<Me> for MeResponse {
 }
 
 pub async fn show(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
-    let me = identity::me(&ctx, &resident.0).await?;
+    let me = binding::me(&ctx, &resident.0).await?;
     Ok(HttpResponse::Ok().json(MeResponse::from(me)))
 }
 
@@ -131,7 +131,7 @@ pub async fn update(
         email: body.email,
         reminders_enabled: body.reminders_enabled,
     };
-    let me = identity::update_contact(&ctx, &resident.0, change).await?;
+    let me = binding::update_contact(&ctx, &resident.0, change).await?;
     Ok(HttpResponse::Ok().json(MeResponse::from(me)))
 }
 

@@ -30,6 +30,7 @@ pub async fn record(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let results: Vec<(String, String)> = body.results.into_iter().collect();
-    let list = service::notices::subscriptions::record(&ctx, &resident.0, &body.app, &results).await?;
+    let list =
+        service::notices::subscriptions::record(&ctx, &resident.0, &body.app, &results).await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -18,19 +18,19 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::config::today_in_china;
 use crate::applying::documents::{self, Checked, DocumentType};
+use crate::applying::eligibility::{Basis, Declared, MaterialKind, RejectReason, Verdict, assess};
+use crate::applying::idempotency;
+use crate::config::today_in_china;
 use crate::domain::IdNumber;
 use crate::domain::divisions::{self, City, District};
 use crate::domain::permit_rules::PermitStatus;
-use crate::applying::eligibility::{Basis, Declared, MaterialKind, RejectReason, Verdict, assess};
 use crate::error::{FieldProblem, Missing, Refusal, Result, invalid, on_unique};
 use crate::govdata::fetch_dossier;
-use crate::applying::idempotency;
+use crate::identity::sessions::ResidentPrincipal;
+use crate::keys::privacy::{Kind, mask_id_number, mask_name};
 use crate::notices::outbox::{self, Notice};
 use crate::permit::permits;
-use crate::keys::privacy::{Kind, mask_id_number, mask_name};
-use crate::identity::sessions::ResidentPrincipal;
 
 pub const NEEDS_MATERIALS: &str = "needs_materials";
 pub const PENDING_REVIEW: &str = "pending_review";

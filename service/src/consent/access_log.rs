@@ -20,9 +20,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::permit::counters;
 use crate::error::Result;
 use crate::keys::signing::canonical_json;
+use crate::permit::counters;
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -15,9 +15,9 @@ use uuid::Uuid;
 use crate::Context;
 use crate::domain::CreditCode;
 use crate::error::{FieldProblem, Refusal, Result, invalid, on_unique};
-use crate::permit::fields::PermitField;
-use crate::keys::secrets::random_bytes;
 use crate::identity::tokens::Audience;
+use crate::keys::secrets::random_bytes;
+use crate::permit::fields::PermitField;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

@@ -13,17 +13,17 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::Context;
+use crate::config::today_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{AgencyPrincipal, Scope};
-use crate::config::today_in_china;
 use crate::consent::consents::grant_status;
 use crate::domain::permit_rules::PermitStatus;
 use crate::error::{Missing, Refusal, Result};
+use crate::keys::privacy::{Kind, mask_id_number, mask_name};
+use crate::keys::signing::{PublishedKey, verify_value};
 use crate::permit::fields::{self, PermitField};
 use crate::permit::permits;
-use crate::keys::privacy::{Kind, mask_id_number, mask_name};
 use crate::render;
-use crate::keys::signing::{PublishedKey, verify_value};
 use crate::verify::verification::field_value;
 
 pub const SIGNATURE_PURPOSE: &str = "yueju-annotated-copy-v1";

@@ -17,12 +17,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Context;
+use crate::applying::idempotency;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{self, AgencyPrincipal, Scope};
 use crate::error::{FieldProblem, Missing, Refusal, Result, invalid};
-use crate::permit::fields::{self, PermitField};
-use crate::applying::idempotency;
 use crate::notices::outbox::{self, Notice};
+use crate::permit::fields::{self, PermitField};
 
 /// The version of the consent text below; stored with every request and grant. Change the
 /// text only together with the version.
@@ -316,8 +316,8 @@ pub async fn request_access(
     }
     let now = Utc::now();
     // The steps and reasons of `POST /verify`; only a permit in force passes.
-    let claims =
-        crate::verify::verification::check_code(ctx, ask.token, now).map_err(Refusal::CodeInvalid)?;
+    let claims = crate::verify::verification::check_code(ctx, ask.token, now)
+        .map_err(Refusal::CodeInvalid)?;
     let txn = ctx.db.begin().await?;
     let permit = crate::verify::verification::permit_in_force(ctx, &txn, &claims)
         .await?

@@ -18,8 +18,8 @@ use crate::Context;
 use crate::domain::IdNumber;
 use crate::error::{FieldProblem, Refusal, Result, invalid};
 use crate::identity::face_verification;
-use crate::keys::privacy::{Kind, mask_id_number, mask_name};
 use crate::identity::sessions::ResidentPrincipal;
+use crate::keys::privacy::{Kind, mask_id_number, mask_name};
 
 const MAX_NAME_CHARS: usize = 50;
 const MAX_EMAIL_CHARS: usize = 254;

@@ -21,11 +21,11 @@ use crate::Context;
 use crate::domain::IdNumber;
 use crate::error::{Refusal, Result};
 use crate::identity::binding::{self, Assurance};
-use crate::keys::privacy::Kind;
-use crate::keys::secrets::random_bytes;
 use crate::identity::sessions::ResidentPrincipal;
 use crate::identity::wechat::MiniApp;
 use crate::identity::wechat::face::{Cert, FaceResult, MAX_VERIFY_ID_CHARS, VERIFY_PASSED};
+use crate::keys::privacy::Kind;
+use crate::keys::secrets::random_bytes;
 
 /// Outcomes of a used session.
 pub const PASSED: &str = "passed";
@@ -49,8 +49,8 @@ pub async fn start(
     name: &str,
     id_number: &str,
 ) -> Result<Started> {
-    let (name, id) = identity::parse_claim(name, id_number)?;
-    let household = identity::match_household(ctx, &name, &id).await?;
+    let (name, id) = binding::parse_claim(name, id_number)?;
+    let household = binding::match_household(ctx, &name, &id).await?;
     let account = account::Entity::find_by_id(principal.account_id)
         .one(&ctx.db)
         .await?
@@ -136,7 +136,7 @@ pub(crate) async fn bind(
     if started_name != name {
         return Err(refuse("started for another name").into());
     }
-    let household = identity::match_household(ctx, name, id).await?;
+    let household = binding::match_household(ctx, name, id).await?;
     let app = MiniApp::parse(&row.app)
         .ok_or_else(|| anyhow::anyhow!("face verification {} has an unknown app", row.id))?;
     let started_id = ctx.vault.open_string(Kind::IdNumber, &row.id_number_enc)?;
@@ -164,7 +164,7 @@ pub(crate) async fn bind(
     if !finish(&txn, row.id, PASSED, Some(VERIFY_PASSED)).await? {
         return Err(refuse("used meanwhile").into());
     }
-    let person_id = identity::bind_verified(
+    let person_id = binding::bind_verified(
         ctx,
         &txn,
         principal.account_id,

@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use crate::Context;
 use crate::error::{Refusal, Result};
-use crate::keys::secrets::random_bytes;
 use crate::identity::tokens::Audience;
 use crate::identity::wechat::{MiniApp, PlatformUser};
+use crate::keys::secrets::random_bytes;
 
 const DEV_CODE_PREFIX: &str = "dev:";
 

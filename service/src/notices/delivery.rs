@@ -23,15 +23,15 @@ use serde::Serialize;
 
 use crate::Context;
 use crate::error::Result;
-use crate::notices::notice_text;
-use crate::notices::outbox::{FAILED, Notice, PENDING, SENT, UNDELIVERABLE, open_notice};
-use crate::keys::privacy::Kind;
-use crate::notices::subscriptions;
 use crate::identity::wechat::Account;
 use crate::identity::wechat::oa::{CHANNEL as OA_CHANNEL, CustomerFailure};
 use crate::identity::wechat::subscribe::{
     Mode, SubscribeFailure, SubscribeMessage, TemplateKind, template_data,
 };
+use crate::keys::privacy::Kind;
+use crate::notices::notice_text;
+use crate::notices::outbox::{FAILED, Notice, PENDING, SENT, UNDELIVERABLE, open_notice};
+use crate::notices::subscriptions;
 
 /// The channels a notice goes by, as recorded in `outbox.channel`.
 pub const BY_SUBSCRIBE: &str = "subscribe";

@@ -19,16 +19,16 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Context;
+use crate::applying::eligibility::{Basis, missing_proofs};
 use crate::config::today_in_china;
 use crate::domain::divisions::{self, City};
 use crate::domain::permit_rules::{self, Dates, NotNow, PermitStatus, Renewal, StatusFacts};
 use crate::domain::{IdNumber, licence};
-use crate::applying::eligibility::{Basis, missing_proofs};
 use crate::error::{Missing, Refusal, Result, on_unique};
 use crate::govdata::{Household, Photo, fetch_dossier};
-use crate::notices::outbox::{self, Notice};
 use crate::keys::privacy::{Kind, mask_id_number};
 use crate::keys::signing::verify_value;
+use crate::notices::outbox::{self, Notice};
 use crate::verify::status_list::{Status as ListStatus, StatusListRef, places};
 
 /// The purpose label every permit signature covers.
@@ -135,7 +135,8 @@ pub async fn issue<C: ConnectionTrait>(
     let today = today_in_china();
     let now = Utc::now();
     let year = today.format("%Y");
-    let serial = crate::permit::counters::next(db, &format!("permit:{}:{year}", issue.city.code)).await?;
+    let serial =
+        crate::permit::counters::next(db, &format!("permit:{}:{year}", issue.city.code)).await?;
     let permit_no = format!("{}{year}{serial:06}", issue.city.code);
     let dates =
         permit_rules::first_version(today, issue.continuous_since, ctx.settings.permit.periods());

@@ -22,9 +22,9 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::consent::access_log::{self, Action, Actor};
 use crate::applying::applications;
 use crate::config::today_in_china;
+use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::consents;
 use crate::error::Result;
 use crate::identity::sessions::ResidentPrincipal;

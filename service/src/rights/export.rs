@@ -17,15 +17,15 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::consent::access_log::{self, ChainCheck, EntryView};
 use crate::applying::applications::{self, ApplicationView};
+use crate::consent::access_log::{self, ChainCheck, EntryView};
 use crate::consent::consents::{self, GrantView, RequestView};
 use crate::error::{Refusal, Result};
-use crate::notices::outbox::{Notice, open_notice};
-use crate::permit::permits::{self, SignedDocument};
-use crate::keys::privacy::Kind;
 use crate::identity::sessions::ResidentPrincipal;
+use crate::keys::privacy::Kind;
+use crate::notices::outbox::{Notice, open_notice};
 use crate::notices::subscriptions::SubscriptionView;
+use crate::permit::permits::{self, SignedDocument};
 
 pub const FORMAT: &str = "yueju-export-v1";
 
@@ -374,7 +374,9 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
             channel: n.channel,
         });
     }
-    out.subscriptions = crate::notices::subscriptions::list(ctx, principal).await?.items;
+    out.subscriptions = crate::notices::subscriptions::list(ctx, principal)
+        .await?
+        .items;
 
     let mut after = 0;
     loop {

@@ -26,8 +26,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::consent::access_log;
 use crate::applying::applications;
+use crate::consent::access_log;
 use crate::consent::consents;
 use crate::error::Result;
 
@@ -73,10 +73,13 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
     let dialogues_deleted = expire_dialogues(ctx).await?;
     let face_verifications_deleted = expire_face_verifications(ctx).await?;
     let login_failures_deleted =
-        crate::identity::lockout::delete_stale(&ctx.db, Utc::now() - chrono::Duration::days(1)).await?;
-    let status_changes_deleted =
-        crate::verify::status_list::places::expire_changes(&ctx.db, Utc::now() - chrono::Duration::days(1))
+        crate::identity::lockout::delete_stale(&ctx.db, Utc::now() - chrono::Duration::days(1))
             .await?;
+    let status_changes_deleted = crate::verify::status_list::places::expire_changes(
+        &ctx.db,
+        Utc::now() - chrono::Duration::days(1),
+    )
+    .await?;
     let report = Report {
         as_of,
         materials_purged,

@@ -17,16 +17,16 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::Context;
+use crate::config::{day_in_china, today_in_china};
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{self, AgencyPrincipal, Scope};
-use crate::verify::codes::{self, CodeClaims, CodeError, CodeSubject};
-use crate::config::{day_in_china, today_in_china};
 use crate::domain::permit_rules::{self, ListEntry, PermitStatus, StatusFacts};
 use crate::error::{Missing, Refusal, Result};
-use crate::permit::fields::PermitField;
-use crate::permit::permits::{PermitDocument, WITH_CURRENT_VERSION};
 use crate::keys::privacy::{Kind, mask_name};
 use crate::keys::signing::PublishedKey;
+use crate::permit::fields::PermitField;
+use crate::permit::permits::{PermitDocument, WITH_CURRENT_VERSION};
+use crate::verify::codes::{self, CodeClaims, CodeError, CodeSubject};
 use crate::verify::status_list::{self, Lookup, Place, Status as ListStatus, StatusListRef};
 
 /// The holder's current code.
