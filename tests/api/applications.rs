@@ -316,12 +316,7 @@ async fn materials_then_review_then_approval_issue_the_permit_and_notify_the_app
             .unwrap()
             .starts_with("440600")
     );
-    assert_eq!(
-        app.get("/api/v1/me/permit", Some(&tokens.access))
-            .await
-            .body["status"],
-        "valid"
-    );
+    assert_eq!(app.permit_status(&tokens.access).await, "valid");
     assert_eq!(app.outbox_kinds().await, ["application_decided"]);
     // A decided application cannot be decided again.
     app.post(

@@ -40,13 +40,7 @@ async fn li_with_reviewed_permit(app: &TestApp) -> (Tokens, std::path::PathBuf) 
 
 async fn ask(app: &TestApp, agency: &AgencyClient, holder: &str, purpose: &str) -> String {
     let code = app.code(holder).await;
-    let r = app
-        .post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": purpose, "days": 30}),
-            Some(&agency.token),
-        )
-        .await;
+    let r = app.ask_access(&agency, &code, purpose, 30).await;
     assert_eq!(r.status, 201, "{}", r.text);
     r.body["id"].as_str().unwrap().to_owned()
 }
@@ -72,25 +66,12 @@ async fn closing_deletes_logins_and_files_revokes_grants_keeps_the_permit_and_lo
         )
         .await;
     let granted = ask(&app, &agency, &li.access, "办理就业登记").await;
-    let grant = app
-        .post(
-            &format!("/api/v1/me/authorization-requests/{granted}/approve"),
-            &json!({}),
-            Some(&li.access),
-        )
-        .await;
+    let grant = app.decide(&li.access, &granted, "approve").await;
     assert_eq!(grant.status, 201, "{}", grant.text);
     let grant_id = grant.body["id"].as_str().unwrap().to_owned();
     ask(&app, &agency, &li.access, "办理人才补贴").await;
 
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/me",
-            &json!({}),
-            Some(&li.access),
-        )
-        .await;
+    let r = app.close_account(&li.access).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.headers["cache-control"], "no-store");
     assert_eq!(r.body["closed"], true);
@@ -177,14 +158,7 @@ async fn closing_deletes_logins_and_files_revokes_grants_keeps_the_permit_and_lo
 async fn closing_an_unbound_login_deletes_it_and_keeps_nothing() {
     let app = spawn_app().await;
     let fresh = app.login_dev("closing-unbound").await;
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/me",
-            &json!({}),
-            Some(&fresh.access),
-        )
-        .await;
+    let r = app.close_account(&fresh.access).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(item(&r.body["deleted"], "登录账号")["count"], 1);
     assert_eq!(r.body["kept"], json!([]));
@@ -204,14 +178,7 @@ async fn closing_without_a_permit_deletes_the_identity_and_the_unissued_applicat
                       "residence_since": "2025-09-01", "basis": "employment"});
     let r = app.apply(&li.access, &body, Some("closing-1")).await;
     assert_eq!(r.body["status"], "needs_materials", "{}", r.text);
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/me",
-            &json!({}),
-            Some(&li.access),
-        )
-        .await;
+    let r = app.close_account(&li.access).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(item(&r.body["deleted"], "实名认证信息")["count"], 1);
     assert_eq!(item(&r.body["deleted"], "未获签发的申请")["count"], 1);

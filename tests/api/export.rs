@@ -7,14 +7,7 @@ use crate::helpers::*;
 /// Chen holds a permit, has an e-mail address, and granted an agency access.
 async fn chen_with_grant(app: &TestApp) -> (Tokens, AgencyClient) {
     let chen = app.chen_with_permit().await;
-    let r = app
-        .send_json(
-            reqwest::Method::PATCH,
-            "/api/v1/me",
-            &json!({"email": "chen.zq@example.com"}),
-            Some(&chen.access),
-        )
-        .await;
+    let r = app.set_email(&chen.access, "chen.zq@example.com").await;
     assert_eq!(r.status, 200, "{}", r.text);
     let agency = app
         .agency(
@@ -25,22 +18,10 @@ async fn chen_with_grant(app: &TestApp) -> (Tokens, AgencyClient) {
         )
         .await;
     let code = app.code(&chen.access).await;
-    let r = app
-        .post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": "办理社保卡", "days": 30}),
-            Some(&agency.token),
-        )
-        .await;
+    let r = app.ask_access(&agency, &code, "办理社保卡", 30).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].as_str().unwrap();
-    let g = app
-        .post(
-            &format!("/api/v1/me/authorization-requests/{id}/approve"),
-            &json!({}),
-            Some(&chen.access),
-        )
-        .await;
+    let g = app.decide(&chen.access, &id, "approve").await;
     assert_eq!(g.status, 201, "{}", g.text);
     (chen, agency)
 }

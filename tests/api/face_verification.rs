@@ -433,14 +433,7 @@ async fn export_closure_and_retention_cover_face_verifications() {
     // Another login tried the same identity: closing removes that record of the person too.
     let other = app.login_platform("yss", "ok:face-data-other").await;
     app.verify_id(&other, WANG_NAME, WANG_ID).await;
-    let closed = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/me",
-            &json!({}),
-            Some(&token),
-        )
-        .await;
+    let closed = app.close_account(&token).await;
     assert_eq!(closed.status, 200, "{}", closed.text);
     assert!(closed.text.contains("人脸核身记录"), "{}", closed.text);
     assert_eq!(

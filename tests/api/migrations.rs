@@ -28,13 +28,7 @@ async fn the_current_version_pointer_is_backfilled_from_the_highest_version() {
     let permit_no = app.permit_no(&chen.access).await;
     app.set_permit_dates(&permit_no, Some(days_ahead(10)), None)
         .await;
-    let r = app
-        .post(
-            "/api/v1/me/permit/endorsements",
-            &serde_json::json!({}),
-            Some(&chen.access),
-        )
-        .await;
+    let r = app.endorse(&chen.access).await;
     assert_eq!(r.status, 201, "{}", r.text);
 
     // Back to before the pointer existed (and the migrations after it), then up again, on

@@ -208,13 +208,7 @@ async fn answers_of_a_full_flow_match_their_schemas() {
             &ALL_FIELDS,
         )
         .await;
-    let asked = app
-        .post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": "办理社保卡", "days": 30}),
-            Some(&agency.token),
-        )
-        .await;
+    let asked = app.ask_access(&agency, &code, "办理社保卡", 30).await;
     check(
         &spec,
         "post",

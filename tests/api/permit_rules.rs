@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, Utc};
-use serde_json::json;
 use service::domain::permit_rules::{self, PermitStatus, StatusFacts};
 use service::keys::signing::PublishedKey;
 use service::verify::verification::{VerifyReason, verify_offline};
@@ -174,9 +173,7 @@ fn rows() -> Vec<Row> {
 }
 
 async fn endorse(app: &TestApp, resident: &str, kind: &str) {
-    let r = app
-        .post("/api/v1/me/permit/endorsements", &json!({}), Some(resident))
-        .await;
+    let r = app.endorse(resident).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["kind"], kind, "{}", r.text);
 }
@@ -442,13 +439,7 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
         }
 
         // An agency's access request: only a permit in force, with the reason's wording.
-        let r = app
-            .post(
-                "/api/v1/agency/authorization-requests",
-                &json!({"token": token, "purpose": "核验居住证", "days": 7}),
-                Some(&agency.token),
-            )
-            .await;
+        let r = app.ask_access(&agency, &token, "核验居住证", 7).await;
         let answered = match r.status {
             201 => None,
             _ => Some((r.status, r.code().to_owned(), r.message().to_owned())),

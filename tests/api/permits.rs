@@ -69,10 +69,7 @@ async fn the_signed_document_verifies_with_the_published_key_and_fails_after_any
         ),
         ("EdDSA", "Ed25519", "active")
     );
-    let signed = app
-        .get("/api/v1/me/permit/document", Some(&tokens.access))
-        .await
-        .body;
+    let signed = app.permit_document(&tokens.access).await;
     assert_eq!(signed["kid"], keys[0].kid.as_str());
     assert!(verifies(&keys, &signed));
     for field in [
@@ -109,13 +106,7 @@ async fn the_signed_document_verifies_with_the_published_key_and_fails_after_any
 async fn the_endorsement_is_refused_before_its_window_opens() {
     let app = spawn_app().await;
     let tokens = app.chen_with_permit().await;
-    let r = app
-        .post(
-            "/api/v1/me/permit/endorsements",
-            &json!({}),
-            Some(&tokens.access),
-        )
-        .await;
+    let r = app.endorse(&tokens.access).await;
     r.assert_error(422, "ENDORSEMENT_NOT_DUE");
     let opens = app
         .get("/api/v1/me/permit", Some(&tokens.access))
@@ -130,21 +121,12 @@ async fn an_endorsement_in_its_window_is_a_new_signed_version_linked_to_the_old(
     let app = spawn_app().await;
     let tokens = app.chen_with_permit().await;
     let keys = published_keys(&app).await;
-    let v1 = app
-        .get("/api/v1/me/permit/document", Some(&tokens.access))
-        .await
-        .body;
+    let v1 = app.permit_document(&tokens.access).await;
     let permit_no = v1["document"]["permit_no"].as_str().unwrap().to_owned();
     let due = days_ahead(10);
     app.set_permit_dates(&permit_no, Some(due.clone()), None)
         .await;
-    let r = app
-        .post(
-            "/api/v1/me/permit/endorsements",
-            &json!({}),
-            Some(&tokens.access),
-        )
-        .await;
+    let r = app.endorse(&tokens.access).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["kind"], "endorsement");
     let due_date = chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap();
@@ -153,10 +135,7 @@ async fn an_endorsement_in_its_window_is_a_new_signed_version_linked_to_the_old(
         service::domain::permit_rules::years_after(due_date, 1).to_string()
     );
     assert_eq!(r.body["permit"]["status"], "valid");
-    let v2 = app
-        .get("/api/v1/me/permit/document", Some(&tokens.access))
-        .await
-        .body;
+    let v2 = app.permit_document(&tokens.access).await;
     assert_eq!(v2["document"]["version"], 2);
     assert_eq!(
         v2["document"]["previous_licence_id"],
@@ -176,21 +155,10 @@ async fn an_endorsement_in_its_window_is_a_new_signed_version_linked_to_the_old(
 async fn a_missed_endorsement_suspends_the_permit_until_a_late_endorsement_restores_it() {
     let app = spawn_app().await;
     let tokens = app.chen_with_permit().await;
-    let permit_no = app
-        .get("/api/v1/me/permit", Some(&tokens.access))
-        .await
-        .body["permit_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let permit_no = app.permit_no(&tokens.access).await;
     app.set_permit_dates(&permit_no, Some(days_ago(5)), None)
         .await;
-    assert_eq!(
-        app.get("/api/v1/me/permit", Some(&tokens.access))
-            .await
-            .body["status"],
-        "suspended"
-    );
+    assert_eq!(app.permit_status(&tokens.access).await, "suspended");
     app.post(
         "/api/v1/me/physical-card",
         &json!({"pickup_station": "天河派出所"}),
@@ -198,13 +166,7 @@ async fn a_missed_endorsement_suspends_the_permit_until_a_late_endorsement_resto
     )
     .await
     .assert_error(422, "PERMIT_NOT_VALID");
-    let r = app
-        .post(
-            "/api/v1/me/permit/endorsements",
-            &json!({}),
-            Some(&tokens.access),
-        )
-        .await;
+    let r = app.endorse(&tokens.access).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let today = service::config::today_in_china();
     assert_eq!(r.body["permit"]["status"], "valid");
@@ -223,23 +185,11 @@ async fn a_missed_endorsement_suspends_the_permit_until_a_late_endorsement_resto
 async fn renewal_near_expiry_extends_the_validity_after_rechecking_the_data() {
     let app = spawn_app().await;
     let tokens = app.chen_with_permit().await;
-    let permit_no = app
-        .get("/api/v1/me/permit", Some(&tokens.access))
-        .await
-        .body["permit_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let permit_no = app.permit_no(&tokens.access).await;
     let until = days_ahead(12);
     app.set_permit_dates(&permit_no, Some(until.clone()), Some(until.clone()))
         .await;
-    let r = app
-        .post(
-            "/api/v1/me/permit/endorsements",
-            &json!({}),
-            Some(&tokens.access),
-        )
-        .await;
+    let r = app.endorse(&tokens.access).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["kind"], "renewal");
     let until = chrono::NaiveDate::parse_from_str(&until, "%Y-%m-%d").unwrap();
@@ -255,13 +205,7 @@ async fn an_endorsement_is_refused_when_the_data_no_longer_proves_the_conditions
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let app = spawn_app().await;
     let tokens = app.chen_with_permit().await;
-    let permit_no = app
-        .get("/api/v1/me/permit", Some(&tokens.access))
-        .await
-        .body["permit_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let permit_no = app.permit_no(&tokens.access).await;
     app.set_permit_dates(&permit_no, Some(days_ahead(3)), None)
         .await;
     let blind = app
@@ -273,13 +217,7 @@ async fn an_endorsement_is_refused_when_the_data_no_longer_proves_the_conditions
         .exec(&app.app.db)
         .await
         .unwrap();
-    let r = app
-        .post(
-            "/api/v1/me/permit/endorsements",
-            &json!({}),
-            Some(&tokens.access),
-        )
-        .await;
+    let r = app.endorse(&tokens.access).await;
     r.assert_error(422, "CONDITIONS_NOT_MET");
     assert!(r.message().contains("就业证明"), "{}", r.text);
     assert_eq!(
@@ -294,28 +232,13 @@ async fn an_endorsement_is_refused_when_the_data_no_longer_proves_the_conditions
 async fn an_expired_permit_cannot_be_endorsed_and_its_holder_may_apply_again() {
     let app = spawn_app().await;
     let tokens = app.chen_with_permit().await;
-    let permit_no = app
-        .get("/api/v1/me/permit", Some(&tokens.access))
-        .await
-        .body["permit_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let permit_no = app.permit_no(&tokens.access).await;
     app.set_permit_dates(&permit_no, Some(days_ago(400)), Some(days_ago(1)))
         .await;
-    assert_eq!(
-        app.get("/api/v1/me/permit", Some(&tokens.access))
-            .await
-            .body["status"],
-        "expired"
-    );
-    app.post(
-        "/api/v1/me/permit/endorsements",
-        &json!({}),
-        Some(&tokens.access),
-    )
-    .await
-    .assert_error(422, "PERMIT_EXPIRED");
+    assert_eq!(app.permit_status(&tokens.access).await, "expired");
+    app.endorse(&tokens.access)
+        .await
+        .assert_error(422, "PERMIT_EXPIRED");
     let again = app.apply(&tokens.access, &chen_application(), None).await;
     assert_eq!(again.body["status"], "issued", "{}", again.text);
     assert_ne!(again.body["permit_no"], permit_no.as_str());
@@ -325,13 +248,7 @@ async fn an_expired_permit_cannot_be_endorsed_and_its_holder_may_apply_again() {
 async fn staff_revoke_a_permit_with_a_reason_and_the_holder_is_told() {
     let app = spawn_app().await;
     let tokens = app.chen_with_permit().await;
-    let permit_no = app
-        .get("/api/v1/me/permit", Some(&tokens.access))
-        .await
-        .body["permit_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let permit_no = app.permit_no(&tokens.access).await;
     let path = format!("/api/v1/staff/permits/{permit_no}/revoke");
     let reviewer = app.staff_token("demo-reviewer", "demo-reviewer-pass").await;
     app.post(&path, &json!({"reason": "x"}), Some(&reviewer))
@@ -345,12 +262,7 @@ async fn staff_revoke_a_permit_with_a_reason_and_the_holder_is_told() {
         .post(&path, &json!({"reason": "以欺骗手段取得"}), Some(&admin))
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    assert_eq!(
-        app.get("/api/v1/me/permit", Some(&tokens.access))
-            .await
-            .body["status"],
-        "revoked"
-    );
+    assert_eq!(app.permit_status(&tokens.access).await, "revoked");
     assert_eq!(app.outbox_kinds().await, ["permit_revoked"]);
     app.post(&path, &json!({"reason": "again"}), Some(&admin))
         .await
@@ -362,13 +274,9 @@ async fn staff_revoke_a_permit_with_a_reason_and_the_holder_is_told() {
     )
     .await
     .assert_error(404, "PERMIT_NOT_FOUND");
-    app.post(
-        "/api/v1/me/permit/endorsements",
-        &json!({}),
-        Some(&tokens.access),
-    )
-    .await
-    .assert_error(422, "PERMIT_REVOKED");
+    app.endorse(&tokens.access)
+        .await
+        .assert_error(422, "PERMIT_REVOKED");
 }
 
 #[tokio::test]

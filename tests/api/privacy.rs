@@ -1,8 +1,6 @@
 //! Privacy by design, checked after a full flow: login, bind, apply, issue, verify, consent,
 //! download. Neither the raw database nor the log holds personal data or secrets in clear.
 
-use serde_json::json;
-
 use crate::helpers::*;
 
 #[tokio::test]
@@ -22,21 +20,9 @@ async fn after_a_full_flow_the_raw_database_and_the_log_hold_no_personal_data_or
         .await;
     let code = app.code(&zhang.access).await;
     app.verify(&code, Some(&agency.token)).await;
-    let r = app
-        .post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": "办理社保卡", "days": 30}),
-            Some(&agency.token),
-        )
-        .await;
+    let r = app.ask_access(&agency, &code, "办理社保卡", 30).await;
     let id = r.body["id"].as_str().unwrap();
-    let grant = app
-        .post(
-            &format!("/api/v1/me/authorization-requests/{id}/approve"),
-            &json!({}),
-            Some(&zhang.access),
-        )
-        .await;
+    let grant = app.decide(&zhang.access, &id, "approve").await;
     let copy = app
         .get(
             &format!(

@@ -27,14 +27,7 @@ async fn run(app: &TestApp, body: Value) -> Reply {
 /// Chen holds a permit and gave his e-mail.
 async fn chen_reachable(app: &TestApp) -> (Tokens, String) {
     let chen = app.chen_with_permit().await;
-    let r = app
-        .send_json(
-            reqwest::Method::PATCH,
-            "/api/v1/me",
-            &json!({"email": CHEN_EMAIL}),
-            Some(&chen.access),
-        )
-        .await;
+    let r = app.set_email(&chen.access, CHEN_EMAIL).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let permit_no = app.permit_no(&chen.access).await;
     (chen, permit_no)
@@ -300,13 +293,7 @@ async fn a_resident_reaching_six_months_without_a_permit_is_told_once() {
     let t = app
         .newcomer("nudge", WANG_ID, WANG_NAME, "male", &six_months_ago, true)
         .await;
-    app.send_json(
-        reqwest::Method::PATCH,
-        "/api/v1/me",
-        &json!({"email": "wang@example.com"}),
-        Some(&t.access),
-    )
-    .await;
+    app.set_email(&t.access, "wang@example.com").await;
     assert_eq!(run(&app, json!({"deliver": true})).await.body["sent"], 1);
     let next_day = (today + chrono::Duration::days(1)).to_string();
     assert_eq!(
@@ -336,13 +323,7 @@ async fn an_agencys_request_reaches_the_holder_by_email_through_the_same_outbox(
         .agency(31, "广州市天河区人社局", &["permit:download"], &["name"])
         .await;
     let code = app.code(&chen.access).await;
-    let r = app
-        .post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": "办理社保卡", "days": 3}),
-            Some(&agency.token),
-        )
-        .await;
+    let r = app.ask_access(&agency, &code, "办理社保卡", 3).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(run(&app, json!({"deliver": true})).await.body["sent"], 1);
     let mails = sink.messages();

@@ -167,21 +167,9 @@ async fn access_log_entries_go_after_the_cut_off_and_the_chain_stays_intact_from
         )
         .await;
     let code = app.code(&chen.access).await;
-    let r = app
-        .post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": "办理社保卡", "days": 30}),
-            Some(&agency.token),
-        )
-        .await;
+    let r = app.ask_access(&agency, &code, "办理社保卡", 30).await;
     let request_id = r.body["id"].as_str().unwrap().to_owned();
-    let grant = app
-        .post(
-            &format!("/api/v1/me/authorization-requests/{request_id}/approve"),
-            &json!({}),
-            Some(&chen.access),
-        )
-        .await;
+    let grant = app.decide(&chen.access, &request_id, "approve").await;
     assert_eq!(grant.status, 201, "{}", grant.text);
     let check = || async {
         app.get("/api/v1/me/access-log/check", Some(&chen.access))
@@ -266,12 +254,7 @@ async fn a_chain_retention_emptied_continues_from_its_anchor() {
         .await;
     let ask = || async {
         let code = app.code(&chen.access).await;
-        app.post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": "送达文书", "days": 1}),
-            Some(&agency.token),
-        )
-        .await
+        app.ask_access(&agency, &code, "送达文书", 1).await
     };
     assert_eq!(ask().await.status, 201);
     let r = run(&app, &days_ahead(1)).await;
@@ -305,21 +288,9 @@ async fn consent_records_go_with_the_access_log_once_the_grant_has_ended() {
         )
         .await;
     let code = app.code(&chen.access).await;
-    let r = app
-        .post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": "提取公积金", "days": 30}),
-            Some(&agency.token),
-        )
-        .await;
+    let r = app.ask_access(&agency, &code, "提取公积金", 30).await;
     let id = r.body["id"].as_str().unwrap();
-    let g = app
-        .post(
-            &format!("/api/v1/me/authorization-requests/{id}/approve"),
-            &json!({}),
-            Some(&chen.access),
-        )
-        .await;
+    let g = app.decide(&chen.access, &id, "approve").await;
     assert_eq!(g.status, 201, "{}", g.text);
     // The grant ends in 30 days; its record is kept 1095 days after that.
     let r = run(&app, &days_ahead(30 + 1095)).await;

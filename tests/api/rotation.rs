@@ -20,13 +20,7 @@ fn key(kid: &str, byte: u8) -> String {
 /// uploaded file, notices, a saved idempotent answer; government data is sealed at start.
 async fn populate(app: &TestApp) -> (Tokens, Tokens, String) {
     let chen = app.chen_with_permit().await;
-    app.send_json(
-        reqwest::Method::PATCH,
-        "/api/v1/me",
-        &json!({"email": "chen.zq@example.com"}),
-        Some(&chen.access),
-    )
-    .await;
+    app.set_email(&chen.access, "chen.zq@example.com").await;
     let li = app.login_dev("demo-li").await;
     let body = json!({"city": "佛山市", "district": "南海区", "address": "桂城街道南海大道北45号",
                       "residence_since": "2025-09-01", "basis": "employment"});

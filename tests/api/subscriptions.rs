@@ -362,13 +362,8 @@ async fn after_48_hours_of_silence_a_reminder_goes_by_email() {
     vars.push(("YUEJU_SMTP_URL", url.as_str()));
     let app = spawn_app_with(&vars).await;
     let (chen, _) = chen_due(&app).await;
-    app.send_json(
-        reqwest::Method::PATCH,
-        "/api/v1/me",
-        &json!({"email": "chen.zhiqiang@example.com"}),
-        Some(&chen.access),
-    )
-    .await;
+    app.set_email(&chen.access, "chen.zhiqiang@example.com")
+        .await;
     chen_chats(&app).await;
     chat_silent_for(&app, 47).await;
     // Within the window: by chat.
@@ -480,10 +475,11 @@ async fn a_long_chinese_notice_is_shortened_to_what_the_platform_accepts() {
     let agency = app.agency(61, name, &["permit:download"], &["name"]).await;
     let code = app.code(&chen.access).await;
     let r = app
-        .post(
-            "/api/v1/agency/authorization-requests",
-            &json!({"token": code, "purpose": "办理社会保障卡申领😀及社保待遇资格认证等相关业务", "days": 3}),
-            Some(&agency.token),
+        .ask_access(
+            &agency,
+            &code,
+            "办理社会保障卡申领😀及社保待遇资格认证等相关业务",
+            3,
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -721,14 +717,7 @@ async fn subscriptions_are_in_the_export_and_go_when_the_account_closes() {
             .any(|s| s["template_id"] == TPL_ENDORSEMENT && s["credits"] == 1)
     );
 
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/me",
-            &json!({}),
-            Some(&chen.access),
-        )
-        .await;
+    let r = app.close_account(&chen.access).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let deleted = r.body["deleted"].as_array().unwrap();
     assert!(
