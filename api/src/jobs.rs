@@ -1,66 +1,123 @@
-//! Background jobs inside the server: the daily reminder sweep at the configured local time
-//! (and once at start, to catch up a day the server was down; the sweep is idempotent), the
-//! daily retention job, and the outbox delivery worker. Several instances may run them at
+//! Background jobs inside the server: one scheduler for the daily jobs (the reminder sweep at
+//! its local time, and once at start to catch up a day the server was down; the retention
+//! run), and the outbox delivery worker. Several instances may run them at
 //! once: the outbox keys and row claims keep that safe.
 
 use actix_web::web;
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use service::Context;
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub fn spawn(ctx: web::Data<Context>) {
     if !ctx.settings.reminders.background {
         return;
     }
-    tokio::spawn(sweep_daily(ctx.clone()));
+    let ctx = ctx.into_inner();
+    // The sweep also runs once at start, to catch up a day the server was down.
+    every_day(
+        ctx.clone(),
+        Daily {
+            name: "reminder sweep",
+            at: ctx.settings.reminders.sweep_at,
+            at_start: true,
+        },
+        |ctx, today| async move { service::notices::reminders::sweep(&ctx, today).await },
+    );
     if let Some(at) = ctx.settings.retention.daily_at {
-        tokio::spawn(service::rights::retention::daily(
-            ctx.clone().into_inner(),
-            at,
-        ));
+        every_day(
+            ctx.clone(),
+            Daily {
+                name: "retention run",
+                at,
+                at_start: false,
+            },
+            |ctx, today| async move { service::rights::retention::run(&ctx, today).await },
+        );
     }
     // Always: a notice may go by subscribe message, customer message or e-mail, and one that
     // no channel can carry is marked undeliverable rather than left pending.
     tokio::spawn(deliver_forever(ctx));
 }
 
-/// How long until the next `at` (Asia/Shanghai).
-fn until_next(at: chrono::NaiveTime) -> Duration {
-    let now = Utc::now().with_timezone(&Shanghai);
-    let today = now.date_naive().and_time(at);
-    let next = if now.naive_local() < today {
-        today
-    } else {
-        today + chrono::Duration::days(1)
-    };
-    Shanghai
-        .from_local_datetime(&next)
-        .earliest()
-        .map(|t| {
-            (t.with_timezone(&Utc) - Utc::now())
-                .to_std()
-                .unwrap_or_default()
-        })
-        .unwrap_or(Duration::from_secs(3600))
+/// A job run once a day at a local time in China.
+struct Daily {
+    /// For the log.
+    name: &'static str,
+    at: NaiveTime,
+    /// Also run once when the server starts.
+    at_start: bool,
 }
 
-async fn sweep_daily(ctx: web::Data<Context>) {
-    loop {
-        let today = service::config::today_in_china();
-        if let Err(e) = service::notices::reminders::sweep(&ctx, today).await {
-            tracing::error!(error = ?e, "reminder sweep failed");
+/// The one scheduler of the daily jobs: runs `job` as of each day in China at `daily.at`.
+/// A failed run is logged and the next day's run picks up what it left: every daily job is
+/// idempotent, and safe with several instances running it at once.
+fn every_day<F, Fut, T, E>(ctx: Arc<Context>, daily: Daily, job: F)
+where
+    F: Fn(Arc<Context>, NaiveDate) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send,
+    E: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        let mut first = daily.at_start;
+        loop {
+            if !first {
+                tokio::time::sleep(until_next(Utc::now(), daily.at)).await;
+            }
+            first = false;
+            if let Err(e) = job(ctx.clone(), service::config::today_in_china()).await {
+                tracing::error!(job = daily.name, error = ?e, "daily job failed; the next run finishes it");
+            }
         }
-        tokio::time::sleep(until_next(ctx.settings.reminders.sweep_at)).await;
-    }
+    });
 }
 
-async fn deliver_forever(ctx: web::Data<Context>) {
+/// How long from `now` until the next `at` o'clock in China.
+fn until_next(now: DateTime<Utc>, at: NaiveTime) -> Duration {
+    let local = now.with_timezone(&Shanghai);
+    let mut day = local.date_naive();
+    if local.time() >= at {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    let next = Shanghai
+        .from_local_datetime(&day.and_time(at))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    (next - now).to_std().unwrap_or(Duration::ZERO)
+}
+
+async fn deliver_forever(ctx: Arc<Context>) {
     let interval = Duration::from_secs(ctx.settings.reminders.delivery_interval_secs.max(1));
     loop {
         if let Err(e) = service::notices::delivery::run_once(&ctx).await {
             tracing::error!(error = ?e, "outbox delivery run failed");
         }
         tokio::time::sleep(interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_next_run_is_later_today_or_tomorrow() {
+        let at = NaiveTime::from_hms_opt(3, 30, 0).unwrap();
+        // 02:00 in China → 1h30 later.
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 18, 0, 0).unwrap();
+        assert_eq!(until_next(now, at), Duration::from_secs(90 * 60));
+        // 04:00 in China → 23h30 later.
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 20, 0, 0).unwrap();
+        assert_eq!(
+            until_next(now, at),
+            Duration::from_secs(23 * 3600 + 30 * 60)
+        );
+        // Exactly at the hour → tomorrow, not now again.
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 19, 30, 0).unwrap();
+        assert_eq!(until_next(now, at), Duration::from_secs(24 * 3600));
     }
 }

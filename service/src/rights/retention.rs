@@ -21,8 +21,6 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
-use std::sync::Arc;
-use std::time::Duration;
 use uuid::Uuid;
 
 use crate::Context;
@@ -250,32 +248,6 @@ async fn expire_consent_records(ctx: &Context, cutoff: DateTime<Utc>) -> Result<
     }
 }
 
-/// How long from `now` until the next `at` o'clock in China.
-pub fn until_next(now: DateTime<Utc>, at: NaiveTime) -> Duration {
-    let local = now.with_timezone(&Shanghai);
-    let mut day = local.date_naive();
-    if local.time() >= at {
-        day = day.succ_opt().unwrap_or(day);
-    }
-    let next = Shanghai
-        .from_local_datetime(&day.and_time(at))
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now);
-    (next - now).to_std().unwrap_or(Duration::ZERO)
-}
-
-/// The daily schedule, run by the server: as of each day in China at `at`. Several instances
-/// may run it at once; every step is idempotent and each chain is moved under its lock.
-pub async fn daily(ctx: Arc<Context>, at: NaiveTime) {
-    loop {
-        tokio::time::sleep(until_next(Utc::now(), at)).await;
-        if let Err(e) = run(&ctx, crate::config::today_in_china()).await {
-            tracing::error!(error = ?e, "retention run failed; the next run finishes it");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,20 +263,6 @@ mod tests {
         assert_eq!(
             cutoff(date("2026-03-31"), 0).to_rfc3339(),
             "2026-03-30T16:00:00+00:00"
-        );
-    }
-
-    #[test]
-    fn the_next_run_is_later_today_or_tomorrow() {
-        let at = NaiveTime::from_hms_opt(3, 30, 0).unwrap();
-        // 02:00 in China → 1h30 later.
-        let now = Utc.with_ymd_and_hms(2026, 1, 1, 18, 0, 0).unwrap();
-        assert_eq!(until_next(now, at), Duration::from_secs(90 * 60));
-        // 04:00 in China → 23h30 later.
-        let now = Utc.with_ymd_and_hms(2026, 1, 1, 20, 0, 0).unwrap();
-        assert_eq!(
-            until_next(now, at),
-            Duration::from_secs(23 * 3600 + 30 * 60)
         );
     }
 }
