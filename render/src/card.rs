@@ -77,7 +77,7 @@ pub fn card_svg(
         Row::new("姓名", card.name)
             .size(20.0)
             .shrink_to(15.0)
-            .bold()
+            .emphasis(Style::bold)
             .lines(2),
         Row::new("性别", card.gender_label),
         Row::new("民族", card.ethnicity),

@@ -201,11 +201,11 @@ fn draw_footer(body: &mut String, copy: &AnnotatedCopy<'_>, footer_top: f32) -> 
     let signature_rows = [
         Row::new(signature_labels[0], copy.key_id)
             .size(14.0)
-            .mono()
+            .emphasis(Style::mono)
             .lines(2),
         Row::new(signature_labels[1], &fingerprint)
             .size(14.0)
-            .mono(),
+            .emphasis(Style::mono),
     ];
     fy = draw_rows(&mut footer, &signature_rows, &footer_columns, fy);
     let footer_h = fy - footer_top + 8.0;

@@ -15,8 +15,8 @@ pub(crate) struct Row<'s> {
     size: f32,
     /// The value may shrink down to this size to avoid being cut.
     min_size: f32,
-    bold: bool,
-    mono: bool,
+    /// Applied to the value's style, e.g. [`Style::bold`].
+    emphasis: fn(Style) -> Style,
     max_lines: usize,
 }
 
@@ -27,8 +27,7 @@ impl<'s> Row<'s> {
             value,
             size: 15.0,
             min_size: 15.0,
-            bold: false,
-            mono: false,
+            emphasis: |style| style,
             max_lines: 1,
         }
     }
@@ -41,12 +40,8 @@ impl<'s> Row<'s> {
         self.min_size = min_size.min(self.size);
         self
     }
-    pub(crate) fn bold(mut self) -> Self {
-        self.bold = true;
-        self
-    }
-    pub(crate) fn mono(mut self) -> Self {
-        self.mono = true;
+    pub(crate) fn emphasis(mut self, emphasis: fn(Style) -> Style) -> Self {
+        self.emphasis = emphasis;
         self
     }
     pub(crate) fn lines(mut self, max_lines: usize) -> Self {
@@ -101,13 +96,7 @@ pub(crate) fn draw_rows(out: &mut String, rows: &[Row<'_>], columns: &Columns, t
                 label,
             );
         }
-        let mut style = Style::new(size, INK);
-        if row.bold {
-            style = style.bold();
-        }
-        if row.mono {
-            style = style.mono();
-        }
+        let style = (row.emphasis)(Style::new(size, INK));
         let mut line_y = baseline;
         for line in &lines {
             text(out, columns.value_x, line_y, style, line);

@@ -87,6 +87,13 @@ mod tests {
     use crate::copy::annotated_copy_svg;
     use crate::test_support::{JPEG, PNG, parse, sample_card, sample_copy};
 
+    /// The card drawn with `photo` in place of the sample's.
+    fn card_with_photo(photo: Option<Photo<'_>>) -> String {
+        let mut card = sample_card();
+        card.photo = photo;
+        card_svg(&card, "x", None).unwrap()
+    }
+
     #[test]
     fn a_jpeg_photo_appears_as_a_jpeg_data_uri() {
         let svg = card_svg(&sample_card(), "x", None).unwrap();
@@ -97,20 +104,16 @@ mod tests {
 
     #[test]
     fn a_png_photo_appears_as_a_png_data_uri() {
-        let mut card = sample_card();
-        card.photo = Some(Photo {
+        let svg = card_with_photo(Some(Photo {
             mime: "IMAGE/PNG",
             bytes: PNG,
-        });
-        let svg = card_svg(&card, "x", None).unwrap();
+        }));
         assert!(svg.contains("href=\"data:image/png;base64,"));
     }
 
     #[test]
     fn a_missing_photo_draws_the_placeholder() {
-        let mut card = sample_card();
-        card.photo = None;
-        let svg = card_svg(&card, "x", None).unwrap();
+        let svg = card_with_photo(None);
         assert!(parse(&svg).text.contains("无相片"));
         assert!(!svg.contains("<image"));
     }
@@ -123,9 +126,7 @@ mod tests {
             ("text/html", JPEG),
             ("image/jpeg\" onload=\"x", JPEG),
         ] {
-            let mut card = sample_card();
-            card.photo = Some(Photo { mime, bytes });
-            let svg = card_svg(&card, "x", None).unwrap();
+            let svg = card_with_photo(Some(Photo { mime, bytes }));
             assert!(parse(&svg).text.contains("无相片"), "{mime}");
             assert!(!svg.contains("data:"), "{mime}");
         }
@@ -133,12 +134,10 @@ mod tests {
 
     #[test]
     fn a_photo_whose_bytes_do_not_match_its_type_draws_the_placeholder() {
-        let mut card = sample_card();
-        card.photo = Some(Photo {
+        let svg = card_with_photo(Some(Photo {
             mime: "image/png",
             bytes: JPEG,
-        });
-        let svg = card_svg(&card, "x", None).unwrap();
+        }));
         assert!(parse(&svg).text.contains("无相片"));
         assert!(!svg.contains("data:"));
     }

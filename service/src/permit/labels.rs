@@ -59,10 +59,16 @@ mod tests {
 
     #[test]
     fn gender_is_worded_in_chinese() {
-        assert_eq!(gender_label("male"), "男");
-        assert_eq!(gender_label(" Female "), "女");
-        assert_eq!(gender_label("女"), "女");
-        assert_eq!(gender_label("something"), "未知");
+        for (gender, label) in [
+            ("male", "男"),
+            ("男", "男"),
+            (" Female ", "女"),
+            ("女", "女"),
+            ("something", "未知"),
+            ("", "未知"),
+        ] {
+            assert_eq!(gender_label(gender), label, "{gender}");
+        }
     }
 
     #[test]
