@@ -1,6 +1,6 @@
-//! The 粤居码 as a QR code (error correction M): encoding ([`encode`]), the dark modules as
+//! The 粤居码 as a QR code (error correction M): encoding (`encode`), the dark modules as
 //! SVG path data, the bare code as an SVG document ([`qr_svg`]) or a greyscale PNG
-//! ([`qr_png`]), and the code drawn inside another document ([`draw`]).
+//! ([`qr_png`]), and the code drawn inside another document (`draw`).
 
 use std::fmt::Write as _;
 
