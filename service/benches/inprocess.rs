@@ -12,7 +12,6 @@ use ed25519_dalek::{Signer, SigningKey};
 use service::domain::IdNumber;
 use service::keys::signing::{KeyRing, canonical_json, signed_message};
 use service::permit::permits::{PermitDocument, SIGNATURE_PURPOSE};
-use service::render;
 use service::verify::codes;
 
 fn ring() -> KeyRing {

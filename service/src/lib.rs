@@ -15,9 +15,10 @@
 //! - [`keys`]: signing keys, sealing and masking personal data, key material.
 //!
 //! Beside them: [`config`] reads the settings; [`context::Context`] holds everything a request
-//! needs; [`db`] connects and migrates; [`demo`] seeds the demo data set in dev mode;
-//! [`render`] draws the card, the copy and the QR code. Every fallible call answers [`Error`]:
-//! a [`Refusal`] the client caused, or an internal cause.
+//! needs; [`db`] connects and migrates; [`demo`] seeds the demo data set in dev mode. Drawing
+//! the card, the copy and the QR code is the `render` crate's; [`permit::labels`] words what it
+//! prints. Every fallible call answers [`Error`]: a [`Refusal`] the client caused, or an
+//! internal cause.
 
 pub mod applying;
 pub mod config;
@@ -32,7 +33,6 @@ pub mod identity;
 pub mod keys;
 pub mod notices;
 pub mod permit;
-pub mod render;
 pub mod rights;
 pub mod verify;
 

@@ -4,7 +4,8 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::Context;
-use service::{permit::permits, render, verify::verification};
+use service::permit::{labels, permits};
+use service::verify::verification;
 
 use crate::error::ApiError;
 use crate::extract::{MaybeAgency, Resident};
@@ -77,7 +78,7 @@ pub async fn card_svg(
     let svg = render::card_svg(
         &render::CardFields {
             name: &view.name,
-            gender: &view.gender,
+            gender_label: labels::gender_label(&view.gender),
             ethnicity: &view.ethnicity,
             id_number: &view.id_number,
             hukou_address: &view.hukou_address,
@@ -87,7 +88,7 @@ pub async fn card_svg(
             valid_from: &dates[1],
             valid_until: &dates[2],
             permit_no: &view.permit_no,
-            status: view.status.as_str(),
+            status_label: labels::status_badge(view.status.as_str()),
             photo: photo.as_ref().map(|p| render::Photo {
                 mime: &p.mime,
                 bytes: &p.bytes,

@@ -23,7 +23,6 @@ use crate::keys::privacy::{Kind, mask_id_number, mask_name};
 use crate::keys::signing::{PublishedKey, verify_value};
 use crate::permit::fields::{self, PermitField};
 use crate::permit::permits;
-use crate::render;
 use crate::verify::verification::field_value;
 
 pub const SIGNATURE_PURPOSE: &str = "yueju-annotated-copy-v1";
