@@ -40,7 +40,7 @@ async fn li_with_reviewed_permit(app: &TestApp) -> (Tokens, std::path::PathBuf) 
 
 async fn ask(app: &TestApp, agency: &AgencyClient, holder: &str, purpose: &str) -> String {
     let code = app.code(holder).await;
-    let r = app.ask_access(&agency, &code, purpose, 30).await;
+    let r = app.ask_access(agency, &code, purpose, 30).await;
     assert_eq!(r.status, 201, "{}", r.text);
     r.body["id"].as_str().unwrap().to_owned()
 }

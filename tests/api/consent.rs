@@ -46,7 +46,7 @@ async fn approved_grant(app: &TestApp, chen: &Tokens, agency: &AgencyClient) -> 
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].as_str().unwrap();
-    let g = app.decide(&chen.access, &id, "approve").await;
+    let g = app.decide(&chen.access, id, "approve").await;
     assert_eq!(g.status, 201, "{}", g.text);
     g.body
 }
@@ -452,10 +452,10 @@ async fn a_request_is_decided_once_and_a_denied_one_gives_no_grant() {
     )
     .await;
     let id = r.body["id"].as_str().unwrap();
-    let denied = app.decide(&chen.access, &id, "deny").await;
+    let denied = app.decide(&chen.access, id, "deny").await;
     assert_eq!(denied.status, 200, "{}", denied.text);
     assert_eq!(denied.body["status"], "denied");
-    app.decide(&chen.access, &id, "approve")
+    app.decide(&chen.access, id, "approve")
         .await
         .assert_error(409, "REQUEST_ALREADY_DECIDED");
     let grants = app
@@ -544,7 +544,7 @@ async fn fields_outside_the_grant_are_left_out_or_masked_in_the_copy() {
     .await;
     assert_eq!(r.body["fields"], json!(["residence_address"]));
     let id = r.body["id"].as_str().unwrap();
-    let g = app.decide(&chen.access, &id, "approve").await;
+    let g = app.decide(&chen.access, id, "approve").await;
     let copy = app
         .get(
             &copy_path(g.body["id"].as_str().unwrap()),

@@ -21,7 +21,7 @@ async fn chen_with_grant(app: &TestApp) -> (Tokens, AgencyClient) {
     let r = app.ask_access(&agency, &code, "办理社保卡", 30).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].as_str().unwrap();
-    let g = app.decide(&chen.access, &id, "approve").await;
+    let g = app.decide(&chen.access, id, "approve").await;
     assert_eq!(g.status, 201, "{}", g.text);
     (chen, agency)
 }

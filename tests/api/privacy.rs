@@ -22,7 +22,7 @@ async fn after_a_full_flow_the_raw_database_and_the_log_hold_no_personal_data_or
     app.verify(&code, Some(&agency.token)).await;
     let r = app.ask_access(&agency, &code, "办理社保卡", 30).await;
     let id = r.body["id"].as_str().unwrap();
-    let grant = app.decide(&zhang.access, &id, "approve").await;
+    let grant = app.decide(&zhang.access, id, "approve").await;
     let copy = app
         .get(
             &format!(

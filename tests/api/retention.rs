@@ -290,7 +290,7 @@ async fn consent_records_go_with_the_access_log_once_the_grant_has_ended() {
     let code = app.code(&chen.access).await;
     let r = app.ask_access(&agency, &code, "提取公积金", 30).await;
     let id = r.body["id"].as_str().unwrap();
-    let g = app.decide(&chen.access, &id, "approve").await;
+    let g = app.decide(&chen.access, id, "approve").await;
     assert_eq!(g.status, 201, "{}", g.text);
     // The grant ends in 30 days; its record is kept 1095 days after that.
     let r = run(&app, &days_ahead(30 + 1095)).await;
