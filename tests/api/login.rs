@@ -24,7 +24,7 @@ async fn a_platform_code_is_exchanged_through_jscode2session_with_the_apps_crede
     let app = spawn_app().await;
     let r = app.login("yjm", "ok:openid-123").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let calls = app.platform.calls.lock().unwrap().clone();
+    let calls = app.platform.state().logins.clone();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0]["appid"], YJM_APPID);
     assert_eq!(calls[0]["secret"], YJM_SECRET);

@@ -7,13 +7,13 @@
 //! answers the verify_ret the test chose for that session (10000 by default), as if the user
 //! had done the face check in the mini-program.
 
-use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
+use wiremock::{MockServer, ResponseTemplate};
 
 use super::token::require;
-use super::{Shared, errcode};
+use super::{Call, Shared, errcode, mount, ok};
 
 /// errcode of bad or inconsistent arguments.
 pub const INVALID_ARGS: i64 = 40097;
@@ -76,102 +76,100 @@ fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig, state: Shared) {
-    let start = state.clone();
-    cfg.route(
+pub async fn mount_routes(server: &MockServer, state: &Shared) {
+    mount(
+        server,
+        state,
+        "POST",
         "/cityservice/face/identify/getverifyid",
-        web::post().to(
-            move |q: web::Query<HashMap<String, String>>, body: web::Json<Value>| {
-                let state = start.clone();
-                async move {
-                    let appid = match require(&state, &q) {
-                        Ok(appid) => appid,
-                        Err(refusal) => return refusal,
-                    };
-                    let mut s = state.lock().unwrap();
-                    let face = &mut s.face;
-                    face.started.push(body.0.clone());
-                    let out_seq_no = text(&body, "out_seq_no");
-                    let cert = body.get("cert_info").cloned().unwrap_or_default();
-                    let openid = text(&body, "openid");
-                    if !valid_out_seq_no(out_seq_no) {
-                        return errcode(INVALID_ARGS, "invalid args: out_seq_no");
-                    }
-                    if text(&cert, "cert_type") != "IDENTITY_CARD"
-                        || text(&cert, "cert_name").is_empty()
-                        || text(&cert, "cert_no").is_empty()
-                        || openid.is_empty()
-                    {
-                        return errcode(INVALID_ARGS, "invalid args: cert_info or openid");
-                    }
-                    if !face
-                        .out_seq_nos
-                        .insert((appid.clone(), out_seq_no.to_owned()))
-                    {
-                        return errcode(INVALID_ARGS, "invalid args: out_seq_no used before");
-                    }
-                    let verify_id = format!("fv-{}", uuid::Uuid::new_v4().simple());
-                    face.sessions.insert(
-                        verify_id.clone(),
-                        FaceSession {
-                            appid,
-                            out_seq_no: out_seq_no.to_owned(),
-                            openid: openid.to_owned(),
-                            cert_name: text(&cert, "cert_name").to_owned(),
-                            cert_no: text(&cert, "cert_no").to_owned(),
-                            expires_at: Instant::now() + Duration::from_secs(3600),
-                            verify_ret: None,
-                        },
-                    );
-                    HttpResponse::Ok().json(json!({
-                        "errcode": 0, "errmsg": "ok", "verify_id": verify_id, "expires_in": 3600,
-                    }))
-                }
-            },
-        ),
-    );
-    let query = state;
-    cfg.route(
+        start,
+    )
+    .await;
+    mount(
+        server,
+        state,
+        "POST",
         "/cityservice/face/identify/queryverifyinfo",
-        web::post().to(
-            move |q: web::Query<HashMap<String, String>>, body: web::Json<Value>| {
-                let state = query.clone();
-                async move {
-                    let appid = match require(&state, &q) {
-                        Ok(appid) => appid,
-                        Err(refusal) => return refusal,
-                    };
-                    let s = state.lock().unwrap();
-                    let face = &s.face;
-                    let Some(session) = face
-                        .sessions
-                        .get(text(&body, "verify_id"))
-                        .filter(|session| session.appid == appid)
-                    else {
-                        return errcode(INVALID_VERIFY_ID, "invalid verify_id");
-                    };
-                    if Instant::now() >= session.expires_at {
-                        return errcode(INVALID_VERIFY_ID, "verify_id expired");
-                    }
-                    let expected_hash = service::identity::wechat::face::cert_hash(
-                        "IDENTITY_CARD",
-                        &session.cert_name,
-                        &session.cert_no,
-                    );
-                    if text(&body, "out_seq_no") != session.out_seq_no
-                        || text(&body, "openid") != session.openid
-                        || text(&body, "cert_hash") != expected_hash
-                    {
-                        return errcode(
-                            INVALID_ARGS,
-                            "invalid args: out_seq_no, openid or cert_hash mismatch",
-                        );
-                    }
-                    HttpResponse::Ok().json(json!({
-                        "errcode": 0, "errmsg": "ok", "verify_ret": face.verify_ret(session),
-                    }))
-                }
-            },
-        ),
+        query,
+    )
+    .await;
+}
+
+fn start(state: &Shared, call: &Call) -> ResponseTemplate {
+    let appid = match require(state, call) {
+        Ok(appid) => appid,
+        Err(refusal) => return refusal,
+    };
+    let body = &call.body;
+    let mut s = state.lock().unwrap();
+    let face = &mut s.face;
+    face.started.push(body.clone());
+    let out_seq_no = text(body, "out_seq_no");
+    let cert = body.get("cert_info").cloned().unwrap_or_default();
+    let openid = text(body, "openid");
+    if !valid_out_seq_no(out_seq_no) {
+        return errcode(INVALID_ARGS, "invalid args: out_seq_no");
+    }
+    if text(&cert, "cert_type") != "IDENTITY_CARD"
+        || text(&cert, "cert_name").is_empty()
+        || text(&cert, "cert_no").is_empty()
+        || openid.is_empty()
+    {
+        return errcode(INVALID_ARGS, "invalid args: cert_info or openid");
+    }
+    if !face
+        .out_seq_nos
+        .insert((appid.clone(), out_seq_no.to_owned()))
+    {
+        return errcode(INVALID_ARGS, "invalid args: out_seq_no used before");
+    }
+    let verify_id = format!("fv-{}", uuid::Uuid::new_v4().simple());
+    face.sessions.insert(
+        verify_id.clone(),
+        FaceSession {
+            appid,
+            out_seq_no: out_seq_no.to_owned(),
+            openid: openid.to_owned(),
+            cert_name: text(&cert, "cert_name").to_owned(),
+            cert_no: text(&cert, "cert_no").to_owned(),
+            expires_at: Instant::now() + Duration::from_secs(3600),
+            verify_ret: None,
+        },
     );
+    ok(json!({"errcode": 0, "errmsg": "ok", "verify_id": verify_id, "expires_in": 3600}))
+}
+
+fn query(state: &Shared, call: &Call) -> ResponseTemplate {
+    let appid = match require(state, call) {
+        Ok(appid) => appid,
+        Err(refusal) => return refusal,
+    };
+    let body = &call.body;
+    let s = state.lock().unwrap();
+    let face = &s.face;
+    let Some(session) = face
+        .sessions
+        .get(text(body, "verify_id"))
+        .filter(|session| session.appid == appid)
+    else {
+        return errcode(INVALID_VERIFY_ID, "invalid verify_id");
+    };
+    if Instant::now() >= session.expires_at {
+        return errcode(INVALID_VERIFY_ID, "verify_id expired");
+    }
+    let expected_hash = service::identity::wechat::face::cert_hash(
+        "IDENTITY_CARD",
+        &session.cert_name,
+        &session.cert_no,
+    );
+    if text(body, "out_seq_no") != session.out_seq_no
+        || text(body, "openid") != session.openid
+        || text(body, "cert_hash") != expected_hash
+    {
+        return errcode(
+            INVALID_ARGS,
+            "invalid args: out_seq_no, openid or cert_hash mismatch",
+        );
+    }
+    ok(json!({"errcode": 0, "errmsg": "ok", "verify_ret": face.verify_ret(session)}))
 }

@@ -1,52 +1,37 @@
 //! `jscode2session`: the code decides the answer: `ok:<openid>`, `union:<openid>:<unionid>`,
 //! `err:<errcode>`, `http500`, `garbage`; anything else is 40029 (invalid code).
 
-use actix_web::{HttpResponse, web};
 use serde_json::json;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use wiremock::{MockServer, ResponseTemplate};
 
+use super::{Call, Shared, errcode, mount, ok};
 use crate::helpers::{FAKE_SESSION_KEY, YJM_APPID, YJM_SECRET, YSS_APPID, YSS_SECRET};
 
-pub fn routes(cfg: &mut web::ServiceConfig, calls: Arc<Mutex<Vec<HashMap<String, String>>>>) {
-    cfg.route(
-        "/sns/jscode2session",
-        web::get().to(move |q: web::Query<HashMap<String, String>>| {
-            let recorded = calls.clone();
-            async move { jscode2session(q.into_inner(), &recorded) }
-        }),
-    );
+pub async fn mount_routes(server: &MockServer, state: &Shared) {
+    mount(server, state, "GET", "/sns/jscode2session", jscode2session).await;
 }
 
-fn jscode2session(
-    q: HashMap<String, String>,
-    recorded: &Mutex<Vec<HashMap<String, String>>>,
-) -> HttpResponse {
-    if let Ok(mut calls) = recorded.lock() {
-        calls.push(q.clone());
-    }
+fn jscode2session(state: &Shared, call: &Call) -> ResponseTemplate {
+    state.lock().unwrap().logins.push(call.query.clone());
     let known = [(YSS_APPID, YSS_SECRET), (YJM_APPID, YJM_SECRET)];
-    let appid = q.get("appid").map(String::as_str).unwrap_or("");
-    let secret = q.get("secret").map(String::as_str).unwrap_or("");
-    if !known.contains(&(appid, secret))
-        || q.get("grant_type").map(String::as_str) != Some("authorization_code")
+    if !known.contains(&(call.query("appid"), call.query("secret")))
+        || call.query("grant_type") != "authorization_code"
     {
-        return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
+        return errcode(40013, "invalid appid");
     }
-    let code = q.get("js_code").cloned().unwrap_or_default();
-    let parts: Vec<&str> = code.split(':').collect();
+    let parts: Vec<&str> = call.query("js_code").split(':').collect();
     match parts.as_slice() {
-        ["ok", openid] => {
-            HttpResponse::Ok().json(json!({"openid": openid, "session_key": FAKE_SESSION_KEY}))
+        ["ok", openid] => ok(json!({"openid": openid, "session_key": FAKE_SESSION_KEY})),
+        ["union", openid, unionid] => {
+            ok(json!({"openid": openid, "unionid": unionid, "session_key": FAKE_SESSION_KEY}))
         }
-        ["union", openid, unionid] => HttpResponse::Ok()
-            .json(json!({"openid": openid, "unionid": unionid, "session_key": FAKE_SESSION_KEY})),
-        ["err", code] => HttpResponse::Ok()
-            .json(json!({"errcode": code.parse::<i64>().unwrap_or(-1), "errmsg": "fake error"})),
-        ["http500"] => HttpResponse::InternalServerError().body("upstream broke"),
-        ["garbage"] => HttpResponse::Ok()
-            .content_type("text/plain")
-            .body("<html>not json</html>"),
-        _ => HttpResponse::Ok().json(json!({"errcode": 40029, "errmsg": "invalid code"})),
+        ["err", code] => {
+            ok(json!({"errcode": code.parse::<i64>().unwrap_or(-1), "errmsg": "fake error"}))
+        }
+        ["http500"] => ResponseTemplate::new(500).set_body_string("upstream broke"),
+        ["garbage"] => ResponseTemplate::new(200)
+            .insert_header("content-type", "text/plain")
+            .set_body_string("<html>not json</html>"),
+        _ => errcode(40029, "invalid code"),
     }
 }

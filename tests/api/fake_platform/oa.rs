@@ -2,12 +2,11 @@
 //! 48-hour window is closed) and user info (an openid `with-union.<unionid>` has that
 //! unionid).
 
-use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use wiremock::{MockServer, ResponseTemplate};
 
 use super::token::require;
-use super::{Shared, errcode};
+use super::{Call, Shared, errcode, mount, ok};
 use crate::helpers::OA_APPID;
 
 #[derive(Default)]
@@ -18,49 +17,43 @@ pub struct FakeOa {
     pub window_closed: Vec<String>,
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig, state: Shared) {
-    let send = state.clone();
-    cfg.route(
+pub async fn mount_routes(server: &MockServer, state: &Shared) {
+    mount(
+        server,
+        state,
+        "POST",
         "/cgi-bin/message/custom/send",
-        web::post().to(
-            move |q: web::Query<HashMap<String, String>>, body: web::Json<Value>| {
-                let state = send.clone();
-                async move {
-                    let appid = match require(&state, &q) {
-                        Ok(appid) => appid,
-                        Err(refusal) => return refusal,
-                    };
-                    if appid != OA_APPID {
-                        return errcode(48001, "api unauthorized");
-                    }
-                    let mut s = state.lock().unwrap();
-                    let touser = body["touser"].as_str().unwrap_or_default().to_owned();
-                    if s.oa.window_closed.contains(&touser) {
-                        return errcode(45015, "response out of time limit");
-                    }
-                    let token = q.get("access_token").cloned().unwrap_or_default();
-                    s.oa.sent.push((token, body.into_inner()));
-                    errcode(0, "ok")
-                }
-            },
-        ),
-    );
-    let info = state;
-    cfg.route(
-        "/cgi-bin/user/info",
-        web::get().to(move |q: web::Query<HashMap<String, String>>| {
-            let state = info.clone();
-            async move {
-                if let Err(refusal) = require(&state, &q) {
-                    return refusal;
-                }
-                let openid = q.get("openid").cloned().unwrap_or_default();
-                match openid.strip_prefix("with-union.") {
-                    Some(unionid) => HttpResponse::Ok()
-                        .json(json!({"subscribe": 1, "openid": openid, "unionid": unionid})),
-                    None => HttpResponse::Ok().json(json!({"subscribe": 1, "openid": openid})),
-                }
-            }
-        }),
-    );
+        custom_send,
+    )
+    .await;
+    mount(server, state, "GET", "/cgi-bin/user/info", user_info).await;
+}
+
+fn custom_send(state: &Shared, call: &Call) -> ResponseTemplate {
+    let appid = match require(state, call) {
+        Ok(appid) => appid,
+        Err(refusal) => return refusal,
+    };
+    if appid != OA_APPID {
+        return errcode(48001, "api unauthorized");
+    }
+    let mut s = state.lock().unwrap();
+    let touser = call.body["touser"].as_str().unwrap_or_default().to_owned();
+    if s.oa.window_closed.contains(&touser) {
+        return errcode(45015, "response out of time limit");
+    }
+    s.oa.sent
+        .push((call.query("access_token").to_owned(), call.body.clone()));
+    errcode(0, "ok")
+}
+
+fn user_info(state: &Shared, call: &Call) -> ResponseTemplate {
+    if let Err(refusal) = require(state, call) {
+        return refusal;
+    }
+    let openid = call.query("openid");
+    match openid.strip_prefix("with-union.") {
+        Some(unionid) => ok(json!({"subscribe": 1, "openid": openid, "unionid": unionid})),
+        None => ok(json!({"subscribe": 1, "openid": openid})),
+    }
 }

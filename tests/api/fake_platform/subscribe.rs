@@ -5,12 +5,12 @@
 //! by each message it accepts; every data value is checked against its field type's rule
 //! (47003 when one breaks it); accepted messages are recorded.
 
-use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
+use wiremock::{MockServer, ResponseTemplate};
 
 use super::token::require;
-use super::{FakePlatform, Shared, errcode};
+use super::{Call, FakePlatform, Shared, errcode, mount, ok};
 use crate::helpers::{YJM_APPID, YSS_APPID};
 
 /// What the platform holds for one user and template.
@@ -73,8 +73,9 @@ pub fn data_problem(key: &str, value: &str) -> Option<String> {
     (!ok).then(|| format!("argument invalid! data.{key}.value invalid"))
 }
 
-fn send(state: &Shared, q: &HashMap<String, String>, body: Value) -> HttpResponse {
-    let appid = match require(state, q) {
+fn send(state: &Shared, call: &Call) -> ResponseTemplate {
+    let body = call.body.clone();
+    let appid = match require(state, call) {
         Ok(appid) => appid,
         Err(refusal) => return refusal,
     };
@@ -126,19 +127,18 @@ fn send(state: &Shared, q: &HashMap<String, String>, body: Value) -> HttpRespons
     }
     sub.sent.push((appid, body));
     let msgid = 1_700_000_000_000 + sub.sent.len() as u64;
-    HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok", "msgid": msgid}))
+    ok(json!({"errcode": 0, "errmsg": "ok", "msgid": msgid}))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig, state: Shared) {
-    cfg.route(
+pub async fn mount_routes(server: &MockServer, state: &Shared) {
+    mount(
+        server,
+        state,
+        "POST",
         "/cgi-bin/message/subscribe/send",
-        web::post().to(
-            move |q: web::Query<HashMap<String, String>>, body: web::Json<Value>| {
-                let state = state.clone();
-                async move { send(&state, &q, body.into_inner()) }
-            },
-        ),
-    );
+        send,
+    )
+    .await;
 }
 
 impl FakePlatform {

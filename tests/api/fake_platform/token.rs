@@ -4,12 +4,12 @@
 //! the current one at once. `GET /cgi-bin/token` issues a token and cancels the ones it
 //! issued before for that account, which is why several instances must never use it.
 
-use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use wiremock::{MockServer, ResponseTemplate};
 
-use super::{Shared, errcode};
+use super::{Call, Shared, errcode, mount, ok};
 use crate::helpers::{OA_APPID, OA_SECRET, YJM_APPID, YJM_SECRET, YSS_APPID, YSS_SECRET};
 
 pub struct FakeTokens {
@@ -99,86 +99,80 @@ impl FakeTokens {
 
 /// Checks the `access_token` of a call; `Err` is the answer to give.
 #[allow(clippy::result_large_err)] // a test fake: the answer is returned as is
-pub fn require(state: &Shared, query: &HashMap<String, String>) -> Result<String, HttpResponse> {
-    let token = query.get("access_token").cloned().unwrap_or_default();
-    state.lock().unwrap().tokens.check(&token).map_err(|code| {
-        errcode(
-            code,
-            if code == 42001 {
-                "access_token expired"
-            } else {
-                "invalid credential, access_token is invalid or not latest"
-            },
-        )
-    })
+pub fn require(state: &Shared, call: &Call) -> Result<String, ResponseTemplate> {
+    state
+        .lock()
+        .unwrap()
+        .tokens
+        .check(call.query("access_token"))
+        .map_err(|code| {
+            errcode(
+                code,
+                if code == 42001 {
+                    "access_token expired"
+                } else {
+                    "invalid credential, access_token is invalid or not latest"
+                },
+            )
+        })
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig, state: Shared) {
-    let stable = state.clone();
-    cfg.route(
-        "/cgi-bin/stable_token",
-        web::post().to(move |body: web::Json<Value>| {
-            let state = stable.clone();
-            async move {
-                let mut s = state.lock().unwrap();
-                let t = &mut s.tokens;
-                t.stable_calls += 1;
-                let appid = body["appid"].as_str().unwrap_or_default().to_owned();
-                if body["grant_type"] != "client_credential" {
-                    return errcode(40002, "invalid grant_type");
-                }
-                match t.apps.get(&appid) {
-                    None => return errcode(40013, "invalid appid"),
-                    Some(secret) if body["secret"].as_str() != Some(secret.as_str()) => {
-                        return errcode(40125, "invalid appsecret");
-                    }
-                    Some(_) => {}
-                }
-                let force = body["force_refresh"].as_bool().unwrap_or(false);
-                if force {
-                    t.force_refresh_calls += 1;
-                    if let Some(old) = t.current.remove(&appid) {
-                        t.valid.remove(&old);
-                    }
-                }
-                let now = Instant::now();
-                let reusable = t.current.get(&appid).and_then(|token| {
-                    let (_, until, _) = t.valid.get(token)?;
-                    (*until > now + Duration::from_secs(300)).then(|| (token.clone(), *until))
-                });
-                let (token, until) = match reusable {
-                    Some(found) => found,
-                    None => {
-                        let token = t.issue(&appid, false);
-                        t.current.insert(appid, token.clone());
-                        (token, now + t.lifetime)
-                    }
-                };
-                HttpResponse::Ok().json(json!({
-                    "access_token": token,
-                    "expires_in": until.saturating_duration_since(now).as_secs(),
-                }))
-            }
-        }),
-    );
-    let legacy = state;
-    cfg.route(
-        "/cgi-bin/token",
-        web::get().to(move |q: web::Query<HashMap<String, String>>| {
-            let state = legacy.clone();
-            async move {
-                let mut s = state.lock().unwrap();
-                let t = &mut s.tokens;
-                t.legacy_calls += 1;
-                let appid = q.get("appid").cloned().unwrap_or_default();
-                if t.apps.get(&appid) != q.get("secret") {
-                    return errcode(40013, "invalid appid");
-                }
-                t.valid
-                    .retain(|_, (owner, _, legacy)| !(*legacy && *owner == appid));
-                let token = t.issue(&appid, true);
-                HttpResponse::Ok().json(json!({"access_token": token, "expires_in": 7200}))
-            }
-        }),
-    );
+pub async fn mount_routes(server: &MockServer, state: &Shared) {
+    mount(server, state, "POST", "/cgi-bin/stable_token", stable_token).await;
+    mount(server, state, "GET", "/cgi-bin/token", legacy_token).await;
+}
+
+fn stable_token(state: &Shared, call: &Call) -> ResponseTemplate {
+    let body = &call.body;
+    let mut s = state.lock().unwrap();
+    let t = &mut s.tokens;
+    t.stable_calls += 1;
+    let appid = body["appid"].as_str().unwrap_or_default().to_owned();
+    if body["grant_type"] != "client_credential" {
+        return errcode(40002, "invalid grant_type");
+    }
+    match t.apps.get(&appid) {
+        None => return errcode(40013, "invalid appid"),
+        Some(secret) if body["secret"].as_str() != Some(secret.as_str()) => {
+            return errcode(40125, "invalid appsecret");
+        }
+        Some(_) => {}
+    }
+    if body["force_refresh"].as_bool().unwrap_or(false) {
+        t.force_refresh_calls += 1;
+        if let Some(old) = t.current.remove(&appid) {
+            t.valid.remove(&old);
+        }
+    }
+    let now = Instant::now();
+    let reusable = t.current.get(&appid).and_then(|token| {
+        let (_, until, _) = t.valid.get(token)?;
+        (*until > now + Duration::from_secs(300)).then(|| (token.clone(), *until))
+    });
+    let (token, until) = match reusable {
+        Some(found) => found,
+        None => {
+            let token = t.issue(&appid, false);
+            t.current.insert(appid, token.clone());
+            (token, now + t.lifetime)
+        }
+    };
+    ok(json!({
+        "access_token": token,
+        "expires_in": until.saturating_duration_since(now).as_secs(),
+    }))
+}
+
+fn legacy_token(state: &Shared, call: &Call) -> ResponseTemplate {
+    let mut s = state.lock().unwrap();
+    let t = &mut s.tokens;
+    t.legacy_calls += 1;
+    let appid = call.query("appid").to_owned();
+    if t.apps.get(&appid).map(String::as_str) != Some(call.query("secret")) {
+        return errcode(40013, "invalid appid");
+    }
+    t.valid
+        .retain(|_, (owner, _, legacy)| !(*legacy && *owner == appid));
+    let token = t.issue(&appid, true);
+    ok(json!({"access_token": token, "expires_in": 7200}))
 }
