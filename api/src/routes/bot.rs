@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use service::Context;
 use service::Refusal;
 use service::error::{FieldProblem, invalid};
+use service::keys::compare::same_secret;
 use std::sync::Arc;
 
 use crate::error::ApiError;
@@ -137,13 +138,7 @@ fn check_gateway(ctx: &Context, req: &HttpRequest) -> Result<(), ApiError> {
         .and_then(|v| v.trim().strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or("");
-    let same = presented.len() == secret.len()
-        && presented
-            .bytes()
-            .zip(secret.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if same {
+    if same_secret(presented.as_bytes(), secret.as_bytes()) {
         Ok(())
     } else {
         Err(Refusal::Unauthenticated.into())
