@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use api::startup::Application;
+use secrecy::ExposeSecret as _;
 use service::config::Settings;
 use service::keys::signing::{KeyRing, PublishedKey};
 use service::verify::verification::verify_offline;
@@ -112,7 +113,7 @@ pub fn rotate_keys(args: RotateKeysArgs) -> ExitCode {
     };
     let result = runtime.block_on(async {
         let vault = service::context::load_vault(&settings)?;
-        let db = service::db::connect_and_migrate(&settings.database_url).await?;
+        let db = service::db::connect_and_migrate(settings.database_url.expose_secret()).await?;
         println!("re-sealing under data key `{}`", vault.sealing_kid());
         let report =
             service::rights::rotation::rotate(&db, &vault, &settings.data_dir, options, &mut |p| {

@@ -38,6 +38,7 @@ mod rate_limits;
 mod reminders;
 mod retention;
 mod rotation;
+mod settings_debug;
 mod smtp;
 mod staff;
 mod staff_lockout;
