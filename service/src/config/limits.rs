@@ -94,7 +94,7 @@ pub struct AgencyRules {
 impl AgencyRules {
     pub(super) fn from_vars(vars: &Vars) -> anyhow::Result<AgencyRules> {
         let status_list_size = vars.status_list_size;
-        if !(8..=1 << 26).contains(&status_list_size) || status_list_size % 8 != 0 {
+        if !(8..=1 << 26).contains(&status_list_size) || !status_list_size.is_multiple_of(8) {
             bail!("YUEJU_STATUS_LIST_SIZE must be a multiple of 8 from 8 to 67108864");
         }
         Ok(AgencyRules {
