@@ -1,3 +1,23 @@
-fn main() -> std::process::ExitCode {
-    api::run()
+//! `yueju`: the root package whose main starts everything.
+//!
+//! A tour: [`cli`] declares the command line (clap); [`commands`] carries out each
+//! subcommand — `serve` (the default: the HTTP service of the `api` crate), `verify` (the
+//! offline verifier), `rotate-keys` and `chat`. Settings come from the environment and an
+//! optional `.env` (`service::config`).
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command.unwrap_or(cli::Command::Serve) {
+        cli::Command::Serve => commands::serve(),
+        cli::Command::Verify(args) => commands::verify(args),
+        cli::Command::RotateKeys(args) => commands::rotate_keys(args),
+        cli::Command::Chat(args) => commands::chat(args),
+    }
 }

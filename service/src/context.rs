@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret as _;
 use std::sync::Arc;
 
 use crate::config::{GovDataSettings, Settings};
@@ -42,7 +43,7 @@ impl Context {
             })?;
         let tokens = TokenKeys::new(&jwt_keys)?;
         let keys = KeyRing::load(&settings)?;
-        let db = crate::db::connect_and_migrate(&settings.database_url).await?;
+        let db = crate::db::connect_and_migrate(settings.database_url.expose_secret()).await?;
         let status_lists = Arc::new(
             StatusRegistry::load(&db)
                 .await
@@ -66,8 +67,14 @@ impl Context {
         };
         let mailer = settings
             .smtp_url
-            .as_deref()
-            .map(|url| Mailer::new(url, &settings.reminders.mail_from, settings.http_timeout))
+            .as_ref()
+            .map(|url| {
+                Mailer::new(
+                    url.expose_secret(),
+                    &settings.reminders.mail_from,
+                    settings.http_timeout,
+                )
+            })
             .transpose()?
             .map(Arc::new);
         let ctx = Context {
@@ -85,7 +92,7 @@ impl Context {
             crate::identity::staff::ensure_account(
                 &ctx,
                 username,
-                password,
+                password.expose_secret(),
                 crate::identity::staff::Role::Admin,
             )
             .await

@@ -4,6 +4,7 @@
 
 use bot::text;
 use sea_orm::{EntityTrait, PaginatorTrait};
+use secrecy::ExposeSecret as _;
 use service::config::Settings;
 use service::identity::wechat::crypto::{self, AesKey};
 use service::identity::wechat::message_server::MessageServer;
@@ -324,16 +325,22 @@ fn each_message_server_takes_its_own_token_and_keys_or_the_official_accounts() {
     ])
     .unwrap();
     let oa = server(&s, Account::OfficialAccount).unwrap();
-    assert_eq!((oa.token.as_str(), oa.appid.as_str()), ("shared", "wx-oa"));
+    assert_eq!(
+        (oa.token.expose_secret(), oa.appid.as_str()),
+        ("shared", "wx-oa")
+    );
     assert_eq!(oa.keys, vec![key(CURRENT_KEY), key(PREVIOUS_KEY)]);
     let yss = server(&s, Account::Mini(MiniApp::Yss)).unwrap();
     assert_eq!(
-        (yss.token.as_str(), yss.appid.as_str()),
+        (yss.token.expose_secret(), yss.appid.as_str()),
         ("shared", "wx-yss")
     );
     assert_eq!(yss.keys, oa.keys);
     let yjm = server(&s, Account::Mini(MiniApp::Yjm)).unwrap();
-    assert_eq!((yjm.token.as_str(), yjm.appid.as_str()), ("own", "wx-yjm"));
+    assert_eq!(
+        (yjm.token.expose_secret(), yjm.appid.as_str()),
+        ("own", "wx-yjm")
+    );
     assert_eq!(yjm.keys, vec![key(UNKNOWN_KEY)]);
 
     // `none`: one mini-program in plain mode while the others encrypt.

@@ -1,3 +1,4 @@
+use secrecy::ExposeSecret as _;
 use service::config::{RunMode, Settings};
 use std::collections::HashMap;
 
@@ -20,9 +21,11 @@ fn no_settings_at_all_give_a_dev_service_on_sqlite_under_data() {
     assert_eq!(s.bind, "127.0.0.1:8080");
     assert_eq!(s.data_dir, std::path::PathBuf::from("./data"));
     assert!(
-        s.database_url.starts_with("sqlite://./data/"),
-        "{}",
         s.database_url
+            .expose_secret()
+            .starts_with("sqlite://./data/"),
+        "{}",
+        s.database_url.expose_secret()
     );
     assert!(s.demo_data);
 }

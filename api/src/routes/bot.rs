@@ -4,10 +4,12 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::Refusal;
 use service::error::{FieldProblem, invalid};
+use service::keys::compare::same_secret;
 use std::sync::Arc;
 
 use crate::error::ApiError;
@@ -123,7 +125,7 @@ const MAX_USER_LEN: usize = 64;
 /// Who may speak for a chat user here: a gateway holding `YUEJU_BOT_API_SECRET` as a bearer
 /// token. Without that setting the endpoint is open in dev and off in prod.
 fn check_gateway(ctx: &Context, req: &HttpRequest) -> Result<(), ApiError> {
-    let Some(secret) = ctx.settings.bot_api_secret.as_deref() else {
+    let Some(secret) = ctx.settings.bot_api_secret.as_ref() else {
         return if ctx.settings.is_dev() {
             Ok(())
         } else {
@@ -137,13 +139,7 @@ fn check_gateway(ctx: &Context, req: &HttpRequest) -> Result<(), ApiError> {
         .and_then(|v| v.trim().strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or("");
-    let same = presented.len() == secret.len()
-        && presented
-            .bytes()
-            .zip(secret.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if same {
+    if same_secret(presented.as_bytes(), secret.expose_secret().as_bytes()) {
         Ok(())
     } else {
         Err(Refusal::Unauthenticated.into())

@@ -16,6 +16,7 @@ use crate::Context;
 use crate::domain::CreditCode;
 use crate::error::{FieldProblem, Refusal, Result, invalid, on_unique};
 use crate::identity::tokens::Audience;
+use crate::keys::compare::same_secret;
 use crate::keys::secrets::random_bytes;
 use crate::permit::fields::PermitField;
 
@@ -274,7 +275,10 @@ pub async fn token(
         }
         .into());
     }
-    if secret_hash(client_secret) != row.secret_hash {
+    if !same_secret(
+        secret_hash(client_secret).as_bytes(),
+        row.secret_hash.as_bytes(),
+    ) {
         // One UPDATE counts the failure; the lock-out is set when the count reaches the limit.
         let attempts = row.failed_attempts + 1;
         let locked = attempts >= rules.lockout_attempts as i32;

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use base64::Engine as _;
 use chrono::NaiveDate;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, de::DeserializeOwned};
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use crate::error::{Refusal, Result};
 pub struct HttpGovData {
     http: reqwest::Client,
     base: String,
-    token: Option<String>,
+    token: Option<SecretString>,
 }
 
 #[derive(Deserialize)]
@@ -83,7 +84,7 @@ struct SchoolingWire {
 impl HttpGovData {
     pub fn new(
         base: &str,
-        token: Option<String>,
+        token: Option<SecretString>,
         timeout: Duration,
     ) -> anyhow::Result<HttpGovData> {
         let http = reqwest::Client::builder()
@@ -104,7 +105,7 @@ impl HttpGovData {
             .post(format!("{}/v1/{dataset}", self.base))
             .json(&serde_json::json!({ "id_number": id.as_str() }));
         if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+            request = request.bearer_auth(token.expose_secret());
         }
         let response = request.send().await.map_err(|e| {
             tracing::warn!(

@@ -288,7 +288,8 @@ pub async fn update_contact(
     me(ctx, principal).await
 }
 
-/// A plain check of an e-mail address's shape: one `@`, a dotted domain, no blanks.
+/// An e-mail address the mailer can send to (lettre's [`Address`](lettre::Address) parses
+/// it), on a dotted domain: a bare host such as `a@b` is no resident's mailbox.
 pub fn validate_email(raw: &str) -> Result<String> {
     let email = raw.trim();
     if email.is_empty() {
@@ -297,18 +298,10 @@ pub fn validate_email(raw: &str) -> Result<String> {
     if email.chars().count() > MAX_EMAIL_CHARS {
         return Err(invalid("email", FieldProblem::TooLong));
     }
-    let well_formed = match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        }
-        None => false,
-    };
-    if !well_formed {
+    let deliverable = email
+        .parse::<lettre::Address>()
+        .is_ok_and(|address| address.domain().contains('.'));
+    if !deliverable {
         return Err(invalid("email", FieldProblem::BadFormat));
     }
     Ok(email.to_owned())

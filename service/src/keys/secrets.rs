@@ -3,6 +3,7 @@
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use secrecy::{ExposeSecret as _, SecretString};
 use std::path::Path;
 
 use crate::config::Settings;
@@ -17,12 +18,12 @@ pub fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
 /// A setting's value, or in dev a value generated once into `data_dir/keys/<file>`.
 pub fn setting_or_generated(
     settings: &Settings,
-    value: Option<&String>,
+    value: Option<&SecretString>,
     file: &str,
     generate: impl Fn() -> anyhow::Result<String>,
 ) -> anyhow::Result<String> {
     if let Some(value) = value {
-        return Ok(value.clone());
+        return Ok(value.expose_secret().to_owned());
     }
     if !settings.is_dev() {
         bail!("key material `{file}` must be given in settings outside dev mode");

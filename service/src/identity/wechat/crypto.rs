@@ -14,6 +14,9 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use cbc::cipher::array::Array;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use secrecy::{ExposeSecret as _, SecretSlice};
+
+use crate::keys::compare::same_secret;
 
 /// Characters of an EncodingAESKey.
 pub const ENCODING_KEY_CHARS: usize = 43;
@@ -31,15 +34,17 @@ const KEY_DECODER: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
 );
 
-/// The AES-256 key of one EncodingAESKey.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AesKey([u8; 32]);
+/// The AES-256 key of one EncodingAESKey (32 bytes, redacted in `Debug`).
+#[derive(Debug, Clone)]
+pub struct AesKey(SecretSlice<u8>);
 
-impl std::fmt::Debug for AesKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AesKey(<hidden>)")
+impl PartialEq for AesKey {
+    fn eq(&self, other: &AesKey) -> bool {
+        same_secret(self.0.expose_secret(), other.0.expose_secret())
     }
 }
+
+impl Eq for AesKey {}
 
 /// Why an EncodingAESKey was not accepted. The texts never carry the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -86,13 +91,20 @@ impl AesKey {
             .decode(format!("{encoding_key}="))
             .map_err(|_| KeyError::Alphabet)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Alphabet)?;
-        Ok(AesKey(key))
+        Ok(AesKey(SecretSlice::from(key.to_vec())))
     }
 
     fn iv(&self) -> [u8; AES_BLOCK] {
         let mut iv = [0u8; AES_BLOCK];
-        iv.copy_from_slice(&self.0[..AES_BLOCK]);
+        iv.copy_from_slice(&self.0.expose_secret()[..AES_BLOCK]);
         iv
+    }
+
+    /// The key as the cipher takes it.
+    fn bytes(&self) -> [u8; 32] {
+        let mut key = [0u8; 32];
+        key.copy_from_slice(self.0.expose_secret());
+        key
     }
 }
 
@@ -125,7 +137,7 @@ fn seal(
     buf.extend_from_slice(appid.as_bytes());
     pad(&mut buf);
     let (blocks, _) = Array::slice_as_chunks_mut(&mut buf);
-    cbc::Encryptor::<Aes256>::new(&key.0.into(), &key.iv().into()).encrypt_blocks(blocks);
+    cbc::Encryptor::<Aes256>::new(&key.bytes().into(), &key.iv().into()).encrypt_blocks(blocks);
     Ok(STANDARD.encode(&buf))
 }
 
@@ -158,7 +170,7 @@ pub fn decrypt(key: &AesKey, encrypt: &str) -> Result<Decrypted, CryptoError> {
         return Err(CryptoError::NotCiphertext);
     }
     let (blocks, _) = Array::slice_as_chunks_mut(&mut buf);
-    cbc::Decryptor::<Aes256>::new(&key.0.into(), &key.iv().into()).decrypt_blocks(blocks);
+    cbc::Decryptor::<Aes256>::new(&key.bytes().into(), &key.iv().into()).decrypt_blocks(blocks);
     let plain = unpad(&buf)?;
     if plain.len() < HEADER {
         return Err(CryptoError::Layout);
@@ -245,7 +257,7 @@ mod tests {
         let strict = STANDARD.decode(format!("{ENCODING_KEY}="));
         assert!(strict.is_err(), "a strict decoder refuses the sample key");
         let key = sample_key();
-        assert_eq!(&key.0[..3], b"i\xb7\x1d");
+        assert_eq!(&key.0.expose_secret()[..3], b"i\xb7\x1d");
         // The key is what the published ciphertext was made with.
         assert!(decrypt(&key, ENCRYPT).is_ok());
     }
@@ -277,11 +289,11 @@ mod tests {
         let raw = STANDARD.decode(&encrypt).unwrap();
         let mut plain = raw.clone();
         let (blocks, _) = Array::slice_as_chunks_mut(&mut plain);
-        cbc::Decryptor::<Aes256>::new(&key.0.into(), &key.iv().into()).decrypt_blocks(blocks);
+        cbc::Decryptor::<Aes256>::new(&key.bytes().into(), &key.iv().into()).decrypt_blocks(blocks);
         assert_eq!(plain.len(), 64);
         assert!(plain[45..].iter().all(|&b| b == 19));
         let mut stock = raw.clone();
-        let refused = cbc::Decryptor::<Aes256>::new(&key.0.into(), &key.iv().into())
+        let refused = cbc::Decryptor::<Aes256>::new(&key.bytes().into(), &key.iv().into())
             .decrypt_padded::<Pkcs7>(&mut stock);
         assert!(
             refused.is_err(),
@@ -354,7 +366,7 @@ mod tests {
             plain.extend_from_slice(&rest);
             pad(&mut plain);
             let (blocks, _) = Array::slice_as_chunks_mut(&mut plain);
-            cbc::Encryptor::<Aes256>::new(&key.0.into(), &key.iv().into()).encrypt_blocks(blocks);
+            cbc::Encryptor::<Aes256>::new(&key.bytes().into(), &key.iv().into()).encrypt_blocks(blocks);
             if let Ok(d) = decrypt(&key, &STANDARD.encode(&plain)) {
                 prop_assert!(d.message.len() <= rest.len());
             }

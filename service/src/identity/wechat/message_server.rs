@@ -12,6 +12,7 @@
 //! The URL check is the same in every mode: `signature`, and `echostr` answered as sent.
 
 use quick_xml::escape::escape;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use super::crypto::{self, AesKey};
@@ -33,10 +34,11 @@ pub struct PushQuery {
     pub msg_signature: Option<String>,
 }
 
-/// One message server's configuration: see `Settings::message_server`.
-#[derive(Clone)]
+/// One message server's configuration: see `Settings::message_server`. The token and keys
+/// are redacted in `Debug`.
+#[derive(Debug, Clone)]
 pub struct MessageServer {
-    pub token: String,
+    pub token: SecretString,
     /// EncodingAESKeys, current first, then the previous one; empty in plain mode.
     pub keys: Vec<AesKey>,
     /// The appid the platform appends to every encrypted message (the official account's or
@@ -44,15 +46,6 @@ pub struct MessageServer {
     pub appid: String,
     /// How far a call's timestamp may be from now, in seconds.
     pub replay_window_secs: u64,
-}
-
-impl std::fmt::Debug for MessageServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageServer")
-            .field("appid", &self.appid)
-            .field("keys", &self.keys.len())
-            .finish_non_exhaustive()
-    }
 }
 
 /// A call that passed: the message, and how to answer it.
@@ -123,7 +116,7 @@ impl MessageServer {
             Some("aes") => {
                 let encrypt = envelope(body)?;
                 signature::check_message(
-                    &self.token,
+                    self.token.expose_secret(),
                     q.msg_signature.as_deref(),
                     q.timestamp.as_deref(),
                     q.nonce.as_deref(),
@@ -150,7 +143,7 @@ impl MessageServer {
 
     fn check_plain(&self, q: &PushQuery, now: i64) -> Result<(), Refusal> {
         signature::check(
-            &self.token,
+            self.token.expose_secret(),
             q.signature.as_deref(),
             q.timestamp.as_deref(),
             q.nonce.as_deref(),
@@ -178,7 +171,8 @@ impl MessageServer {
         let encrypt = crypto::encrypt(key, reply.as_bytes(), &self.appid)
             .map_err(|e| anyhow::anyhow!("sealing the passive reply: {e}"))?;
         let timestamp = timestamp.to_string();
-        let msg_signature = signature::sign_message(&self.token, &timestamp, nonce, &encrypt);
+        let msg_signature =
+            signature::sign_message(self.token.expose_secret(), &timestamp, nonce, &encrypt);
         // base64 and hex hold nothing XML treats specially.
         Ok(format!(
             "<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt><MsgSignature><![CDATA[{msg_signature}]]></MsgSignature><TimeStamp>{timestamp}</TimeStamp><Nonce>{}</Nonce></xml>",

@@ -19,6 +19,7 @@ pub mod subscribe;
 pub mod token;
 pub mod xml;
 
+use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -316,7 +317,7 @@ impl WechatClient {
             .get(format!("{}/sns/jscode2session", self.base))
             .query(&[
                 ("appid", creds.appid.as_str()),
-                ("secret", creds.secret.as_str()),
+                ("secret", creds.secret.expose_secret()),
                 ("js_code", code),
                 ("grant_type", "authorization_code"),
             ])

@@ -4,6 +4,7 @@
 //! replay window.
 
 use crate::Refusal;
+use crate::keys::compare::same_secret;
 use sha1::{Digest, Sha1};
 
 /// Hex SHA-1 of the values sorted and concatenated.
@@ -21,14 +22,6 @@ pub fn sign(token: &str, timestamp: &str, nonce: &str) -> String {
 /// `Encrypt` text.
 pub fn sign_message(token: &str, timestamp: &str, nonce: &str, encrypt: &str) -> String {
     sign_sorted([token, timestamp, nonce, encrypt])
-}
-
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Checks the signature, then the timestamp against `now` (Unix seconds).
@@ -84,7 +77,10 @@ fn check_with(
     if timestamp.len() > 20 || nonce.len() > 64 || signature.len() != 40 {
         return Err(Refusal::SignatureInvalid);
     }
-    if !same(&expected(timestamp, nonce), &signature.to_ascii_lowercase()) {
+    if !same_secret(
+        signature.to_ascii_lowercase().as_bytes(),
+        expected(timestamp, nonce).as_bytes(),
+    ) {
         return Err(Refusal::SignatureInvalid);
     }
     let sent: i64 = timestamp.parse().map_err(|_| Refusal::SignatureInvalid)?;

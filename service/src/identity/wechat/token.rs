@@ -8,6 +8,7 @@
 //! platform refuses a token (40001, 42001) the caller fetches again once, in normal mode,
 //! passing the refused token so that one fetch serves every caller that saw it refused.
 
+use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -88,7 +89,7 @@ impl AccessTokens {
             .json(&serde_json::json!({
                 "grant_type": "client_credential",
                 "appid": creds.appid,
-                "secret": creds.secret,
+                "secret": creds.secret.expose_secret(),
             }))
             .send()
             .await

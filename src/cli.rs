@@ -1,0 +1,128 @@
+//! The command line, declared for clap: `yueju [serve]`, `yueju verify`, `yueju rotate-keys`
+//! and `yueju chat`. A usage error exits with status 2 (clap's convention, and what the
+//! commands did before).
+
+use std::num::NonZeroU64;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "yueju",
+    version,
+    about = "Backend of Guangdong's electronic residence permit",
+    after_help = "Settings come from the environment and an optional .env file; see .env.example."
+)]
+pub struct Cli {
+    /// What to do; without a command, `serve`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP service (the default).
+    Serve,
+    /// Verify a 粤居码 offline, with published keys alone.
+    ///
+    /// Exit status: 0 valid, 1 not valid, 3 genuine but status undetermined, 2 usage error.
+    Verify(VerifyArgs),
+    /// Re-seal every stored personal value and material file under the first key of
+    /// YUEJU_DATA_KEYS.
+    ///
+    /// Put the new key first and keep the old ones after it; the rows are re-sealed in
+    /// transactions of N rows, printing progress, and the command is safe to stop and run
+    /// again. Then remove the old keys. The blind-index key is not rotated by this command.
+    RotateKeys(RotateKeysArgs),
+    /// Talk to the bot in this terminal, against the local database.
+    ///
+    /// The chat user is terminal:NAME. In dev, `绑定 dev:<openid>` links it to the dev login
+    /// of that openid.
+    Chat(ChatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The code (the token inside the QR code).
+    pub token: String,
+    /// The published keys, as served by GET /api/v1/keys (default: this installation's own
+    /// key ring).
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
+    /// A Status List Token as served by GET /api/v1/status-lists/{id}; repeat for several
+    /// (the code names its list).
+    #[arg(long = "status-list", value_name = "FILE")]
+    pub status_lists: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeysArgs {
+    /// Rows re-sealed per transaction (default 500).
+    #[arg(long, value_name = "N")]
+    pub batch: Option<NonZeroU64>,
+    /// Stop after this many batches (run again to continue).
+    #[arg(long, value_name = "N")]
+    pub max_batches: Option<NonZeroU64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The chat user: letters, digits, '-', '_' and '.', at most 64 (default: $USER).
+    #[arg(long, value_name = "NAME", value_parser = chat_user)]
+    pub user: Option<String>,
+}
+
+/// A chat user name: what `terminal:NAME` may hold.
+pub fn chat_user(name: &str) -> Result<String, String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err("takes letters, digits, '-', '_' and '.' (at most 64)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn verify_takes_the_token_before_or_after_repeated_status_lists() {
+        let cli = Cli::try_parse_from([
+            "yueju",
+            "verify",
+            "--status-list",
+            "a.jwt",
+            "YJ2X",
+            "--keys",
+            "k.json",
+            "--status-list",
+            "b.jwt",
+        ])
+        .unwrap();
+        let Some(Command::Verify(args)) = cli.command else {
+            panic!("not verify: {cli:?}");
+        };
+        assert_eq!(args.token, "YJ2X");
+        assert_eq!(args.keys, Some(PathBuf::from("k.json")));
+        assert_eq!(args.status_lists.len(), 2);
+    }
+
+    #[test]
+    fn a_zero_batch_and_a_bad_chat_user_are_usage_errors() {
+        assert!(Cli::try_parse_from(["yueju", "rotate-keys", "--batch", "0"]).is_err());
+        assert!(Cli::try_parse_from(["yueju", "chat", "--user", "a b"]).is_err());
+        assert!(Cli::try_parse_from(["yueju"]).unwrap().command.is_none());
+    }
+}

@@ -1,0 +1,216 @@
+//! What each subcommand does, once [`crate::cli`] has parsed its arguments. Every command
+//! answers an exit code: 0 done, 1 failed, 2 a usage or configuration error (and `verify`'s
+//! own verdict codes).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use api::startup::Application;
+use secrecy::ExposeSecret as _;
+use service::config::Settings;
+use service::keys::signing::{KeyRing, PublishedKey};
+use service::verify::verification::verify_offline;
+
+use crate::cli::{ChatArgs, RotateKeysArgs, VerifyArgs, chat_user};
+
+/// `yueju [serve]`: the HTTP service until it is stopped.
+pub fn serve() -> ExitCode {
+    let settings = match settings() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    api::telemetry::init(settings.log_format);
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(async {
+        let app = Application::build(settings).await?;
+        tracing::info!(address = %app.address(), "yueju listening; open http://{}/", app.address());
+        app.run_until_stopped().await?;
+        anyhow::Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = ?e, "yueju stopped with an error");
+            eprintln!("yueju: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `yueju verify`: the offline verifier, for an agency without a connection (or an auditor).
+pub fn verify(args: VerifyArgs) -> ExitCode {
+    let keys = match &args.keys {
+        Some(path) => read_keys(path),
+        None => local_keys(),
+    };
+    let keys = match keys {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("yueju verify: cannot read the keys: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    // Each file a Status List Token as served; the code says which list it needs.
+    let mut lists = Vec::with_capacity(args.status_lists.len());
+    for path in &args.status_lists {
+        match std::fs::read_to_string(path) {
+            Ok(text) => lists.push(text.trim().to_owned()),
+            Err(e) => {
+                eprintln!(
+                    "yueju verify: cannot read the status list {}: {e}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let verdict = verify_offline(&keys, &args.token, &lists, chrono::Utc::now());
+    match serde_json::to_string_pretty(&verdict) {
+        Ok(text) => println!("{text}"),
+        Err(e) => {
+            eprintln!("yueju verify: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match verdict.valid {
+        Some(true) => ExitCode::SUCCESS,
+        Some(false) => ExitCode::from(1),
+        None => ExitCode::from(3),
+    }
+}
+
+fn read_keys(path: &Path) -> anyhow::Result<Vec<PublishedKey>> {
+    let text = std::fs::read_to_string(path)?;
+    let value: serde_json::Value = serde_json::from_str(&text)?;
+    // Either the whole answer of GET /api/v1/keys or just its list.
+    let list = value.get("keys").cloned().unwrap_or(value);
+    Ok(serde_json::from_value(list)?)
+}
+
+fn local_keys() -> anyhow::Result<Vec<PublishedKey>> {
+    let settings = Settings::from_env()?;
+    Ok(KeyRing::load(&settings)?.published())
+}
+
+/// `yueju rotate-keys`: re-seals every stored value and material file under the first key of
+/// `YUEJU_DATA_KEYS`, printing progress after each batch.
+pub fn rotate_keys(args: RotateKeysArgs) -> ExitCode {
+    let mut options = service::rights::rotation::Options::default();
+    if let Some(batch) = args.batch {
+        options.batch = batch.get();
+    }
+    options.max_batches = args.max_batches.map(|n| n.get());
+    let settings = match settings() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(async {
+        let vault = service::context::load_vault(&settings)?;
+        let db = service::db::connect_and_migrate(settings.database_url.expose_secret()).await?;
+        println!("re-sealing under data key `{}`", vault.sealing_kid());
+        let report =
+            service::rights::rotation::rotate(&db, &vault, &settings.data_dir, options, &mut |p| {
+                println!(
+                    "  {:<30} scanned {:>9}  re-sealed {:>9}",
+                    p.table, p.scanned, p.resealed
+                )
+            })
+            .await?;
+        anyhow::Ok(report)
+    });
+    match result {
+        Ok(report) if report.complete => {
+            println!(
+                "done: {} rows scanned, {} values and {} files re-sealed; the other data keys \
+                 can now be removed from YUEJU_DATA_KEYS",
+                report.scanned, report.resealed, report.files_resealed
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            println!(
+                "stopped after the allowed batches: {} values and {} files re-sealed so far; run \
+                 again to continue",
+                report.resealed, report.files_resealed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("yueju rotate-keys: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `yueju chat`: the bot in the terminal against the local database (the same settings as
+/// `serve`; migrations and demo data as at start-up). Logs go to stderr, warnings only, so
+/// they do not interleave with the conversation.
+pub fn chat(args: ChatArgs) -> ExitCode {
+    let user = match args.user {
+        Some(user) => user,
+        None => {
+            let login = std::env::var("USER")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "me".into());
+            // $USER is checked like --user: it names the chat user the same way.
+            match chat_user(&login) {
+                Ok(user) => user,
+                Err(problem) => {
+                    eprintln!("yueju chat: $USER is `{login}`; --user {problem}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let settings = match settings() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(async {
+        let ctx = service::Context::init(settings).await?;
+        let bot = api::routes::bot::bot(&ctx)?;
+        bot::terminal::run(&bot, &ctx, &user).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("yueju chat: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The settings from the environment, or the exit code after saying what is wrong.
+fn settings() -> Result<Settings, ExitCode> {
+    Settings::from_env().map_err(|e| {
+        eprintln!("yueju: configuration error: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
+/// The multi-threaded runtime every command runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("yueju: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
