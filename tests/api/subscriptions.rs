@@ -353,10 +353,9 @@ async fn after_48_hours_of_silence_the_chat_is_skipped() {
 }
 
 #[tokio::test]
+#[ignore = "needs python3 with aiosmtpd (apt-get install python3-aiosmtpd); .ci/run installs it and runs ignored tests"]
 async fn after_48_hours_of_silence_a_reminder_goes_by_email() {
-    let Some(sink) = SmtpSink::start() else {
-        return;
-    };
+    let sink = SmtpSink::start();
     let url = sink.url();
     let mut vars = wechat_vars();
     vars.push(("YUEJU_SMTP_URL", url.as_str()));
