@@ -1,7 +1,8 @@
 // The whole product in a real browser (Debian's Chromium through playwright-core), at a phone's
 // width: a resident logs in, applies (accepting WeChat reminders) and sees the permit and
 // code; an agency verifies that code and asks for access; the resident approves; the agency
-// downloads the copy; the resident revokes. Screenshots go to the artifact directory. Fails on any console error.
+// downloads the copy; the resident revokes. Also: the tabs by keyboard, a double click that
+// files once, and 长辈模式. Screenshots go to the artifact directory. Fails on any console error.
 //
 // usage: node flow.mjs BASE_URL ARTIFACT_DIR
 import { chromium } from "playwright-core";
@@ -32,6 +33,29 @@ try {
   await yss.getByLabel("演示登录码（dev:后面的部分）").fill("demo-chen");
   await yss.getByRole("button", { name: "登录" }).click();
   await yss.getByText("已登录：陈*强").waitFor();
+
+  step("the tabs follow the WAI-ARIA tabs pattern, by keyboard too");
+  const selected = async (name) => {
+    const tab = yss.getByRole("tab", { name, exact: true });
+    if ((await tab.getAttribute("aria-selected")) !== "true") throw new Error(name + " is not the selected tab");
+    if ((await tab.getAttribute("tabindex")) !== "0") throw new Error(name + " is not in the Tab order");
+    if (!(await tab.evaluate((t) => t === document.activeElement))) throw new Error(name + " does not have focus");
+    await yss.getByRole("tabpanel", { name }).waitFor();
+  };
+  await yss.getByRole("tab", { name: "我的" }).focus();
+  await yss.keyboard.press("ArrowRight");
+  await selected("申领");
+  await yss.keyboard.press("End");
+  await selected("设置");
+  await yss.keyboard.press("ArrowRight");
+  await selected("我的");
+  await yss.keyboard.press("ArrowLeft");
+  await selected("设置");
+  await yss.keyboard.press("Home");
+  await selected("我的");
+  if ((await yss.getByRole("tab").evaluateAll((ts) => ts.filter((t) => t.tabIndex === 0).length)) !== 1)
+    throw new Error("more than one tab in the Tab order");
+
   await yss.getByRole("tab", { name: "申领" }).click();
   await yss.getByLabel("居住城市").fill("广州市");
   await yss.getByLabel("区县").fill("天河区");
@@ -77,7 +101,9 @@ try {
   await agency.getByRole("button", { name: "核验", exact: true }).click();
   await agency.getByText("核验通过：居住证真实有效").waitFor();
   await agency.getByLabel("用途").fill("办理社会保障卡");
-  await agency.getByRole("button", { name: "发送授权请求" }).click();
+  // A double click files one request: the button is disabled while it runs, and the form's
+  // Idempotency-Key is the same for the same form.
+  await agency.getByRole("button", { name: "发送授权请求" }).dblclick();
   await agency.getByText(/已发送，等待持证人/).waitFor();
   await shot(agency, "04-requested");
 
@@ -85,6 +111,8 @@ try {
   await yss.getByRole("tab", { name: "授权" }).click();
   await yss.getByText("办理社会保障卡").first().waitFor();
   await yss.getByLabel("授权说明").first().waitFor();
+  const asked = await yss.getByRole("button", { name: "同意" }).count();
+  if (asked !== 1) throw new Error("a double click filed " + asked + " requests");
   await yss.getByRole("button", { name: "同意" }).click();
   await yss.getByText("已同意授权").waitFor();
   await shot(yss, "05-approved");
@@ -119,6 +147,23 @@ try {
   await staff.getByRole("tab", { name: "用证部门" }).click();
   await staff.locator("#agencies").getByText("广州市天河区人力资源和社会保障局（演示）").waitFor();
   await shot(staff, "09-staff");
+
+  step("长辈模式: large type and high contrast, kept after a reload");
+  const elder = await open("/h5/yjm.html");
+  const toggle = elder.getByRole("button", { name: "长辈模式" });
+  if ((await toggle.getAttribute("aria-pressed")) !== "false") throw new Error("elder mode on by default");
+  const fontSize = () => elder.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+  const before = await fontSize();
+  await toggle.click();
+  if ((await toggle.getAttribute("aria-pressed")) !== "true") throw new Error("the toggle is not pressed");
+  if (!((await fontSize()) >= 20 && (await fontSize()) > before)) throw new Error("elder mode did not enlarge the type");
+  await elder.reload();
+  await elder.locator("html.elder").waitFor({ state: "attached" });
+  if ((await elder.getByRole("button", { name: "长辈模式" }).getAttribute("aria-pressed")) !== "true")
+    throw new Error("elder mode was not kept");
+  await shot(elder, "11-elder");
+  await elder.getByRole("button", { name: "长辈模式" }).click();
+  if ((await fontSize()) !== before) throw new Error("elder mode did not turn off");
 
   step("the API docs render offline");
   const docs = await open("/api/v1/docs");

@@ -63,10 +63,10 @@
 
   async function requestAccess() {
     const fields = [...document.querySelectorAll("#field-choice input:checked")].map((i) => i.value);
+    const body = { token: $("#code").value.trim(), purpose: $("#purpose").value.trim(), days: Number($("#days").value),
+      retention_days: Number($("#retention").value), fields };
     const r = await call("POST", "/api/v1/agency/authorization-requests", {
-      token: tok(), headers: { "Idempotency-Key": "h5-" + Date.now() },
-      body: { token: $("#code").value.trim(), purpose: $("#purpose").value.trim(), days: Number($("#days").value),
-        retention_days: Number($("#retention").value), fields },
+      token: tok(), body, headers: { "Idempotency-Key": Yj.formKey("request", body) },
     });
     if (!r.ok) return say($("#request-msg"), Yj.errorText(r));
     say($("#request-msg"), "已发送，等待持证人 " + r.data.holder + " 同意", true);

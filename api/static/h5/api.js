@@ -1,5 +1,7 @@
 // Shared helpers of the H5 screens: calls to /api/v1 with the bearer token kept in this tab's
-// sessionStorage, errors shown with the server's Chinese message, and small DOM helpers.
+// sessionStorage (a button stays disabled while its call runs; one Idempotency-Key per form),
+// errors shown with the server's Chinese message, tabs by the WAI-ARIA pattern, 长辈模式, and
+// small DOM helpers.
 "use strict";
 
 const Yj = {
@@ -11,7 +13,25 @@ const Yj = {
   },
 
   // Answers {ok, status, data} where data is the parsed JSON (or a Blob when blob is true).
-  async call(method, path, { body, token, form, blob, headers } = {}) {
+  // A call that changes something keeps the button that started it disabled (aria-busy) until
+  // the answer comes, so a second click does not send it again.
+  async call(method, path, opts = {}) {
+    const button = method === "GET" ? null : Yj.clicked;
+    if (!button || button.disabled) return Yj.send(method, path, opts);
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    try {
+      return await Yj.send(method, path, opts);
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  },
+
+  // The button of the click being handled, if any (set before any click handler runs).
+  clicked: null,
+
+  async send(method, path, { body, token, form, blob, headers } = {}) {
     const init = { method, headers: Object.assign({}, headers || {}) };
     if (token) init.headers["Authorization"] = "Bearer " + token;
     if (form) {
@@ -80,15 +100,76 @@ const Yj = {
     return isNaN(d) ? iso : d.toLocaleString("zh-CN", { hour12: false });
   },
 
-  // Tabs: buttons with data-tab show the section with the same id.
+  // One Idempotency-Key per filled-in form, not per click: sending the same form again (a
+  // double click, a retry after a lost answer) reuses its key, so the server files it once;
+  // a change to the form makes a new key.
+  formKey(form, body) {
+    const fingerprint = JSON.stringify(body);
+    const kept = Yj.formKeys[form];
+    if (kept && kept.fingerprint === fingerprint) return kept.key;
+    const random = crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(36).slice(2);
+    Yj.formKeys[form] = { fingerprint, key: "h5-" + form + "-" + random };
+    return Yj.formKeys[form].key;
+  },
+  formKeys: {},
+
+  // Tabs as the WAI-ARIA tabs pattern: buttons with data-tab in nav.tabs (role tablist) control
+  // the panel with that id (role tabpanel); the arrow keys, Home and End move between tabs and
+  // show them; only the selected tab is in the Tab order.
   tabs(onShow) {
-    const buttons = document.querySelectorAll("nav.tabs button");
+    const buttons = [...document.querySelectorAll("nav.tabs button")];
+    buttons.forEach((b) => {
+      const panel = document.getElementById(b.dataset.tab);
+      b.id = b.id || "tabbtn-" + b.dataset.tab;
+      b.setAttribute("role", "tab");
+      b.setAttribute("aria-controls", b.dataset.tab);
+      panel.setAttribute("role", "tabpanel");
+      panel.setAttribute("aria-labelledby", b.id);
+      panel.tabIndex = 0;
+    });
     const show = (id) => {
-      buttons.forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === id)));
+      buttons.forEach((b) => {
+        const selected = b.dataset.tab === id;
+        b.setAttribute("aria-selected", String(selected));
+        b.tabIndex = selected ? 0 : -1;
+      });
       document.querySelectorAll("[data-panel]").forEach((p) => p.classList.toggle("hidden", p.id !== id));
       if (onShow) onShow(id);
     };
-    buttons.forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
+    buttons.forEach((b, i) => {
+      b.addEventListener("click", () => show(b.dataset.tab));
+      b.addEventListener("keydown", (e) => {
+        const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: buttons.length - 1 }[e.key];
+        if (to === undefined) return;
+        e.preventDefault();
+        const next = buttons[(to + buttons.length) % buttons.length];
+        show(next.dataset.tab);
+        next.focus();
+      });
+    });
     return show;
   },
+
+  // 长辈模式: large type, high contrast, fewer items a screen; kept on this device. Every page
+  // has a header button with id elder-toggle.
+  elderMode() {
+    const button = document.getElementById("elder-toggle");
+    const apply = (on) => {
+      document.documentElement.classList.toggle("elder", on);
+      if (button) button.setAttribute("aria-pressed", String(on));
+    };
+    apply(localStorage.getItem("yueju.elder") === "1");
+    if (button) button.addEventListener("click", () => {
+      const on = !document.documentElement.classList.contains("elder");
+      localStorage.setItem("yueju.elder", on ? "1" : "0");
+      apply(on);
+    });
+  },
 };
+
+// Remember which button a click came from, before the page's own handlers run.
+document.addEventListener("click", (e) => {
+  Yj.clicked = e.target instanceof Element ? e.target.closest("button") : null;
+  setTimeout(() => { Yj.clicked = null; }, 0);
+}, true);
+document.addEventListener("DOMContentLoaded", () => Yj.elderMode());

@@ -64,7 +64,7 @@
     const email = $("#ap-email").value.trim();
     if (email) body.email = email;
     const r = await call("POST", "/api/v1/applications", {
-      token: tok(), body, headers: { "Idempotency-Key": "h5-" + Date.now() },
+      token: tok(), body, headers: { "Idempotency-Key": Yj.formKey("apply", body) },
     });
     if (!r.ok) return say($("#apply-msg"), Yj.errorText(r));
     const a = r.data;
