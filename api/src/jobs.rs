@@ -1,12 +1,15 @@
 //! Background jobs inside the server: the daily reminder sweep at the configured local time
 //! (and once at start, to catch up a day the server was down; the sweep is idempotent), the
-//! daily retention job, and the outbox delivery worker. Several instances may run them at
-//! once: the outbox keys and row claims keep that safe.
+//! daily retention job (the rules of `service` and the bot's dialogue expiry, see
+//! [`retention`]), and the outbox delivery worker. Several instances may run them at once:
+//! the outbox keys and row claims keep that safe, and every retention step is idempotent.
 
 use actix_web::web;
-use chrono::{TimeZone, Utc};
+use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
+use serde::Serialize;
 use service::Context;
+use service::rights::retention;
 use std::time::Duration;
 
 pub fn spawn(ctx: web::Data<Context>) {
@@ -15,10 +18,7 @@ pub fn spawn(ctx: web::Data<Context>) {
     }
     tokio::spawn(sweep_daily(ctx.clone()));
     if let Some(at) = ctx.settings.retention.daily_at {
-        tokio::spawn(service::rights::retention::daily(
-            ctx.clone().into_inner(),
-            at,
-        ));
+        tokio::spawn(retention_daily(ctx.clone(), at));
     }
     // Always: a notice may go by subscribe message, customer message or e-mail, and one that
     // no channel can carry is marked undeliverable rather than left pending.
@@ -43,6 +43,37 @@ fn until_next(at: chrono::NaiveTime) -> Duration {
                 .unwrap_or_default()
         })
         .unwrap_or(Duration::from_secs(3600))
+}
+
+/// What one retention run did: the rules of `service` and the dialogues the bot expired.
+#[derive(Debug, Serialize)]
+pub struct RetentionReport {
+    #[serde(flatten)]
+    pub rules: retention::Report,
+    pub dialogues_deleted: u64,
+}
+
+/// One retention run as of `as_of`: `service`'s rules, then the bot's unused dialogues.
+pub async fn retention(
+    ctx: &Context,
+    as_of: NaiveDate,
+) -> service::error::Result<RetentionReport> {
+    let rules = retention::run(ctx, as_of).await?;
+    let dialogues_deleted = bot::store::expire(ctx).await?;
+    Ok(RetentionReport {
+        rules,
+        dialogues_deleted,
+    })
+}
+
+/// The daily retention schedule: as of each day in China at `at`.
+async fn retention_daily(ctx: web::Data<Context>, at: NaiveTime) {
+    loop {
+        tokio::time::sleep(retention::until_next(Utc::now(), at)).await;
+        if let Err(e) = retention(&ctx, service::config::today_in_china()).await {
+            tracing::error!(error = ?e, "retention run failed; the next run finishes it");
+        }
+    }
 }
 
 async fn sweep_daily(ctx: web::Data<Context>) {

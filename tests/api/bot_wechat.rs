@@ -159,7 +159,7 @@ async fn subscribe_greets_and_unsubscribe_forgets_the_dialogue_and_the_link() {
     app.wechat_push(&wechat_text("o-sub", 7, "绑定 dev:sub-user"), now())
         .await;
     app.wechat_push(&wechat_text("o-sub", 8, "2"), now()).await;
-    let links = entity::bot_link::Entity::find()
+    let links = entity::chat_link::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap();
@@ -170,7 +170,7 @@ async fn subscribe_greets_and_unsubscribe_forgets_the_dialogue_and_the_link() {
     assert_eq!(bye.status, 200);
     assert_eq!(bye.text, "success");
     assert_eq!(
-        entity::bot_link::Entity::find()
+        entity::chat_link::Entity::find()
             .count(&app.app.db)
             .await
             .unwrap(),

@@ -16,7 +16,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::xml::{Inbound, text_reply};
-use crate::{Bot, ChatUser, link, store, text};
+use service::identity::chat_links;
+
+use crate::{Bot, ChatUser, store, text};
 
 pub const CHANNEL: &str = service::identity::wechat::oa::CHANNEL;
 const PASSIVE: &str = "passive";
@@ -104,7 +106,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
             // Nothing can reach an unsubscribed user; what was collected goes, and so does
             // the link (the user links again after coming back).
             store::forget(&ctx, &user).await?;
-            link::unlink(&ctx, &user).await?;
+            chat_links::unlink(&ctx, &user).await?;
             tracing::info!("official account unsubscribed");
             return Ok(Answer::Success);
         }
@@ -131,7 +133,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
         let ctx = task_ctx;
         let mut user = user;
         if ctx.wechat.has_account(Account::OfficialAccount)
-            && matches!(link::find(&ctx, &user).await, Ok(None))
+            && matches!(chat_links::find(&ctx, &user).await, Ok(None))
         {
             match ctx.wechat.follower_unionid(&openid).await {
                 Ok(unionid) => user.unionid = unionid,
