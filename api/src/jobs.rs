@@ -54,10 +54,7 @@ pub struct RetentionReport {
 }
 
 /// One retention run as of `as_of`: `service`'s rules, then the bot's unused dialogues.
-pub async fn retention(
-    ctx: &Context,
-    as_of: NaiveDate,
-) -> service::error::Result<RetentionReport> {
+pub async fn retention(ctx: &Context, as_of: NaiveDate) -> service::error::Result<RetentionReport> {
     let rules = retention::run(ctx, as_of).await?;
     let dialogues_deleted = bot::store::expire(ctx).await?;
     Ok(RetentionReport {

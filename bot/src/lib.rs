@@ -45,18 +45,11 @@ pub use service::identity::chat_links::ChatUser;
 /// The sealed columns of the bot's tables, re-sealed by `yueju rotate-keys` after those of
 /// `service` (see `service::rights::rotation::rotate_with`). The bot declares them because
 /// they are its tables; the re-sealing itself is the one resumable run `service` implements.
-pub const SEALED: &[SealedTable] = &[
-    SealedTable {
-        table: "bot_dialogues",
-        key: &[("channel", KeyType::Text), ("channel_user", KeyType::Text)],
-        columns: &[("state_enc", Kind::Dialogue)],
-    },
-    SealedTable {
-        table: "bot_inbound_messages",
-        key: &[("message_key", KeyType::Text)],
-        columns: &[("reply_enc", Kind::Dialogue)],
-    },
-];
+pub const SEALED: &[SealedTable] = &[SealedTable {
+    table: "bot_dialogues",
+    key: &[("channel", KeyType::Text), ("channel_user", KeyType::Text)],
+    columns: &[("state_enc", Kind::Dialogue)],
+}];
 
 /// The engine with what it needs besides the [`Context`].
 pub struct Bot {

@@ -1,5 +1,7 @@
 //! Chat links belong to identity: `bot_links` and `bot_binding_codes` become `chat_links` and
-//! `chat_binding_codes` (indexes renamed with them), and the count of wrong binding codes
+//! `chat_binding_codes` (indexes renamed with them); `bot_inbound_messages`, the dedupe of
+//! platform messages that the mini-programs' message push shares with the bot, becomes
+//! `inbound_messages`; and the count of wrong binding codes
 //! leaves `bot_dialogues` for `login_failures`, as the agencies' count of wrong client secrets
 //! leaves `agencies`: every brute-force limit is counted in one place. Counts in flight are
 //! not carried over (at worst a guesser gets a fresh run of tries once).
@@ -38,6 +40,12 @@ const CODE_INDEX: Renamed = Renamed {
     unique: false,
 };
 
+const INBOUND_INDEX: Renamed = Renamed {
+    old: "idx_bot_inbound_messages_created",
+    new: "idx_inbound_messages_created",
+    unique: false,
+};
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -46,8 +54,15 @@ impl MigrationTrait for Migration {
         for index in &LINK_INDEXES {
             replace_link_index(manager, index.old, index.new, ChatLinks::Table, index).await?;
         }
-        replace_code_index(manager, CODE_INDEX.old, CODE_INDEX.new, ChatBindingCodes::Table)
-            .await?;
+        replace_code_index(
+            manager,
+            CODE_INDEX.old,
+            CODE_INDEX.new,
+            ChatBindingCodes::Table,
+        )
+        .await?;
+        rename_table(manager, BotInboundMessages::Table, InboundMessages::Table).await?;
+        replace_inbound_index(manager, INBOUND_INDEX.old, INBOUND_INDEX.new).await?;
         drop_column(manager, BotDialogues::Table, BotDialogues::CodeFailures).await?;
         drop_column(manager, BotDialogues::Table, BotDialogues::CodesLockedUntil).await?;
         drop_column(manager, Agencies::Table, Agencies::FailedAttempts).await?;
@@ -79,8 +94,15 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null(BotDialogues::CodesLockedUntil),
         )
         .await?;
-        replace_code_index(manager, CODE_INDEX.new, CODE_INDEX.old, ChatBindingCodes::Table)
-            .await?;
+        replace_inbound_index(manager, INBOUND_INDEX.new, INBOUND_INDEX.old).await?;
+        rename_table(manager, InboundMessages::Table, BotInboundMessages::Table).await?;
+        replace_code_index(
+            manager,
+            CODE_INDEX.new,
+            CODE_INDEX.old,
+            ChatBindingCodes::Table,
+        )
+        .await?;
         for index in &LINK_INDEXES {
             replace_link_index(manager, index.new, index.old, ChatLinks::Table, index).await?;
         }
@@ -114,7 +136,9 @@ async fn replace_link_index(
     let mut new = Index::create();
     new.name(create).table(table);
     if index.unique {
-        new.col(ChatLinks::Channel).col(ChatLinks::ChannelUser).unique();
+        new.col(ChatLinks::Channel)
+            .col(ChatLinks::ChannelUser)
+            .unique();
     } else {
         new.col(ChatLinks::AccountId);
     }
@@ -131,6 +155,30 @@ async fn replace_code_index(
         .drop_index(Index::drop().name(drop).table(table).to_owned())
         .await?;
     crate::index(manager, create, table, ChatBindingCodes::AccountId).await
+}
+
+/// Drops index `drop` and creates `create` on the inbound messages (renamed back after it in
+/// `down`, so the table is `inbound_messages` in both directions).
+async fn replace_inbound_index(
+    manager: &SchemaManager<'_>,
+    drop: &str,
+    create: &str,
+) -> Result<(), DbErr> {
+    manager
+        .drop_index(
+            Index::drop()
+                .name(drop)
+                .table(InboundMessages::Table)
+                .to_owned(),
+        )
+        .await?;
+    crate::index(
+        manager,
+        create,
+        InboundMessages::Table,
+        InboundMessages::CreatedAt,
+    )
+    .await
 }
 
 /// One column per `ALTER TABLE`, as SQLite requires.
@@ -150,7 +198,12 @@ async fn add_column<T: IntoIden + 'static>(
     mut column: ColumnDef,
 ) -> Result<(), DbErr> {
     manager
-        .alter_table(Table::alter().table(table).add_column(&mut column).to_owned())
+        .alter_table(
+            Table::alter()
+                .table(table)
+                .add_column(&mut column)
+                .to_owned(),
+        )
         .await
 }
 
@@ -176,6 +229,17 @@ enum BotBindingCodes {
 enum ChatBindingCodes {
     Table,
     AccountId,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum BotInboundMessages {
+    Table,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum InboundMessages {
+    Table,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]

@@ -82,7 +82,7 @@ async fn a_pushed_message_needs_the_signature_and_a_fresh_timestamp() {
         .await
         .assert_error(401, "TIMESTAMP_OUT_OF_WINDOW");
     // Nothing was handled for the refused calls.
-    let seen = entity::bot_inbound_message::Entity::find()
+    let seen = entity::inbound_message::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap();
@@ -217,7 +217,7 @@ async fn oversized_malformed_and_doctype_xml_is_refused_without_handling() {
     app.wechat_push(missing_fields, now())
         .await
         .assert_error(400, "MESSAGE_MALFORMED");
-    let seen = entity::bot_inbound_message::Entity::find()
+    let seen = entity::inbound_message::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap();

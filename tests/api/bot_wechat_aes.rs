@@ -93,7 +93,7 @@ fn encrypt_of(r: &Reply) -> String {
 }
 
 async fn handled(app: &TestApp) -> u64 {
-    entity::bot_inbound_message::Entity::find()
+    entity::inbound_message::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap()

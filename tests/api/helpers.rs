@@ -792,9 +792,13 @@ impl TestApp {
         use service::identity::{chat_links, lockout};
         let key = chat_links::code_failure_key(&bot::ChatUser::new("test", user));
         for _ in 0..code_failures {
-            lockout::record_failure(&self.app.db, std::slice::from_ref(&key), chat_links::CODE_LOCK_SECS)
-                .await
-                .unwrap();
+            lockout::record_failure(
+                &self.app.db,
+                std::slice::from_ref(&key),
+                chat_links::CODE_LOCK_SECS,
+            )
+            .await
+            .unwrap();
         }
         let updated = entity::bot_dialogue::Entity::update_many()
             .col_expr(

@@ -162,9 +162,7 @@ pub async fn count_failure(
             failures: row
                 .as_ref()
                 .map_or(0, |r| u32::try_from(r.failed_attempts).unwrap_or(0)),
-            locked: row
-                .and_then(|r| r.locked_until)
-                .is_some_and(|u| u > now),
+            locked: row.and_then(|r| r.locked_until).is_some_and(|u| u > now),
         });
     }
     txn.commit().await?;

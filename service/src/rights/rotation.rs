@@ -108,6 +108,11 @@ pub const SEALED: &[SealedTable] = &[
         key: ID,
         columns: &[("id_number_enc", Kind::IdNumber), ("name_enc", Kind::Name)],
     },
+    SealedTable {
+        table: "inbound_messages",
+        key: &[("message_key", KeyType::Text)],
+        columns: &[("reply_enc", Kind::Dialogue)],
+    },
 ];
 
 /// The label under which material files are reported.
@@ -200,7 +205,9 @@ pub async fn rotate_with(
         batches: 0,
         report: Report::default(),
     };
-    let tables = std::iter::once(SEALED).chain(others.iter().copied()).flatten();
+    let tables = std::iter::once(SEALED)
+        .chain(others.iter().copied())
+        .flatten();
     for table in tables {
         if !rotate_table(db, &mut run, table, progress).await? {
             return Ok(run.report);
