@@ -70,30 +70,23 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        add_column(
-            manager,
-            Agencies::Table,
-            integer(Agencies::FailedAttempts).default(0).to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            Agencies::Table,
-            timestamp_with_time_zone_null(Agencies::LockedUntil),
-        )
-        .await?;
-        add_column(
-            manager,
-            BotDialogues::Table,
-            integer(BotDialogues::CodeFailures).default(0).to_owned(),
-        )
-        .await?;
-        add_column(
-            manager,
-            BotDialogues::Table,
-            timestamp_with_time_zone_null(BotDialogues::CodesLockedUntil),
-        )
-        .await?;
+        // The failure counts come back empty, as they were for a new row.
+        let counts = [
+            (
+                Agencies::Table.into_iden(),
+                integer(Agencies::FailedAttempts).default(0).to_owned(),
+                timestamp_with_time_zone_null(Agencies::LockedUntil),
+            ),
+            (
+                BotDialogues::Table.into_iden(),
+                integer(BotDialogues::CodeFailures).default(0).to_owned(),
+                timestamp_with_time_zone_null(BotDialogues::CodesLockedUntil),
+            ),
+        ];
+        for (table, failures, locked_until) in counts {
+            add_column(manager, table.clone(), failures).await?;
+            add_column(manager, table, locked_until).await?;
+        }
         replace_inbound_index(manager, INBOUND_INDEX.new, INBOUND_INDEX.old).await?;
         rename_table(manager, InboundMessages::Table, BotInboundMessages::Table).await?;
         replace_code_index(

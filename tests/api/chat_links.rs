@@ -7,6 +7,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Statement, TransactionTrait};
 use serde_json::json;
 
+use crate::agencies::oauth_form;
 use crate::helpers::*;
 
 /// A chat user id long enough to be masked, not shown whole anywhere.
@@ -17,22 +18,6 @@ async fn link_by_code(app: &TestApp, access: &str, chat_user: &str) {
     let r = app.message(chat_user, &format!("绑定 {code}")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["replies"][0], bot::text::LINKED, "{}", r.text);
-}
-
-async fn oauth_secret(app: &TestApp, client_id: &str, secret: &str) -> Reply {
-    reply(
-        app.client
-            .post(app.url("/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id),
-                ("client_secret", secret),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
 }
 
 #[tokio::test]
@@ -149,23 +134,31 @@ async fn wrong_agency_secrets_lock_the_client_out_on_every_instance() {
     let agency = app
         .agency(7, "汕头市公安局", &["permit:verify"], &["name"])
         .await;
+    let with_secret = |secret: &str| {
+        [
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_id", agency.client_id.clone()),
+            ("client_secret", secret.to_owned()),
+        ]
+    };
+    let instances = [&app, &other];
     for attempt in 0..5 {
-        let on = if attempt % 2 == 0 { &app } else { &other };
-        let r = oauth_secret(on, &agency.client_id, &format!("guess-{attempt}")).await;
+        let form = with_secret(&format!("guess-{attempt}"));
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = oauth_form(instances[attempt % 2], &form).await;
         assert_eq!(r.status, 401, "attempt {attempt}: {}", r.text);
     }
-    let r = oauth_secret(&app, &agency.client_id, &agency.secret).await;
-    assert_eq!(r.status, 429, "{}", r.text);
-    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!(retry > 800 && retry <= 900, "{retry}");
-    assert!(
-        r.body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("分钟"),
-        "{}",
-        r.text
-    );
+    // Both instances refuse even the right secret now, as one instance did before.
+    let right = with_secret(&agency.secret);
+    let right: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for on in instances {
+        let r = oauth_form(on, &right).await;
+        assert_eq!(r.status, 429, "{}", r.text);
+        let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((800..=900).contains(&retry), "{retry}");
+        let description = r.body["error_description"].as_str().unwrap_or_default();
+        assert!(description.contains("分钟"), "{}", r.text);
+    }
 
     let rows = login_failure::Entity::find()
         .all(&app.app.db)

@@ -24,8 +24,8 @@ use uuid::Uuid;
 use crate::Context;
 use crate::error::{Error, Refusal, Result};
 use crate::identity::lockout;
-use crate::identity::sessions::{self, ResidentPrincipal};
-use crate::identity::wechat::{MiniApp, PlatformUser};
+use crate::identity::sessions::{self, OneTime, ResidentPrincipal, spend_once};
+use crate::identity::wechat::MiniApp;
 use crate::keys::privacy::Kind;
 
 /// Digits in a binding code: 10^8 codes, a few live at a time, five tries per chat user
@@ -249,15 +249,12 @@ pub async fn redeem(ctx: &Context, user: &ChatUser, code: &str) -> Result<Redeem
     let now = Utc::now();
     let hash = code_hash(ctx, code);
     let txn = ctx.db.begin().await?;
-    let spent = chat_binding_code::Entity::update_many()
-        .col_expr(chat_binding_code::Column::UsedAt, Expr::value(now))
-        .filter(chat_binding_code::Column::CodeHash.eq(&hash))
-        .filter(chat_binding_code::Column::UsedAt.is_null())
-        .filter(chat_binding_code::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
+    let columns = OneTime {
+        hash: chat_binding_code::Column::CodeHash,
+        spent_at: chat_binding_code::Column::UsedAt,
+        expires_at: chat_binding_code::Column::ExpiresAt,
+    };
+    let spent = spend_once::<chat_binding_code::Entity, _>(&txn, columns, &hash, now).await?;
     if !spent {
         txn.commit().await?;
         let counted = lockout::count_failure(&ctx.db, std::slice::from_ref(&key), CODE_LOCK_SECS)
@@ -306,19 +303,7 @@ pub async fn link_dev(ctx: &Context, user: &ChatUser, openid: &str) -> Result<Li
     if !ctx.settings.is_dev() {
         return Err(Refusal::DevLoginRefused.into());
     }
-    let valid = !openid.is_empty()
-        && openid.len() <= 64
-        && openid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !valid {
-        return Err(Refusal::LoginCodeInvalid.into());
-    }
-    let id = format!("dev:{openid}");
-    let platform_user = PlatformUser {
-        openid: id.clone(),
-        unionid: Some(id),
-    };
+    let platform_user = sessions::dev_user(openid)?;
     let txn = ctx.db.begin().await?;
     let account = sessions::upsert_account(&txn, MiniApp::Yss, &platform_user).await?;
     upsert_link(&txn, user, account.id, "dev").await?;
