@@ -34,6 +34,8 @@ pub const CODE_LEN: usize = 8;
 pub const CODE_TTL_MINUTES: i64 = 10;
 pub const MAX_CODE_FAILURES: u32 = 5;
 pub const CODE_LOCK_MINUTES: i64 = 15;
+/// The same lock-out in seconds, as [`lockout`] counts it.
+pub const CODE_LOCK_SECS: u32 = (CODE_LOCK_MINUTES * 60) as u32;
 
 /// One chat user on one channel (`wechat`, `web`, `terminal`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,9 +231,6 @@ pub fn code_failure_key(user: &ChatUser) -> lockout::Key {
         MAX_CODE_FAILURES,
     )
 }
-
-/// How long a chat user is locked out after too many wrong codes, in seconds.
-pub const CODE_LOCK_SECS: u32 = (CODE_LOCK_MINUTES * 60) as u32;
 
 /// Redeems a code for a chat user: single use, before expiry, a few wrong tries at most.
 pub async fn redeem(ctx: &Context, user: &ChatUser, code: &str) -> Result<Redeemed> {
