@@ -115,14 +115,20 @@ pub fn rotate_keys(args: RotateKeysArgs) -> ExitCode {
         let vault = service::context::load_vault(&settings)?;
         let db = service::db::connect_and_migrate(settings.database_url.expose_secret()).await?;
         println!("re-sealing under data key `{}`", vault.sealing_kid());
-        let report =
-            service::rights::rotation::rotate(&db, &vault, &settings.data_dir, options, &mut |p| {
+        let report = service::rights::rotation::rotate_with(
+            &db,
+            &vault,
+            &settings.data_dir,
+            &[bot::SEALED],
+            options,
+            &mut |p| {
                 println!(
                     "  {:<30} scanned {:>9}  re-sealed {:>9}",
                     p.table, p.scanned, p.resealed
                 )
-            })
-            .await?;
+            },
+        )
+        .await?;
         anyhow::Ok(report)
     });
     match result {

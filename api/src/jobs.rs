@@ -1,12 +1,15 @@
 //! Background jobs inside the server: one scheduler for the daily jobs (the reminder sweep at
 //! its local time, and once at start to catch up a day the server was down; the retention
-//! run), and the outbox delivery worker. Several instances may run them at
+//! run: the rules of `service` and the bot's dialogue expiry, see [`retention`]), and the
+//! outbox delivery worker. Several instances may run them at
 //! once: the outbox keys and row claims keep that safe.
 
 use actix_web::web;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
+use serde::Serialize;
 use service::Context;
+use service::rights::retention;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,12 +37,30 @@ pub fn spawn(ctx: web::Data<Context>) {
                 at,
                 at_start: false,
             },
-            |ctx, today| async move { service::rights::retention::run(&ctx, today).await },
+            |ctx, today| async move { retention(&ctx, today).await },
         );
     }
     // Always: a notice may go by subscribe message, customer message or e-mail, and one that
     // no channel can carry is marked undeliverable rather than left pending.
     tokio::spawn(deliver_forever(ctx));
+}
+
+/// What one retention run did: the rules of `service` and the dialogues the bot expired.
+#[derive(Debug, Serialize)]
+pub struct RetentionReport {
+    #[serde(flatten)]
+    pub rules: retention::Report,
+    pub dialogues_deleted: u64,
+}
+
+/// One retention run as of `as_of`: `service`'s rules, then the bot's unused dialogues.
+pub async fn retention(ctx: &Context, as_of: NaiveDate) -> service::error::Result<RetentionReport> {
+    let rules = retention::run(ctx, as_of).await?;
+    let dialogues_deleted = bot::store::expire(ctx).await?;
+    Ok(RetentionReport {
+        rules,
+        dialogues_deleted,
+    })
 }
 
 /// A job run once a day at a local time in China.

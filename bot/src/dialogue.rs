@@ -13,11 +13,11 @@ use service::domain::divisions;
 use service::domain::permit_rules::{PermitStatus, Renewal};
 use service::error::{Error, Missing, Refusal, Result};
 use service::identity::binding::{self, ContactChange};
+use service::identity::chat_links::{self, Linked, Redeemed};
 use service::keys::privacy::{mask_email, mask_name};
 use service::permit::permits;
 use uuid::Uuid;
 
-use crate::link::{self, Linked, Redeemed};
 use crate::parse::{self, CityAnswer, Intent, YesNo};
 use crate::state::{ApplyStep, Form, Quiz, State};
 use crate::{ChatUser, Wording, text};
@@ -184,10 +184,10 @@ async fn idle(t: &Turn<'_>, input: &str) -> Result<Step> {
         },
         Intent::Link(None) => Step::idle(vec![s(text::LINK_HOWTO)]),
         Intent::Link(Some(code)) => {
-            if code.len() != link::CODE_LEN || !code.bytes().all(|b| b.is_ascii_digit()) {
+            if code.len() != chat_links::CODE_LEN || !code.bytes().all(|b| b.is_ascii_digit()) {
                 Step::idle(vec![s(text::LINK_HOWTO)])
             } else {
-                match link::redeem(t.ctx, t.user, t.dialogue, &code).await? {
+                match chat_links::redeem(t.ctx, t.user, &code).await? {
                     Redeemed::Linked(_) => Step::idle(vec![s(text::LINKED), s(text::MENU)]),
                     Redeemed::Wrong { tries_left } => {
                         Step::idle(vec![text::code_invalid(tries_left)])
@@ -197,7 +197,7 @@ async fn idle(t: &Turn<'_>, input: &str) -> Result<Step> {
                 .acted()
             }
         }
-        Intent::DevLink(openid) => match link::link_dev(t.ctx, t.user, &openid).await {
+        Intent::DevLink(openid) => match chat_links::link_dev(t.ctx, t.user, &openid).await {
             Ok(_) => Step::idle(vec![text::dev_linked(&openid), s(text::MENU)]).acted(),
             Err(Error::Refused(Refusal::DevLoginRefused)) => {
                 Step::idle(vec![s(text::DEV_LINK_REFUSED)])
@@ -206,7 +206,7 @@ async fn idle(t: &Turn<'_>, input: &str) -> Result<Step> {
             Err(e) => return Err(e),
         },
         Intent::Unlink => {
-            if link::unlink(t.ctx, t.user).await? {
+            if chat_links::unlink(t.ctx, t.user).await? {
                 Step::idle(vec![s(text::UNLINKED)]).acted()
             } else {
                 Step::idle(vec![s(text::NOT_LINKED)])

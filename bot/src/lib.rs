@@ -3,14 +3,16 @@
 //! would.
 //!
 //! A tour: [`Bot::handle`] takes one message of one chat user: it loads the dialogue
-//! ([`store`]), finds the login the chat user is linked to ([`link`]), routes the message
+//! ([`store`]), finds the login the chat user is linked to (`service::identity::chat_links`,
+//! which owns linking: identity decides who a chat user acts as), routes the message
 //! ([`dialogue::schema`], over the states in [`state`], reading input with [`parse`]) and
 //! stores the next state. Everything the bot says is in [`text`]. Channels: [`wechat`] (the
 //! official account's message server: XML, signature, redelivery, customer messages), the
-//! JSON endpoint (in `api`), and [`terminal`] (`cargo run -- chat`).
+//! JSON endpoint (in `api`), and [`terminal`] (`cargo run -- chat`). The bot owns its tables
+//! (dialogues, answered inbound messages): [`store::expire`] deletes dialogues left unused,
+//! run by the daily retention job, and [`SEALED`] lists their sealed columns for key rotation.
 
 pub mod dialogue;
-pub mod link;
 pub mod parse;
 pub mod state;
 pub mod store;
@@ -22,6 +24,9 @@ use service::Context;
 use service::Refusal;
 use service::config::Settings;
 use service::error::{Error, Result};
+use service::identity::chat_links;
+use service::keys::privacy::Kind;
+use service::rights::rotation::{KeyType, SealedTable};
 
 use crate::dialogue::{Step, Turn};
 use crate::state::State;
@@ -35,25 +40,16 @@ pub struct Wording {
     pub reason: fn(&str) -> &'static str,
 }
 
-/// One chat user on one channel (`wechat`, `web`, `terminal`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatUser {
-    pub channel: String,
-    pub id: String,
-    /// The platform's unionid, when the channel knows it: links the chat user to a login
-    /// of the same WeChat user.
-    pub unionid: Option<String>,
-}
+pub use service::identity::chat_links::ChatUser;
 
-impl ChatUser {
-    pub fn new(channel: &str, id: &str) -> ChatUser {
-        ChatUser {
-            channel: channel.to_owned(),
-            id: id.to_owned(),
-            unionid: None,
-        }
-    }
-}
+/// The sealed columns of the bot's tables, re-sealed by `yueju rotate-keys` after those of
+/// `service` (see `service::rights::rotation::rotate_with`). The bot declares them because
+/// they are its tables; the re-sealing itself is the one resumable run `service` implements.
+pub const SEALED: &[SealedTable] = &[SealedTable {
+    table: "bot_dialogues",
+    key: &[("channel", KeyType::Text), ("channel_user", KeyType::Text)],
+    columns: &[("state_enc", Kind::Dialogue)],
+}];
 
 /// The engine with what it needs besides the [`Context`].
 pub struct Bot {
@@ -84,14 +80,14 @@ impl Bot {
                 continue;
             }
             let mut notes = Vec::new();
-            let mut linked = link::find(ctx, user).await?;
+            let mut linked = chat_links::find(ctx, user).await?;
             if linked.is_some() && user.channel == service::identity::wechat::oa::CHANNEL {
-                link::touch(ctx, user).await?;
+                chat_links::touch(ctx, user).await?;
             }
             if linked.is_none()
                 && let Some(unionid) = &user.unionid
             {
-                linked = link::link_by_unionid(ctx, user, unionid).await?;
+                linked = chat_links::link_by_unionid(ctx, user, unionid).await?;
                 if linked.is_some() {
                     notes.push(text::LINKED_BY_UNIONID.to_owned());
                 }

@@ -148,7 +148,9 @@ pub fn intent(text: &str) -> Intent {
         };
     }
     let digits: String = t.chars().filter(|c| *c != '-').collect();
-    if digits.len() == crate::link::CODE_LEN && digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.len() == service::identity::chat_links::CODE_LEN
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
         return Intent::Link(Some(digits));
     }
     match t.as_str() {

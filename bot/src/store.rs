@@ -3,13 +3,15 @@
 //! version is still the one it read, so a slower concurrent message cannot overwrite a newer
 //! state. A state that no longer opens or deserialises is reported so the caller can reset,
 //! and so is an unfinished dialogue left alone longer than `YUEJU_BOT_DIALOGUE_TIMEOUT_MINUTES`.
+//! Dialogues unused for longer than that are deleted by [`expire`], run by the daily job.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::bot_dialogue;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 use service::Context;
 use service::error::Result;
+use service::identity::chat_links;
 use service::keys::privacy::Kind;
 
 use crate::ChatUser;
@@ -38,8 +40,6 @@ pub async fn load(ctx: &Context, user: &ChatUser) -> Result<Loaded> {
         channel_user: Set(user.id.clone()),
         state_enc: Set(seal(ctx, &State::Idle)?),
         version: Set(0),
-        code_failures: Set(0),
-        codes_locked_until: Set(None),
         updated_at: Set(now),
     })
     .on_conflict(
@@ -115,4 +115,36 @@ pub async fn forget(ctx: &Context, user: &ChatUser) -> Result<()> {
         .exec(&ctx.db)
         .await?;
     Ok(())
+}
+
+/// Deletes the dialogues nobody has written to for the bot's timeout, in one statement (the
+/// rows are small and each is deleted whole; a chat user who writes again starts idle, as
+/// after a timeout). A chat user counting wrong binding codes keeps theirs until that count is
+/// forgotten, so the dialogue and the lock-out it explains go together. Answers the count.
+pub async fn expire(ctx: &Context) -> Result<u64> {
+    let minutes = ctx.settings.bot_dialogue_timeout_mins;
+    if minutes == 0 {
+        return Ok(0);
+    }
+    let unused_since = Utc::now() - Duration::minutes(i64::from(minutes));
+    let guessing = chat_links::users_counting_code_failures(ctx).await?;
+    let spared = guessing
+        .iter()
+        .fold(Condition::all(), |kept, (channel, id)| {
+            kept.add(
+                Condition::any()
+                    .add(bot_dialogue::Column::Channel.ne(channel.as_str()))
+                    .add(bot_dialogue::Column::ChannelUser.ne(id.as_str())),
+            )
+        });
+    let deleted = bot_dialogue::Entity::delete_many()
+        .filter(bot_dialogue::Column::UpdatedAt.lt(unused_since))
+        .filter(spared)
+        .exec(&ctx.db)
+        .await?
+        .rows_affected;
+    if deleted > 0 {
+        tracing::info!(deleted, "unused bot dialogues deleted");
+    }
+    Ok(deleted)
 }

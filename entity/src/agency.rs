@@ -17,8 +17,6 @@ pub struct Model {
     #[sea_orm(unique)]
     pub client_id: String,
     pub secret_hash: String,
-    pub failed_attempts: i32,
-    pub locked_until: Option<DateTimeUtc>,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
 }

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// The conversation state of one chat user on one channel, sealed JSON with a version for
-/// optimistic updates, and the count of wrong binding codes that user has sent.
+/// optimistic updates.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "bot_dialogues")]
 pub struct Model {
@@ -11,8 +11,6 @@ pub struct Model {
     pub channel_user: String,
     pub state_enc: Vec<u8>,
     pub version: i32,
-    pub code_failures: i32,
-    pub codes_locked_until: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
 }
 

@@ -16,6 +16,7 @@ mod m20261130_000002_face_verification;
 mod m20261130_000003_login_failures;
 mod m20261201_000001_current_version;
 mod m20261201_000002_status_lists;
+mod m20261201_000003_chat_links;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_login_failures::Migration),
             Box::new(m20261201_000001_current_version::Migration),
             Box::new(m20261201_000002_status_lists::Migration),
+            Box::new(m20261201_000003_chat_links::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn oauth_form(app: &TestApp, form: &[(&str, &str)]) -> Reply {
+pub(crate) async fn oauth_form(app: &TestApp, form: &[(&str, &str)]) -> Reply {
     reply(
         app.client
             .post(app.url("/oauth/token"))

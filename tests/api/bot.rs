@@ -104,7 +104,7 @@ async fn an_unlinked_chat_user_can_check_eligibility_but_files_and_sees_nothing(
     app.say(&chat, u, CHEN_NAME).await;
     app.say(&chat, u, CHEN_ID).await;
     assert_eq!(app.say(&chat, u, "3").await, vec![text::NEED_LINK]);
-    let links = entity::bot_link::Entity::find()
+    let links = entity::chat_link::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap();

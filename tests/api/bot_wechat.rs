@@ -82,7 +82,7 @@ async fn a_pushed_message_needs_the_signature_and_a_fresh_timestamp() {
         .await
         .assert_error(401, "TIMESTAMP_OUT_OF_WINDOW");
     // Nothing was handled for the refused calls.
-    let seen = entity::bot_inbound_message::Entity::find()
+    let seen = entity::inbound_message::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap();
@@ -159,7 +159,7 @@ async fn subscribe_greets_and_unsubscribe_forgets_the_dialogue_and_the_link() {
     app.wechat_push(&wechat_text("o-sub", 7, "绑定 dev:sub-user"), now())
         .await;
     app.wechat_push(&wechat_text("o-sub", 8, "2"), now()).await;
-    let links = entity::bot_link::Entity::find()
+    let links = entity::chat_link::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap();
@@ -170,7 +170,7 @@ async fn subscribe_greets_and_unsubscribe_forgets_the_dialogue_and_the_link() {
     assert_eq!(bye.status, 200);
     assert_eq!(bye.text, "success");
     assert_eq!(
-        entity::bot_link::Entity::find()
+        entity::chat_link::Entity::find()
             .count(&app.app.db)
             .await
             .unwrap(),
@@ -217,7 +217,7 @@ async fn oversized_malformed_and_doctype_xml_is_refused_without_handling() {
     app.wechat_push(missing_fields, now())
         .await
         .assert_error(400, "MESSAGE_MALFORMED");
-    let seen = entity::bot_inbound_message::Entity::find()
+    let seen = entity::inbound_message::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap();

@@ -94,7 +94,7 @@ fn encrypt_of(r: &Reply) -> String {
 }
 
 async fn handled(app: &TestApp) -> u64 {
-    entity::bot_inbound_message::Entity::find()
+    entity::inbound_message::Entity::find()
         .count(&app.app.db)
         .await
         .unwrap()

@@ -8,6 +8,7 @@ mod bot;
 mod bot_wechat;
 mod bot_wechat_aes;
 mod browser;
+mod chat_links;
 mod cli_help;
 mod closing;
 mod codes;

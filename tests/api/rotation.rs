@@ -207,6 +207,7 @@ async fn every_sealed_column_of_the_schema_is_rotated() {
         .collect();
     let rotated: BTreeSet<(String, String)> = rotation::SEALED
         .iter()
+        .chain(bot::SEALED)
         .flat_map(|t| {
             t.columns
                 .iter()

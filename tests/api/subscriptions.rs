@@ -85,12 +85,12 @@ async fn chen_chats(app: &TestApp) {
 
 /// Moves the chat user's last message `hours` into the past.
 async fn chat_silent_for(app: &TestApp, hours: i64) {
-    let updated = entity::bot_link::Entity::update_many()
+    let updated = entity::chat_link::Entity::update_many()
         .col_expr(
-            entity::bot_link::Column::LastMessageAt,
+            entity::chat_link::Column::LastMessageAt,
             Expr::value(Some(chrono::Utc::now() - chrono::Duration::hours(hours))),
         )
-        .filter(entity::bot_link::Column::ChannelUser.eq(CHEN_FOLLOWER))
+        .filter(entity::chat_link::Column::ChannelUser.eq(CHEN_FOLLOWER))
         .exec(&app.app.db)
         .await
         .unwrap();

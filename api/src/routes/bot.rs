@@ -185,7 +185,7 @@ pub async fn binding_code(
     ctx: web::Data<Context>,
     resident: Resident,
 ) -> Result<HttpResponse, ApiError> {
-    let issued = bot::link::issue_code(&ctx, &resident.0).await?;
+    let issued = service::identity::chat_links::issue_code(&ctx, &resident.0).await?;
     Ok(HttpResponse::Created().json(CodeOut {
         code: issued.code,
         expires_at: issued.expires_at,

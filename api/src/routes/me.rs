@@ -153,6 +153,8 @@ struct ClosedResponse {
     deleted: Vec<DeletedItem>,
     kept: Vec<KeptItem>,
     revoked_authorizations: u64,
+    /// The chat links deleted with the logins (masked chat user ids).
+    chat_links: Vec<service::identity::chat_links::ChatLinkView>,
 }
 
 #[derive(Serialize)]
@@ -184,6 +186,7 @@ fn erased_label(what: Erased) -> &'static str {
         Erased::SavedAnswers => "防重复提交的保存记录",
         Erased::Identity => "实名认证信息（姓名、公民身份号码）",
         Erased::FaceVerifications => "人脸核身记录（发起核身时提交的姓名、公民身份号码）",
+        Erased::ChatLinks => "聊天机器人绑定（公众号等聊天账号与登录账号的关联及未使用的绑定码）",
     }
 }
 
@@ -240,5 +243,6 @@ pub async fn close(ctx: web::Data<Context>, resident: Resident) -> Result<HttpRe
                 .map(|k| kept_item(k, closure.access_log_days))
                 .collect(),
             revoked_authorizations: closure.revoked_authorizations,
+            chat_links: closure.chat_links,
         }))
 }

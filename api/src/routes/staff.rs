@@ -303,7 +303,7 @@ pub async fn run_retention(
             service::error::invalid("as_of", service::error::FieldProblem::BadFormat)
         })?,
     };
-    let report = service::rights::retention::run(&ctx, as_of).await?;
+    let report = crate::jobs::retention(&ctx, as_of).await?;
     tracing::info!(staff_id = %staff.0.staff_id, %as_of, "retention run by staff");
     Ok(HttpResponse::Ok().json(report))
 }

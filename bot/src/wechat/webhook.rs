@@ -4,7 +4,7 @@
 //! followed up through the customer-message API when the engine finishes.
 
 use chrono::Utc;
-use entity::bot_inbound_message;
+use entity::inbound_message;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use service::Context;
@@ -16,7 +16,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::xml::{Inbound, text_reply};
-use crate::{Bot, ChatUser, link, store, text};
+use service::identity::chat_links;
+
+use crate::{Bot, ChatUser, store, text};
 
 pub const CHANNEL: &str = service::identity::wechat::oa::CHANNEL;
 const PASSIVE: &str = "passive";
@@ -75,7 +77,7 @@ enum Slot {
 pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Answer> {
     let key = message_key(&m);
     let budget = Duration::from_millis(ctx.settings.wechat_reply_budget_ms);
-    let inserted = bot_inbound_message::Entity::insert(bot_inbound_message::ActiveModel {
+    let inserted = inbound_message::Entity::insert(inbound_message::ActiveModel {
         message_key: Set(key.clone()),
         channel: Set(CHANNEL.into()),
         reply_enc: Set(None),
@@ -83,7 +85,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
         created_at: Set(Utc::now()),
     })
     .on_conflict(
-        OnConflict::column(bot_inbound_message::Column::MessageKey)
+        OnConflict::column(inbound_message::Column::MessageKey)
             .do_nothing()
             .to_owned(),
     )
@@ -94,8 +96,8 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
         return redelivered(&ctx, &m, &key, budget).await;
     }
     // The platform redelivers within seconds; keys older than a day only take up room.
-    bot_inbound_message::Entity::delete_many()
-        .filter(bot_inbound_message::Column::CreatedAt.lt(Utc::now() - chrono::Duration::days(1)))
+    inbound_message::Entity::delete_many()
+        .filter(inbound_message::Column::CreatedAt.lt(Utc::now() - chrono::Duration::days(1)))
         .exec(&ctx.db)
         .await?;
     let user = ChatUser::new(CHANNEL, &m.from);
@@ -104,7 +106,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
             // Nothing can reach an unsubscribed user; what was collected goes, and so does
             // the link (the user links again after coming back).
             store::forget(&ctx, &user).await?;
-            link::unlink(&ctx, &user).await?;
+            chat_links::unlink(&ctx, &user).await?;
             tracing::info!("official account unsubscribed");
             return Ok(Answer::Success);
         }
@@ -131,7 +133,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
         let ctx = task_ctx;
         let mut user = user;
         if ctx.wechat.has_account(Account::OfficialAccount)
-            && matches!(link::find(&ctx, &user).await, Ok(None))
+            && matches!(chat_links::find(&ctx, &user).await, Ok(None))
         {
             match ctx.wechat.follower_unionid(&openid).await {
                 Ok(unionid) => user.unionid = unionid,
@@ -209,12 +211,12 @@ async fn follow_up(ctx: &Context, key: &str, openid: &str, reply: &str) {
 
 async fn store_reply(ctx: &Context, key: &str, reply: &str, delivered_by: &str) -> Result<()> {
     let sealed = ctx.vault.seal_str(Kind::Dialogue, reply)?;
-    let mut update = bot_inbound_message::Entity::update_many()
-        .col_expr(bot_inbound_message::Column::ReplyEnc, Expr::value(sealed))
-        .filter(bot_inbound_message::Column::MessageKey.eq(key));
+    let mut update = inbound_message::Entity::update_many()
+        .col_expr(inbound_message::Column::ReplyEnc, Expr::value(sealed))
+        .filter(inbound_message::Column::MessageKey.eq(key));
     if !delivered_by.is_empty() {
         update = update.col_expr(
-            bot_inbound_message::Column::DeliveredBy,
+            inbound_message::Column::DeliveredBy,
             Expr::value(delivered_by),
         );
     }
@@ -223,9 +225,9 @@ async fn store_reply(ctx: &Context, key: &str, reply: &str, delivered_by: &str) 
 }
 
 async fn mark_delivered(ctx: &Context, key: &str, by: &str) -> Result<()> {
-    bot_inbound_message::Entity::update_many()
-        .col_expr(bot_inbound_message::Column::DeliveredBy, Expr::value(by))
-        .filter(bot_inbound_message::Column::MessageKey.eq(key))
+    inbound_message::Entity::update_many()
+        .col_expr(inbound_message::Column::DeliveredBy, Expr::value(by))
+        .filter(inbound_message::Column::MessageKey.eq(key))
         .exec(&ctx.db)
         .await?;
     Ok(())
@@ -236,7 +238,7 @@ async fn mark_delivered(ctx: &Context, key: &str, by: &str) -> Result<()> {
 async fn redelivered(ctx: &Context, m: &Inbound, key: &str, budget: Duration) -> Result<Answer> {
     let deadline = tokio::time::Instant::now() + budget;
     loop {
-        let row = bot_inbound_message::Entity::find_by_id(key.to_owned())
+        let row = inbound_message::Entity::find_by_id(key.to_owned())
             .one(&ctx.db)
             .await?;
         if let Some(row) = row

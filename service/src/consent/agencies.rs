@@ -1,12 +1,11 @@
 //! Agencies (用证部门): registered by staff with the scopes and permit fields they may use,
 //! authenticated with OAuth client credentials. The client secret is shown once and stored as
 //! its SHA-256 (it is 256 random bits, so a slow hash adds nothing); wrong secrets in a row
-//! lock the client out for a while, which stops brute force across instances because the
-//! count lives in the database.
+//! lock the client out for a while ([`crate::identity::lockout`], scope `agency_secret`),
+//! which stops brute force across instances because the count lives in the database.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use entity::agency;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -15,6 +14,7 @@ use uuid::Uuid;
 use crate::Context;
 use crate::domain::CreditCode;
 use crate::error::{FieldProblem, Refusal, Result, invalid, on_unique};
+use crate::identity::lockout;
 use crate::identity::tokens::Audience;
 use crate::keys::compare::same_secret;
 use crate::keys::secrets::random_bytes;
@@ -172,8 +172,6 @@ pub async fn register(ctx: &Context, staff_id: Uuid, reg: Registration<'_>) -> R
         fields: Set(field_list.join(",")),
         client_id: Set(client_id.clone()),
         secret_hash: Set(secret_hash(&client_secret)),
-        failed_attempts: Set(0),
-        locked_until: Set(None),
         created_by: Set(staff_id),
         created_at: Set(Utc::now()),
     })
@@ -215,8 +213,6 @@ pub async fn ensure_demo_agency(
         fields: Set(PermitField::ALL.map(PermitField::as_str).join(",")),
         client_id: Set(client_id.to_owned()),
         secret_hash: Set(secret_hash(secret)),
-        failed_attempts: Set(0),
-        locked_until: Set(None),
         created_by: Set(Uuid::nil()),
         created_at: Set(Utc::now()),
     })
@@ -266,48 +262,22 @@ pub async fn token(
     else {
         return Err(Refusal::ClientCredentialsInvalid.into());
     };
-    let now = Utc::now();
-    if let Some(until) = row.locked_until
-        && until > now
-    {
-        return Err(Refusal::TooManyAttempts {
-            retry_after_secs: std::cmp::max((until - now).num_seconds(), 1) as u64,
-        }
-        .into());
-    }
+    let key = lockout::Key::new(
+        lockout::AGENCY_SECRET,
+        &row.id.to_string(),
+        rules.lockout_attempts,
+    );
+    let keys = std::slice::from_ref(&key);
+    lockout::check(&ctx.db, keys).await?;
     if !same_secret(
         secret_hash(client_secret).as_bytes(),
         row.secret_hash.as_bytes(),
     ) {
-        // One UPDATE counts the failure; the lock-out is set when the count reaches the limit.
-        let attempts = row.failed_attempts + 1;
-        let locked = attempts >= rules.lockout_attempts as i32;
-        agency::Entity::update_many()
-            .col_expr(
-                agency::Column::FailedAttempts,
-                if locked {
-                    Expr::value(0)
-                } else {
-                    Expr::col(agency::Column::FailedAttempts).add(1)
-                },
-            )
-            .col_expr(
-                agency::Column::LockedUntil,
-                Expr::value(locked.then(|| now + Duration::seconds(i64::from(rules.lockout_secs)))),
-            )
-            .filter(agency::Column::Id.eq(row.id))
-            .exec(&ctx.db)
-            .await?;
-        tracing::warn!(agency_id = %row.id, attempts, locked, "agency client secret refused");
+        let locked = lockout::record_failure(&ctx.db, keys, rules.lockout_secs).await?;
+        tracing::warn!(agency_id = %row.id, locked = !locked.is_empty(), "agency client secret refused");
         return Err(Refusal::ClientCredentialsInvalid.into());
     }
-    if row.failed_attempts != 0 {
-        agency::Entity::update_many()
-            .col_expr(agency::Column::FailedAttempts, Expr::value(0))
-            .filter(agency::Column::Id.eq(row.id))
-            .exec(&ctx.db)
-            .await?;
-    }
+    lockout::clear(&ctx.db, key.scope, &key.key).await?;
     let registered = scopes_of(&row);
     let granted: Vec<Scope> = match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
         None => registered,

@@ -1,6 +1,8 @@
-//! Lock-outs after failed logins, counted in the database (`login_failures`) so they hold
-//! across instances. A key of a scope (a staff username, a source address) is locked for a
-//! while once it has failed `limit` times; each failure is one atomic upsert, so concurrent
+//! Lock-outs after failed attempts at a secret, counted in the database (`login_failures`) so
+//! they hold across instances. Every persisted brute-force limit goes through here, each kind
+//! in its own scope: staff logins (per username and per source address), agency client
+//! secrets (per agency) and chat binding codes (per chat user). A key of a scope is locked for
+//! a while once it has failed `limit` times; each failure is one atomic upsert, so concurrent
 //! attempts on several instances are all counted. A run of failures is forgotten when no new
 //! one came for the lock-out's length.
 
@@ -18,6 +20,10 @@ use crate::error::{Refusal, Result};
 pub const STAFF_USER: &str = "staff_user";
 /// Staff logins per source address.
 pub const STAFF_SOURCE: &str = "staff_source";
+/// Agency client secrets per agency (its id).
+pub const AGENCY_SECRET: &str = "agency_secret";
+/// Chat binding codes per chat user (channel and chat user id).
+pub const BINDING_CODE: &str = "binding_code";
 
 /// Longest key kept: usernames come from the client.
 const MAX_KEY_CHARS: usize = 128;
@@ -63,7 +69,7 @@ pub async fn check<C: ConnectionTrait>(db: &C, keys: &[Key]) -> Result<()> {
     match locked.iter().filter_map(|r| r.locked_until).max() {
         Some(until) => {
             let scopes: Vec<&str> = locked.iter().map(|r| r.scope.as_str()).collect();
-            tracing::warn!(?scopes, %until, "login refused: locked out");
+            tracing::warn!(?scopes, %until, "attempt refused: locked out");
             Err(Refusal::TooManyAttempts {
                 retry_after_secs: std::cmp::max((until - now).num_seconds(), 1) as u64,
             }
@@ -73,6 +79,16 @@ pub async fn check<C: ConnectionTrait>(db: &C, keys: &[Key]) -> Result<()> {
     }
 }
 
+/// Where one key stands after a counted failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub scope: &'static str,
+    /// Failures in the current run (0 once the key is locked: the next run starts afresh).
+    pub failures: u32,
+    /// Whether the key is locked now.
+    pub locked: bool,
+}
+
 /// Counts one failure for each key, in one transaction; a key reaching its limit is locked for
 /// `lock_secs` and its count starts again. Answers the keys this failure locked.
 pub async fn record_failure(
@@ -80,11 +96,26 @@ pub async fn record_failure(
     keys: &[Key],
     lock_secs: u32,
 ) -> Result<Vec<&'static str>> {
+    let counted = count_failure(db, keys, lock_secs).await?;
+    Ok(counted
+        .into_iter()
+        .filter(|c| c.locked)
+        .map(|c| c.scope)
+        .collect())
+}
+
+/// As [`record_failure`], answering where each counted key stands (for a caller that says
+/// how many tries are left).
+pub async fn count_failure(
+    db: &DatabaseConnection,
+    keys: &[Key],
+    lock_secs: u32,
+) -> Result<Vec<Counted>> {
     let now = Utc::now();
     let lock_end = now + Duration::seconds(i64::from(lock_secs));
     let window_start = now - Duration::seconds(i64::from(lock_secs));
     let txn = db.begin().await?;
-    let mut locked = Vec::new();
+    let mut counted = Vec::new();
     for k in keys.iter().filter(|k| k.limit > 0) {
         let limit = i32::try_from(k.limit).unwrap_or(i32::MAX);
         let first_locks = limit <= 1;
@@ -126,12 +157,34 @@ pub async fn record_failure(
         let row = login_failure::Entity::find_by_id((k.scope.to_owned(), k.key.clone()))
             .one(&txn)
             .await?;
-        if row.and_then(|r| r.locked_until).is_some_and(|u| u > now) {
-            locked.push(k.scope);
-        }
+        counted.push(Counted {
+            scope: k.scope,
+            failures: row
+                .as_ref()
+                .map_or(0, |r| u32::try_from(r.failed_attempts).unwrap_or(0)),
+            locked: row.and_then(|r| r.locked_until).is_some_and(|u| u > now),
+        });
     }
     txn.commit().await?;
-    Ok(locked)
+    Ok(counted)
+}
+
+/// The keys of a scope with failures counted or locked now (rows go a day after their last
+/// failure, see [`delete_stale`]).
+pub async fn counting_keys<C: ConnectionTrait>(db: &C, scope: &str) -> Result<Vec<String>> {
+    let keys = login_failure::Entity::find()
+        .filter(Column::Scope.eq(scope))
+        .filter(
+            Condition::any()
+                .add(Column::FailedAttempts.gt(0))
+                .add(Column::LockedUntil.gt(Utc::now())),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    Ok(keys)
 }
 
 /// Forgets the failures of one key (after a successful login).

@@ -78,7 +78,7 @@ pub async fn login(ctx: &Context, app: &str, code: &str) -> Result<TokenPair> {
 
 /// In dev mode `dev:<openid>` logs in without the platform. The same dev openid on both
 /// mini-programs shares a unionid, so the two logins link as real ones would.
-fn dev_user(openid: &str) -> Result<PlatformUser> {
+pub(crate) fn dev_user(openid: &str) -> Result<PlatformUser> {
     let valid = !openid.is_empty()
         && openid.len() <= 64
         && openid
@@ -159,6 +159,33 @@ async fn bound_sibling<C: ConnectionTrait>(
         .await?)
 }
 
+/// The columns of a table of one-time secrets stored by hash (refresh tokens, binding codes).
+pub(crate) struct OneTime<C> {
+    pub hash: C,
+    pub spent_at: C,
+    pub expires_at: C,
+}
+
+/// Marks the unspent, unexpired secret with this hash spent at `now`, in one conditional
+/// UPDATE, so that of two concurrent spends exactly one succeeds. Answers whether this call
+/// spent it.
+pub(crate) async fn spend_once<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    columns: OneTime<E::Column>,
+    hash: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<bool> {
+    let spent = E::update_many()
+        .col_expr(columns.spent_at, Expr::value(now))
+        .filter(columns.hash.eq(hash))
+        .filter(columns.spent_at.is_null())
+        .filter(columns.expires_at.gt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(spent == 1)
+}
+
 /// Spends a refresh token and returns a new pair in the same session.
 pub async fn refresh(ctx: &Context, presented: &str) -> Result<TokenPair> {
     let presented = presented.trim();
@@ -168,15 +195,17 @@ pub async fn refresh(ctx: &Context, presented: &str) -> Result<TokenPair> {
     let hash = hash_token(presented);
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
-    let spent_now = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::SpentAt, Expr::value(now))
-        .filter(refresh_token::Column::TokenHash.eq(&hash))
-        .filter(refresh_token::Column::SpentAt.is_null())
-        .filter(refresh_token::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
+    let spent_now = spend_once::<refresh_token::Entity, _>(
+        &txn,
+        OneTime {
+            hash: refresh_token::Column::TokenHash,
+            spent_at: refresh_token::Column::SpentAt,
+            expires_at: refresh_token::Column::ExpiresAt,
+        },
+        &hash,
+        now,
+    )
+    .await?;
     let Some((token, Some(sess))) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(&hash))
         .find_also_related(session::Entity)

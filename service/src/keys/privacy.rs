@@ -34,11 +34,14 @@ pub enum Kind {
     Note,
     /// A chat user's dialogue state or a stored bot reply.
     Dialogue,
-    /// A one-time bot binding code (blind index only).
+    /// A one-time chat binding code (blind index only).
     BindingCode,
 }
 
 impl Kind {
+    /// The domain-separation label of each kind. Labels are part of what is stored (sealed
+    /// values and blind indexes depend on them), so they keep their first names even where the
+    /// tables moved on (`bot_binding_code`: the codes now live in `chat_binding_codes`).
     fn label(self) -> &'static [u8] {
         match self {
             Kind::IdNumber => b"yueju:id_number",

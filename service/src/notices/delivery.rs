@@ -261,7 +261,7 @@ async fn chat_users(
     person_id: uuid::Uuid,
     channel: &str,
 ) -> anyhow::Result<Vec<String>> {
-    use entity::{account, bot_link};
+    use entity::account;
     let accounts: Vec<uuid::Uuid> = account::Entity::find()
         .filter(account::Column::PersonId.eq(person_id))
         .all(&ctx.db)
@@ -269,20 +269,10 @@ async fn chat_users(
         .into_iter()
         .map(|a| a.id)
         .collect();
-    if accounts.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(bot_link::Entity::find()
-        .filter(bot_link::Column::AccountId.is_in(accounts))
-        .filter(bot_link::Column::Channel.eq(channel))
-        .filter(
-            bot_link::Column::LastMessageAt.gte(Utc::now() - Duration::hours(CHAT_WINDOW_HOURS)),
-        )
-        .all(&ctx.db)
-        .await?
-        .into_iter()
-        .map(|l| l.channel_user)
-        .collect())
+    let since = Utc::now() - Duration::hours(CHAT_WINDOW_HOURS);
+    crate::identity::chat_links::writing_since(&ctx.db, &accounts, channel, since)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
 }
 
 async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> {

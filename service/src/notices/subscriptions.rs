@@ -10,7 +10,7 @@
 //! person's login in that mini-program, where the messages go.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{account, bot_inbound_message, subscription, subscription_choice};
+use entity::{account, inbound_message, subscription, subscription_choice};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -400,7 +400,7 @@ pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Resu
     );
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
-    let inserted = bot_inbound_message::Entity::insert(bot_inbound_message::ActiveModel {
+    let inserted = inbound_message::Entity::insert(inbound_message::ActiveModel {
         message_key: Set(key),
         channel: Set(channel.clone()),
         reply_enc: Set(None),
@@ -408,7 +408,7 @@ pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Resu
         created_at: Set(now),
     })
     .on_conflict(
-        OnConflict::column(bot_inbound_message::Column::MessageKey)
+        OnConflict::column(inbound_message::Column::MessageKey)
             .do_nothing()
             .to_owned(),
     )
@@ -420,9 +420,9 @@ pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Resu
         return Ok(EventOutcome::Redelivered);
     }
     // The platform redelivers within seconds; keys older than a day only take up room.
-    bot_inbound_message::Entity::delete_many()
-        .filter(bot_inbound_message::Column::Channel.eq(&channel))
-        .filter(bot_inbound_message::Column::CreatedAt.lt(now - Duration::days(1)))
+    inbound_message::Entity::delete_many()
+        .filter(inbound_message::Column::Channel.eq(&channel))
+        .filter(inbound_message::Column::CreatedAt.lt(now - Duration::days(1)))
         .exec(&txn)
         .await?;
     let settings = &ctx.settings.subscribe;

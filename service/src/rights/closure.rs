@@ -5,6 +5,7 @@
 //!
 //! The person row (sealed name and ID number) stays only while a permit is kept, since the
 //! permit record is theirs; binding the identity again from a new login finds it again.
+//! The chat links of the deleted logins go with them, and the answer lists them (masked).
 
 use chrono::{Days, NaiveDate, Utc};
 use entity::{
@@ -27,6 +28,7 @@ use crate::config::today_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::consents;
 use crate::error::Result;
+use crate::identity::chat_links::{self, ChatLinkView};
 use crate::identity::sessions::ResidentPrincipal;
 
 /// What closing deleted.
@@ -50,6 +52,8 @@ pub enum Erased {
     Identity,
     /// Face verifications started by the logins or for the person's ID number.
     FaceVerifications,
+    /// Chat users (of the bot) linked to the logins, with their unused binding codes.
+    ChatLinks,
 }
 
 /// What closing kept, and why, as a kind the API explains.
@@ -85,6 +89,8 @@ pub struct Closure {
     pub revoked_authorizations: u64,
     /// How many days access-log entries are kept (for the explanation).
     pub access_log_days: u32,
+    /// The chat links deleted with the logins.
+    pub chat_links: Vec<ChatLinkView>,
 }
 
 /// Closes the account of this login and the identity behind it.
@@ -103,9 +109,13 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
             deleted.push(Count { what, count });
         }
     };
-    let (logins, sessions, verifications) = delete_logins(&txn, principal).await?;
-    note(Erased::Logins, logins);
-    note(Erased::Sessions, sessions);
+    let logins = delete_logins(&txn, principal).await?;
+    let chat_links = logins.chat_links;
+    note(Erased::Logins, logins.accounts);
+    note(Erased::Sessions, logins.sessions);
+    note(Erased::ChatLinks, chat_links.len() as u64);
+    let verifications = logins.verifications;
+    let logins = logins.accounts;
     let Some(person_id) = principal.person_id else {
         note(Erased::FaceVerifications, verifications);
         txn.commit().await?;
@@ -115,6 +125,7 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
             kept: vec![],
             revoked_authorizations: 0,
             access_log_days: ctx.settings.retention.access_log_days,
+            chat_links,
         });
     };
 
@@ -285,16 +296,24 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
         kept,
         revoked_authorizations: revoked,
         access_log_days: ctx.settings.retention.access_log_days,
+        chat_links,
     })
 }
 
+/// What deleting the logins deleted.
+struct DeletedLogins {
+    accounts: u64,
+    sessions: u64,
+    verifications: u64,
+    chat_links: Vec<ChatLinkView>,
+}
+
 /// Deletes this login, every login bound to the same person and every login sharing a
-/// unionid with them, with their sessions, refresh tokens and face verifications. Answers
-/// (logins, sessions, face verifications).
+/// unionid with them, with their sessions, refresh tokens, face verifications and chat links.
 async fn delete_logins(
     txn: &DatabaseTransaction,
     principal: &ResidentPrincipal,
-) -> Result<(u64, u64, u64)> {
+) -> Result<DeletedLogins> {
     let mut bound = Condition::any().add(account::Column::Id.eq(principal.account_id));
     if let Some(person_id) = principal.person_id {
         bound = bound.add(account::Column::PersonId.eq(person_id));
@@ -338,12 +357,20 @@ async fn delete_logins(
         .exec(txn)
         .await?
         .rows_affected;
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let chat_links = chat_links::links_of(txn, &ids).await?;
+    chat_links::delete_for_accounts(txn, &ids).await?;
     let removed_accounts = account::Entity::delete_many()
         .filter(account::Column::Id.is_in(ids))
         .exec(txn)
         .await?
         .rows_affected;
-    Ok((removed_accounts, removed_sessions, removed_verifications))
+    Ok(DeletedLogins {
+        accounts: removed_accounts,
+        sessions: removed_sessions,
+        verifications: removed_verifications,
+        chat_links,
+    })
 }
 
 /// Revokes every grant still in force, each revocation in the access log.

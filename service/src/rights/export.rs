@@ -21,6 +21,7 @@ use crate::applying::applications::{self, ApplicationView};
 use crate::consent::access_log::{self, ChainCheck, EntryView};
 use crate::consent::consents::{self, GrantView, RequestView};
 use crate::error::{Refusal, Result};
+use crate::identity::chat_links::{self, ChatLinkView};
 use crate::identity::sessions::ResidentPrincipal;
 use crate::keys::privacy::Kind;
 use crate::notices::outbox::{Notice, open_notice};
@@ -45,6 +46,8 @@ pub struct Export {
     /// What was accepted for the mini-program's subscribe messages.
     pub subscriptions: Vec<SubscriptionView>,
     pub face_verifications: Vec<FaceVerificationExport>,
+    /// Chat users of the bot linked to the logins (masked ids, no codes).
+    pub chat_links: Vec<ChatLinkView>,
     pub access_log: AccessLogExport,
 }
 
@@ -227,6 +230,7 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
         notices: vec![],
         subscriptions: vec![],
         face_verifications: vec![],
+        chat_links: chat_links::links_of(db, &account_ids).await?,
         access_log: AccessLogExport {
             entries: vec![],
             check: access_log::check_rows(&[], &access_log::Anchor::default()),

@@ -2,19 +2,19 @@
 //! on their application (the row stays, marked purged); access-log entries older than the
 //! configured days are deleted from the head of each person's chain ([`access_log::expire`]);
 //! consent records (grants and requests) that ended before that same cut-off go with them;
-//! bot dialogues unused for longer than their timeout are deleted with the sealed answers they
-//! hold (not those counting wrong binding codes, which guard against guessing); face
-//! verifications a day after they expired, with the sealed name and number they hold; counts
+//! face verifications a day after they expired, with the sealed name and number they hold; counts
 //! of failed logins a day after the last failure, unless they lock something now; the log of
 //! status-list changes after a day (instances read it within a second).
 //! Everything runs in batches, each its own transaction, so a run's work is proportional to
 //! what is due and a run stopped anywhere is simply finished by the next one.
+//!
+//! The bot expires its own dialogues (`bot::store::expire`); the daily job in `api` runs both.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Asia::Shanghai;
 use entity::{
-    access_log_entry, application, authorization, authorization_request, bot_dialogue,
-    face_verification, material,
+    access_log_entry, application, authorization, authorization_request, face_verification,
+    material,
 };
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -41,7 +41,6 @@ pub struct Report {
     /// Persons whose chain got a new anchor.
     pub chains_anchored: u64,
     pub consent_records_deleted: u64,
-    pub dialogues_deleted: u64,
     pub face_verifications_deleted: u64,
     pub login_failures_deleted: u64,
     pub status_changes_deleted: u64,
@@ -68,7 +67,6 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
     let log_cutoff = cutoff(as_of, rules.access_log_days);
     let (access_log_deleted, chains_anchored) = expire_access_log(ctx, log_cutoff).await?;
     let consent_records_deleted = expire_consent_records(ctx, log_cutoff).await?;
-    let dialogues_deleted = expire_dialogues(ctx).await?;
     let face_verifications_deleted = expire_face_verifications(ctx).await?;
     let login_failures_deleted =
         crate::identity::lockout::delete_stale(&ctx.db, Utc::now() - chrono::Duration::days(1))
@@ -84,7 +82,6 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         access_log_deleted,
         chains_anchored,
         consent_records_deleted,
-        dialogues_deleted,
         face_verifications_deleted,
         login_failures_deleted,
         status_changes_deleted,
@@ -95,7 +92,6 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
         access_log_deleted,
         chains_anchored,
         consent_records_deleted,
-        dialogues_deleted,
         face_verifications_deleted,
         login_failures_deleted,
         status_changes_deleted,
@@ -104,26 +100,8 @@ pub async fn run(ctx: &Context, as_of: NaiveDate) -> Result<Report> {
     Ok(report)
 }
 
-/// Dialogues nobody has written to for the bot's timeout: one statement (the rows are small
-/// and each is deleted whole; a chat user who writes again starts idle, as after a timeout).
-async fn expire_dialogues(ctx: &Context) -> Result<u64> {
-    let minutes = ctx.settings.bot_dialogue_timeout_mins;
-    if minutes == 0 {
-        return Ok(0);
-    }
-    let unused_since = Utc::now() - chrono::Duration::minutes(i64::from(minutes));
-    let deleted = bot_dialogue::Entity::delete_many()
-        .filter(bot_dialogue::Column::UpdatedAt.lt(unused_since))
-        .filter(bot_dialogue::Column::CodeFailures.eq(0))
-        .filter(bot_dialogue::Column::CodesLockedUntil.is_null())
-        .exec(&ctx.db)
-        .await?
-        .rows_affected;
-    Ok(deleted)
-}
-
 /// Face verifications a day past their expiry: they can bind nothing any more, and the day
-/// leaves room to look into a binding that went wrong. One statement, as for dialogues.
+/// leaves room to look into a binding that went wrong. One statement: the rows are small.
 async fn expire_face_verifications(ctx: &Context) -> Result<u64> {
     let expired_before = Utc::now() - chrono::Duration::days(1);
     let deleted = face_verification::Entity::delete_many()

@@ -6,6 +6,10 @@
 //! by running it again. Each update is conditional on the value read, so a value the service
 //! changed meanwhile (which it seals under the current key anyway) is never overwritten.
 //! The blind-index key is not rotated here (see `rotate-keys --help`).
+//!
+//! [`SEALED`] lists the sealed columns of the tables `service` owns; a crate with tables of
+//! its own (the bot's dialogues) declares its [`SealedTable`]s and passes them to
+//! [`rotate_with`], so one resumable run with one batch allowance covers the whole schema.
 
 use anyhow::Context as _;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
@@ -36,8 +40,8 @@ pub struct SealedTable {
 
 const ID: &[(&str, KeyType)] = &[("id", KeyType::Uuid)];
 
-/// Every sealed column of the schema. A test compares this list with the database, so a new
-/// `*_enc` column cannot be forgotten.
+/// Every sealed column of the tables `service` owns. A test compares this list, with those of
+/// the other crates, with the database, so a new `*_enc` column cannot be forgotten.
 pub const SEALED: &[SealedTable] = &[
     SealedTable {
         table: "persons",
@@ -100,17 +104,12 @@ pub const SEALED: &[SealedTable] = &[
         columns: &[("response_enc", Kind::Response)],
     },
     SealedTable {
-        table: "bot_dialogues",
-        key: &[("channel", KeyType::Text), ("channel_user", KeyType::Text)],
-        columns: &[("state_enc", Kind::Dialogue)],
-    },
-    SealedTable {
         table: "face_verifications",
         key: ID,
         columns: &[("id_number_enc", Kind::IdNumber), ("name_enc", Kind::Name)],
     },
     SealedTable {
-        table: "bot_inbound_messages",
+        table: "inbound_messages",
         key: &[("message_key", KeyType::Text)],
         columns: &[("reply_enc", Kind::Dialogue)],
     },
@@ -175,11 +174,24 @@ impl Run<'_> {
     }
 }
 
-/// Re-seals everything not under the current key; `progress` is called after each batch.
+/// Re-seals everything in [`SEALED`] and the material files not under the current key;
+/// `progress` is called after each batch.
 pub async fn rotate(
     db: &DatabaseConnection,
     vault: &Vault,
     data_dir: &Path,
+    options: Options,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Report> {
+    rotate_with(db, vault, data_dir, &[], options, progress).await
+}
+
+/// As [`rotate`], and the tables of other crates (`others`) after those of `service`.
+pub async fn rotate_with(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    data_dir: &Path,
+    others: &[&'static [SealedTable]],
     options: Options,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Report> {
@@ -193,7 +205,10 @@ pub async fn rotate(
         batches: 0,
         report: Report::default(),
     };
-    for table in SEALED {
+    let tables = std::iter::once(SEALED)
+        .chain(others.iter().copied())
+        .flatten();
+    for table in tables {
         if !rotate_table(db, &mut run, table, progress).await? {
             return Ok(run.report);
         }

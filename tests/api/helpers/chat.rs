@@ -51,18 +51,25 @@ impl TestApp {
             .state
     }
 
-    /// Moves the last change of `user`'s dialogue `minutes` into the past (and sets its count
-    /// of wrong binding codes), as if the chat user had gone quiet (tests only).
+    /// Moves the last change of `user`'s dialogue `minutes` into the past (and counts that many
+    /// wrong binding codes for the chat user), as if the chat user had gone quiet (tests only).
     pub async fn age_dialogue(&self, user: &str, minutes: i64, code_failures: i32) {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        use service::identity::{chat_links, lockout};
+        let key = chat_links::code_failure_key(&bot::ChatUser::new("test", user));
+        for _ in 0..code_failures {
+            lockout::record_failure(
+                &self.app.db,
+                std::slice::from_ref(&key),
+                chat_links::CODE_LOCK_SECS,
+            )
+            .await
+            .unwrap();
+        }
         let updated = entity::bot_dialogue::Entity::update_many()
             .col_expr(
                 entity::bot_dialogue::Column::UpdatedAt,
                 Expr::value(chrono::Utc::now() - chrono::Duration::minutes(minutes)),
-            )
-            .col_expr(
-                entity::bot_dialogue::Column::CodeFailures,
-                Expr::value(code_failures),
             )
             .filter(entity::bot_dialogue::Column::Channel.eq("test"))
             .filter(entity::bot_dialogue::Column::ChannelUser.eq(user))

@@ -1,9 +1,10 @@
 use sea_orm::entity::prelude::*;
 
-/// A platform message already taken in, with the reply it got, so a redelivery is answered
-/// with the same reply instead of being handled again.
+/// A platform message already taken in (by the bot's official-account channel or a
+/// mini-program's message push), with the reply it got, so a redelivery is answered with the
+/// same reply instead of being handled again.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "bot_inbound_messages")]
+#[sea_orm(table_name = "inbound_messages")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub message_key: String,

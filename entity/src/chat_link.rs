@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// A chat user linked to a login (and through it to the person it is bound to).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "bot_links")]
+#[sea_orm(table_name = "chat_links")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 /// A one-time code shown in the mini-program that links a chat user to that login; only its
 /// keyed hash is stored.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "bot_binding_codes")]
+#[sea_orm(table_name = "chat_binding_codes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub code_hash: String,
