@@ -9,7 +9,7 @@ use api::startup::Application;
 use secrecy::ExposeSecret as _;
 use service::config::Settings;
 use service::keys::signing::{KeyRing, PublishedKey};
-use service::verify::verification::verify_offline;
+use service::verify::offline::verify_offline;
 
 use crate::cli::{ChatArgs, RotateKeysArgs, VerifyArgs, chat_user};
 

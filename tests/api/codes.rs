@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use serde_json::Value;
 use service::keys::signing::{KeyRing, PublishedKey};
-use service::verify::verification::verify_offline;
+use service::verify::offline::verify_offline;
 
 use crate::helpers::*;
 

@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, Utc};
 use service::domain::permit_rules::{self, PermitStatus, StatusFacts};
 use service::keys::signing::PublishedKey;
-use service::verify::verification::{VerifyReason, verify_offline};
+use service::verify::offline::verify_offline;
+use service::verify::verification::VerifyReason;
 
 use crate::helpers::*;
 

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::Context;
 use service::permit::{labels, permits};
-use service::verify::verification;
+use service::verify::{holder_code, offline, verification};
 
 use crate::error::ApiError;
 use crate::extract::{MaybeAgency, Resident};
@@ -26,7 +26,7 @@ pub async fn my_code(
     resident: Resident,
     q: web::Query<CodeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = verification::current_code(&ctx, resident.0.person()?).await?;
+    let code = holder_code::current_code(&ctx, resident.0.person()?).await?;
     match q.format.as_deref() {
         None | Some("json") | Some("svg") => {
             let qr_svg = render::qr_svg(&code.token).map_err(render_error)?;
@@ -59,7 +59,7 @@ pub async fn card_svg(
     let person_id = resident.0.person()?;
     let (permit, version) = permits::my_permit(&ctx, person_id).await?;
     let view = permits::view(&ctx, &permit, &version, false)?;
-    let code = verification::current_code(&ctx, person_id).await?;
+    let code = holder_code::current_code(&ctx, person_id).await?;
     let photo = match permits::photo(&ctx, person_id).await {
         Ok(p) => Some(p),
         Err(service::Error::Refused(_)) => None,
@@ -139,7 +139,7 @@ pub async fn status_list(
     let served = list_id
         .parse::<u32>()
         .ok()
-        .and_then(|id| verification::status_list_token(&ctx, id))
+        .and_then(|id| offline::status_list_token(&ctx, id))
         .ok_or(service::Refusal::NotFound(
             service::error::Missing::StatusList,
         ))?;

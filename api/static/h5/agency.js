@@ -70,7 +70,8 @@
     });
     if (!r.ok) return say($("#request-msg"), Yj.errorText(r));
     say($("#request-msg"), "已发送，等待持证人 " + r.data.holder + " 同意", true);
-    requests.unshift(r.data.id);
+    // A repeat of the same form answers the request already filed: list it once.
+    if (!requests.includes(r.data.id)) requests.unshift(r.data.id);
     sessionStorage.setItem("yueju.agency.requests", JSON.stringify(requests.slice(0, 20)));
     loadRequests();
   }

@@ -1,6 +1,5 @@
-//! Showing and verifying the 粤居码: the holder's current code, online verification, the
-//! Status List Tokens that verifiers fetch, and offline verification (published keys and the
-//! lists).
+//! Verifying the 粤居码 online. (The holder's code is made in [`super::holder_code`]; the
+//! lists that verifiers fetch and offline verification are in [`super::offline`].)
 //!
 //! Every path (anonymous, agency, an agency's access request, offline) takes the same steps
 //! and stops at the first [`VerifyReason`]: the code (signature, key, time), then the permit's
@@ -21,81 +20,12 @@ use crate::config::{day_in_china, today_in_china};
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{self, AgencyPrincipal, Scope};
 use crate::domain::permit_rules::{self, ListEntry, PermitStatus, StatusFacts};
-use crate::error::{Missing, Refusal, Result};
+use crate::error::Result;
 use crate::keys::privacy::{Kind, mask_name};
-use crate::keys::signing::PublishedKey;
 use crate::permit::fields::PermitField;
 use crate::permit::permits::{PermitDocument, WITH_CURRENT_VERSION};
-use crate::verify::codes::{self, CodeClaims, CodeError, CodeSubject};
-use crate::verify::status_list::{self, Lookup, Place, Status as ListStatus, StatusListRef};
-
-/// The holder's current code.
-#[derive(Debug, Clone, Serialize)]
-pub struct CodeView {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub permit_no: String,
-}
-
-/// Signs a fresh code for the holder's permit. A code is issued whatever the status: the
-/// verifier, not the phone, says whether the permit is in force.
-pub async fn current_code(ctx: &Context, person_id: Uuid) -> Result<CodeView> {
-    let facts = code_facts(ctx, person_id).await?;
-    let document: PermitDocument =
-        serde_json::from_slice(&ctx.vault.open(Kind::Permit, &facts.payload_enc)?)
-            .map_err(anyhow::Error::from)?;
-    let place = Place {
-        list_id: u32::try_from(facts.list_id).map_err(anyhow::Error::from)?,
-        idx: u32::try_from(facts.idx).map_err(anyhow::Error::from)?,
-    };
-    let subject = CodeSubject {
-        permit_no: &facts.permit_no,
-        name: &document.name,
-        valid_until: facts.valid_until,
-        endorsement_due: facts.endorsement_due,
-        place,
-    };
-    let (token, expires_at) = codes::issue(&ctx.keys, &subject, ctx.settings.code_ttl_secs)?;
-    Ok(CodeView {
-        token,
-        expires_at,
-        permit_no: facts.permit_no,
-    })
-}
-
-#[derive(FromQueryResult)]
-struct CodeFactsRow {
-    permit_no: String,
-    valid_until: NaiveDate,
-    endorsement_due: NaiveDate,
-    /// The current version's sealed document, for the name the code shows masked.
-    payload_enc: Vec<u8>,
-    list_id: i32,
-    idx: i32,
-}
-
-/// What the person's current permit (as [`crate::permit::permits::current`] chooses it) puts in a
-/// code, in one query that does not read the photo: a phone refreshes its code every two
-/// minutes.
-async fn code_facts(ctx: &Context, person_id: Uuid) -> Result<CodeFactsRow> {
-    let sql = format!(
-        "SELECT p.permit_no AS permit_no, v.valid_until AS valid_until, \
-                v.endorsement_due AS endorsement_due, v.payload_enc AS payload_enc, \
-                s.list_id AS list_id, s.idx AS idx \
-         FROM {WITH_CURRENT_VERSION} JOIN status_places s ON s.permit_id = p.id \
-         WHERE p.person_id = $1 ORDER BY p.created_at DESC LIMIT 1"
-    );
-    Ok(
-        CodeFactsRow::find_by_statement(Statement::from_sql_and_values(
-            ctx.db.get_database_backend(),
-            sql,
-            [person_id.into()],
-        ))
-        .one(&ctx.db)
-        .await?
-        .ok_or(Refusal::NotFound(Missing::Permit))?,
-    )
-}
+use crate::verify::codes::{self, CodeClaims, CodeError};
+use crate::verify::status_list::{Status as ListStatus, StatusListRef};
 
 /// What a verifier learns about the permit behind a genuine code.
 #[derive(Debug, Clone, Serialize)]
@@ -169,7 +99,7 @@ impl Serialize for VerifyReason {
 }
 
 /// The status word a verdict shows when the status could not be read.
-const UNDETERMINED: &str = "undetermined";
+pub(super) const UNDETERMINED: &str = "undetermined";
 
 /// The answer of `POST /verify`. `reason` is a stable code whenever `valid` is false.
 #[derive(Debug, Clone, Serialize)]
@@ -408,7 +338,7 @@ fn verify_anonymous(ctx: &Context, claims: &CodeClaims, now: DateTime<Utc>) -> V
 }
 
 /// What a status list's entry means for the rules; `None` for a value the lists do not use.
-fn list_entry(status: ListStatus) -> Option<ListEntry> {
+pub(super) fn list_entry(status: ListStatus) -> Option<ListEntry> {
     match status {
         ListStatus::Valid => Some(ListEntry::InForce),
         ListStatus::Revoked => Some(ListEntry::Revoked),
@@ -501,124 +431,6 @@ pub fn field_value(doc: &PermitDocument, field: PermitField) -> String {
         PermitField::IssuedOn => doc.issued_on.to_string(),
         PermitField::ValidFrom => doc.valid_from.to_string(),
         PermitField::ValidUntil => doc.valid_until.to_string(),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Status lists
-// ---------------------------------------------------------------------------
-
-/// A Status List Token as served, and how many seconds a cache may keep it.
-pub struct ServedList {
-    pub token: String,
-    pub max_age_secs: i64,
-}
-
-/// The signed Status List Token of one list (`GET /api/v1/status-lists/{list_id}`), from the
-/// entries in memory; `None` for a list that does not exist.
-pub fn status_list_token(ctx: &Context, list_id: u32) -> Option<ServedList> {
-    let now = Utc::now();
-    let ttl = u64::from(ctx.settings.agencies.status_list_ttl_secs);
-    let signed = ctx.status_lists.signed(
-        &ctx.keys,
-        list_id,
-        &status_list::list_uri(list_id),
-        now,
-        ttl,
-    )?;
-    Some(ServedList {
-        token: signed.token,
-        max_age_secs: (signed.exp - now.timestamp()).max(0),
-    })
-}
-
-// ---------------------------------------------------------------------------
-// Offline verification
-// ---------------------------------------------------------------------------
-
-/// What an offline verifier can say. `valid` is `None` when the code is genuine but the
-/// permit's status is not known (no list for its place, a stale one, or one that does not
-/// verify): "undetermined", never "revoked". `reason` is a [`VerifyReason::code`].
-#[derive(Debug, Clone, Serialize)]
-pub struct OfflineVerdict {
-    pub valid: Option<bool>,
-    pub genuine: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claims: Option<CodeClaims>,
-}
-
-/// The entry for `place` in the first of `lists` (Status List Tokens as served) that is
-/// genuine, current and the list the place names; `None` when none is.
-fn offline_entry(
-    published: &[PublishedKey],
-    lists: &[String],
-    place: Place,
-    now: DateTime<Utc>,
-) -> Option<ListEntry> {
-    let uri = status_list::list_uri(place.list_id);
-    lists.iter().find_map(|token| {
-        let list = status_list::verify(token, published, now).ok()?;
-        if list.claims().sub != uri {
-            return None;
-        }
-        match list.status(place.idx as usize) {
-            Lookup::Known(status) => list_entry(status),
-            Lookup::Undetermined(_) => None,
-        }
-    })
-}
-
-/// Offline verification: the code with the published keys, then the permit's status by the
-/// rules from the code's dates and the entry of its list. Without a usable list only expiry
-/// can be seen; anything else is undetermined.
-pub fn verify_offline(
-    published: &[PublishedKey],
-    token: &str,
-    lists: &[String],
-    now: DateTime<Utc>,
-) -> OfflineVerdict {
-    let claims = match codes::verify_offline(published, token, now) {
-        Ok(claims) => claims,
-        Err(e) => {
-            return OfflineVerdict {
-                valid: Some(false),
-                genuine: false,
-                reason: Some(VerifyReason::Code(e).code()),
-                status: "unknown",
-                claims: None,
-            };
-        }
-    };
-    let today = day_in_china(now);
-    let status = match offline_entry(published, lists, claims.status_list, now) {
-        Some(entry) => Some(permit_rules::status_from_entry(
-            entry,
-            claims.valid_until,
-            claims.endorsement_due,
-            today,
-        )),
-        // Expiry needs no list: the code carries the last valid day.
-        None => {
-            permit_rules::is_expired(claims.valid_until, today).then_some(PermitStatus::Expired)
-        }
-    };
-    let (valid, reason, status) = match status {
-        Some(status) => (
-            Some(status == PermitStatus::Valid),
-            VerifyReason::of_status(status),
-            status.as_str(),
-        ),
-        None => (None, Some(VerifyReason::StatusUndetermined), UNDETERMINED),
-    };
-    OfflineVerdict {
-        valid,
-        genuine: true,
-        reason: reason.map(VerifyReason::code),
-        status,
-        claims: Some(claims),
     }
 }
 
