@@ -1,5 +1,5 @@
 //! Everything the bot says, in one place so the wording can be reviewed together.
-//! Refusals of the service are worded by the HTTP layer's table (see [`crate::Wording`]).
+//! Refusals of the service are worded by [`service::wording`], as the API words them.
 
 use chrono::NaiveDate;
 

@@ -17,7 +17,8 @@
 //! Beside them: [`config`] reads the settings; [`context::Context`] holds everything a request
 //! needs; [`db`] connects and migrates; [`demo`] seeds the demo data set in dev mode;
 //! [`render`] draws the card, the copy and the QR code. Every fallible call answers [`Error`]:
-//! a [`Refusal`] the client caused, or an internal cause.
+//! a [`Refusal`] the client caused, or an internal cause. [`wording`] gives the Chinese text of
+//! every refusal and the label of every value the screens show.
 
 pub mod applying;
 pub mod config;
@@ -35,6 +36,7 @@ pub mod permit;
 pub mod render;
 pub mod rights;
 pub mod verify;
+pub mod wording;
 
 pub use context::Context;
 pub use error::{Error, Refusal};

@@ -765,7 +765,7 @@ pub struct Chat {
 impl TestApp {
     pub fn chat(&self) -> Chat {
         Chat {
-            bot: bot::Bot::new(&self.app.settings, api::error::wording()).expect("bot"),
+            bot: bot::Bot::new(&self.app.settings).expect("bot"),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::Context;
 use crate::config::today_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{AgencyPrincipal, Scope};
-use crate::consent::consents::grant_status;
+use crate::consent::consents::{GrantStatus, grant_status};
 use crate::domain::permit_rules::PermitStatus;
 use crate::error::{Missing, Refusal, Result};
 use crate::keys::privacy::{Kind, mask_id_number, mask_name};
@@ -74,10 +74,10 @@ pub async fn download(
         .await?
         .ok_or(Refusal::NotFound(Missing::Authorization))?;
     match grant_status(&grant, now) {
-        "revoked" => return Err(Refusal::AuthorizationRevoked.into()),
-        "expired" => return Err(Refusal::AuthorizationExpired.into()),
-        "exhausted" => return Err(Refusal::DownloadLimitReached.into()),
-        _ => {}
+        GrantStatus::Revoked => return Err(Refusal::AuthorizationRevoked.into()),
+        GrantStatus::Expired => return Err(Refusal::AuthorizationExpired.into()),
+        GrantStatus::Exhausted => return Err(Refusal::DownloadLimitReached.into()),
+        GrantStatus::Active => {}
     }
     // Counted only while the grant still allows it, so concurrent downloads cannot exceed
     // the limit and a revocation that commits first wins.

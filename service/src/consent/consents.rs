@@ -91,7 +91,7 @@ pub struct GrantView {
     pub max_downloads: i32,
     pub downloads: i32,
     /// `active`, `revoked`, `expired` or `exhausted`.
-    pub status: String,
+    pub status: GrantStatus,
     pub consent_version: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -203,15 +203,44 @@ fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> &str {
     }
 }
 
-pub fn grant_status(g: &authorization::Model, now: DateTime<Utc>) -> &'static str {
+/// Where a grant stands; derived from its row, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantStatus {
+    Active,
+    Revoked,
+    Expired,
+    /// Every allowed download was made.
+    Exhausted,
+}
+
+impl GrantStatus {
+    pub const ALL: [GrantStatus; 4] = [
+        GrantStatus::Active,
+        GrantStatus::Revoked,
+        GrantStatus::Expired,
+        GrantStatus::Exhausted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantStatus::Active => "active",
+            GrantStatus::Revoked => "revoked",
+            GrantStatus::Expired => "expired",
+            GrantStatus::Exhausted => "exhausted",
+        }
+    }
+}
+
+pub fn grant_status(g: &authorization::Model, now: DateTime<Utc>) -> GrantStatus {
     if g.revoked_at.is_some() {
-        "revoked"
+        GrantStatus::Revoked
     } else if now > g.expires_at {
-        "expired"
+        GrantStatus::Expired
     } else if g.downloads >= g.max_downloads {
-        "exhausted"
+        GrantStatus::Exhausted
     } else {
-        "active"
+        GrantStatus::Active
     }
 }
 
@@ -230,7 +259,7 @@ pub(crate) fn grant_view(
         expires_at: g.expires_at,
         max_downloads: g.max_downloads,
         downloads: g.downloads,
-        status: grant_status(g, now).to_owned(),
+        status: grant_status(g, now),
         consent_version: g.consent_version.clone(),
         created_at: g.created_at,
         revoked_at: g.revoked_at,
