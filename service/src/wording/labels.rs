@@ -3,7 +3,7 @@
 
 use entity::statuses::{ApplicationStatus, CardOrderStatus, OutboxStatus, RequestStatus};
 use sea_orm::{ActiveEnum, Iterable};
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::applying::eligibility::{Basis, MaterialKind};
 use crate::consent::access_log::Action;
@@ -163,82 +163,121 @@ pub fn subscription_kind(kind: TemplateKind) -> &'static str {
     }
 }
 
-/// Every vocabulary by name, each value by its wire name: what `GET /api/v1/labels` answers.
-pub fn vocabularies() -> Map<String, Value> {
-    fn table<T>(
+/// One vocabulary: the wire name and label of each value, in the order the screens list them.
+pub struct Vocabulary {
+    pub name: &'static str,
+    pub labels: Vec<(String, &'static str)>,
+}
+
+impl Vocabulary {
+    fn of<T>(
+        name: &'static str,
         values: impl IntoIterator<Item = T>,
-        name: impl Fn(&T) -> String,
+        wire: impl Fn(&T) -> String,
         label: impl Fn(T) -> &'static str,
-    ) -> Value {
-        Value::Object(
-            values
-                .into_iter()
-                .map(|v| (name(&v), Value::from(label(v))))
-                .collect(),
-        )
+    ) -> Vocabulary {
+        let labels = values.into_iter().map(|v| (wire(&v), label(v))).collect();
+        Vocabulary { name, labels }
     }
-    let mut all = Map::new();
-    let mut add = |name: &str, table: Value| {
-        all.insert(name.to_owned(), table);
-    };
-    add(
-        "application_status",
-        table(
+}
+
+/// Every vocabulary; serializes as `{"<vocabulary>": {"<value>": "<中文>"}}`, keeping the
+/// declared order (a field list on screen follows it).
+pub struct Vocabularies(pub Vec<Vocabulary>);
+
+impl Serialize for Vocabulary {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.labels.len()))?;
+        for (value, label) in &self.labels {
+            map.serialize_entry(value, label)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Vocabularies {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for vocabulary in &self.0 {
+            map.serialize_entry(vocabulary.name, vocabulary)?;
+        }
+        map.end()
+    }
+}
+
+/// Every vocabulary the screens show: what `GET /api/v1/labels` answers.
+pub fn vocabularies() -> Vocabularies {
+    let own = |s: &str| s.to_owned();
+    Vocabularies(vec![
+        Vocabulary::of(
+            "application_status",
             ApplicationStatus::iter(),
-            |s| s.to_value(),
+            ActiveEnum::to_value,
             application_status,
         ),
-    );
-    add(
-        "authorization_request_status",
-        table(RequestStatus::iter(), |s| s.to_value(), request_status),
-    );
-    add(
-        "grant_status",
-        table(GrantStatus::ALL, |s| s.as_str().to_owned(), grant_status),
-    );
-    add(
-        "card_order_status",
-        table(CardOrderStatus::iter(), |s| s.to_value(), card_order_status),
-    );
-    add(
-        "outbox_status",
-        table(OutboxStatus::iter(), |s| s.to_value(), outbox_status),
-    );
-    add(
-        "permit_status",
-        table(PermitStatus::ALL, |s| s.as_str().to_owned(), permit_status),
-    );
-    add(
-        "gender",
-        table(Gender::ALL, |g| g.as_str().to_owned(), gender),
-    );
-    add(
-        "verify_reason",
-        table(VerifyReason::ALL, |r| r.code().to_owned(), verify_reason),
-    );
-    add(
-        "permit_field",
-        table(PermitField::ALL, |f| f.as_str().to_owned(), permit_field),
-    );
-    add(
-        "material_kind",
-        table(MaterialKind::ALL, |k| k.as_str().to_owned(), material_kind),
-    );
-    add("basis", table(Basis::ALL, |b| b.as_str().to_owned(), basis));
-    add(
-        "access_action",
-        table(Action::ALL, |a| a.as_str().to_owned(), access_action),
-    );
-    add(
-        "subscription_kind",
-        table(
+        Vocabulary::of(
+            "authorization_request_status",
+            RequestStatus::iter(),
+            ActiveEnum::to_value,
+            request_status,
+        ),
+        Vocabulary::of(
+            "grant_status",
+            GrantStatus::ALL,
+            |s| own(s.as_str()),
+            grant_status,
+        ),
+        Vocabulary::of(
+            "card_order_status",
+            CardOrderStatus::iter(),
+            ActiveEnum::to_value,
+            card_order_status,
+        ),
+        Vocabulary::of(
+            "outbox_status",
+            OutboxStatus::iter(),
+            ActiveEnum::to_value,
+            outbox_status,
+        ),
+        Vocabulary::of(
+            "permit_status",
+            PermitStatus::ALL,
+            |s| own(s.as_str()),
+            permit_status,
+        ),
+        Vocabulary::of("gender", Gender::ALL, |g| own(g.as_str()), gender),
+        Vocabulary::of(
+            "verify_reason",
+            VerifyReason::ALL,
+            |r| own(r.code()),
+            verify_reason,
+        ),
+        Vocabulary::of(
+            "permit_field",
+            PermitField::ALL,
+            |f| own(f.as_str()),
+            permit_field,
+        ),
+        Vocabulary::of(
+            "material_kind",
+            MaterialKind::ALL,
+            |k| own(k.as_str()),
+            material_kind,
+        ),
+        Vocabulary::of("basis", Basis::ALL, |b| own(b.as_str()), basis),
+        Vocabulary::of(
+            "access_action",
+            Action::ALL,
+            |a| own(a.as_str()),
+            access_action,
+        ),
+        Vocabulary::of(
+            "subscription_kind",
             TemplateKind::ALL,
-            |k| k.as_str().to_owned(),
+            |k| own(k.as_str()),
             subscription_kind,
         ),
-    );
-    all
+    ])
 }
 
 #[cfg(test)]
@@ -248,25 +287,35 @@ mod tests {
     #[test]
     fn every_vocabulary_labels_every_value_in_chinese() {
         let all = vocabularies();
-        assert!(all.len() >= 13, "{all:?}");
-        for (name, table) in &all {
-            let table = table.as_object().map(|t| t.iter().collect::<Vec<_>>());
-            let Some(table) = table.filter(|t| !t.is_empty()) else {
-                panic!("{name} is empty");
-            };
-            for (value, label) in table {
-                let label = label.as_str().unwrap_or_default();
+        assert!(all.0.len() >= 13);
+        for vocabulary in &all.0 {
+            assert!(
+                !vocabulary.labels.is_empty(),
+                "{} is empty",
+                vocabulary.name
+            );
+            for (value, label) in &vocabulary.labels {
                 assert!(
                     label
                         .chars()
                         .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-                    "{name}.{value} reads {label:?}"
+                    "{}.{value} reads {label:?}",
+                    vocabulary.name
                 );
             }
         }
-        assert_eq!(all["application_status"]["pending_review"], "待审核");
+    }
+
+    #[test]
+    fn the_vocabularies_serialize_as_nested_objects_in_declared_order() {
+        let json = serde_json::to_string(&vocabularies()).unwrap_or_default();
+        assert!(json.starts_with(r#"{"application_status":{"needs_materials":"待补充材料","#));
+        let name = json.find(r#""name":"姓名""#);
+        let until = json.find(r#""valid_until":"有效期至""#);
+        assert!(name.is_some() && name < until, "{json}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
         assert_eq!(
-            all["verify_reason"]["CODE_EXPIRED"],
+            value["verify_reason"]["CODE_EXPIRED"],
             "粤居码已过期，请持证人刷新"
         );
     }

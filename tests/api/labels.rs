@@ -1,0 +1,141 @@
+//! `GET /api/v1/labels`: the Chinese label of every value the screens show, public and
+//! cacheable; and what happens when a stored status is outside its vocabulary.
+
+use entity::statuses::{ApplicationStatus, CardOrderStatus, OutboxStatus, RequestStatus};
+use sea_orm::{ActiveEnum, Iterable};
+use serde_json::Value;
+use service::applying::eligibility::{Basis, MaterialKind};
+use service::consent::access_log::Action;
+use service::consent::consents::GrantStatus;
+use service::domain::Gender;
+use service::domain::permit_rules::PermitStatus;
+use service::identity::wechat::subscribe::TemplateKind;
+use service::permit::fields::PermitField;
+use service::verify::verification::VerifyReason;
+
+use crate::helpers::*;
+
+/// Every vocabulary the H5 shows, with every value of it, named from the domain's own types.
+fn expected() -> Vec<(&'static str, Vec<String>)> {
+    let own = |s: &str| s.to_owned();
+    vec![
+        (
+            "application_status",
+            ApplicationStatus::iter().map(|s| s.to_value()).collect(),
+        ),
+        (
+            "authorization_request_status",
+            RequestStatus::iter().map(|s| s.to_value()).collect(),
+        ),
+        (
+            "grant_status",
+            GrantStatus::ALL.iter().map(|s| own(s.as_str())).collect(),
+        ),
+        (
+            "card_order_status",
+            CardOrderStatus::iter().map(|s| s.to_value()).collect(),
+        ),
+        (
+            "outbox_status",
+            OutboxStatus::iter().map(|s| s.to_value()).collect(),
+        ),
+        (
+            "permit_status",
+            PermitStatus::ALL.iter().map(|s| own(s.as_str())).collect(),
+        ),
+        (
+            "gender",
+            Gender::ALL.iter().map(|g| own(g.as_str())).collect(),
+        ),
+        (
+            "verify_reason",
+            VerifyReason::ALL.iter().map(|r| own(r.code())).collect(),
+        ),
+        (
+            "permit_field",
+            PermitField::ALL.iter().map(|f| own(f.as_str())).collect(),
+        ),
+        (
+            "material_kind",
+            MaterialKind::ALL.iter().map(|k| own(k.as_str())).collect(),
+        ),
+        (
+            "basis",
+            Basis::ALL.iter().map(|b| own(b.as_str())).collect(),
+        ),
+        (
+            "access_action",
+            Action::ALL.iter().map(|a| own(a.as_str())).collect(),
+        ),
+        (
+            "subscription_kind",
+            TemplateKind::ALL.iter().map(|k| own(k.as_str())).collect(),
+        ),
+    ]
+}
+
+fn is_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+#[tokio::test]
+async fn the_labels_endpoint_words_every_value_of_each_vocabulary_in_chinese() {
+    let app = spawn_app().await;
+    let r = app.get("/api/v1/labels", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for (vocabulary, values) in expected() {
+        let table = r.body[vocabulary]
+            .as_object()
+            .unwrap_or_else(|| panic!("no vocabulary {vocabulary}: {}", r.text));
+        assert_eq!(table.len(), values.len(), "{vocabulary}: {table:?}");
+        for value in values {
+            let label = table.get(&value).and_then(Value::as_str).unwrap_or("");
+            assert!(is_chinese(label), "{vocabulary}.{value} reads {label:?}");
+        }
+    }
+    // The labels the H5 showed from its own tables before, word for word.
+    assert_eq!(r.body["application_status"]["pending_review"], "待审核");
+    assert_eq!(r.body["grant_status"]["revoked"], "已撤回");
+    assert_eq!(r.body["permit_status"]["suspended"], "暂停使用");
+    assert_eq!(r.body["basis"]["employment"], "合法稳定就业");
+    assert_eq!(
+        r.body["subscription_kind"]["registration_ended"],
+        "居住登记变更通知"
+    );
+}
+
+#[tokio::test]
+async fn the_labels_are_public_cacheable_and_validated_by_their_etag() {
+    let app = spawn_app().await;
+    let r = app.get("/api/v1/labels", None).await;
+    assert_eq!(r.status, 200);
+    let header = |name: &str| {
+        r.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(header("cache-control"), "public, max-age=3600");
+    let etag = header("etag");
+    assert!(etag.starts_with('"') && etag.len() > 10, "{etag:?}");
+
+    let again = app
+        .client
+        .get(app.url("/api/v1/labels"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+
+    let stale = app
+        .client
+        .get(app.url("/api/v1/labels"))
+        .header("If-None-Match", "\"something-else\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 200);
+}
