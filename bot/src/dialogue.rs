@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use entity::bot_dialogue;
+use entity::statuses::ApplicationStatus;
 use service::Context;
 use service::applying::applications::{self, ApplyRequest};
 use service::applying::eligibility::months_after;
@@ -255,7 +256,10 @@ async fn start_application(t: &Turn<'_>) -> Result<Step> {
         let page = applications::list(t.ctx, &link.principal(), Some(applications::MAX_PAGE), None)
             .await?;
         if page.items.iter().any(|a| {
-            a.status == applications::NEEDS_MATERIALS || a.status == applications::PENDING_REVIEW
+            matches!(
+                a.status,
+                ApplicationStatus::NeedsMaterials | ApplicationStatus::PendingReview
+            )
         }) {
             return Ok(Step::idle(vec![
                 refusal_message(&Refusal::ApplicationOpen).into_owned(),
@@ -551,16 +555,16 @@ async fn submit(t: &Turn<'_>, link: Linked, draft: Uuid, form: Form) -> Result<S
         Err(e) => return Ok(Step::idle(vec![worded(e)?])),
     };
     let mut replies = Vec::new();
-    match view.status.as_str() {
-        applications::ISSUED => {
+    match view.status {
+        ApplicationStatus::Issued => {
             replies.push(text::issued(view.permit_no.as_deref().unwrap_or("")));
             replies.push(permit_text(t, person_id).await?);
         }
-        applications::NEEDS_MATERIALS | applications::PENDING_REVIEW => {
+        ApplicationStatus::NeedsMaterials | ApplicationStatus::PendingReview => {
             let labels: Vec<&str> = view.missing.iter().map(|m| material_label_of(m)).collect();
             replies.push(text::needs_materials(&labels));
         }
-        _ => {
+        ApplicationStatus::Rejected => {
             let reasons: Vec<&str> = view
                 .reasons
                 .iter()
@@ -582,7 +586,7 @@ async fn permit_text(t: &Turn<'_>, person_id: Uuid) -> Result<String> {
     Ok(text::permit(
         &view.permit_no,
         &mask_name(&view.name),
-        view.status.as_str(),
+        view.status,
         view.valid_until,
         view.next_endorsement_due,
         &view.issuing_authority,
@@ -607,9 +611,9 @@ async fn status(t: &Turn<'_>) -> Result<Step> {
         .created_at
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive();
-    let mut replies = vec![text::application_status(&latest.status, created)];
-    match latest.status.as_str() {
-        applications::NEEDS_MATERIALS => {
+    let mut replies = vec![text::application_status(latest.status, created)];
+    match latest.status {
+        ApplicationStatus::NeedsMaterials => {
             let labels: Vec<&str> = latest
                 .missing
                 .iter()
@@ -617,7 +621,7 @@ async fn status(t: &Turn<'_>) -> Result<Step> {
                 .collect();
             replies.push(text::needs_materials(&labels));
         }
-        applications::REJECTED => {
+        ApplicationStatus::Rejected => {
             let reasons: Vec<&str> = latest
                 .reasons
                 .iter()
@@ -625,7 +629,7 @@ async fn status(t: &Turn<'_>) -> Result<Step> {
                 .collect();
             replies.push(text::rejected(&reasons));
         }
-        _ => {}
+        ApplicationStatus::PendingReview | ApplicationStatus::Issued => {}
     }
     match permit_text(t, person_id).await {
         Ok(permit) => replies.push(permit),
@@ -687,7 +691,7 @@ async fn card(t: &Turn<'_>) -> Result<Step> {
     Ok(
         match service::permit::cards::latest(t.ctx, person_id).await {
             Ok(order) => Step::idle(vec![text::card_status(
-                &order.status,
+                order.status,
                 &order.pickup_station,
                 order.fee_cents,
             )]),

@@ -139,3 +139,34 @@ async fn the_labels_are_public_cacheable_and_validated_by_their_etag() {
         .unwrap();
     assert_eq!(stale.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn a_stored_status_outside_its_vocabulary_is_an_internal_error_with_context() {
+    use sea_orm::ConnectionTrait;
+
+    let app = spawn_app().await;
+    let tokens = app.chen_with_permit().await;
+    let list = app.get("/api/v1/applications", Some(&tokens.access)).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
+
+    app.app
+        .db
+        .execute_unprepared("UPDATE applications SET status = 'archived'")
+        .await
+        .unwrap();
+
+    let r = app
+        .get(&format!("/api/v1/applications/{id}"), Some(&tokens.access))
+        .await;
+    r.assert_error(500, "INTERNAL");
+    assert!(!r.text.contains("archived"), "{}", r.text);
+    let log = captured_log();
+    assert!(
+        log.contains("archived") && log.contains("ApplicationStatus"),
+        "the log names the value and its vocabulary"
+    );
+    // The server is still serving.
+    let again = app.get("/api/v1/labels", None).await;
+    assert_eq!(again.status, 200);
+}

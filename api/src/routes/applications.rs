@@ -1,5 +1,6 @@
 use actix_multipart::form::{MultipartForm, bytes::Bytes, text::Text};
 use actix_web::{HttpRequest, HttpResponse, web};
+use entity::statuses::ApplicationStatus;
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::applying::applications::{self, ApplicationView, ApplyRequest, MaterialView};
@@ -14,7 +15,7 @@ use crate::extract::{JsonObject, Resident, multipart_rejection};
 #[derive(Serialize)]
 pub struct ApplicationBody {
     id: Uuid,
-    status: String,
+    status: ApplicationStatus,
     city: String,
     district: String,
     address: String,

@@ -5,6 +5,7 @@
 //! it. Every step is in the holder's access log, written in the same transaction.
 
 use chrono::{DateTime, Duration, Utc};
+use entity::statuses::RequestStatus;
 use entity::{agency, authorization, authorization_request as request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -28,11 +29,6 @@ use crate::permit::fields::{self, PermitField};
 /// text only together with the version.
 pub const CONSENT_VERSION: &str = "2026-11-v1";
 
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const DENIED: &str = "denied";
-pub const EXPIRED: &str = "expired";
-
 /// What an agency sends after scanning a code.
 pub struct AccessRequest<'a> {
     /// The `Idempotency-Key` header, when sent.
@@ -48,7 +44,7 @@ pub struct AccessRequest<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestView {
     pub id: Uuid,
-    pub status: String,
+    pub status: RequestStatus,
     pub agency: AgencyInfo,
     pub purpose: String,
     pub fields: Vec<FieldInfo>,
@@ -101,7 +97,7 @@ pub struct GrantView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgencyRequestView {
     pub id: Uuid,
-    pub status: String,
+    pub status: RequestStatus,
     pub holder: String,
     pub permit_no: String,
     pub purpose: String,
@@ -179,7 +175,7 @@ pub(crate) fn request_view(
     let list = fields::parse_list(&req.fields);
     RequestView {
         id: req.id,
-        status: effective_request_status(req, now).to_owned(),
+        status: effective_request_status(req, now),
         agency: agency_info(agency),
         purpose: req.purpose.clone(),
         sensitive: list.iter().any(|f| f.is_sensitive()),
@@ -195,11 +191,11 @@ pub(crate) fn request_view(
     }
 }
 
-fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> &str {
-    if req.status == PENDING && now > req.expires_at {
-        EXPIRED
+fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> RequestStatus {
+    if req.status == RequestStatus::Pending && now > req.expires_at {
+        RequestStatus::Expired
     } else {
-        &req.status
+        req.status
     }
 }
 
@@ -361,7 +357,7 @@ pub async fn request_access(
         days: ask.days as i32,
         retention_days: retention_days as i32,
         max_downloads: rules.max_downloads as i32,
-        status: PENDING.into(),
+        status: RequestStatus::Pending,
         consent_version: CONSENT_VERSION.into(),
         created_at: now,
         expires_at: now + Duration::hours(i64::from(rules.request_ttl_hours)),
@@ -450,9 +446,9 @@ async fn pending_request<C: sea_orm::ConnectionTrait>(
         .await?
         .ok_or(Refusal::NotFound(Missing::AuthorizationRequest))?;
     match effective_request_status(&req, now) {
-        PENDING => Ok(req),
-        EXPIRED => Err(Refusal::RequestExpired.into()),
-        _ => Err(Refusal::RequestDecided.into()),
+        RequestStatus::Pending => Ok(req),
+        RequestStatus::Expired => Err(Refusal::RequestExpired.into()),
+        RequestStatus::Approved | RequestStatus::Denied => Err(Refusal::RequestDecided.into()),
     }
 }
 
@@ -460,14 +456,14 @@ async fn pending_request<C: sea_orm::ConnectionTrait>(
 async fn decide<C: sea_orm::ConnectionTrait>(
     db: &C,
     request_id: Uuid,
-    status: &str,
+    status: RequestStatus,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let result = request::Entity::update_many()
         .col_expr(request::Column::Status, Expr::value(status))
         .col_expr(request::Column::DecidedAt, Expr::value(Some(now)))
         .filter(request::Column::Id.eq(request_id))
-        .filter(request::Column::Status.eq(PENDING))
+        .filter(request::Column::Status.eq(RequestStatus::Pending))
         .exec(db)
         .await?;
     if result.rows_affected != 1 {
@@ -497,7 +493,7 @@ pub async fn approve(
     }
     let agency = agency_row(&txn, req.agency_id).await?;
     let text = consent_text(&agency, &req);
-    decide(&txn, req.id, APPROVED, now).await?;
+    decide(&txn, req.id, RequestStatus::Approved, now).await?;
     let grant = authorization::Model {
         id: Uuid::new_v4(),
         request_id: req.id,
@@ -545,7 +541,7 @@ pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<Re
     let txn = ctx.db.begin().await?;
     let mut req = pending_request(&txn, person_id, request_id, now).await?;
     let agency = agency_row(&txn, req.agency_id).await?;
-    decide(&txn, req.id, DENIED, now).await?;
+    decide(&txn, req.id, RequestStatus::Denied, now).await?;
     access_log::record(
         &txn,
         access_log::Event {
@@ -558,7 +554,7 @@ pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<Re
     )
     .await?;
     txn.commit().await?;
-    req.status = DENIED.into();
+    req.status = RequestStatus::Denied;
     req.decided_at = Some(now);
     Ok(request_view(&agency, &req, now))
 }
@@ -643,7 +639,7 @@ pub async fn request_for_agency(
     let now = Utc::now();
     Ok(AgencyRequestView {
         id: req.id,
-        status: effective_request_status(&req, now).to_owned(),
+        status: effective_request_status(&req, now),
         holder: crate::keys::privacy::mask_name(&document.name),
         permit_no: permit.permit_no,
         purpose: req.purpose.clone(),
