@@ -502,7 +502,7 @@ async fn apply(t: &Turn<'_>, draft: Uuid, step: ApplyStep, input: &str) -> Resul
                 }
                 Err(Error::Refused(r @ Refusal::IdentityMismatch)) => at(
                     ApplyStep::Name { form },
-                    vec![text::identity_mismatch(&refusal_message(&r).into_owned())],
+                    vec![text::identity_mismatch(&refusal_message(&r))],
                 ),
                 Err(e) => Step::idle(vec![worded(e)?]),
             }
