@@ -2,7 +2,7 @@
 //! cacheable; and what happens when a stored status is outside its vocabulary.
 
 use entity::statuses::{ApplicationStatus, CardOrderStatus, OutboxStatus, RequestStatus};
-use sea_orm::{ActiveEnum, Iterable};
+use sea_orm::Iterable;
 use serde_json::Value;
 use service::applying::eligibility::{Basis, MaterialKind};
 use service::consent::access_log::Action;
@@ -15,62 +15,38 @@ use service::verify::verification::VerifyReason;
 
 use crate::helpers::*;
 
+/// The names values go by in the API's JSON.
+fn wire<T: serde::Serialize>(values: impl IntoIterator<Item = T>) -> Vec<String> {
+    values
+        .into_iter()
+        .map(|v| {
+            serde_json::to_value(v)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Every vocabulary the H5 shows, with every value of it, named from the domain's own types.
 fn expected() -> Vec<(&'static str, Vec<String>)> {
-    let own = |s: &str| s.to_owned();
+    let access_actions = Action::ALL.iter().map(|a| a.as_str().to_owned());
+    let subscription_kinds = TemplateKind::ALL.iter().map(|k| k.as_str().to_owned());
     vec![
-        (
-            "application_status",
-            ApplicationStatus::iter().map(|s| s.to_value()).collect(),
-        ),
-        (
-            "authorization_request_status",
-            RequestStatus::iter().map(|s| s.to_value()).collect(),
-        ),
-        (
-            "grant_status",
-            GrantStatus::ALL.iter().map(|s| own(s.as_str())).collect(),
-        ),
-        (
-            "card_order_status",
-            CardOrderStatus::iter().map(|s| s.to_value()).collect(),
-        ),
-        (
-            "outbox_status",
-            OutboxStatus::iter().map(|s| s.to_value()).collect(),
-        ),
-        (
-            "permit_status",
-            PermitStatus::ALL.iter().map(|s| own(s.as_str())).collect(),
-        ),
-        (
-            "gender",
-            Gender::ALL.iter().map(|g| own(g.as_str())).collect(),
-        ),
-        (
-            "verify_reason",
-            VerifyReason::ALL.iter().map(|r| own(r.code())).collect(),
-        ),
-        (
-            "permit_field",
-            PermitField::ALL.iter().map(|f| own(f.as_str())).collect(),
-        ),
-        (
-            "material_kind",
-            MaterialKind::ALL.iter().map(|k| own(k.as_str())).collect(),
-        ),
-        (
-            "basis",
-            Basis::ALL.iter().map(|b| own(b.as_str())).collect(),
-        ),
-        (
-            "access_action",
-            Action::ALL.iter().map(|a| own(a.as_str())).collect(),
-        ),
-        (
-            "subscription_kind",
-            TemplateKind::ALL.iter().map(|k| own(k.as_str())).collect(),
-        ),
+        ("application_status", wire(ApplicationStatus::iter())),
+        ("authorization_request_status", wire(RequestStatus::iter())),
+        ("grant_status", wire(GrantStatus::ALL)),
+        ("card_order_status", wire(CardOrderStatus::iter())),
+        ("outbox_status", wire(OutboxStatus::iter())),
+        ("permit_status", wire(PermitStatus::ALL)),
+        ("gender", wire(Gender::ALL)),
+        ("verify_reason", wire(VerifyReason::ALL)),
+        ("permit_field", wire(PermitField::ALL)),
+        ("material_kind", wire(MaterialKind::ALL)),
+        ("basis", wire(Basis::ALL)),
+        ("access_action", access_actions.collect()),
+        ("subscription_kind", subscription_kinds.collect()),
     ]
 }
 
