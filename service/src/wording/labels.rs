@@ -169,16 +169,22 @@ pub struct Vocabulary {
     pub labels: Vec<(String, &'static str)>,
 }
 
-impl Vocabulary {
-    fn of<T>(
-        name: &'static str,
-        values: impl IntoIterator<Item = T>,
-        wire: impl Fn(&T) -> String,
-        label: impl Fn(T) -> &'static str,
-    ) -> Vocabulary {
-        let labels = values.into_iter().map(|v| (wire(&v), label(v))).collect();
-        Vocabulary { name, labels }
-    }
+/// A vocabulary of (wire name, label) pairs.
+fn listed<'a>(
+    name: &'static str,
+    pairs: impl IntoIterator<Item = (&'a str, &'static str)>,
+) -> Vocabulary {
+    let labels = pairs.into_iter().map(|(v, l)| (v.to_owned(), l)).collect();
+    Vocabulary { name, labels }
+}
+
+/// A vocabulary of stored statuses, named by their stored strings.
+fn stored<E: ActiveEnum<Value = String> + Iterable>(
+    name: &'static str,
+    label: fn(E) -> &'static str,
+) -> Vocabulary {
+    let labels = E::iter().map(|v| (v.to_value(), label(v))).collect();
+    Vocabulary { name, labels }
 }
 
 /// Every vocabulary; serializes as `{"<vocabulary>": {"<value>": "<中文>"}}`, keeping the
@@ -207,75 +213,40 @@ impl Serialize for Vocabularies {
 
 /// Every vocabulary the screens show: what `GET /api/v1/labels` answers.
 pub fn vocabularies() -> Vocabularies {
-    let own = |s: &str| s.to_owned();
     Vocabularies(vec![
-        Vocabulary::of(
-            "application_status",
-            ApplicationStatus::iter(),
-            ActiveEnum::to_value,
-            application_status,
-        ),
-        Vocabulary::of(
-            "authorization_request_status",
-            RequestStatus::iter(),
-            ActiveEnum::to_value,
-            request_status,
-        ),
-        Vocabulary::of(
+        stored("application_status", application_status),
+        stored("authorization_request_status", request_status),
+        listed(
             "grant_status",
-            GrantStatus::ALL,
-            |s| own(s.as_str()),
-            grant_status,
+            GrantStatus::ALL.map(|s| (s.as_str(), grant_status(s))),
         ),
-        Vocabulary::of(
-            "card_order_status",
-            CardOrderStatus::iter(),
-            ActiveEnum::to_value,
-            card_order_status,
-        ),
-        Vocabulary::of(
-            "outbox_status",
-            OutboxStatus::iter(),
-            ActiveEnum::to_value,
-            outbox_status,
-        ),
-        Vocabulary::of(
+        stored("card_order_status", card_order_status),
+        stored("outbox_status", outbox_status),
+        listed(
             "permit_status",
-            PermitStatus::ALL,
-            |s| own(s.as_str()),
-            permit_status,
+            PermitStatus::ALL.map(|s| (s.as_str(), permit_status(s))),
         ),
-        Vocabulary::of("gender", Gender::ALL, |g| own(g.as_str()), gender),
-        Vocabulary::of(
+        listed("gender", Gender::ALL.map(|g| (g.as_str(), gender(g)))),
+        listed(
             "verify_reason",
-            VerifyReason::ALL,
-            |r| own(r.code()),
-            verify_reason,
+            VerifyReason::ALL.map(|r| (r.code(), verify_reason(r))),
         ),
-        Vocabulary::of(
+        listed(
             "permit_field",
-            PermitField::ALL,
-            |f| own(f.as_str()),
-            permit_field,
+            PermitField::ALL.map(|f| (f.as_str(), permit_field(f))),
         ),
-        Vocabulary::of(
+        listed(
             "material_kind",
-            MaterialKind::ALL,
-            |k| own(k.as_str()),
-            material_kind,
+            MaterialKind::ALL.map(|k| (k.as_str(), material_kind(k))),
         ),
-        Vocabulary::of("basis", Basis::ALL, |b| own(b.as_str()), basis),
-        Vocabulary::of(
+        listed("basis", Basis::ALL.map(|b| (b.as_str(), basis(b)))),
+        listed(
             "access_action",
-            Action::ALL,
-            |a| own(a.as_str()),
-            access_action,
+            Action::ALL.map(|a| (a.as_str(), access_action(a))),
         ),
-        Vocabulary::of(
+        listed(
             "subscription_kind",
-            TemplateKind::ALL,
-            |k| own(k.as_str()),
-            subscription_kind,
+            TemplateKind::ALL.map(|k| (k.as_str(), subscription_kind(k))),
         ),
     ])
 }
