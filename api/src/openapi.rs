@@ -239,6 +239,7 @@ fn ops() -> Vec<Op> {
         op("get", "/readyz", "运维", "就绪检查（含数据库）", None, (200, Some(obj(&["status"], json!({"status": string()}))))),
         op("get", "/api/v1/openapi.json", "运维", "本接口文档（OpenAPI 3.1）", None, (200, Some(json!({"type": "object"})))),
         op("get", "/api/v1/docs", "运维", "接口文档页面（离线可用）", None, (200, None)),
+        op("get", "/api/v1/labels", "运维", "界面用语：各类状态、理由、信息项等取值的中文名称（可缓存，带 ETag）", None, ok("Labels")),
         op("post", "/oauth/token", "用证部门", "客户端凭据换取部门访问令牌（RFC 6749 §4.4）", None, ok("OAuthToken"))
             .raw_body("application/x-www-form-urlencoded", obj(&["grant_type"], json!({"grant_type": {"const": "client_credentials"}, "client_id": string(), "client_secret": string(), "scope": string()}))),
         op("post", "/api/v1/auth/miniprogram/login", "会话", "小程序登录（jscode2session；开发模式 dev:<openid>）", None, ok("TokenPair"))
@@ -387,8 +388,26 @@ fn schemas() -> Value {
         "ChainCheck": obj(&["intact", "entries", "head"], json!({"intact": {"type": "boolean"}, "entries": {"type": "integer"}, "head": string(), "broken_at": {"type": "integer"}})),
         "BotReplies": obj(&["replies"], json!({"replies": {"type": "array", "items": string()}})),
         "GovImport": obj(&["upserted", "errors"], json!({"upserted": {"type": "integer"}, "errors": {"type": "array"}})),
+        "Labels": labels_schema(),
         "ReminderRun": obj(&["as_of", "queued", "sent", "failed"], json!({"as_of": date, "queued": {"type": "integer"}, "sent": {"type": "integer"}, "failed": {"type": "integer"}, "undeliverable": {"type": "integer"}, "unfinished": {"type": "integer"}})),
     })
+}
+
+/// `{"<vocabulary>": {"<value>": "<中文>"}}`, naming every vocabulary the server words.
+fn labels_schema() -> Value {
+    let vocabularies = service::wording::vocabularies();
+    let names: Vec<&str> = vocabularies.0.iter().map(|v| v.name).collect();
+    let tables: Map<String, Value> = vocabularies
+        .0
+        .iter()
+        .map(|v| {
+            let values: Vec<&str> = v.labels.iter().map(|(value, _)| value.as_str()).collect();
+            let table =
+                json!({"type": "object", "required": values, "additionalProperties": text()});
+            (v.name.to_owned(), table)
+        })
+        .collect();
+    obj(&names, Value::Object(tables))
 }
 
 /// The document served at `GET /api/v1/openapi.json`.

@@ -1,9 +1,10 @@
 //! The routing of one message: [`schema`] takes the stored state and the text and answers
 //! the next state and the replies. Every step parses into domain types and calls `service`
-//! exactly as the mini-program's endpoints do; refusals are worded by [`crate::Wording`].
+//! exactly as the mini-program's endpoints do; refusals are worded by [`service::wording`].
 
 use chrono::NaiveDate;
 use entity::bot_dialogue;
+use entity::statuses::ApplicationStatus;
 use service::Context;
 use service::applying::applications::{self, ApplyRequest};
 use service::applying::eligibility::months_after;
@@ -16,16 +17,17 @@ use service::identity::binding::{self, ContactChange};
 use service::identity::chat_links::{self, Linked, Redeemed};
 use service::keys::privacy::{mask_email, mask_name};
 use service::permit::permits;
+use service::wording::refusal_message;
+use service::wording::refusals::{material_label_of, reject_reason_message_of};
 use uuid::Uuid;
 
 use crate::parse::{self, CityAnswer, Intent, YesNo};
 use crate::state::{ApplyStep, Form, Quiz, State};
-use crate::{ChatUser, Wording, text};
+use crate::{ChatUser, text};
 
 /// Everything a step may need besides the state and the text.
 pub struct Turn<'a> {
     pub ctx: &'a Context,
-    pub wording: &'a Wording,
     pub user: &'a ChatUser,
     pub link: Option<Linked>,
     pub dialogue: &'a bot_dialogue::Model,
@@ -65,9 +67,9 @@ fn s(text: &str) -> String {
 }
 
 /// A refusal becomes a reply; an internal failure stays an error.
-fn worded(t: &Turn<'_>, err: Error) -> Result<String> {
+fn worded(err: Error) -> Result<String> {
     match err {
-        Error::Refused(r) => Ok((t.wording.refusal)(&r)),
+        Error::Refused(r) => Ok(refusal_message(&r).into_owned()),
         Error::Internal(e) => Err(Error::Internal(e)),
     }
 }
@@ -225,9 +227,9 @@ fn linked(t: &Turn<'_>) -> std::result::Result<Linked, Box<Step>> {
 fn person(t: &Turn<'_>) -> std::result::Result<Uuid, Box<Step>> {
     let link = linked(t)?;
     link.person_id.ok_or_else(|| {
-        Box::new(Step::idle(vec![(t.wording.refusal)(
-            &Refusal::IdentityRequired,
-        )]))
+        Box::new(Step::idle(vec![
+            refusal_message(&Refusal::IdentityRequired).into_owned(),
+        ]))
     })
 }
 
@@ -247,16 +249,21 @@ async fn start_application(t: &Turn<'_>) -> Result<Step> {
                 PermitStatus::Valid | PermitStatus::Suspended
             )
         {
-            return Ok(Step::idle(vec![(t.wording.refusal)(&Refusal::PermitHeld)]));
+            return Ok(Step::idle(vec![
+                refusal_message(&Refusal::PermitHeld).into_owned(),
+            ]));
         }
         let page = applications::list(t.ctx, &link.principal(), Some(applications::MAX_PAGE), None)
             .await?;
         if page.items.iter().any(|a| {
-            a.status == applications::NEEDS_MATERIALS || a.status == applications::PENDING_REVIEW
+            matches!(
+                a.status,
+                ApplicationStatus::NeedsMaterials | ApplicationStatus::PendingReview
+            )
         }) {
-            return Ok(Step::idle(vec![(t.wording.refusal)(
-                &Refusal::ApplicationOpen,
-            )]));
+            return Ok(Step::idle(vec![
+                refusal_message(&Refusal::ApplicationOpen).into_owned(),
+            ]));
         }
     }
     Ok(Step::to(
@@ -476,7 +483,7 @@ async fn apply(t: &Turn<'_>, draft: Uuid, step: ApplyStep, input: &str) -> Resul
         ApplyStep::IdNumber { form, name } => {
             let typed = parse::id_number(input);
             if let Err(reason) = IdNumber::parse(&typed) {
-                let why = (t.wording.refusal)(&Refusal::IdNumberInvalid(reason));
+                let why = refusal_message(&Refusal::IdNumberInvalid(reason)).into_owned();
                 return Ok(at(
                     ApplyStep::IdNumber { form, name },
                     vec![text::id_number_invalid(&why)],
@@ -495,9 +502,9 @@ async fn apply(t: &Turn<'_>, draft: Uuid, step: ApplyStep, input: &str) -> Resul
                 }
                 Err(Error::Refused(r @ Refusal::IdentityMismatch)) => at(
                     ApplyStep::Name { form },
-                    vec![text::identity_mismatch(&(t.wording.refusal)(&r))],
+                    vec![text::identity_mismatch(&refusal_message(&r))],
                 ),
-                Err(e) => Step::idle(vec![worded(t, e)?]),
+                Err(e) => Step::idle(vec![worded(e)?]),
             }
         }
         ApplyStep::Confirm { form } => {
@@ -545,24 +552,24 @@ async fn submit(t: &Turn<'_>, link: Linked, draft: Uuid, form: Form) -> Result<S
     let key = format!("bot-{draft}");
     let view = match applications::apply(t.ctx, &principal, request, Some(&key)).await {
         Ok((view, _)) => view,
-        Err(e) => return Ok(Step::idle(vec![worded(t, e)?])),
+        Err(e) => return Ok(Step::idle(vec![worded(e)?])),
     };
     let mut replies = Vec::new();
-    match view.status.as_str() {
-        applications::ISSUED => {
+    match view.status {
+        ApplicationStatus::Issued => {
             replies.push(text::issued(view.permit_no.as_deref().unwrap_or("")));
             replies.push(permit_text(t, person_id).await?);
         }
-        applications::NEEDS_MATERIALS | applications::PENDING_REVIEW => {
-            let labels: Vec<&str> = view
-                .missing
-                .iter()
-                .map(|m| (t.wording.material)(m))
-                .collect();
+        ApplicationStatus::NeedsMaterials | ApplicationStatus::PendingReview => {
+            let labels: Vec<&str> = view.missing.iter().map(|m| material_label_of(m)).collect();
             replies.push(text::needs_materials(&labels));
         }
-        _ => {
-            let reasons: Vec<&str> = view.reasons.iter().map(|r| (t.wording.reason)(r)).collect();
+        ApplicationStatus::Rejected => {
+            let reasons: Vec<&str> = view
+                .reasons
+                .iter()
+                .map(|r| reject_reason_message_of(r))
+                .collect();
             replies.push(text::rejected(&reasons));
         }
     }
@@ -579,7 +586,7 @@ async fn permit_text(t: &Turn<'_>, person_id: Uuid) -> Result<String> {
     Ok(text::permit(
         &view.permit_no,
         &mask_name(&view.name),
-        view.status.as_str(),
+        view.status,
         view.valid_until,
         view.next_endorsement_due,
         &view.issuing_authority,
@@ -604,25 +611,25 @@ async fn status(t: &Turn<'_>) -> Result<Step> {
         .created_at
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive();
-    let mut replies = vec![text::application_status(&latest.status, created)];
-    match latest.status.as_str() {
-        applications::NEEDS_MATERIALS => {
+    let mut replies = vec![text::application_status(latest.status, created)];
+    match latest.status {
+        ApplicationStatus::NeedsMaterials => {
             let labels: Vec<&str> = latest
                 .missing
                 .iter()
-                .map(|m| (t.wording.material)(m))
+                .map(|m| material_label_of(m))
                 .collect();
             replies.push(text::needs_materials(&labels));
         }
-        applications::REJECTED => {
+        ApplicationStatus::Rejected => {
             let reasons: Vec<&str> = latest
                 .reasons
                 .iter()
-                .map(|r| (t.wording.reason)(r))
+                .map(|r| reject_reason_message_of(r))
                 .collect();
             replies.push(text::rejected(&reasons));
         }
-        _ => {}
+        ApplicationStatus::PendingReview | ApplicationStatus::Issued => {}
     }
     match permit_text(t, person_id).await {
         Ok(permit) => replies.push(permit),
@@ -647,7 +654,7 @@ async fn endorse_start(t: &Turn<'_>) -> Result<Step> {
     // The same rules the endorsement itself applies, asked before the confirmation.
     match permits::endorse_or_renew(t.ctx, &permit, &version) {
         Ok(_) => {}
-        Err(Error::Refused(r)) => return Ok(Step::idle(vec![(t.wording.refusal)(&r)])),
+        Err(Error::Refused(r)) => return Ok(Step::idle(vec![refusal_message(&r).into_owned()])),
         Err(e) => return Err(e),
     }
     Ok(Step::to(
@@ -669,7 +676,7 @@ async fn endorse_confirm(t: &Turn<'_>, input: &str) -> Result<Step> {
                 view.next_endorsement_due,
             )])
             .acted(),
-            Err(e) => Step::idle(vec![worded(t, e)?]),
+            Err(e) => Step::idle(vec![worded(e)?]),
         },
         Some(YesNo::No) => Step::idle(vec![s(text::CANCELLED)]),
         None => Step::to(State::EndorseConfirm, vec![s(text::YES_NO)]),
@@ -684,7 +691,7 @@ async fn card(t: &Turn<'_>) -> Result<Step> {
     Ok(
         match service::permit::cards::latest(t.ctx, person_id).await {
             Ok(order) => Step::idle(vec![text::card_status(
-                &order.status,
+                order.status,
                 &order.pickup_station,
                 order.fee_cents,
             )]),
@@ -726,7 +733,7 @@ async fn set_reminders(t: &Turn<'_>, enabled: bool) -> Result<Step> {
                 text::REMINDERS_OFF
             })])
             .acted(),
-            Err(e) => Step::idle(vec![worded(t, e)?]),
+            Err(e) => Step::idle(vec![worded(e)?]),
         },
     )
 }
@@ -758,7 +765,7 @@ async fn reminders_menu(t: &Turn<'_>, input: &str) -> Result<Step> {
         return Ok(
             match binding::update_contact(t.ctx, &link.principal(), change).await {
                 Ok(_) => Step::idle(vec![s(text::EMAIL_REMOVED)]).acted(),
-                Err(e) => Step::idle(vec![worded(t, e)?]),
+                Err(e) => Step::idle(vec![worded(e)?]),
             },
         );
     }
@@ -783,7 +790,7 @@ async fn reminder_email(t: &Turn<'_>, input: &str) -> Result<Step> {
     Ok(
         match binding::update_contact(t.ctx, &link.principal(), change).await {
             Ok(_) => Step::idle(vec![text::email_saved(&mask_email(&email))]).acted(),
-            Err(e) => Step::idle(vec![worded(t, e)?]),
+            Err(e) => Step::idle(vec![worded(e)?]),
         },
     )
 }

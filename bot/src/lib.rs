@@ -6,7 +6,8 @@
 //! ([`store`]), finds the login the chat user is linked to (`service::identity::chat_links`,
 //! which owns linking: identity decides who a chat user acts as), routes the message
 //! ([`dialogue::schema`], over the states in [`state`], reading input with [`parse`]) and
-//! stores the next state. Everything the bot says is in [`text`]. Channels: [`wechat`] (the
+//! stores the next state. Everything the bot says is in [`text`]; refusals read as
+//! [`service::wording`] words them, the same sentence the API answers. Channels: [`wechat`] (the
 //! official account's message server: XML, signature, redelivery, customer messages), the
 //! JSON endpoint (in `api`), and [`terminal`] (`cargo run -- chat`). The bot owns its tables
 //! (dialogues, answered inbound messages): [`store::expire`] deletes dialogues left unused,
@@ -21,7 +22,6 @@ pub mod text;
 pub mod wechat;
 
 use service::Context;
-use service::Refusal;
 use service::config::Settings;
 use service::error::{Error, Result};
 use service::identity::chat_links;
@@ -30,15 +30,6 @@ use service::rights::rotation::{KeyType, SealedTable};
 
 use crate::dialogue::{Step, Turn};
 use crate::state::State;
-
-/// How refusals and codes are worded for the resident. The HTTP layer owns that table
-/// (`api::error`), and passes it in so the bot and the API say the same thing.
-#[derive(Clone, Copy)]
-pub struct Wording {
-    pub refusal: fn(&Refusal) -> String,
-    pub material: fn(&str) -> &'static str,
-    pub reason: fn(&str) -> &'static str,
-}
 
 pub use service::identity::chat_links::ChatUser;
 
@@ -52,13 +43,11 @@ pub const SEALED: &[SealedTable] = &[SealedTable {
 }];
 
 /// The engine with what it needs besides the [`Context`].
-pub struct Bot {
-    pub wording: Wording,
-}
+pub struct Bot {}
 
 impl Bot {
-    pub fn new(_settings: &Settings, wording: Wording) -> anyhow::Result<Bot> {
-        Ok(Bot { wording })
+    pub fn new(_settings: &Settings) -> anyhow::Result<Bot> {
+        Ok(Bot {})
     }
 
     /// Handles one message and answers the replies, in order. Internal failures leave the
@@ -94,7 +83,6 @@ impl Bot {
             }
             let turn = Turn {
                 ctx,
-                wording: &self.wording,
                 user,
                 link: linked,
                 dialogue: &loaded.row,
@@ -103,7 +91,7 @@ impl Bot {
                 Ok(step) => step,
                 Err(Error::Refused(r)) => Step {
                     state: State::Idle,
-                    replies: vec![(self.wording.refusal)(&r)],
+                    replies: vec![service::wording::refusal_message(&r).into_owned()],
                     acted: false,
                 },
                 Err(Error::Internal(e)) => {

@@ -1,7 +1,9 @@
 //! Everything the bot says, in one place so the wording can be reviewed together.
-//! Refusals of the service are worded by the HTTP layer's table (see [`crate::Wording`]).
+//! Refusals of the service are worded by [`service::wording`], as the API words them.
 
 use chrono::NaiveDate;
+use entity::statuses::{ApplicationStatus, CardOrderStatus};
+use service::domain::permit_rules::PermitStatus;
 
 /// The service hotline offered on handoff: Guangdong's government-service hotline.
 pub const HOTLINE: &str = "12345";
@@ -187,13 +189,12 @@ pub fn rejected(reasons: &[&str]) -> String {
 // --- Status, permit, endorsement, card.
 
 pub const NO_APPLICATION: &str = "您还没有申领记录。回复「申请」即可开始办理。";
-pub fn application_status(status: &str, created: NaiveDate) -> String {
+pub fn application_status(status: ApplicationStatus, created: NaiveDate) -> String {
     let label = match status {
-        "issued" => "已办结，居住证已签发",
-        "needs_materials" => "待补充材料",
-        "pending_review" => "材料已齐全，等待派出所审核",
-        "rejected" => "未通过",
-        _ => "办理中",
+        ApplicationStatus::Issued => "已办结，居住证已签发",
+        ApplicationStatus::NeedsMaterials => "待补充材料",
+        ApplicationStatus::PendingReview => "材料已齐全，等待派出所审核",
+        ApplicationStatus::Rejected => "未通过",
     };
     format!("您 {} 提交的申请：{label}。", cn_date(created))
 }
@@ -201,7 +202,7 @@ pub fn application_status(status: &str, created: NaiveDate) -> String {
 pub fn permit(
     permit_no: &str,
     masked_name: &str,
-    status: &str,
+    status: PermitStatus,
     valid_until: NaiveDate,
     endorsement_due: NaiveDate,
     authority: &str,
@@ -219,13 +220,12 @@ pub fn permit(
         cn_date(endorsement_due)
     )
 }
-pub fn permit_status_label(status: &str) -> &'static str {
+pub fn permit_status_label(status: PermitStatus) -> &'static str {
     match status {
-        "valid" => "有效",
-        "suspended" => "未按期签注，暂停使用",
-        "expired" => "已过有效期",
-        "revoked" => "已注销",
-        _ => "未知",
+        PermitStatus::Valid => "有效",
+        PermitStatus::Suspended => "未按期签注，暂停使用",
+        PermitStatus::Expired => "已过有效期",
+        PermitStatus::Revoked => "已注销",
     }
 }
 pub const NO_PERMIT: &str = "您目前还没有居住证。回复「申请」即可开始办理。";
@@ -243,14 +243,13 @@ pub fn endorsed(renewal: bool, valid_until: NaiveDate, next_due: NaiveDate) -> S
         cn_date(next_due)
     )
 }
-pub fn card_status(status: &str, station: &str, fee_cents: i64) -> String {
+pub fn card_status(status: CardOrderStatus, station: &str, fee_cents: i64) -> String {
     let label = match status {
-        "ordered" => "已下单，待缴费",
-        "paid" => "已受理，等待制证",
-        "produced" => "已制证，正在送往领证点",
-        "ready" => "已到领证点，可以领取",
-        "collected" => "已领取",
-        _ => "办理中",
+        CardOrderStatus::Ordered => "已下单，待缴费",
+        CardOrderStatus::Paid => "已受理，等待制证",
+        CardOrderStatus::Produced => "已制证，正在送往领证点",
+        CardOrderStatus::Ready => "已到领证点，可以领取",
+        CardOrderStatus::Collected => "已领取",
     };
     let fee = if fee_cents == 0 {
         "免费".to_owned()

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::statuses::ApplicationStatus;
+
 /// An application for a permit, and the outcome of its verification or review.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "applications")]
@@ -8,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub person_id: Uuid,
     pub account_id: Uuid,
-    pub status: String,
+    pub status: ApplicationStatus,
     #[sea_orm(unique)]
     pub open_for_person: Option<Uuid>,
     pub city_code: String,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::statuses::RequestStatus;
+
 /// An agency's request for access to a holder's permit, waiting for the holder's decision.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "authorization_requests")]
@@ -16,7 +18,7 @@ pub struct Model {
     pub retention_days: i32,
     pub max_downloads: i32,
     /// `pending`, `approved`, `denied`.
-    pub status: String,
+    pub status: RequestStatus,
     /// The consent text version shown to the holder.
     pub consent_version: String,
     pub created_at: DateTimeUtc,

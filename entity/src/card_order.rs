@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::statuses::CardOrderStatus;
+
 /// A voluntary order of a physical card.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "card_orders")]
@@ -12,7 +14,7 @@ pub struct Model {
     pub open_for_person: Option<Uuid>,
     pub pickup_station: String,
     pub fee_cents: i64,
-    pub status: String,
+    pub status: CardOrderStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -5,6 +5,7 @@
 //! columns ending in `_blind` hold its keyed blind index, used for lookups instead of the clear value.
 
 pub mod prelude;
+pub mod statuses;
 
 pub mod access_log_anchor;
 pub mod access_log_entry;

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::statuses::OutboxStatus;
+
 /// A notice waiting to be delivered (e-mail, chat), written in the transaction that caused it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox")]
@@ -11,7 +13,7 @@ pub struct Model {
     pub payload_enc: Vec<u8>,
     #[sea_orm(unique)]
     pub dedupe_key: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub locked_until: Option<DateTimeUtc>,

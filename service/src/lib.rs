@@ -16,9 +16,9 @@
 //!
 //! Beside them: [`config`] reads the settings; [`context::Context`] holds everything a request
 //! needs; [`db`] connects and migrates; [`demo`] seeds the demo data set in dev mode. Drawing
-//! the card, the copy and the QR code is the `render` crate's; [`permit::labels`] words what it
-//! prints. Every fallible call answers [`Error`]: a [`Refusal`] the client caused, or an
-//! internal cause.
+//! the card, the copy and the QR code is the `render` crate's. [`wording`] gives the Chinese
+//! text of every refusal and the label of every value the screens and the card show. Every
+//! fallible call answers [`Error`]: a [`Refusal`] the client caused, or an internal cause.
 
 pub mod applying;
 pub mod config;
@@ -35,6 +35,7 @@ pub mod notices;
 pub mod permit;
 pub mod rights;
 pub mod verify;
+pub mod wording;
 
 pub use context::Context;
 pub use error::{Error, Refusal};

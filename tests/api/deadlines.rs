@@ -53,8 +53,10 @@ async fn an_smtp_server_that_greets_and_then_stalls_costs_one_attempt_within_the
         .await
         .unwrap();
     assert!(
-        notices.iter().any(|n| n.status == "pending"
-            && n.last_error.as_deref().unwrap_or("").contains("timed out")),
+        notices
+            .iter()
+            .any(|n| n.status == entity::statuses::OutboxStatus::Pending
+                && n.last_error.as_deref().unwrap_or("").contains("timed out")),
         "{:?}",
         notices.iter().map(|n| &n.last_error).collect::<Vec<_>>()
     );

@@ -26,6 +26,7 @@ mod gov_records;
 mod health;
 mod helpers;
 mod identity;
+mod labels;
 mod login;
 mod logs;
 mod migrations;

@@ -128,6 +128,8 @@ async fn the_schemas_refuse_answers_of_the_wrong_shape() {
 async fn answers_of_a_full_flow_match_their_schemas() {
     let app = spawn_app().await;
     let spec = app.get("/api/v1/openapi.json", None).await.body;
+    let labels = app.get("/api/v1/labels", None).await;
+    check(&spec, "get", "/api/v1/labels", 200, &labels.body);
 
     let login = app
         .post(

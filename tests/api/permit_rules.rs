@@ -449,7 +449,7 @@ async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_b
             (
                 422,
                 "CODE_INVALID".to_owned(),
-                api::error::code_reason_message(reason).to_owned(),
+                service::wording::refusals::code_reason_message(reason).to_owned(),
             )
         });
         agree(d, name, "the access request", answered, expected_answer);

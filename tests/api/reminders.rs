@@ -176,7 +176,7 @@ async fn a_notice_sent_while_the_smtp_server_is_down_is_delivered_later_exactly_
     assert_eq!(r.body["sent"], 0);
     assert_eq!(r.body["failed"], 1);
     let rows = entity_outbox(&app).await;
-    assert_eq!(rows[0].status, "pending");
+    assert_eq!(rows[0].status, entity::statuses::OutboxStatus::Pending);
     assert!(
         rows[0].last_error.as_deref().unwrap().contains("SMTP"),
         "{:?}",
@@ -189,7 +189,10 @@ async fn a_notice_sent_while_the_smtp_server_is_down_is_delivered_later_exactly_
     let r = run(&app, json!({"deliver": true})).await;
     assert_eq!(r.body["sent"], 0);
     assert_eq!(sink.messages().len(), 1);
-    assert_eq!(entity_outbox(&app).await[0].status, "sent");
+    assert_eq!(
+        entity_outbox(&app).await[0].status,
+        entity::statuses::OutboxStatus::Sent
+    );
 }
 
 #[tokio::test]
@@ -212,7 +215,7 @@ async fn the_last_failed_attempt_marks_the_notice_failed_with_the_error() {
     let r = run(&app, json!({"deliver": true})).await;
     assert_eq!(r.body["failed"], 1);
     let row = &entity_outbox(&app).await[0];
-    assert_eq!(row.status, "failed");
+    assert_eq!(row.status, entity::statuses::OutboxStatus::Failed);
     assert_eq!(row.attempts, 2);
     assert!(row.last_error.is_some());
     sink.resume();

@@ -290,7 +290,7 @@ async fn a_reminder_goes_by_subscribe_message_and_spends_exactly_one_credit() {
     let m = &sent[0];
     let rows = outbox(&app).await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status, "sent");
+    assert_eq!(rows[0].status, entity::statuses::OutboxStatus::Sent);
     assert_eq!(rows[0].channel.as_deref(), Some("subscribe"));
     assert_eq!(m["touser"], CHEN_OPENID);
     assert_eq!(m["template_id"], TPL_ENDORSEMENT);
@@ -440,7 +440,7 @@ async fn a_platform_timeout_spends_no_credit_and_the_notice_is_sent_by_a_later_r
     assert_eq!(r["sent"], 0, "{r}");
     assert_eq!(r["failed"], 1, "{r}");
     let row = &outbox(&app).await[0];
-    assert_eq!(row.status, "pending");
+    assert_eq!(row.status, entity::statuses::OutboxStatus::Pending);
     assert!(
         row.last_error.as_deref().unwrap().contains("timed out"),
         "{:?}",

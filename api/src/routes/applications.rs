@@ -1,18 +1,21 @@
 use actix_multipart::form::{MultipartForm, bytes::Bytes, text::Text};
 use actix_web::{HttpRequest, HttpResponse, web};
+use entity::statuses::ApplicationStatus;
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::applying::applications::{self, ApplicationView, ApplyRequest, MaterialView};
 use uuid::Uuid;
 
-use crate::error::{ApiError, material_label, reason_message};
+use service::wording::refusals::{material_label_of, reject_reason_message_of};
+
+use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident, multipart_rejection};
 
 /// An application as answered to its applicant: reasons and missing kinds with Chinese text.
 #[derive(Serialize)]
 pub struct ApplicationBody {
     id: Uuid,
-    status: String,
+    status: ApplicationStatus,
     city: String,
     district: String,
     address: String,
@@ -48,7 +51,7 @@ impl From<ApplicationView> for ApplicationBody {
                 .iter()
                 .map(|k| Labelled {
                     kind: k.clone(),
-                    label: material_label(k),
+                    label: material_label_of(k),
                 })
                 .collect(),
             reasons: v
@@ -56,7 +59,7 @@ impl From<ApplicationView> for ApplicationBody {
                 .iter()
                 .map(|c| Reason {
                     code: c.clone(),
-                    message: reason_message(c),
+                    message: reject_reason_message_of(c),
                 })
                 .collect(),
             id: v.id,

@@ -194,5 +194,5 @@ pub async fn binding_code(
 
 /// The shared bot, for start-up.
 pub fn bot(ctx: &Context) -> anyhow::Result<Arc<Bot>> {
-    Ok(Arc::new(Bot::new(&ctx.settings, crate::error::wording())?))
+    Ok(Arc::new(Bot::new(&ctx.settings)?))
 }

@@ -4,8 +4,9 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::Context;
-use service::permit::{labels, permits};
+use service::permit::permits;
 use service::verify::{holder_code, offline, verification};
+use service::wording;
 
 use crate::error::ApiError;
 use crate::extract::{MaybeAgency, Resident};
@@ -78,7 +79,7 @@ pub async fn card_svg(
     let svg = render::card_svg(
         &render::CardFields {
             name: &view.name,
-            gender_label: labels::gender_label(&view.gender),
+            gender_label: wording::labels::gender_of(&view.gender),
             ethnicity: &view.ethnicity,
             id_number: &view.id_number,
             hukou_address: &view.hukou_address,
@@ -88,7 +89,7 @@ pub async fn card_svg(
             valid_from: &dates[1],
             valid_until: &dates[2],
             permit_no: &view.permit_no,
-            status_label: labels::status_badge(view.status.as_str()),
+            status_label: wording::labels::permit_status_on_card(view.status),
             photo: photo.as_ref().map(|p| render::Photo {
                 mime: &p.mime,
                 bytes: &p.bytes,

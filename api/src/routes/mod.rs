@@ -7,6 +7,7 @@ pub mod bot;
 mod code;
 mod consent;
 mod health;
+mod labels;
 mod me;
 mod miniprogram;
 mod oauth;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_bulk_bytes: usize) {
             .route("/verify", web::post().to(code::verify))
             .route("/openapi.json", web::get().to(pages::openapi))
             .route("/docs", web::get().to(pages::docs))
+            .route("/labels", web::get().to(labels::show))
             .route(
                 "/auth/miniprogram/login",
                 web::post().to(auth::miniprogram_login),

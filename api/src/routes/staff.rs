@@ -6,7 +6,9 @@ use service::identity::staff::{self, Role};
 use service::{applying::applications, permit::cards, permit::permits};
 use uuid::Uuid;
 
-use crate::error::{ApiError, field_label, id_number_message};
+use service::wording::refusals::import_problem_message;
+
+use crate::error::ApiError;
 use crate::extract::{JsonObject, Staff};
 use crate::rate_limit::RateLimits;
 
@@ -49,26 +51,16 @@ struct ImportErrorBody {
 
 impl From<RecordError> for ImportErrorBody {
     fn from(e: RecordError) -> Self {
-        let (code, message) = match e.problem {
-            Problem::IdNumberInvalid(reason) => {
-                ("ID_NUMBER_INVALID", id_number_message(reason).to_owned())
-            }
-            Problem::Missing(field) => ("FIELD_MISSING", format!("缺少{}", field_label(field))),
-            Problem::TooLong(field) => ("FIELD_TOO_LONG", format!("{}过长", field_label(field))),
-            Problem::Invalid(field) => (
-                "FIELD_INVALID",
-                format!("{}格式或取值不正确", field_label(field)),
-            ),
-            Problem::DateInFuture(field) => (
-                "DATE_IN_FUTURE",
-                format!("{}不能晚于今天", field_label(field)),
-            ),
-            Problem::GenderMismatch => ("GENDER_MISMATCH", "性别与公民身份号码不一致".to_owned()),
-            Problem::PhotoInvalid => (
-                "PHOTO_INVALID",
-                "相片应为不超过1MB的JPEG或PNG图片（base64编码）".to_owned(),
-            ),
+        let code = match e.problem {
+            Problem::IdNumberInvalid(_) => "ID_NUMBER_INVALID",
+            Problem::Missing(_) => "FIELD_MISSING",
+            Problem::TooLong(_) => "FIELD_TOO_LONG",
+            Problem::Invalid(_) => "FIELD_INVALID",
+            Problem::DateInFuture(_) => "DATE_IN_FUTURE",
+            Problem::GenderMismatch => "GENDER_MISMATCH",
+            Problem::PhotoInvalid => "PHOTO_INVALID",
         };
+        let message = import_problem_message(&e.problem);
         ImportErrorBody {
             list: e.list.as_str(),
             index: e.index,

@@ -5,13 +5,6 @@
   const { $, el, call, say } = Yj;
   const KIND = "agency";
   const tok = () => Yj.token(KIND);
-  const FIELDS = { name: "姓名", gender: "性别", ethnicity: "民族", id_number: "公民身份号码", photo: "相片",
-    hukou_address: "户籍地址", residence_address: "居住地址", issuing_authority: "签发机关", issued_on: "签发日期",
-    valid_from: "有效期起", valid_until: "有效期至" };
-  const REASONS = { MALFORMED: "无法识别的粤居码", UNKNOWN_KEY: "签发密钥未知", BAD_SIGNATURE: "签名无效，可能被篡改",
-    CODE_EXPIRED: "粤居码已过期，请持证人刷新", CODE_NOT_YET_VALID: "粤居码时间异常", PERMIT_NOT_FOUND: "未找到该居住证",
-    PERMIT_SUSPENDED: "居住证未按期签注，暂停使用", PERMIT_EXPIRED: "居住证已过期", PERMIT_REVOKED: "居住证已注销",
-    STATUS_UNDETERMINED: "暂时无法确认证件状态" };
   const requests = JSON.parse(sessionStorage.getItem("yueju.agency.requests") || "[]");
 
   async function login() {
@@ -19,7 +12,7 @@
     const r = await call("POST", "/oauth/token", { form, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
     if (!r.ok) return say($("#login-msg"), Yj.errorText(r));
     Yj.setToken(KIND, r.data.access_token);
-    start();
+    Yj.ready.then(start);
   }
 
   async function verify() {
@@ -29,11 +22,11 @@
     if (!r.ok) return say($("#verify-msg"), Yj.errorText(r));
     const v = r.data;
     if (v.valid) say($("#verify-msg"), "核验通过：居住证真实有效", true);
-    else say($("#verify-msg"), "核验未通过：" + (REASONS[v.reason] || v.reason));
+    else say($("#verify-msg"), "核验未通过：" + Yj.label("verify_reason", v.reason));
     const rows = [];
     if (v.permit) {
-      rows.push(["持证人", v.permit.name], ["证件编号", v.permit.permit_no], ["有效期至", v.permit.valid_until], ["状态", Yj.statusLabel(v.permit.status)]);
-      for (const k of ["issuing_authority", "issued_on", "valid_from"]) if (v.permit[k]) rows.push([FIELDS[k], v.permit[k]]);
+      rows.push(["持证人", v.permit.name], ["证件编号", v.permit.permit_no], ["有效期至", v.permit.valid_until], ["状态", Yj.label("permit_status", v.permit.status)]);
+      for (const k of ["issuing_authority", "issued_on", "valid_from"]) if (v.permit[k]) rows.push([Yj.label("permit_field", k), v.permit[k]]);
     }
     $("#verify-fields").replaceChildren(...rows.flatMap(([k, x]) => [el("dt", {}, k), el("dd", {}, x)]));
   }
@@ -101,7 +94,7 @@
       const g = x.authorization;
       const status = g ? g.status : x.status;
       items.push(el("li", {},
-        el("div", { class: "row" }, Yj.badge(status, status === "revoked" ? "已撤回" : undefined), el("span", {}, x.holder + " · " + x.purpose)),
+        el("div", { class: "row" }, Yj.badge(status, g ? "grant_status" : "authorization_request_status"), el("span", {}, x.holder + " · " + x.purpose)),
         g ? el("div", { class: "hint" }, "有效期至 " + Yj.time(g.expires_at) + "，已下载 " + g.downloads + "/" + g.max_downloads) : null,
         g && g.status === "active" ? el("div", {},
           el("button", { class: "primary", onclick: () => download(g.id, true) }, "查看加注件"),
@@ -114,7 +107,7 @@
   function start() {
     $("#login-card").classList.add("hidden");
     $("#app").classList.remove("hidden");
-    $("#field-choice").append(...Object.entries(FIELDS).map(([k, label]) => el("label", {},
+    $("#field-choice").append(...Yj.entries("permit_field").map(([k, label]) => el("label", {},
       el("input", { type: "checkbox", value: k, style: "width:auto", ...(["name", "id_number", "residence_address", "valid_until"].includes(k) ? { checked: "" } : {}) }), " " + label)));
     if ("BarcodeDetector" in window && navigator.mediaDevices) $("#scan-btn").classList.remove("hidden");
     loadRequests();
@@ -125,5 +118,5 @@
   $("#verify-btn").addEventListener("click", verify);
   $("#scan-btn").addEventListener("click", scan);
   $("#request-btn").addEventListener("click", requestAccess);
-  if (tok()) start();
+  Yj.ready.then(() => { if (tok()) start(); });
 })();

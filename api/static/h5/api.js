@@ -1,7 +1,7 @@
 // Shared helpers of the H5 screens: calls to /api/v1 with the bearer token kept in this tab's
 // sessionStorage (a button stays disabled while its call runs; one Idempotency-Key per form),
-// errors shown with the server's Chinese message, tabs by the WAI-ARIA pattern, 长辈模式, and
-// small DOM helpers.
+// errors shown with the server's Chinese message, the server's labels of statuses, fields and
+// kinds (GET /api/v1/labels), tabs by the WAI-ARIA pattern, 长辈模式, and small DOM helpers.
 "use strict";
 
 const Yj = {
@@ -83,16 +83,21 @@ const Yj = {
     return node;
   },
 
-  badge(status, label) { return Yj.el("span", { class: "badge " + status }, label || Yj.statusLabel(status)); },
-
-  statusLabel(s) {
-    return ({
-      valid: "有效", suspended: "暂停使用", expired: "已过期", revoked: "已注销",
-      issued: "已签发", needs_materials: "待补充材料", pending_review: "待审核", rejected: "未通过",
-      pending: "待处理", approved: "已同意", denied: "已拒绝", active: "有效", exhausted: "次数已用完",
-      ordered: "已下单", paid: "已缴费", produced: "已制证", ready: "待领取", collected: "已领取",
-    })[s] || s;
+  // {vocabulary: {value: label}} from the server, fetched once per page: screens start after Yj.ready.
+  labels: {},
+  async loadLabels() {
+    const r = await Yj.call("GET", "/api/v1/labels");
+    if (r.ok && r.data) Yj.labels = r.data;
   },
+  // The label of a value (a status, a field, a kind); the value itself when the server has none.
+  label(vocabulary, value) {
+    const table = Yj.labels[vocabulary];
+    return (table && table[value]) || value;
+  },
+  // The labels of a vocabulary in the server's order, as [value, label] pairs.
+  entries(vocabulary) { return Object.entries(Yj.labels[vocabulary] || {}); },
+
+  badge(status, vocabulary) { return Yj.el("span", { class: "badge " + status }, Yj.label(vocabulary, status)); },
 
   time(iso) {
     if (!iso) return "—";
@@ -166,6 +171,8 @@ const Yj = {
     });
   },
 };
+
+Yj.ready = Yj.loadLabels();
 
 // Remember which button a click came from, before the page's own handlers run.
 document.addEventListener("click", (e) => {

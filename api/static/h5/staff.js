@@ -4,17 +4,13 @@
   const { $, el, call, say } = Yj;
   const KIND = "staff";
   const tok = () => Yj.token(KIND);
-  const FIELDS = { name: "姓名", gender: "性别", ethnicity: "民族", id_number: "公民身份号码", photo: "相片",
-    hukou_address: "户籍地址", residence_address: "居住地址", issuing_authority: "签发机关", issued_on: "签发日期",
-    valid_from: "有效期起", valid_until: "有效期至" };
-  const BASIS = { employment: "合法稳定就业", residence: "合法稳定住所", study: "连续就读" };
   let current = null;
 
   async function login() {
     const r = await call("POST", "/api/v1/staff/login", { body: { username: $("#username").value.trim(), password: $("#password").value } });
     if (!r.ok) return say($("#login-msg"), Yj.errorText(r));
     Yj.setToken(KIND, r.data.access_token);
-    start();
+    Yj.ready.then(start);
   }
 
   async function loadQueue() {
@@ -23,8 +19,8 @@
     if (!r.ok) return say($("#queue-msg"), Yj.errorText(r));
     const items = r.data.items;
     $("#queue").replaceChildren(...(items.length ? items.map((a) => el("li", {},
-      el("div", { class: "row" }, Yj.badge(a.status), el("strong", {}, a.applicant_name), el("span", {}, a.city + a.district)),
-      el("div", { class: "hint" }, (BASIS[a.basis] || a.basis) + " · 材料 " + a.materials + " 份 · " + Yj.time(a.created_at)),
+      el("div", { class: "row" }, Yj.badge(a.status, "application_status"), el("strong", {}, a.applicant_name), el("span", {}, a.city + a.district)),
+      el("div", { class: "hint" }, Yj.label("basis", a.basis) + " · 材料 " + a.materials + " 份 · " + Yj.time(a.created_at)),
       el("button", { class: "secondary", onclick: () => open(a.id) }, "审核"),
     )) : [el("li", { class: "hint" }, "暂无待审核的申请")]));
   }
@@ -35,7 +31,7 @@
     current = r.data;
     $("#detail-card").classList.remove("hidden");
     const rows = [["申请人", current.applicant_name], ["证件号码", current.applicant_id_number], ["居住地", current.city + current.district + current.address],
-      ["居住起始", current.residence_since], ["申领条件", BASIS[current.basis] || current.basis], ["缺少证明", (current.missing || []).join("、") || "—"]];
+      ["居住起始", current.residence_since], ["申领条件", Yj.label("basis", current.basis)], ["缺少证明", (current.missing || []).join("、") || "—"]];
     $("#detail").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
     $("#materials").replaceChildren(...(current.materials || []).map((m) => el("li", {},
       el("span", {}, m.kind + " · " + m.mime + " · " + Math.round(m.size_bytes / 1024) + " KB "),
@@ -88,7 +84,7 @@
   function start() {
     $("#login-card").classList.add("hidden");
     $("#app").classList.remove("hidden");
-    $("#ag-fields").append(...Object.entries(FIELDS).map(([k, label]) => el("label", {},
+    $("#ag-fields").append(...Yj.entries("permit_field").map(([k, label]) => el("label", {},
       el("input", { type: "checkbox", value: k, checked: "", style: "width:auto" }), " " + label)));
     show("tab-queue");
   }
@@ -97,5 +93,5 @@
   $("#approve-btn").addEventListener("click", () => decide(true));
   $("#reject-btn").addEventListener("click", () => decide(false));
   $("#register-btn").addEventListener("click", register);
-  if (tok()) start();
+  Yj.ready.then(() => { if (tok()) start(); });
 })();

@@ -5,17 +5,13 @@
   const KIND = "yss";
   const tok = () => Yj.token(KIND);
 
-  const material = {
-    residence_proof: "居住证明", employment_proof: "就业证明", housing_proof: "住所证明", study_proof: "就读证明",
-  };
-
   async function login() {
     const code = $("#login-code").value.trim();
     if (!code) return say($("#login-msg"), "请输入登录码");
     const r = await call("POST", "/api/v1/auth/miniprogram/login", { body: { app: KIND, code: "dev:" + code } });
     if (!r.ok) return say($("#login-msg"), Yj.errorText(r));
     Yj.setToken(KIND, r.data.access_token);
-    start();
+    Yj.ready.then(start);
   }
 
   async function loadMe() {
@@ -94,7 +90,7 @@
     if (!r.data.items.length) { list.replaceChildren(el("li", { class: "hint" }, "暂无申请")); return; }
     list.replaceChildren(...r.data.items.map((a) => {
       const li = el("li", {},
-        el("div", { class: "row" }, Yj.badge(a.status), el("span", {}, a.city + a.district), el("span", { class: "hint" }, Yj.time(a.created_at))),
+        el("div", { class: "row" }, Yj.badge(a.status, "application_status"), el("span", {}, a.city + a.district), el("span", { class: "hint" }, Yj.time(a.created_at))),
       );
       if (a.permit_no) li.append(el("div", {}, "证件编号：" + a.permit_no));
       for (const reason of a.reasons || []) li.append(el("div", { class: "hint" }, reason.message));
@@ -105,7 +101,7 @@
           const id = "file-" + a.id + "-" + m.kind;
           const input = el("input", { type: "file", id, accept: "image/jpeg,image/png,application/pdf" });
           const msg = el("div", { class: "msg", role: "status", "aria-live": "polite" });
-          li.append(el("label", { for: id }, "上传" + (material[m.kind] || m.kind) + "（JPEG/PNG/PDF）：" + m.label), input,
+          li.append(el("label", { for: id }, "上传" + Yj.label("material_kind", m.kind) + "（JPEG/PNG/PDF）：" + m.label), input,
             el("button", { class: "secondary", onclick: () => upload(a.id, m.kind, input, msg) }, "上传"), msg);
         }
       }
@@ -121,8 +117,8 @@
     $("#permit-view").classList.toggle("hidden", !has);
     if (!has) return;
     const p = r.data;
-    const gender = p.gender === "male" ? "男" : p.gender === "female" ? "女" : p.gender;
-    const rows = [["状态", Yj.badge(p.status)], ["证件编号", p.permit_no], ["姓名", p.name], ["性别", gender], ["民族", p.ethnicity],
+    const gender = Yj.label("gender", p.gender);
+    const rows = [["状态", Yj.badge(p.status, "permit_status")], ["证件编号", p.permit_no], ["姓名", p.name], ["性别", gender], ["民族", p.ethnicity],
       ["公民身份号码", p.id_number], ["户籍地址", p.hukou_address], ["居住地址", p.residence_address],
       ["签发机关", p.issuing_authority], ["签发日期", p.issued_on], ["有效期", p.valid_from + " 至 " + p.valid_until],
       ["下次签注", p.next_endorsement_due + "（" + p.endorsement_window_opens + " 起可办理）"]];
@@ -136,7 +132,7 @@
     }
     const order = p.physical_card;
     $("#card-order").replaceChildren(order
-      ? el("p", {}, "实体证件：", Yj.badge(order.status), " 领证地点 " + order.pickup_station + "，费用 " + (order.fee_cents / 100).toFixed(2) + " 元")
+      ? el("p", {}, "实体证件：", Yj.badge(order.status, "card_order_status"), " 领证地点 " + order.pickup_station + "，费用 " + (order.fee_cents / 100).toFixed(2) + " 元")
       : el("p", { class: "hint" }, "尚未申领实体证件"));
   }
 
@@ -184,7 +180,7 @@
     const reqs = req.ok ? req.data.items : [];
     const pending = reqs.filter((x) => x.status === "pending");
     $("#requests").replaceChildren(...(pending.length ? pending.map((x) => el("li", {},
-      el("div", { class: "row" }, Yj.badge("pending"), el("strong", {}, x.agency.name)),
+      el("div", { class: "row" }, Yj.badge("pending", "authorization_request_status"), el("strong", {}, x.agency.name)),
       el("div", {}, "用途：" + x.purpose),
       el("div", {}, "信息项：" + x.fields.map((f) => f.label + (f.sensitive ? "（敏感）" : "")).join("、")),
       el("div", { class: "consent", "aria-label": "授权说明" }, x.consent_text),
@@ -194,19 +190,18 @@
     const g = await call("GET", "/api/v1/me/authorizations", { token: tok() });
     const grants = g.ok ? g.data.items : [];
     $("#grants").replaceChildren(...(grants.length ? grants.map((x) => el("li", {},
-      el("div", { class: "row" }, Yj.badge(x.status, x.status === "revoked" ? "已撤回" : undefined), el("strong", {}, x.agency.name)),
+      el("div", { class: "row" }, Yj.badge(x.status, "grant_status"), el("strong", {}, x.agency.name)),
       el("div", {}, "用途：" + x.purpose + "；有效期至 " + Yj.time(x.expires_at)),
       el("div", { class: "hint" }, "已下载 " + x.downloads + "/" + x.max_downloads + " 次"),
       x.status === "active" ? el("button", { class: "danger", onclick: () => revoke(x.id) }, "撤回授权") : null,
     )) : [el("li", { class: "hint" }, "暂无授权")]));
   }
 
-  const actions = { verify: "核验", request: "请求授权", approve: "同意授权", deny: "拒绝授权", download: "下载加注件", revoke: "撤回授权" };
   async function loadLog() {
     const r = await call("GET", "/api/v1/me/access-log?limit=200", { token: tok() });
     const items = r.ok ? r.data.items : [];
     $("#access-log").replaceChildren(...(items.length ? items.slice().reverse().map((e) => el("li", {},
-      el("div", { class: "row" }, el("strong", {}, e.actor_name), el("span", {}, actions[e.action] || e.action)),
+      el("div", { class: "row" }, el("strong", {}, e.actor_name), el("span", {}, Yj.label("access_action", e.action))),
       el("div", { class: "hint" }, Yj.time(e.at) + (e.purpose ? " · 用途：" + e.purpose : "")),
     )) : [el("li", { class: "hint" }, "暂无记录")]));
   }
@@ -229,10 +224,6 @@
 
   // Subscribe messages: in the mini-program the button calls wx.requestSubscribeMessage with
   // the templates' ids and posts what it answers; this page, outside WeChat, posts an accept.
-  const subKinds = {
-    endorsement_due: "签注提醒", expiry: "到期提醒", decision: "审核结果通知",
-    authorization_request: "授权请求通知", eligible_now: "可申领提醒", registration_ended: "居住登记变更通知",
-  };
   let subs = null;
 
   function subState(t, s) {
@@ -249,7 +240,7 @@
     subs = r.data;
     const held = new Map(subs.items.filter((i) => i.app === subs.app).map((i) => [i.template_id, i]));
     list.replaceChildren(...(subs.templates.length ? subs.templates.map((t) => el("li", {},
-      el("div", { class: "row" }, el("strong", {}, subKinds[t.kind] || t.kind), el("span", { class: "hint" }, t.mode === "long_term" ? "长期订阅" : "一次性订阅")),
+      el("div", { class: "row" }, el("strong", {}, Yj.label("subscription_kind", t.kind)), el("span", { class: "hint" }, t.mode === "long_term" ? "长期订阅" : "一次性订阅")),
       el("div", {}, subState(t, held.get(t.template_id))),
     )) : [el("li", { class: "hint" }, "本服务暂未开通微信提醒")]));
     return subs;
@@ -310,5 +301,5 @@
   $("#logout-btn").addEventListener("click", logout);
   $("#bot-code-btn").addEventListener("click", botCode);
   $("#subs-btn").addEventListener("click", () => subscribe(["endorsement_due", "expiry", "authorization_request"], $("#subs-msg")));
-  if (tok()) start();
+  Yj.ready.then(() => { if (tok()) start(); });
 })();

@@ -6,11 +6,12 @@
 //! rule is broken it is rejected with every reason. One open application per person.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::statuses::ApplicationStatus;
 use entity::{application, material, person};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -32,10 +33,6 @@ use crate::keys::privacy::{Kind, mask_id_number, mask_name};
 use crate::notices::outbox::{self, Notice};
 use crate::permit::permits;
 
-pub const NEEDS_MATERIALS: &str = "needs_materials";
-pub const PENDING_REVIEW: &str = "pending_review";
-pub const ISSUED: &str = "issued";
-pub const REJECTED: &str = "rejected";
 const MAX_ADDRESS_CHARS: usize = 120;
 
 /// What the resident sends.
@@ -54,7 +51,7 @@ pub struct ApplyRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApplicationView {
     pub id: Uuid,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub city: String,
     pub district: String,
     pub address: String,
@@ -167,9 +164,9 @@ pub async fn apply(
 
     let now = Utc::now();
     let (status, missing, reasons) = match &verdict {
-        Verdict::Eligible => (ISSUED, vec![], vec![]),
-        Verdict::NeedsMaterials(m) => (NEEDS_MATERIALS, m.clone(), vec![]),
-        Verdict::Rejected(r) => (REJECTED, vec![], r.clone()),
+        Verdict::Eligible => (ApplicationStatus::Issued, vec![], vec![]),
+        Verdict::NeedsMaterials(m) => (ApplicationStatus::NeedsMaterials, m.clone(), vec![]),
+        Verdict::Rejected(r) => (ApplicationStatus::Rejected, vec![], r.clone()),
     };
     let txn = ctx.db.begin().await?;
     // Write first (SQLite upgrades a reading transaction badly under concurrency); the unique
@@ -179,8 +176,8 @@ pub async fn apply(
         id: Set(application_id),
         person_id: Set(person_id),
         account_id: Set(principal.account_id),
-        status: Set(status.into()),
-        open_for_person: Set((status == NEEDS_MATERIALS).then_some(person_id)),
+        status: Set(status),
+        open_for_person: Set((status == ApplicationStatus::NeedsMaterials).then_some(person_id)),
         city_code: Set(valid.city.code.into()),
         city: Set(valid.city.name.into()),
         district_code: Set(valid.district.code.into()),
@@ -197,7 +194,7 @@ pub async fn apply(
         review_note_enc: Set(None),
         permit_id: Set(None),
         decided_by: Set(None),
-        decided_at: Set((status != NEEDS_MATERIALS).then_some(now)),
+        decided_at: Set((status != ApplicationStatus::NeedsMaterials).then_some(now)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -240,7 +237,7 @@ pub async fn apply(
         idempotency::save(ctx, &txn, key, &view).await?;
     }
     txn.commit().await?;
-    tracing::info!(%application_id, status, "application filed");
+    tracing::info!(%application_id, status = ?status, "application filed");
     Ok((view, true))
 }
 
@@ -331,7 +328,7 @@ pub(crate) async fn view_of<C: ConnectionTrait>(
     };
     Ok(ApplicationView {
         id: row.id,
-        status: row.status.clone(),
+        status: row.status,
         city: row.city.clone(),
         district: row.district.clone(),
         address: ctx.vault.open_string(Kind::Address, &row.address_enc)?,
@@ -470,7 +467,7 @@ pub async fn add_material(
     // A cheap look at the signature first, so an unknown type costs no decoding slot.
     DocumentType::sniff(&bytes).ok_or(Refusal::FileTypeNotAllowed)?;
     let app = own(&ctx.db, person_id, application_id).await?;
-    if app.status != NEEDS_MATERIALS {
+    if app.status != ApplicationStatus::NeedsMaterials {
         return Err(Refusal::NotAwaitingMaterials.into());
     }
     let missing = from_json(&app.missing);
@@ -565,7 +562,7 @@ async fn record_material(
     let complete = missing.iter().all(|m| present.contains(m));
     let mut active: application::ActiveModel = app.clone().into();
     if complete {
-        active.status = Set(PENDING_REVIEW.into());
+        active.status = Set(ApplicationStatus::PendingReview);
     }
     active.updated_at = Set(now);
     let row = active.update(&txn).await?;
@@ -588,7 +585,7 @@ pub struct ReviewView {
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueItem {
     pub id: Uuid,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub applicant_name: String,
     pub applicant_id_number: String,
     pub city: String,
@@ -605,10 +602,11 @@ pub async fn queue(
     limit: Option<u64>,
     cursor: Option<&str>,
 ) -> Result<Page<QueueItem>> {
-    let status = status.unwrap_or(PENDING_REVIEW);
-    if ![NEEDS_MATERIALS, PENDING_REVIEW, ISSUED, REJECTED].contains(&status) {
-        return Err(invalid("status", FieldProblem::NotAllowed));
-    }
+    let status = match status {
+        None => ApplicationStatus::PendingReview,
+        Some(name) => ApplicationStatus::try_from_value(&name.to_owned())
+            .map_err(|_| invalid("status", FieldProblem::NotAllowed))?,
+    };
     let (rows, next_cursor) = page_of(
         ctx,
         Condition::all().add(application::Column::Status.eq(status)),
@@ -738,7 +736,11 @@ pub async fn decide(
     let claimed = application::Entity::update_many()
         .col_expr(
             application::Column::Status,
-            Expr::value(if approve { ISSUED } else { REJECTED }),
+            Expr::value(if approve {
+                ApplicationStatus::Issued
+            } else {
+                ApplicationStatus::Rejected
+            }),
         )
         .col_expr(
             application::Column::OpenForPerson,
@@ -748,7 +750,7 @@ pub async fn decide(
         .col_expr(application::Column::DecidedAt, Expr::value(now))
         .col_expr(application::Column::UpdatedAt, Expr::value(now))
         .filter(application::Column::Id.eq(id))
-        .filter(application::Column::Status.eq(PENDING_REVIEW))
+        .filter(application::Column::Status.eq(ApplicationStatus::PendingReview))
         .exec(&txn)
         .await?
         .rows_affected;

@@ -20,6 +20,8 @@ pub enum Basis {
 }
 
 impl Basis {
+    pub const ALL: [Basis; 3] = [Basis::Employment, Basis::Residence, Basis::Study];
+
     pub fn parse(s: &str) -> Option<Basis> {
         match s.trim() {
             "employment" => Some(Basis::Employment),
@@ -96,6 +98,17 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    pub const ALL: [RejectReason; 4] = [
+        RejectReason::NoHouseholdRecord,
+        RejectReason::HukouSameCity,
+        RejectReason::ResidenceTooShort,
+        RejectReason::ReviewRejected,
+    ];
+
+    pub fn parse(code: &str) -> Option<RejectReason> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             RejectReason::NoHouseholdRecord => "NO_HOUSEHOLD_RECORD",

@@ -38,6 +38,15 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 6] = [
+        Action::Verify,
+        Action::Request,
+        Action::Approve,
+        Action::Deny,
+        Action::Download,
+        Action::Revoke,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Verify => "verify",

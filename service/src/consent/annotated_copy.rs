@@ -16,7 +16,7 @@ use crate::Context;
 use crate::config::today_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{AgencyPrincipal, Scope};
-use crate::consent::consents::grant_status;
+use crate::consent::consents::{GrantStatus, grant_status};
 use crate::domain::permit_rules::PermitStatus;
 use crate::error::{Missing, Refusal, Result};
 use crate::keys::privacy::{Kind, mask_id_number, mask_name};
@@ -73,10 +73,10 @@ pub async fn download(
         .await?
         .ok_or(Refusal::NotFound(Missing::Authorization))?;
     match grant_status(&grant, now) {
-        "revoked" => return Err(Refusal::AuthorizationRevoked.into()),
-        "expired" => return Err(Refusal::AuthorizationExpired.into()),
-        "exhausted" => return Err(Refusal::DownloadLimitReached.into()),
-        _ => {}
+        GrantStatus::Revoked => return Err(Refusal::AuthorizationRevoked.into()),
+        GrantStatus::Expired => return Err(Refusal::AuthorizationExpired.into()),
+        GrantStatus::Exhausted => return Err(Refusal::DownloadLimitReached.into()),
+        GrantStatus::Active => {}
     }
     // Counted only while the grant still allows it, so concurrent downloads cannot exceed
     // the limit and a revocation that commits first wins.
@@ -215,11 +215,7 @@ pub fn svg(signed: &SignedCopy, photo: Option<&render::OwnedPhoto>) -> String {
         let value = text_of(field.as_str());
         if !value.is_empty() {
             let shown = if field == PermitField::Gender {
-                match value.as_str() {
-                    "male" => "男".to_owned(),
-                    "female" => "女".to_owned(),
-                    other => other.to_owned(),
-                }
+                crate::wording::labels::gender_of(&value).to_owned()
             } else {
                 value
             };

@@ -5,6 +5,7 @@
 //! it. Every step is in the holder's access log, written in the same transaction.
 
 use chrono::{DateTime, Duration, Utc};
+use entity::statuses::RequestStatus;
 use entity::{agency, authorization, authorization_request as request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -28,11 +29,6 @@ use crate::permit::fields::{self, PermitField};
 /// text only together with the version.
 pub const CONSENT_VERSION: &str = "2026-11-v1";
 
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const DENIED: &str = "denied";
-pub const EXPIRED: &str = "expired";
-
 /// What an agency sends after scanning a code.
 pub struct AccessRequest<'a> {
     /// The `Idempotency-Key` header, when sent.
@@ -48,7 +44,7 @@ pub struct AccessRequest<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestView {
     pub id: Uuid,
-    pub status: String,
+    pub status: RequestStatus,
     pub agency: AgencyInfo,
     pub purpose: String,
     pub fields: Vec<FieldInfo>,
@@ -91,7 +87,7 @@ pub struct GrantView {
     pub max_downloads: i32,
     pub downloads: i32,
     /// `active`, `revoked`, `expired` or `exhausted`.
-    pub status: String,
+    pub status: GrantStatus,
     pub consent_version: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -101,7 +97,7 @@ pub struct GrantView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgencyRequestView {
     pub id: Uuid,
-    pub status: String,
+    pub status: RequestStatus,
     pub holder: String,
     pub permit_no: String,
     pub purpose: String,
@@ -179,7 +175,7 @@ pub(crate) fn request_view(
     let list = fields::parse_list(&req.fields);
     RequestView {
         id: req.id,
-        status: effective_request_status(req, now).to_owned(),
+        status: effective_request_status(req, now),
         agency: agency_info(agency),
         purpose: req.purpose.clone(),
         sensitive: list.iter().any(|f| f.is_sensitive()),
@@ -195,23 +191,52 @@ pub(crate) fn request_view(
     }
 }
 
-fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> &str {
-    if req.status == PENDING && now > req.expires_at {
-        EXPIRED
+fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> RequestStatus {
+    if req.status == RequestStatus::Pending && now > req.expires_at {
+        RequestStatus::Expired
     } else {
-        &req.status
+        req.status
     }
 }
 
-pub fn grant_status(g: &authorization::Model, now: DateTime<Utc>) -> &'static str {
+/// Where a grant stands; derived from its row, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantStatus {
+    Active,
+    Revoked,
+    Expired,
+    /// Every allowed download was made.
+    Exhausted,
+}
+
+impl GrantStatus {
+    pub const ALL: [GrantStatus; 4] = [
+        GrantStatus::Active,
+        GrantStatus::Revoked,
+        GrantStatus::Expired,
+        GrantStatus::Exhausted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantStatus::Active => "active",
+            GrantStatus::Revoked => "revoked",
+            GrantStatus::Expired => "expired",
+            GrantStatus::Exhausted => "exhausted",
+        }
+    }
+}
+
+pub fn grant_status(g: &authorization::Model, now: DateTime<Utc>) -> GrantStatus {
     if g.revoked_at.is_some() {
-        "revoked"
+        GrantStatus::Revoked
     } else if now > g.expires_at {
-        "expired"
+        GrantStatus::Expired
     } else if g.downloads >= g.max_downloads {
-        "exhausted"
+        GrantStatus::Exhausted
     } else {
-        "active"
+        GrantStatus::Active
     }
 }
 
@@ -230,7 +255,7 @@ pub(crate) fn grant_view(
         expires_at: g.expires_at,
         max_downloads: g.max_downloads,
         downloads: g.downloads,
-        status: grant_status(g, now).to_owned(),
+        status: grant_status(g, now),
         consent_version: g.consent_version.clone(),
         created_at: g.created_at,
         revoked_at: g.revoked_at,
@@ -332,7 +357,7 @@ pub async fn request_access(
         days: ask.days as i32,
         retention_days: retention_days as i32,
         max_downloads: rules.max_downloads as i32,
-        status: PENDING.into(),
+        status: RequestStatus::Pending,
         consent_version: CONSENT_VERSION.into(),
         created_at: now,
         expires_at: now + Duration::hours(i64::from(rules.request_ttl_hours)),
@@ -421,9 +446,9 @@ async fn pending_request<C: sea_orm::ConnectionTrait>(
         .await?
         .ok_or(Refusal::NotFound(Missing::AuthorizationRequest))?;
     match effective_request_status(&req, now) {
-        PENDING => Ok(req),
-        EXPIRED => Err(Refusal::RequestExpired.into()),
-        _ => Err(Refusal::RequestDecided.into()),
+        RequestStatus::Pending => Ok(req),
+        RequestStatus::Expired => Err(Refusal::RequestExpired.into()),
+        RequestStatus::Approved | RequestStatus::Denied => Err(Refusal::RequestDecided.into()),
     }
 }
 
@@ -431,14 +456,14 @@ async fn pending_request<C: sea_orm::ConnectionTrait>(
 async fn decide<C: sea_orm::ConnectionTrait>(
     db: &C,
     request_id: Uuid,
-    status: &str,
+    status: RequestStatus,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let result = request::Entity::update_many()
         .col_expr(request::Column::Status, Expr::value(status))
         .col_expr(request::Column::DecidedAt, Expr::value(Some(now)))
         .filter(request::Column::Id.eq(request_id))
-        .filter(request::Column::Status.eq(PENDING))
+        .filter(request::Column::Status.eq(RequestStatus::Pending))
         .exec(db)
         .await?;
     if result.rows_affected != 1 {
@@ -468,7 +493,7 @@ pub async fn approve(
     }
     let agency = agency_row(&txn, req.agency_id).await?;
     let text = consent_text(&agency, &req);
-    decide(&txn, req.id, APPROVED, now).await?;
+    decide(&txn, req.id, RequestStatus::Approved, now).await?;
     let grant = authorization::Model {
         id: Uuid::new_v4(),
         request_id: req.id,
@@ -516,7 +541,7 @@ pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<Re
     let txn = ctx.db.begin().await?;
     let mut req = pending_request(&txn, person_id, request_id, now).await?;
     let agency = agency_row(&txn, req.agency_id).await?;
-    decide(&txn, req.id, DENIED, now).await?;
+    decide(&txn, req.id, RequestStatus::Denied, now).await?;
     access_log::record(
         &txn,
         access_log::Event {
@@ -529,7 +554,7 @@ pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<Re
     )
     .await?;
     txn.commit().await?;
-    req.status = DENIED.into();
+    req.status = RequestStatus::Denied;
     req.decided_at = Some(now);
     Ok(request_view(&agency, &req, now))
 }
@@ -614,7 +639,7 @@ pub async fn request_for_agency(
     let now = Utc::now();
     Ok(AgencyRequestView {
         id: req.id,
-        status: effective_request_status(&req, now).to_owned(),
+        status: effective_request_status(&req, now),
         holder: crate::keys::privacy::mask_name(&document.name),
         permit_no: permit.permit_no,
         purpose: req.purpose.clone(),

@@ -44,6 +44,8 @@ pub enum Gender {
 }
 
 impl Gender {
+    pub const ALL: [Gender; 2] = [Gender::Male, Gender::Female];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Gender::Male => "male",

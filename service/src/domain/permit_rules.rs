@@ -31,6 +31,13 @@ pub enum PermitStatus {
 }
 
 impl PermitStatus {
+    pub const ALL: [PermitStatus; 4] = [
+        PermitStatus::Valid,
+        PermitStatus::Suspended,
+        PermitStatus::Expired,
+        PermitStatus::Revoked,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PermitStatus::Valid => "valid",

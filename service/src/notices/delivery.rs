@@ -13,6 +13,7 @@
 //! spent in the transaction that marks the notice sent, or when the platform answers 43101.
 
 use chrono::{DateTime, Duration, Utc};
+use entity::statuses::OutboxStatus;
 use entity::{outbox, person};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
@@ -30,7 +31,7 @@ use crate::identity::wechat::subscribe::{
 };
 use crate::keys::privacy::Kind;
 use crate::notices::notice_text;
-use crate::notices::outbox::{FAILED, Notice, PENDING, SENT, UNDELIVERABLE, open_notice};
+use crate::notices::outbox::{Notice, open_notice};
 use crate::notices::subscriptions;
 
 /// The channels a notice goes by, as recorded in `outbox.channel`.
@@ -54,7 +55,7 @@ pub struct DeliveryReport {
 
 fn claimable(now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(outbox::Column::Status.eq(PENDING))
+        .add(outbox::Column::Status.eq(OutboxStatus::Pending))
         .add(outbox::Column::NextAttemptAt.lte(now))
         .add(
             Condition::any()
@@ -203,7 +204,7 @@ async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
         Outcome::Sent { channel, .. } => {
             tally = Tally::Sent;
             update
-                .col_expr(outbox::Column::Status, Expr::value(SENT))
+                .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Sent))
                 .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
                 .col_expr(outbox::Column::LastError, Expr::value(None::<String>))
                 .col_expr(outbox::Column::Channel, Expr::value(Some(*channel)))
@@ -211,7 +212,10 @@ async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
         Outcome::Undeliverable(why) => {
             tally = Tally::Undeliverable;
             update
-                .col_expr(outbox::Column::Status, Expr::value(UNDELIVERABLE))
+                .col_expr(
+                    outbox::Column::Status,
+                    Expr::value(OutboxStatus::Undeliverable),
+                )
                 .col_expr(outbox::Column::LastError, Expr::value(Some(*why)))
         }
         Outcome::Failed(error) => {
@@ -222,7 +226,7 @@ async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
             tracing::warn!(notice_id = %row.id, attempts = row.attempts, error = %error, "notice delivery failed");
             if row.attempts >= rules.max_attempts as i32 {
                 update
-                    .col_expr(outbox::Column::Status, Expr::value(FAILED))
+                    .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Failed))
                     .col_expr(outbox::Column::LastError, Expr::value(Some(error)))
             } else {
                 let exponent = Ord::min(Ord::max(row.attempts, 1) - 1, 16) as u32;

@@ -7,8 +7,11 @@ use std::fmt::Write as _;
 use anyhow::Context as _;
 use chrono::Utc;
 use entity::outbox;
+use entity::statuses::OutboxStatus;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
+use sea_orm::{
+    ActiveEnum, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, Statement, Value,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -66,12 +69,6 @@ impl Notice {
     }
 }
 
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-/// Nobody to deliver to (no e-mail and no chat link, or the account was closed).
-pub const UNDELIVERABLE: &str = "undeliverable";
-
 impl Notice {
     /// Reminders respect the holder's opt-out; service notices (decisions, requests) do not.
     pub fn is_reminder(&self) -> bool {
@@ -99,7 +96,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         kind: Set(notice.kind().into()),
         payload_enc: Set(ctx.vault.seal(Kind::Notice, &payload)?),
         dedupe_key: Set(dedupe_key.to_owned()),
-        status: Set(PENDING.into()),
+        status: Set(OutboxStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         locked_until: Set(None),
@@ -178,6 +175,7 @@ pub async fn enqueue_many<C: ConnectionTrait>(
     let pg = backend == DbBackend::Postgres;
     let now = Utc::now();
     let mut inserted = 0;
+    let pending = OutboxStatus::Pending.to_value();
     for chunk in notices.chunks(MAX_NOTICES_PER_INSERT) {
         let mut sql = String::with_capacity(160 + chunk.len() * 64);
         sql.push_str(
@@ -202,7 +200,7 @@ pub async fn enqueue_many<C: ConnectionTrait>(
                     sql.push('?');
                 }
             }
-            let _ = write!(sql, ",'{PENDING}',0)");
+            let _ = write!(sql, ",'{pending}',0)");
             values.extend([
                 n.id.into(),
                 n.person_id.into(),

@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::card_order;
+use entity::statuses::CardOrderStatus;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -16,8 +17,6 @@ use crate::domain::permit_rules::PermitStatus;
 use crate::error::{FieldProblem, Missing, Refusal, Result, invalid, on_unique};
 use crate::permit::permits;
 
-/// The steps of an order, in order.
-pub const STEPS: [&str; 5] = ["ordered", "paid", "produced", "ready", "collected"];
 const MAX_STATION_CHARS: usize = 100;
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,7 +25,7 @@ pub struct CardOrderView {
     pub permit_no: String,
     pub pickup_station: String,
     pub fee_cents: i64,
-    pub status: String,
+    pub status: CardOrderStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -55,7 +54,11 @@ pub async fn order(ctx: &Context, person_id: Uuid, pickup_station: &str) -> Resu
         ctx.settings.permit.card_fee_cents
     };
     // Nothing to pay for the first card: it starts as paid.
-    let status = if fee_cents == 0 { "paid" } else { "ordered" };
+    let status = if fee_cents == 0 {
+        CardOrderStatus::Paid
+    } else {
+        CardOrderStatus::Ordered
+    };
     let row = card_order::ActiveModel {
         id: Set(Uuid::new_v4()),
         person_id: Set(person_id),
@@ -63,7 +66,7 @@ pub async fn order(ctx: &Context, person_id: Uuid, pickup_station: &str) -> Resu
         open_for_person: Set(Some(person_id)),
         pickup_station: Set(station.to_owned()),
         fee_cents: Set(fee_cents),
-        status: Set(status.into()),
+        status: Set(status),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -108,32 +111,38 @@ pub async fn latest(ctx: &Context, person_id: Uuid) -> Result<CardOrderView> {
 
 /// Staff move an order one step on; skipping or going back is refused.
 pub async fn advance(ctx: &Context, order_id: Uuid, to: &str) -> Result<CardOrderView> {
-    let Some(target) = STEPS.iter().position(|s| *s == to) else {
-        return Err(invalid("status", FieldProblem::NotAllowed));
-    };
+    let target = CardOrderStatus::try_from_value(&to.to_owned())
+        .map_err(|_| invalid("status", FieldProblem::NotAllowed))?;
     let txn = ctx.db.begin().await?;
     let row = card_order::Entity::find_by_id(order_id)
         .one(&txn)
         .await?
         .ok_or(Refusal::NotFound(Missing::CardOrder))?;
-    let current = STEPS
-        .iter()
-        .position(|s| *s == row.status)
-        .unwrap_or(STEPS.len());
-    if target != current + 1 {
+    if next_step(row.status) != Some(target) {
         return Err(Refusal::InvalidTransition {
-            from: row.status,
-            to: to.to_owned(),
+            from: row.status.to_value(),
+            to: target.to_value(),
         }
         .into());
     }
     let mut active: card_order::ActiveModel = row.into();
-    active.status = Set(to.to_owned());
-    if to == "collected" {
+    active.status = Set(target);
+    if target == CardOrderStatus::Collected {
         active.open_for_person = Set(None);
     }
     active.updated_at = Set(Utc::now());
     let row = active.update(&txn).await?;
     txn.commit().await?;
     with_permit_no(ctx, row).await
+}
+
+/// The step after this one; a collected card has none.
+fn next_step(status: CardOrderStatus) -> Option<CardOrderStatus> {
+    match status {
+        CardOrderStatus::Ordered => Some(CardOrderStatus::Paid),
+        CardOrderStatus::Paid => Some(CardOrderStatus::Produced),
+        CardOrderStatus::Produced => Some(CardOrderStatus::Ready),
+        CardOrderStatus::Ready => Some(CardOrderStatus::Collected),
+        CardOrderStatus::Collected => None,
+    }
 }

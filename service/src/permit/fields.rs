@@ -51,19 +51,7 @@ impl PermitField {
 
     /// The field's name on the card and in the consent text.
     pub fn label(self) -> &'static str {
-        match self {
-            PermitField::Name => "姓名",
-            PermitField::Gender => "性别",
-            PermitField::Ethnicity => "民族",
-            PermitField::IdNumber => "公民身份号码",
-            PermitField::Photo => "相片",
-            PermitField::HukouAddress => "户籍地址",
-            PermitField::ResidenceAddress => "居住地址",
-            PermitField::IssuingAuthority => "签发机关",
-            PermitField::IssuedOn => "签发日期",
-            PermitField::ValidFrom => "有效期起",
-            PermitField::ValidUntil => "有效期至",
-        }
+        crate::wording::labels::permit_field(self)
     }
 
     /// Sensitive personal information under PIPL art. 28 (identity documents, biometrics,

@@ -4,10 +4,8 @@
 //! endorses and renews it; the date rules themselves are pure functions in
 //! [`crate::domain::permit_rules`]. [`cards`] handles the voluntary physical card. [`fields`]
 //! names the fields an agency may be allowed to see. [`counters`] hands out serial numbers.
-//! [`labels`] words the status badge and the gender for the card.
 
 pub mod cards;
 pub mod counters;
 pub mod fields;
-pub mod labels;
 pub mod permits;

@@ -8,6 +8,7 @@
 //! The chat links of the deleted logins go with them, and the answer lists them (masked).
 
 use chrono::{Days, NaiveDate, Utc};
+use entity::statuses::RequestStatus;
 use entity::{
     access_log_entry, account, application, authorization, authorization_request, card_order,
     face_verification, idempotency_key, material, outbox, permit, permit_version, person,
@@ -150,7 +151,7 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
     let revoked = revoke_grants(&txn, person_id, now).await?;
     let pending = authorization_request::Entity::delete_many()
         .filter(authorization_request::Column::PersonId.eq(person_id))
-        .filter(authorization_request::Column::Status.eq(consents::PENDING))
+        .filter(authorization_request::Column::Status.eq(RequestStatus::Pending))
         .exec(&txn)
         .await?
         .rows_affected;

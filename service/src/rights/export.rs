@@ -8,6 +8,7 @@
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use entity::statuses::{CardOrderStatus, OutboxStatus};
 use entity::{
     account, application, authorization, authorization_request, card_order, face_verification,
     outbox, permit, permit_version, person, session,
@@ -122,7 +123,7 @@ pub struct CardOrderExport {
     pub permit_no: Option<String>,
     pub pickup_station: String,
     pub fee_cents: i64,
-    pub status: String,
+    pub status: CardOrderStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -138,7 +139,7 @@ pub struct GrantExport {
 #[derive(Debug, Serialize)]
 pub struct NoticeExport {
     pub kind: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     /// What carried it: `subscribe`, `wechat` or `email`.

@@ -12,6 +12,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Asia::Shanghai;
+use entity::statuses::RequestStatus;
 use entity::{
     access_log_entry, application, authorization, authorization_request, face_verification,
     material,
@@ -26,7 +27,6 @@ use uuid::Uuid;
 use crate::Context;
 use crate::applying::applications;
 use crate::consent::access_log;
-use crate::consent::consents;
 use crate::error::Result;
 
 /// Rows handled per batch (and per transaction).
@@ -208,7 +208,7 @@ async fn expire_consent_records(ctx: &Context, cutoff: DateTime<Utc>) -> Result<
         let ended: Vec<Uuid> = authorization_request::Entity::find()
             .select_only()
             .column(authorization_request::Column::Id)
-            .filter(authorization_request::Column::Status.ne(consents::APPROVED))
+            .filter(authorization_request::Column::Status.ne(RequestStatus::Approved))
             .filter(authorization_request::Column::ExpiresAt.lt(cutoff))
             .limit(BATCH)
             .into_tuple()

@@ -31,7 +31,7 @@ pub fn wechat_event(openid: &str, event: &str, time: i64) -> String {
 impl TestApp {
     pub fn chat(&self) -> Chat {
         Chat {
-            bot: bot::Bot::new(&self.app.settings, api::error::wording()).expect("bot"),
+            bot: bot::Bot::new(&self.app.settings).expect("bot"),
         }
     }
 
