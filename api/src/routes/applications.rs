@@ -4,6 +4,7 @@ use entity::statuses::ApplicationStatus;
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::applying::applications::{self, ApplicationView, ApplyRequest, MaterialView};
+use service::applying::materials;
 use uuid::Uuid;
 
 use service::wording::refusals::{material_label_of, reject_reason_message_of};
@@ -134,7 +135,7 @@ pub async fn add_material(
     form: Result<MultipartForm<MaterialUpload>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.map_err(multipart_rejection)?.into_inner();
-    let view = applications::add_material(
+    let view = materials::add_material(
         &ctx,
         &resident.0,
         id.into_inner(),

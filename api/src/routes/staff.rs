@@ -1,9 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use service::Context;
+use service::applying::{materials, review};
 use service::govdata::import::{self, Batch, Problem, RecordError};
 use service::identity::staff::{self, Role};
-use service::{applying::applications, permit::cards, permit::permits};
+use service::{permit::cards, permit::permits};
 use uuid::Uuid;
 
 use service::wording::refusals::import_problem_message;
@@ -101,7 +102,7 @@ pub async fn queue(
     q: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Reviewer)?;
-    let page = applications::queue(&ctx, q.status.as_deref(), q.limit, q.cursor.as_deref()).await?;
+    let page = review::queue(&ctx, q.status.as_deref(), q.limit, q.cursor.as_deref()).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -111,7 +112,7 @@ pub async fn application(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Reviewer)?;
-    let view = applications::review_view(&ctx, id.into_inner()).await?;
+    let view = review::review_view(&ctx, id.into_inner()).await?;
     tracing::info!(staff_id = %staff.0.staff_id, application_id = %view.application.id, "application opened for review");
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -125,7 +126,7 @@ pub async fn material(
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Reviewer)?;
     let (application_id, material_id) = path.into_inner();
-    let (kind, bytes) = applications::material_content(&ctx, application_id, material_id).await?;
+    let (kind, bytes) = materials::material_content(&ctx, application_id, material_id).await?;
     tracing::info!(staff_id = %staff.0.staff_id, %application_id, %material_id, "material opened for review");
     // A download with a fixed type, never rendered inline as whatever the browser guesses.
     let (mime, ext) = kind.map_or(("application/octet-stream", "bin"), |k| {
@@ -156,7 +157,7 @@ pub async fn decide(
     body: JsonObject<DecisionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Reviewer)?;
-    let view = applications::decide(
+    let view = review::decide(
         &ctx,
         staff.0.staff_id,
         id.into_inner(),

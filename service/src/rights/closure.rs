@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::applying::applications;
+use crate::applying::materials;
 use crate::config::today_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::consents;
@@ -200,7 +200,7 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
         .await?;
     note(
         Erased::MaterialFiles,
-        applications::purge_material_files(ctx, &txn, &materials).await?,
+        materials::purge_material_files(ctx, &txn, &materials).await?,
     );
     let unissued: Vec<Uuid> = apps
         .iter()

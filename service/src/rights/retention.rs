@@ -25,7 +25,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::applying::applications;
+use crate::applying::materials;
 use crate::consent::access_log;
 use crate::error::Result;
 
@@ -129,7 +129,7 @@ async fn purge_materials(ctx: &Context, cutoff: DateTime<Utc>) -> Result<u64> {
             .await?;
         if !due.is_empty() {
             let txn = ctx.db.begin().await?;
-            purged += applications::purge_material_files(ctx, &txn, &due).await?;
+            purged += materials::purge_material_files(ctx, &txn, &due).await?;
             txn.commit().await?;
         }
         if (due.len() as u64) < BATCH {
