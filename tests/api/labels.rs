@@ -6,7 +6,7 @@ use sea_orm::Iterable;
 use serde_json::Value;
 use service::applying::eligibility::{Basis, MaterialKind};
 use service::consent::access_log::Action;
-use service::consent::consents::GrantStatus;
+use service::consent::grants::GrantStatus;
 use service::domain::Gender;
 use service::domain::permit_rules::PermitStatus;
 use service::identity::wechat::subscribe::TemplateKind;

@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use service::consent::consents::{self, AccessRequest, Approval};
+use service::consent::grants;
 use service::{Context, consent::access_log, consent::annotated_copy};
 use uuid::Uuid;
 
@@ -118,7 +119,7 @@ pub async fn my_grants(
     ctx: web::Data<Context>,
     resident: Resident,
 ) -> Result<HttpResponse, ApiError> {
-    let items = consents::grants_for_holder(&ctx, resident.0.person()?).await?;
+    let items = grants::grants_for_holder(&ctx, resident.0.person()?).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
 }
 
@@ -127,7 +128,7 @@ pub async fn revoke(
     resident: Resident,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let grant = consents::revoke(&ctx, resident.0.person()?, *id).await?;
+    let grant = grants::revoke(&ctx, resident.0.person()?, *id).await?;
     Ok(HttpResponse::Ok().json(grant))
 }
 

@@ -16,7 +16,7 @@ use crate::Context;
 use crate::config::today_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{AgencyPrincipal, Scope};
-use crate::consent::consents::{GrantStatus, grant_status};
+use crate::consent::grants::{GrantStatus, grant_status};
 use crate::domain::permit_rules::PermitStatus;
 use crate::error::{Missing, Refusal, Result};
 use crate::keys::privacy::{Kind, mask_id_number, mask_name};

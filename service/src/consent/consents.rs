@@ -25,6 +25,8 @@ use crate::error::{FieldProblem, Missing, Refusal, Result, invalid};
 use crate::notices::outbox::{self, Notice};
 use crate::permit::fields::{self, PermitField};
 
+use super::grants::{GrantView, grant_view};
+
 /// The version of the consent text below; stored with every request and grant. Change the
 /// text only together with the version.
 pub const CONSENT_VERSION: &str = "2026-11-v1";
@@ -74,25 +76,6 @@ pub struct FieldInfo {
     pub sensitive: bool,
 }
 
-/// A grant, as the holder and the agency see it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GrantView {
-    pub id: Uuid,
-    pub request_id: Uuid,
-    pub agency: AgencyInfo,
-    pub purpose: String,
-    pub fields: Vec<String>,
-    pub retention_days: i32,
-    pub expires_at: DateTime<Utc>,
-    pub max_downloads: i32,
-    pub downloads: i32,
-    /// `active`, `revoked`, `expired` or `exhausted`.
-    pub status: GrantStatus,
-    pub consent_version: String,
-    pub created_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
 /// A request as its agency follows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgencyRequestView {
@@ -107,11 +90,11 @@ pub struct AgencyRequestView {
     pub authorization: Option<GrantView>,
 }
 
-fn names(list: &[PermitField]) -> Vec<String> {
+pub(super) fn names(list: &[PermitField]) -> Vec<String> {
     list.iter().map(|f| f.as_str().to_owned()).collect()
 }
 
-fn agency_info(a: &agency::Model) -> AgencyInfo {
+pub(super) fn agency_info(a: &agency::Model) -> AgencyInfo {
     AgencyInfo {
         id: a.id,
         name: a.name.clone(),
@@ -199,69 +182,6 @@ fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> Request
     }
 }
 
-/// Where a grant stands; derived from its row, never stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantStatus {
-    Active,
-    Revoked,
-    Expired,
-    /// Every allowed download was made.
-    Exhausted,
-}
-
-impl GrantStatus {
-    pub const ALL: [GrantStatus; 4] = [
-        GrantStatus::Active,
-        GrantStatus::Revoked,
-        GrantStatus::Expired,
-        GrantStatus::Exhausted,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantStatus::Active => "active",
-            GrantStatus::Revoked => "revoked",
-            GrantStatus::Expired => "expired",
-            GrantStatus::Exhausted => "exhausted",
-        }
-    }
-}
-
-pub fn grant_status(g: &authorization::Model, now: DateTime<Utc>) -> GrantStatus {
-    if g.revoked_at.is_some() {
-        GrantStatus::Revoked
-    } else if now > g.expires_at {
-        GrantStatus::Expired
-    } else if g.downloads >= g.max_downloads {
-        GrantStatus::Exhausted
-    } else {
-        GrantStatus::Active
-    }
-}
-
-pub(crate) fn grant_view(
-    agency: &agency::Model,
-    g: &authorization::Model,
-    now: DateTime<Utc>,
-) -> GrantView {
-    GrantView {
-        id: g.id,
-        request_id: g.request_id,
-        agency: agency_info(agency),
-        purpose: g.purpose.clone(),
-        fields: names(&fields::parse_list(&g.fields)),
-        retention_days: g.retention_days,
-        expires_at: g.expires_at,
-        max_downloads: g.max_downloads,
-        downloads: g.downloads,
-        status: grant_status(g, now),
-        consent_version: g.consent_version.clone(),
-        created_at: g.created_at,
-        revoked_at: g.revoked_at,
-    }
-}
-
 pub(crate) async fn agency_row<C: sea_orm::ConnectionTrait>(
     db: &C,
     id: Uuid,
@@ -272,7 +192,7 @@ pub(crate) async fn agency_row<C: sea_orm::ConnectionTrait>(
         .ok_or_else(|| anyhow::anyhow!("agency {id} vanished").into())
 }
 
-fn agency_actor(a: &agency::Model) -> Actor {
+pub(super) fn agency_actor(a: &agency::Model) -> Actor {
     Actor::Agency {
         id: a.id,
         name: a.name.clone(),
@@ -557,60 +477,6 @@ pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<Re
     req.status = RequestStatus::Denied;
     req.decided_at = Some(now);
     Ok(request_view(&agency, &req, now))
-}
-
-pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<GrantView>> {
-    let rows = authorization::Entity::find()
-        .filter(authorization::Column::PersonId.eq(person_id))
-        .order_by_desc(authorization::Column::CreatedAt)
-        .limit(100)
-        .all(&ctx.db)
-        .await?;
-    let now = Utc::now();
-    let mut out = Vec::with_capacity(rows.len());
-    for g in rows {
-        let agency = agency_row(&ctx.db, g.agency_id).await?;
-        out.push(grant_view(&agency, &g, now));
-    }
-    Ok(out)
-}
-
-/// The holder withdraws consent; further downloads stop at once. The agency sees the grant
-/// as `revoked` when it follows its request.
-pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<GrantView> {
-    let now = Utc::now();
-    let txn = ctx.db.begin().await?;
-    let grant = authorization::Entity::find_by_id(grant_id)
-        .filter(authorization::Column::PersonId.eq(person_id))
-        .one(&txn)
-        .await?
-        .ok_or(Refusal::NotFound(Missing::Authorization))?;
-    if grant.revoked_at.is_some() {
-        return Err(Refusal::AuthorizationRevoked.into());
-    }
-    let agency = agency_row(&txn, grant.agency_id).await?;
-    authorization::Entity::update_many()
-        .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
-        .filter(authorization::Column::Id.eq(grant.id))
-        .filter(authorization::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
-    access_log::record(
-        &txn,
-        access_log::Event {
-            person_id,
-            actor: Actor::Holder,
-            action: Action::Revoke,
-            purpose: Some(&grant.purpose),
-            detail: json!({"authorization_id": grant.id.to_string(), "agency": agency.name}),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(authorization_id = %grant.id, "authorization revoked by the holder");
-    let mut grant = grant;
-    grant.revoked_at = Some(now);
-    Ok(grant_view(&agency, &grant, now))
 }
 
 /// The agency follows its request (and the grant, once there is one). Another agency's

@@ -20,7 +20,8 @@ use uuid::Uuid;
 use crate::Context;
 use crate::applying::applications::{self, ApplicationView};
 use crate::consent::access_log::{self, ChainCheck, EntryView};
-use crate::consent::consents::{self, GrantView, RequestView};
+use crate::consent::consents::{self, RequestView};
+use crate::consent::grants::{self, GrantView};
 use crate::error::{Refusal, Result};
 use crate::identity::chat_links::{self, ChatLinkView};
 use crate::identity::sessions::ResidentPrincipal;
@@ -359,7 +360,7 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
     {
         let agency = consents::agency_row(db, g.agency_id).await?;
         out.authorizations.push(GrantExport {
-            grant: consents::grant_view(&agency, &g, now),
+            grant: grants::grant_view(&agency, &g, now),
             consent_sha256: g.consent_sha256,
         });
     }

@@ -7,7 +7,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::applying::eligibility::{Basis, MaterialKind};
 use crate::consent::access_log::Action;
-use crate::consent::consents::GrantStatus;
+use crate::consent::grants::GrantStatus;
 use crate::domain::Gender;
 use crate::domain::permit_rules::PermitStatus;
 use crate::identity::wechat::subscribe::TemplateKind;
