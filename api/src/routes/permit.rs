@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use service::Context;
-use service::{permit::cards, permit::permits};
+use service::permit::{cards, endorsement, permits};
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};
@@ -66,7 +66,7 @@ pub async fn endorse(
     ctx: web::Data<Context>,
     resident: Resident,
 ) -> Result<HttpResponse, ApiError> {
-    let (kind, view) = permits::endorse(&ctx, resident.0.person()?).await?;
+    let (kind, view) = endorsement::endorse(&ctx, resident.0.person()?).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({"kind": kind, "permit": view})))
 }
 

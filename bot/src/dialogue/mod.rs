@@ -16,7 +16,7 @@ use service::error::{Error, Missing, Refusal, Result};
 use service::identity::binding::{self, ContactChange};
 use service::identity::chat_links::{self, Linked, Redeemed};
 use service::keys::privacy::{mask_email, mask_name};
-use service::permit::permits;
+use service::permit::{endorsement, permits};
 use service::wording::refusal_message;
 use service::wording::refusals::{material_label_of, reject_reason_message_of};
 use uuid::Uuid;

@@ -78,7 +78,7 @@ pub(super) async fn endorse_start(t: &Turn<'_>) -> Result<Step> {
         Err(e) => return Err(e),
     };
     // The same rules the endorsement itself applies, asked before the confirmation.
-    match permits::endorse_or_renew(t.ctx, &permit, &version) {
+    match endorsement::endorse_or_renew(t.ctx, &permit, &version) {
         Ok(_) => {}
         Err(Error::Refused(r)) => return Ok(Step::idle(vec![refusal_message(&r).into_owned()])),
         Err(e) => return Err(e),
@@ -95,7 +95,7 @@ pub(super) async fn endorse_confirm(t: &Turn<'_>, input: &str) -> Result<Step> {
         Err(step) => return Ok(*step),
     };
     Ok(match parse::yes_no(input) {
-        Some(YesNo::Yes) => match permits::endorse(t.ctx, person_id).await {
+        Some(YesNo::Yes) => match endorsement::endorse(t.ctx, person_id).await {
             Ok((kind, view)) => Step::idle(vec![text::endorsed(
                 kind == Renewal::Renewal,
                 view.valid_until,

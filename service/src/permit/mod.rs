@@ -1,11 +1,12 @@
 //! The permit's life once issued.
 //!
 //! [`permits`] issues the permit signed, keeps its versions and current-version pointer, and
-//! endorses and renews it; the date rules themselves are pure functions in
-//! [`crate::domain::permit_rules`]. [`cards`] handles the voluntary physical card. [`fields`]
+//! revokes it; [`endorsement`] endorses and renews it. The date rules themselves are pure
+//! functions in [`crate::domain::permit_rules`]. [`cards`] handles the voluntary physical card. [`fields`]
 //! names the fields an agency may be allowed to see. [`counters`] hands out serial numbers.
 
 pub mod cards;
 pub mod counters;
+pub mod endorsement;
 pub mod fields;
 pub mod permits;

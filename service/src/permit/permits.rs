@@ -8,7 +8,7 @@
 //! in SQL.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{application, permit, permit_version, person};
+use entity::{permit, permit_version, person};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, TransactionTrait, sea_query::Expr,
@@ -19,13 +19,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Context;
-use crate::applying::eligibility::{Basis, missing_proofs};
 use crate::config::today_in_china;
-use crate::domain::divisions::{self, City};
-use crate::domain::permit_rules::{self, Dates, NotNow, PermitStatus, Renewal, StatusFacts};
+use crate::domain::divisions::City;
+use crate::domain::permit_rules::{self, Dates, PermitStatus, StatusFacts};
 use crate::domain::{IdNumber, licence};
 use crate::error::{Missing, Refusal, Result, on_unique};
-use crate::govdata::{Household, Photo, fetch_dossier};
+use crate::govdata::{Household, Photo};
 use crate::keys::privacy::{Kind, mask_id_number};
 use crate::keys::signing::verify_value;
 use crate::notices::outbox::{self, Notice};
@@ -203,7 +202,7 @@ pub async fn issue<C: ConnectionTrait>(
     })
 }
 
-fn licence_id(ctx: &Context, permit_no: &str, version: i32) -> Result<String> {
+pub(super) fn licence_id(ctx: &Context, permit_no: &str, version: i32) -> Result<String> {
     let rules = &ctx.settings.permit;
     let id = licence::licence_id(
         &rules.licence_type_code,
@@ -219,7 +218,7 @@ fn licence_id(ctx: &Context, permit_no: &str, version: i32) -> Result<String> {
 /// caller's transaction: the only way a version is written. The pointer moves only from the
 /// version the caller read (`permit.current_version_id`), so of two concurrent changes built
 /// on the same version one is refused as a conflict, never lost.
-async fn add_version<C: ConnectionTrait>(
+pub(super) async fn add_version<C: ConnectionTrait>(
     ctx: &Context,
     db: &C,
     permit: &permit::Model,
@@ -409,87 +408,6 @@ pub async fn photo(ctx: &Context, person_id: Uuid) -> Result<Photo> {
         }),
         _ => Err(Refusal::NotFound(Missing::Permit).into()),
     }
-}
-
-impl From<NotNow> for Refusal {
-    fn from(not_now: NotNow) -> Refusal {
-        match not_now {
-            NotNow::Revoked => Refusal::PermitRevoked,
-            NotNow::Expired => Refusal::PermitExpired,
-            NotNow::NotDue { opens_on } => Refusal::EndorsementNotDue { opens_on },
-        }
-    }
-}
-
-/// Whether the holder may endorse or renew the permit today, and which (the bot asks before
-/// it confirms; [`endorse`] asks again).
-pub fn endorse_or_renew(
-    ctx: &Context,
-    permit: &permit::Model,
-    version: &permit_version::Model,
-) -> Result<Renewal> {
-    Ok(permit_rules::endorse_or_renew(
-        &facts(permit, version),
-        today_in_china(),
-        ctx.settings.permit.periods(),
-    )
-    .map_err(Refusal::from)?)
-}
-
-/// The yearly endorsement, or the renewal when expiry is near. Both re-check that the
-/// government data still proves the conditions, and add a new signed version.
-pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitView)> {
-    let today = today_in_china();
-    let rules = &ctx.settings.permit;
-    let (permit, version) = my_permit(ctx, person_id).await?;
-    let kind = permit_rules::endorse_or_renew(&facts(&permit, &version), today, rules.periods())
-        .map_err(Refusal::from)?;
-    let next_dates = permit_rules::next_dates(&dates(&version), kind, today, rules.periods());
-    let city = divisions::city_of_region_code(&permit.city_code)
-        .ok_or_else(|| anyhow::anyhow!("permit city {} unknown", permit.city_code))?;
-    let basis = permit_basis(&ctx.db, permit.id).await?;
-    let old = open_document(ctx, &version)?;
-    let id = IdNumber::parse(&old.id_number)?;
-    let dossier = fetch_dossier(ctx.gov.as_ref(), &id).await?;
-    if let Some(missing) = missing_proofs(city, basis, &dossier, today, rules.residence_months) {
-        return Err(Refusal::ConditionsNotMet(missing).into());
-    }
-    let household = dossier.household.ok_or(Refusal::ConditionsNotMet(vec![]))?;
-    let next = version.version + 1;
-    let document = PermitDocument {
-        licence_id: licence_id(ctx, &old.permit_no, next)?,
-        version: next,
-        kind: kind.kind().into(),
-        previous_licence_id: Some(old.licence_id.clone()),
-        name: household.name,
-        ethnicity: household.ethnicity,
-        hukou_address: household.hukou_address,
-        valid_from: next_dates.valid_from,
-        valid_until: next_dates.valid_until,
-        endorsement_due: next_dates.endorsement_due,
-        continuous_since: next_dates.continuous_since,
-        signed_at: Utc::now(),
-        ..old
-    };
-    let txn = ctx.db.begin().await?;
-    let version = add_version(ctx, &txn, &permit, &document).await?;
-    txn.commit().await?;
-    tracing::info!(permit_id = %permit.id, version = next, ?kind, "permit endorsed");
-    let permit = permit::Model {
-        current_version_id: Some(version.id),
-        ..permit
-    };
-    Ok((kind, view(ctx, &permit, &version, false)?))
-}
-
-/// The basis the permit was issued on, from the application that produced it.
-async fn permit_basis<C: ConnectionTrait>(db: &C, permit_id: Uuid) -> Result<Basis> {
-    let app = application::Entity::find()
-        .filter(application::Column::PermitId.eq(permit_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("permit {permit_id} has no application"))?;
-    Basis::parse(&app.basis).ok_or_else(|| anyhow::anyhow!("application basis unreadable").into())
 }
 
 /// Staff revoke a permit; the holder is told through the outbox.
