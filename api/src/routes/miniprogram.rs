@@ -46,7 +46,7 @@ pub async fn receive(
     let (app, server) = server(&ctx, &path)?;
     let opened = open_push(server, &q, body)?;
     let event = push::parse(&opened.message).map_err(|e| unreadable(e, &opened))?;
-    let outcome = service::notices::subscriptions::apply_event(&ctx, app, &event).await?;
+    let outcome = service::notices::subscription_events::apply_event(&ctx, app, &event).await?;
     tracing::info!(app = app.as_str(), event = %event.event, ?outcome, "mini-program push taken in");
     // The platform takes `success` in clear in every mode.
     Ok(HttpResponse::Ok()

@@ -3,12 +3,14 @@
 //! [`reminders`] sweeps for permits whose endorsement or expiry is near and writes notices to
 //! the [`outbox`], in the same transaction as their cause. [`delivery`] claims due notices and
 //! sends each by the first channel that works: a subscribe message while [`subscriptions`]
-//! holds a credit, a customer message, or e-mail through [`mailer`]. [`notice_text`] words
-//! every notice.
+//! holds a credit (kept in step with the platform's pushed choices by
+//! [`subscription_events`]), a customer message, or e-mail through [`mailer`].
+//! [`notice_text`] words every notice.
 
 pub mod delivery;
 pub mod mailer;
 pub mod notice_text;
 pub mod outbox;
 pub mod reminders;
+pub mod subscription_events;
 pub mod subscriptions;

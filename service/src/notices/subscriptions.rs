@@ -10,7 +10,7 @@
 //! person's login in that mini-program, where the messages go.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{account, inbound_message, subscription, subscription_choice};
+use entity::{account, subscription, subscription_choice};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -23,7 +23,6 @@ use crate::Context;
 use crate::error::{FieldProblem, Result, invalid};
 use crate::identity::sessions::ResidentPrincipal;
 use crate::identity::wechat::MiniApp;
-use crate::identity::wechat::push::{EventKind, PushEvent};
 use crate::identity::wechat::subscribe::{Mode, Template};
 
 /// How far apart the mini-program's post and the platform's popup event of one choice may
@@ -59,7 +58,7 @@ impl Answer {
     }
 
     /// The status it leaves, `None` for a filtered template.
-    fn status(self) -> Option<&'static str> {
+    pub(super) fn status(self) -> Option<&'static str> {
         match self {
             Answer::Accept => Some(ACCEPT),
             Answer::Reject => Some(REJECT),
@@ -71,7 +70,7 @@ impl Answer {
 
 /// Who reported a choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
+pub(super) enum Source {
     /// The mini-program's `POST /api/v1/me/subscriptions`.
     App,
     /// The platform's `subscribe_msg_popup_event`.
@@ -79,7 +78,7 @@ enum Source {
 }
 
 impl Source {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Source::App => "app",
             Source::Event => "event",
@@ -116,7 +115,7 @@ pub struct Subscriptions {
 }
 
 /// The mode of a template: as configured now, or as recorded for one no longer configured.
-fn mode_of(ctx: &Context, row: &subscription::Model) -> String {
+pub(super) fn mode_of(ctx: &Context, row: &subscription::Model) -> String {
     ctx.settings
         .subscribe
         .by_id(&row.template_id)
@@ -217,7 +216,7 @@ pub async fn record(
 
 /// The openid of the person's login in `app`: the caller's own when it is that mini-program's,
 /// else the person's most recent login there.
-async fn openid_in(
+pub(super) async fn openid_in(
     ctx: &Context,
     principal: &ResidentPrincipal,
     person_id: Uuid,
@@ -243,24 +242,24 @@ async fn openid_in(
 /// Whose subscription a choice is about: the person, the mini-program, and the person's
 /// openid there.
 #[derive(Debug, Clone, Copy)]
-struct Holder<'a> {
-    person_id: Uuid,
-    app: MiniApp,
-    openid: &'a str,
+pub(super) struct Holder<'a> {
+    pub(super) person_id: Uuid,
+    pub(super) app: MiniApp,
+    pub(super) openid: &'a str,
 }
 
 /// What a choice does to the subscription.
 #[derive(Debug, Clone, Copy)]
-struct Effect {
-    status: &'static str,
+pub(super) struct Effect {
+    pub(super) status: &'static str,
     /// A one-time template gains a credit (an accept in a popup).
-    add_credit: bool,
+    pub(super) add_credit: bool,
 }
 
 /// Applies one choice inside `txn`. With a `source`, a choice already reported by the other
 /// source within [`SAME_CHOICE_SECS`] is matched instead of applied again. Answers whether
 /// it was applied.
-async fn choose(
+pub(super) async fn choose(
     txn: &DatabaseTransaction,
     now: DateTime<Utc>,
     holder: &Holder<'_>,
@@ -358,131 +357,6 @@ async fn choose(
     }
     update.exec(txn).await?;
     Ok(true)
-}
-
-/// What became of a pushed event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventOutcome {
-    /// Applied (templates not configured are skipped).
-    Applied,
-    /// The same event was applied before (the platform delivers again when unsure).
-    Redelivered,
-    /// From an openid with no bound login, or not a subscribe event.
-    Ignored,
-}
-
-/// Keeps the records in step with a subscribe event of mini-program `app`: once per event
-/// (sender, time and event name), in one transaction.
-pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Result<EventOutcome> {
-    // Only the mini-program the templates belong to reports choices about them.
-    if matches!(event.kind, EventKind::Other(_)) || app != ctx.settings.subscribe.app {
-        return Ok(EventOutcome::Ignored);
-    }
-    let person_id = account::Entity::find()
-        .filter(account::Column::App.eq(app.as_str()))
-        .filter(account::Column::Openid.eq(&event.from))
-        .one(&ctx.db)
-        .await?
-        .and_then(|a| a.person_id);
-    let Some(person_id) = person_id else {
-        tracing::info!(app = app.as_str(), event = %event.event, "subscribe event from a user with no bound login; ignored");
-        return Ok(EventOutcome::Ignored);
-    };
-    let holder = Holder {
-        person_id,
-        app,
-        openid: &event.from,
-    };
-    let channel = format!("mini:{}", app.as_str());
-    let key = format!(
-        "{channel}:event:{}:{}:{}",
-        event.from, event.create_time, event.event
-    );
-    let now = Utc::now();
-    let txn = ctx.db.begin().await?;
-    let inserted = inbound_message::Entity::insert(inbound_message::ActiveModel {
-        message_key: Set(key),
-        channel: Set(channel.clone()),
-        reply_enc: Set(None),
-        delivered_by: Set(Some("applied".into())),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(inbound_message::Column::MessageKey)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    if inserted == 0 {
-        txn.commit().await?;
-        tracing::info!(app = app.as_str(), event = %event.event, "redelivered subscribe event");
-        return Ok(EventOutcome::Redelivered);
-    }
-    // The platform redelivers within seconds; keys older than a day only take up room.
-    inbound_message::Entity::delete_many()
-        .filter(inbound_message::Column::Channel.eq(&channel))
-        .filter(inbound_message::Column::CreatedAt.lt(now - Duration::days(1)))
-        .exec(&txn)
-        .await?;
-    let settings = &ctx.settings.subscribe;
-    for item in &event.items {
-        let Some(template) = settings.by_id(&item.template_id) else {
-            continue;
-        };
-        match event.kind {
-            EventKind::Popup => {
-                let Some(answer) = item.status.as_deref().and_then(Answer::parse) else {
-                    continue;
-                };
-                if let Some(status) = answer.status() {
-                    let effect = Effect {
-                        status,
-                        add_credit: answer == Answer::Accept,
-                    };
-                    choose(&txn, now, &holder, template, effect, Some(Source::Event)).await?;
-                }
-            }
-            EventKind::Change => {
-                // Turned on or off in the settings: no popup, so no credit.
-                let status = match item.status.as_deref() {
-                    Some("accept") => ACCEPT,
-                    Some("reject") => REJECT,
-                    _ => continue,
-                };
-                let effect = Effect {
-                    status,
-                    add_credit: false,
-                };
-                choose(&txn, now, &holder, template, effect, None).await?;
-                tracing::info!(
-                    kind = template.kind.as_str(),
-                    status,
-                    "subscription changed in the settings"
-                );
-            }
-            EventKind::Sent => {
-                tracing::info!(
-                    kind = template.kind.as_str(),
-                    msg_id = item.msg_id.as_deref().unwrap_or(""),
-                    error_code = item.error_code,
-                    error_status = item.error_status.as_deref().unwrap_or(""),
-                    "subscribe message delivery reported"
-                );
-                // The user refused it: a long-term subscription is off until accepted again.
-                if item.error_code == Some(43101) && template.mode == Mode::LongTerm {
-                    let effect = Effect {
-                        status: REJECT,
-                        add_credit: false,
-                    };
-                    choose(&txn, now, &holder, template, effect, None).await?;
-                }
-            }
-            EventKind::Other(_) => {}
-        }
-    }
-    txn.commit().await?;
-    Ok(EventOutcome::Applied)
 }
 
 /// The subscription a message for `template` can go by now: accepted, and long-term or with
