@@ -21,7 +21,13 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
         // Statement logging would print bound values, which include personal data.
         .sqlx_logging(false)
         // Deleted rows (closed accounts, expired logs) are overwritten, not left in free pages.
-        .map_sqlx_sqlite_opts(|o| o.pragma("secure_delete", "ON"));
+        .map_sqlx_sqlite_opts(|o| o.pragma("secure_delete", "ON"))
+        // sqlx 0.9.0 can return a connection to the pool with a transaction left open when a
+        // request is dropped during `begin()` (transact-rs/sqlx#4385); its row locks would
+        // then block every later write of the same rows. No transaction of ours waits
+        // between statements (outside calls come before `begin`), so PostgreSQL may end a
+        // session that sits idle inside one.
+        .map_sqlx_postgres_opts(|o| o.options([("idle_in_transaction_session_timeout", "5s")]));
     let db = Database::connect(options)
         .await
         .context("connecting to the database")?;
