@@ -94,7 +94,7 @@ pub fn whole_years(since: NaiveDate, as_of: NaiveDate) -> u32 {
         return 0;
     }
     // At most one year more than the calendar years between: step down to the last reached.
-    let mut years = u32::try_from(as_of.years_since(since).unwrap_or(0)).unwrap_or(0) + 1;
+    let mut years = as_of.years_since(since).unwrap_or(0).saturating_add(1);
     while years > 0 && years_after(since, years) > as_of {
         years -= 1;
     }
