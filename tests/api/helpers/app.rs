@@ -265,6 +265,12 @@ impl TestApp {
         start(vars, db, self.data_dir.clone(), platform).await
     }
 
+    /// The clock the server reads for every date rule: move it (`advance`, `set`) to test a
+    /// rule on another day instead of rewriting rows.
+    pub fn clock(&self) -> Arc<service::clock::Clock> {
+        self.app.clock.clone()
+    }
+
     /// Everything stored in the database as text, to look for clear personal data.
     pub async fn raw_database_dump(&self) -> String {
         if self.db.url.starts_with("sqlite:") {
