@@ -11,6 +11,7 @@ mod bot_wechat_aes;
 mod browser;
 mod chat_links;
 mod cli_help;
+mod clock;
 mod closing;
 mod codes;
 mod config;
