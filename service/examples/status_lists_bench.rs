@@ -6,7 +6,7 @@
 //!
 //! `cargo run --release -p service --example status_lists_bench -- [--permits N]
 //! [--size S] [--changes C]`; prints one line of `key=value` pairs for `bench/run`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

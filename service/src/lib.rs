@@ -14,13 +14,15 @@
 //!   ([`domain::permit_rules`]): the one place that says when a permit is in force.
 //! - [`keys`]: signing keys, sealing and masking personal data, key material.
 //!
-//! Beside them: [`config`] reads the settings; [`context::Context`] holds everything a request
-//! needs; [`db`] connects and migrates; [`demo`] seeds the demo data set in dev mode. Drawing
-//! the card, the copy and the QR code is the `render` crate's. [`wording`] gives the Chinese
-//! text of every refusal and the label of every value the screens and the card show. Every
-//! fallible call answers [`Error`]: a [`Refusal`] the client caused, or an internal cause.
+//! Beside them: [`clock`] is the one time every date rule reads; [`config`] reads the
+//! settings; [`context::Context`] holds everything a request needs; [`db`] connects and
+//! migrates; [`demo`] seeds the demo data set in dev mode. Drawing the card, the copy and the
+//! QR code is the `render` crate's. [`wording`] gives the Chinese text of every refusal and the
+//! label of every value the screens and the card show. Every fallible call answers [`Error`]: a
+//! [`Refusal`] the client caused, or an internal cause.
 
 pub mod applying;
+pub mod clock;
 pub mod config;
 pub mod consent;
 pub mod context;

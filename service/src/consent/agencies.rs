@@ -173,7 +173,7 @@ pub async fn register(ctx: &Context, staff_id: Uuid, reg: Registration<'_>) -> R
         client_id: Set(client_id.clone()),
         secret_hash: Set(secret_hash(&client_secret)),
         created_by: Set(staff_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.clock.now()),
     })
     .exec_without_returning(&ctx.db)
     .await
@@ -214,7 +214,7 @@ pub async fn ensure_demo_agency(
         client_id: Set(client_id.to_owned()),
         secret_hash: Set(secret_hash(secret)),
         created_by: Set(Uuid::nil()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.clock.now()),
     })
     .exec_without_returning(&ctx.db)
     .await?;
@@ -268,16 +268,17 @@ pub async fn token(
         rules.lockout_attempts,
     );
     let keys = std::slice::from_ref(&key);
-    lockout::check(&ctx.db, keys).await?;
+    lockout::check(&ctx.db, keys, ctx.clock.now()).await?;
     if !same_secret(
         secret_hash(client_secret).as_bytes(),
         row.secret_hash.as_bytes(),
     ) {
-        let locked = lockout::record_failure(&ctx.db, keys, rules.lockout_secs).await?;
+        let locked =
+            lockout::record_failure(&ctx.db, keys, rules.lockout_secs, ctx.clock.now()).await?;
         tracing::warn!(agency_id = %row.id, locked = !locked.is_empty(), "agency client secret refused");
         return Err(Refusal::ClientCredentialsInvalid.into());
     }
-    lockout::clear(&ctx.db, key.scope, &key.key).await?;
+    lockout::clear(&ctx.db, key.scope, &key.key, ctx.clock.now()).await?;
     let registered = scopes_of(&row);
     let granted: Vec<Scope> = match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
         None => registered,

@@ -259,7 +259,7 @@ pub async fn request_access(
     {
         return Ok(view);
     }
-    let now = Utc::now();
+    let now = ctx.clock.now();
     // The steps and reasons of `POST /verify`; only a permit in force passes.
     let claims = crate::verify::verification::check_code(ctx, ask.token, now)
         .map_err(Refusal::CodeInvalid)?;
@@ -290,6 +290,7 @@ pub async fn request_access(
         &txn,
         access_log::Event {
             person_id: permit.person_id,
+            at: now,
             actor: agency_actor(&agency),
             action: Action::Request,
             purpose: Some(purpose),
@@ -339,7 +340,7 @@ pub async fn requests_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<R
         .limit(100)
         .all(&ctx.db)
         .await?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let agency = agency_row(&ctx.db, r.agency_id).await?;
@@ -400,7 +401,7 @@ pub async fn approve(
     request_id: Uuid,
     approval: Approval,
 ) -> Result<GrantView> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let req = pending_request(&txn, person_id, request_id, now).await?;
     if approval
@@ -438,6 +439,7 @@ pub async fn approve(
         &txn,
         access_log::Event {
             person_id,
+            at: now,
             actor: Actor::Holder,
             action: Action::Approve,
             purpose: Some(&req.purpose),
@@ -457,7 +459,7 @@ pub async fn approve(
 }
 
 pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<RequestView> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let mut req = pending_request(&txn, person_id, request_id, now).await?;
     let agency = agency_row(&txn, req.agency_id).await?;
@@ -466,6 +468,7 @@ pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<Re
         &txn,
         access_log::Event {
             person_id,
+            at: now,
             actor: Actor::Holder,
             action: Action::Deny,
             purpose: Some(&req.purpose),
@@ -502,7 +505,7 @@ pub async fn request_for_agency(
         .filter(authorization::Column::RequestId.eq(req.id))
         .one(&ctx.db)
         .await?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     Ok(AgencyRequestView {
         id: req.id,
         status: effective_request_status(&req, now),

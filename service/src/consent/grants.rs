@@ -106,7 +106,7 @@ pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<Gra
         .limit(100)
         .all(&ctx.db)
         .await?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let mut out = Vec::with_capacity(rows.len());
     for g in rows {
         let agency = agency_row(&ctx.db, g.agency_id).await?;
@@ -118,7 +118,7 @@ pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<Gra
 /// The holder withdraws consent; further downloads stop at once. The agency sees the grant
 /// as `revoked` when it follows its request.
 pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<GrantView> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let grant = authorization::Entity::find_by_id(grant_id)
         .filter(authorization::Column::PersonId.eq(person_id))
@@ -139,6 +139,7 @@ pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<Gr
         &txn,
         access_log::Event {
             person_id,
+            at: now,
             actor: Actor::Holder,
             action: Action::Revoke,
             purpose: Some(&grant.purpose),

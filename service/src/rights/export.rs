@@ -172,7 +172,7 @@ pub struct AccessLogExport {
 /// Everything held about the person behind this login (or, before binding, about the login).
 pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Export> {
     let db = &ctx.db;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let accounts = match principal.person_id {
         Some(person_id) => {
             account::Entity::find()

@@ -164,7 +164,10 @@ pub fn template_data(notice: &Notice, queued_at: DateTime<Utc>) -> Option<(Templ
     };
     let mut data = Map::new();
     for (key, value) in fields {
-        data.insert(key.to_owned(), json!({"value": fit(key, &value)}));
+        data.insert(
+            key.to_owned(),
+            json!({"value": fit(key, &value, queued_at)}),
+        );
     }
     Some((kind, Value::Object(data)))
 }
@@ -264,8 +267,9 @@ fn as_text(value: &FieldValue) -> String {
     }
 }
 
-/// The value as the field `key` takes it: within its type's limits, never empty.
-pub fn fit(key: &str, value: &FieldValue) -> String {
+/// The value as the field `key` takes it: within its type's limits, never empty. A date or
+/// time field fed no date shows `queued_at`, the notice's time.
+pub fn fit(key: &str, value: &FieldValue, queued_at: DateTime<Utc>) -> String {
     match field_type(key) {
         FieldType::Thing => {
             let clean: String = as_text(value)
@@ -288,14 +292,14 @@ pub fn fit(key: &str, value: &FieldValue) -> String {
             FieldValue::Time(t) => {
                 date_text(t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
             }
-            // A date field fed anything else is a mistake in the table above; today is
-            // still a date the platform takes.
-            _ => date_text(crate::config::today_in_china()),
+            // A date field fed anything else is a mistake in the table above; the notice's
+            // day is still a date the platform takes.
+            _ => date_text(crate::config::day_in_china(queued_at)),
         },
         FieldType::Time => match value {
             FieldValue::Time(t) => time_text(*t),
             FieldValue::Date(d) => format!("{} 00:00", date_text(*d)),
-            _ => time_text(Utc::now()),
+            _ => time_text(queued_at),
         },
         FieldType::CharacterString => {
             let clean: String = as_text(value)
@@ -422,6 +426,17 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// [`super::fit`] for a notice queued at a fixed time.
+    fn fit(key: &str, value: &FieldValue) -> String {
+        super::fit(key, value, queued())
+    }
+
+    fn queued() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2027-03-05T01:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
     /// The platform's rules, written independently of [`fit`], to check what it produces.
     fn accepted(key: &str, v: &str) -> bool {
         let n = v.chars().count();
@@ -493,6 +508,11 @@ mod tests {
             "date9",
             &fit("date9", &FieldValue::Text("明天".into()))
         ));
+        // A date field fed no date shows the day the notice was queued.
+        assert_eq!(
+            fit("date9", &FieldValue::Text("明天".into())),
+            "2027年03月05日"
+        );
     }
 
     #[test]
@@ -532,7 +552,7 @@ mod tests {
 
     #[test]
     fn every_notice_fills_its_template_with_data_the_platform_accepts() {
-        let now = Utc::now();
+        let now = queued();
         let due = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
         let notices = [
             Notice::EndorsementDue {
