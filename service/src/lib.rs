@@ -35,6 +35,7 @@ pub mod identity;
 pub mod keys;
 pub mod notices;
 pub mod permit;
+pub mod residence;
 pub mod rights;
 pub mod verify;
 pub mod wording;

@@ -49,6 +49,7 @@ async fn permits(db: &DatabaseConnection, n: usize, revoked_every: usize) -> Vec
                 revoke_reason_enc: Set(None),
                 created_at: Set(now),
                 current_version_id: Set(None),
+                registration_ended_on: Set(None),
             }
         });
         permit::Entity::insert_many(rows)

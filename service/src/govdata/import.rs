@@ -217,6 +217,7 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
                     district: Set(district),
                     address_enc: Set(vault.seal_str(Kind::Address, &address)?),
                     since: Set(since),
+                    until: Set(None),
                     updated_at: Set(now),
                 },
             ),

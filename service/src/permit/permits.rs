@@ -159,6 +159,7 @@ pub async fn issue<C: ConnectionTrait>(
         revoke_reason_enc: Set(None),
         created_at: Set(now),
         current_version_id: Set(None),
+        registration_ended_on: Set(None),
     }
     .insert(db)
     .await?;
