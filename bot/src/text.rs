@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use entity::statuses::{ApplicationStatus, CardOrderStatus};
+use service::applying::eligibility::Basis;
 use service::domain::permit_rules::PermitStatus;
+use service::wording::labels;
 
 /// The service hotline offered on handoff: Guangdong's government-service hotline.
 pub const HOTLINE: &str = "12345";
@@ -144,13 +146,9 @@ pub fn date_noted(date: NaiveDate) -> String {
 }
 pub const BASIS_UNREADABLE: &str = "请回复 1（就业）、2（住所）或 3（就读）。";
 
+/// The label of a basis the draft holds (as `Basis::as_str` wrote it), from the one wording table.
 pub fn basis_label(basis: &str) -> &'static str {
-    match basis {
-        "employment" => "合法稳定就业",
-        "residence" => "合法稳定住所",
-        "study" => "连续就读",
-        _ => "其他",
-    }
+    Basis::parse(basis).map_or("其他", labels::basis)
 }
 
 pub fn summary(city: &str, district: &str, address: &str, since: NaiveDate, basis: &str) -> String {
@@ -190,12 +188,7 @@ pub fn rejected(reasons: &[&str]) -> String {
 
 pub const NO_APPLICATION: &str = "您还没有申领记录。回复「申请」即可开始办理。";
 pub fn application_status(status: ApplicationStatus, created: NaiveDate) -> String {
-    let label = match status {
-        ApplicationStatus::Issued => "已办结，居住证已签发",
-        ApplicationStatus::NeedsMaterials => "待补充材料",
-        ApplicationStatus::PendingReview => "材料已齐全，等待派出所审核",
-        ApplicationStatus::Rejected => "未通过",
-    };
+    let label = labels::application_status_explained(status);
     format!("您 {} 提交的申请：{label}。", cn_date(created))
 }
 #[allow(clippy::too_many_arguments)]
@@ -221,12 +214,7 @@ pub fn permit(
     )
 }
 pub fn permit_status_label(status: PermitStatus) -> &'static str {
-    match status {
-        PermitStatus::Valid => "有效",
-        PermitStatus::Suspended => "未按期签注，暂停使用",
-        PermitStatus::Expired => "已过有效期",
-        PermitStatus::Revoked => "已注销",
-    }
+    labels::permit_status_explained(status)
 }
 pub const NO_PERMIT: &str = "您目前还没有居住证。回复「申请」即可开始办理。";
 pub fn endorse_ask(due: NaiveDate) -> String {
@@ -244,13 +232,7 @@ pub fn endorsed(renewal: bool, valid_until: NaiveDate, next_due: NaiveDate) -> S
     )
 }
 pub fn card_status(status: CardOrderStatus, station: &str, fee_cents: i64) -> String {
-    let label = match status {
-        CardOrderStatus::Ordered => "已下单，待缴费",
-        CardOrderStatus::Paid => "已受理，等待制证",
-        CardOrderStatus::Produced => "已制证，正在送往领证点",
-        CardOrderStatus::Ready => "已到领证点，可以领取",
-        CardOrderStatus::Collected => "已领取",
-    };
+    let label = labels::card_order_status_explained(status);
     let fee = if fee_cents == 0 {
         "免费".to_owned()
     } else {
