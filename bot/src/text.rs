@@ -240,6 +240,31 @@ pub fn card_status(status: CardOrderStatus, station: &str, fee_cents: i64) -> St
     };
     format!("您的实体居住证：{label}\n领证地点：{station}\n费用：{fee}")
 }
+/// The running counts of continuous residence (city, since, whole years) on `as_of`.
+pub fn residence_years(
+    city: Option<&str>,
+    as_of: NaiveDate,
+    counts: &[(&str, NaiveDate, u32)],
+) -> String {
+    if counts.is_empty() {
+        let place = city.map_or(String::new(), |c| format!("在{c}"));
+        return format!(
+            "截至{}，您{place}没有正在连续计算的居住年限。逾期签注的，自签注之日起重新计算；迁往其他城市或居住登记注销的，连续居住中断。",
+            cn_date(as_of)
+        );
+    }
+    let lines: Vec<String> = counts
+        .iter()
+        .map(|(city, since, years)| {
+            format!("{city}：自{}起连续居住，已满 {years} 年", cn_date(*since))
+        })
+        .collect();
+    format!(
+        "截至{}，您的连续居住年限：\n{}\n如需向学校或单位证明，可在粤省事小程序「居住年限」中开具证明。",
+        cn_date(as_of),
+        lines.join("\n")
+    )
+}
 pub const NO_CARD: &str = "您还没有申请实体居住证。电子居住证与实体证具有同等效力；如需实体证，可在粤省事小程序「我的居住证 → 申领实体证」中申请，首次免费。";
 
 // --- Reminder settings.
