@@ -35,16 +35,22 @@ pub enum Action {
     Deny,
     Download,
     Revoke,
+    /// A residence proof made for an agency the holder consented to.
+    ResidenceProof,
+    /// A residence proof checked by an agency.
+    ProofCheck,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 8] = [
         Action::Verify,
         Action::Request,
         Action::Approve,
         Action::Deny,
         Action::Download,
         Action::Revoke,
+        Action::ResidenceProof,
+        Action::ProofCheck,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,8 @@ impl Action {
             Action::Deny => "deny",
             Action::Download => "download",
             Action::Revoke => "revoke",
+            Action::ResidenceProof => "residence_proof",
+            Action::ProofCheck => "proof_check",
         }
     }
 }

@@ -190,6 +190,31 @@ pub fn access_action(action: Action) -> &'static str {
         Action::Deny => "拒绝授权",
         Action::Download => "下载加注件",
         Action::Revoke => "撤回授权",
+        Action::ResidenceProof => "开具居住年限证明",
+        Action::ProofCheck => "核验居住年限证明",
+    }
+}
+
+/// Why a period of continuous residence ended.
+pub fn residence_ended_by(why: crate::domain::residence_years::EndedBy) -> &'static str {
+    use crate::domain::residence_years::EndedBy;
+    match why {
+        EndedBy::LateEndorsement => "逾期签注，重新计算",
+        EndedBy::Moved => "迁往其他城市",
+        EndedBy::RegistrationEnded => "居住登记注销",
+        EndedBy::Revoked => "居住证被注销",
+        EndedBy::Expired => "居住证过期未换领",
+    }
+}
+
+/// Why a residence proof does not check.
+pub fn residence_proof_reason(reason: crate::residence::proofs::ProofReason) -> &'static str {
+    use crate::residence::proofs::ProofReason;
+    match reason {
+        ProofReason::Malformed => "不是有效的居住年限证明",
+        ProofReason::UnknownKey => "签名密钥未知，无法核验",
+        ProofReason::BadSignature => "签名无效：证明可能被篡改或伪造",
+        ProofReason::ProofExpired => "证明已过有效期",
     }
 }
 
@@ -288,6 +313,16 @@ pub fn vocabularies() -> Vocabularies {
         listed(
             "subscription_kind",
             TemplateKind::ALL.map(|k| (k.as_str(), subscription_kind(k))),
+        ),
+        listed(
+            "residence_ended_by",
+            crate::domain::residence_years::EndedBy::ALL
+                .map(|e| (e.as_str(), residence_ended_by(e))),
+        ),
+        listed(
+            "residence_proof_reason",
+            crate::residence::proofs::ProofReason::ALL
+                .map(|r| (r.code(), residence_proof_reason(r))),
         ),
     ])
 }
