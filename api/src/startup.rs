@@ -114,7 +114,10 @@ fn build_server(
             .app_data(path_config())
             .app_data(query_config())
             .app_data(multipart_config(max_upload))
-            .configure(|cfg| crate::routes::configure(cfg, max_bulk))
+            .configure(|cfg| {
+                let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
+                crate::routes::configure(&mut cfg, max_bulk);
+            })
             .default_service(web::to(unmatched))
     })
     .listen(listener)?;
