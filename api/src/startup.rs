@@ -114,10 +114,7 @@ fn build_server(
             .app_data(path_config())
             .app_data(query_config())
             .app_data(multipart_config(max_upload))
-            .configure(|cfg| {
-                let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
-                crate::routes::configure(&mut cfg, max_bulk);
-            })
+            .configure(|cfg| crate::routes::register(cfg, max_bulk))
             .default_service(web::to(unmatched))
     })
     .listen(listener)?;

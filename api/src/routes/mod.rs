@@ -21,6 +21,13 @@ mod subscriptions;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// Registers every route on an actix app: the server's, and any a test builds.
+pub fn register(cfg: &mut actix_web::web::ServiceConfig, max_bulk_bytes: usize) {
+    configure(&mut ServiceConfig::new(cfg), max_bulk_bytes);
+}
+
+/// Every route, each handler's operation collected as it is registered (see
+/// [`crate::openapi::collected`]).
 pub fn configure(cfg: &mut ServiceConfig, max_bulk_bytes: usize) {
     // The API scope comes first so that `/verify` is the first pattern tried.
     cfg.service(
