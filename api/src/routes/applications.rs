@@ -204,9 +204,11 @@ pub struct MaterialUpload {
     kind: Text<String>,
 }
 
-/// The form of an upload, for the document.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+/// The form of an upload, for the document: these two parts and no other (a part named with
+/// control characters is not even multipart the server can read).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "only described: the upload is read as a MaterialUpload")]
 pub struct MaterialForm {
     #[schema(schema_with = material_kind)]
     kind: String,
