@@ -208,7 +208,10 @@ pub struct MaterialUpload {
 /// control characters is not even multipart the server can read).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[expect(dead_code, reason = "only described: the upload is read as a MaterialUpload")]
+#[expect(
+    dead_code,
+    reason = "only described: the upload is read as a MaterialUpload"
+)]
 pub struct MaterialForm {
     #[schema(schema_with = material_kind)]
     kind: String,

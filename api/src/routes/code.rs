@@ -93,7 +93,7 @@ pub async fn my_code(
     tag = "证照",
     summary = "电子证卡面（SVG，含粤居码）",
     security(("resident" = [])),
-    responses((status = 200)),
+    responses((status = 200, content((inline(schemas::Svg) = "image/svg+xml")))),
 )]
 #[get("/me/permit/card.svg")]
 pub async fn card_svg(
