@@ -67,7 +67,8 @@ pub fn verify(args: VerifyArgs) -> ExitCode {
             }
         }
     }
-    let verdict = verify_offline(&keys, &args.token, &lists, chrono::Utc::now());
+    // The verifier's own clock: this command has no service context.
+    let verdict = verify_offline(&keys, &args.token, &lists, service::clock::system_now());
     match serde_json::to_string_pretty(&verdict) {
         Ok(text) => println!("{text}"),
         Err(e) => {

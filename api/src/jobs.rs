@@ -85,10 +85,10 @@ where
         let mut first = daily.at_start;
         loop {
             if !first {
-                tokio::time::sleep(until_next(Utc::now(), daily.at)).await;
+                tokio::time::sleep(until_next(ctx.clock.now(), daily.at)).await;
             }
             first = false;
-            if let Err(e) = job(ctx.clone(), service::config::today_in_china()).await {
+            if let Err(e) = job(ctx.clone(), ctx.clock.today()).await {
                 tracing::error!(job = daily.name, error = ?e, "daily job failed; the next run finishes it");
             }
         }

@@ -34,7 +34,7 @@ fn seal(ctx: &Context, state: &State) -> Result<Vec<u8>> {
 
 /// The state stored for this chat user, idle when there is none yet.
 pub async fn load(ctx: &Context, user: &ChatUser) -> Result<Loaded> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     bot_dialogue::Entity::insert(bot_dialogue::ActiveModel {
         channel: Set(user.channel.clone()),
         channel_user: Set(user.id.clone()),
@@ -97,7 +97,10 @@ pub async fn save(ctx: &Context, user: &ChatUser, state: &State, expected: i32) 
             Expr::value(seal(ctx, state)?),
         )
         .col_expr(bot_dialogue::Column::Version, Expr::value(expected + 1))
-        .col_expr(bot_dialogue::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            bot_dialogue::Column::UpdatedAt,
+            Expr::value(ctx.clock.now()),
+        )
         .filter(bot_dialogue::Column::Channel.eq(&user.channel))
         .filter(bot_dialogue::Column::ChannelUser.eq(&user.id))
         .filter(bot_dialogue::Column::Version.eq(expected))
@@ -126,7 +129,7 @@ pub async fn expire(ctx: &Context) -> Result<u64> {
     if minutes == 0 {
         return Ok(0);
     }
-    let unused_since = Utc::now() - Duration::minutes(i64::from(minutes));
+    let unused_since = ctx.clock.now() - Duration::minutes(i64::from(minutes));
     let guessing = chat_links::users_counting_code_failures(ctx).await?;
     let spared = guessing
         .iter()

@@ -11,6 +11,8 @@ pub struct Model {
     pub district: String,
     pub address_enc: Vec<u8>,
     pub since: Date,
+    /// The registration's last day, once it ended (the landlord, employer or school ended it).
+    pub until: Option<Date>,
     pub updated_at: DateTimeUtc,
 }
 

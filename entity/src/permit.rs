@@ -17,6 +17,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The current `permit_versions` row, moved in the transaction that inserts a version.
     pub current_version_id: Option<Uuid>,
+    /// The last day of the holder's residence registration, when the government data shows it
+    /// ended and no new address has been registered since.
+    pub registration_ended_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261130_000003_login_failures;
 mod m20261201_000001_current_version;
 mod m20261201_000002_status_lists;
 mod m20261201_000003_chat_links;
+mod m20261202_000001_registration_end;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_current_version::Migration),
             Box::new(m20261201_000002_status_lists::Migration),
             Box::new(m20261201_000003_chat_links::Migration),
+            Box::new(m20261202_000001_registration_end::Migration),
         ]
     }
 }

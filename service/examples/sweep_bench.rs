@@ -9,7 +9,7 @@
 //!
 //! Prints one line of `key=value` pairs (read by `bench/run`). With `--data-dir` and no
 //! `--database-url`, the SQLite database stays in DIR for the RSS measurement.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::time::Instant;
 

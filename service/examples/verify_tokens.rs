@@ -187,7 +187,7 @@ async fn main() {
                     idx: u32::try_from(idx).unwrap(),
                 },
             };
-            let (token, _) = codes::issue(&ctx.keys, &subject, 3600).unwrap();
+            let (token, _) = codes::issue(&ctx.keys, &subject, 3600, ctx.clock.now()).unwrap();
             writeln!(file, "{token}").unwrap();
             written += 1;
         }

@@ -5,6 +5,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret as _;
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::config::{GovDataSettings, Settings};
 use crate::govdata::{EmbeddedGovData, GovDataSource, HttpGovData};
 use crate::identity::tokens::TokenKeys;
@@ -28,6 +29,8 @@ pub struct Context {
     pub mailer: Option<Arc<Mailer>>,
     /// Every Token Status List, in memory, following the other instances' changes.
     pub status_lists: Arc<StatusRegistry>,
+    /// The time every date rule reads; tests move it (see [`crate::clock`]).
+    pub clock: Arc<Clock>,
 }
 
 impl Context {
@@ -78,6 +81,7 @@ impl Context {
             .transpose()?
             .map(Arc::new);
         let ctx = Context {
+            clock: Arc::new(Clock::system()),
             status_lists,
             settings,
             db,

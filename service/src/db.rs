@@ -22,9 +22,9 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
         .sqlx_logging(false)
         // Deleted rows (closed accounts, expired logs) are overwritten, not left in free pages.
         .map_sqlx_sqlite_opts(|o| o.pragma("secure_delete", "ON"))
-        // sqlx 0.9.0 can return a connection to the pool with a transaction left open when a
-        // request is dropped during `begin()` (transact-rs/sqlx#4385); its row locks would
-        // then block every later write of the same rows. No transaction of ours waits
+        // A safety net for a known sqlx 0.9.0 bug (transact-rs/sqlx#4385): a request dropped
+        // during `begin()` (its client went away) can return a connection to the pool inside
+        // a transaction that nobody ends, holding its row locks. No transaction of ours waits
         // between statements (outside calls come before `begin`), so PostgreSQL may end a
         // session that sits idle inside one.
         .map_sqlx_postgres_opts(|o| o.options([("idle_in_transaction_session_timeout", "5s")]));

@@ -169,7 +169,8 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
 
     for person in PEOPLE.iter() {
         let Some(login) = person.login else { continue };
-        let id = IdNumber::parse(person.id_number).context("demo ID number")?;
+        let id =
+            IdNumber::parse_at(person.id_number, ctx.clock.today()).context("demo ID number")?;
         let txn = ctx.db.begin().await?;
         let openid = format!("dev:{login}");
         for app in [MiniApp::Yss, MiniApp::Yjm] {
@@ -177,9 +178,10 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
                 openid: openid.clone(),
                 unionid: Some(openid.clone()),
             };
-            let account = crate::identity::sessions::upsert_account(&txn, app, &user)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let account =
+                crate::identity::sessions::upsert_account(&txn, app, &user, ctx.clock.now())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             // Demo people are bound as dev mode binds: on the government data alone.
             crate::identity::binding::bind_verified(
                 ctx,

@@ -94,7 +94,7 @@ fn exchange_answer(dataset: &str, id: &str) -> HttpResponse {
 async fn the_http_adapter_reads_every_dataset_from_the_exchange() {
     let (base, seen) = start_exchange().await;
     let gov = HttpGovData::new(&base, Some(TOKEN.into()), Duration::from_secs(5)).unwrap();
-    let wang = IdNumber::parse(WANG_ID).unwrap();
+    let wang = IdNumber::parse_at(WANG_ID, today()).unwrap();
     let household = gov.household(&wang).await.unwrap().unwrap();
     assert_eq!(household.name, WANG_NAME);
     assert_eq!(
@@ -114,7 +114,7 @@ async fn the_http_adapter_reads_every_dataset_from_the_exchange() {
         gov.schooling(&wang).await.unwrap()[0].school,
         "东莞理工学院"
     );
-    let nobody = IdNumber::parse(CHEN_ID).unwrap();
+    let nobody = IdNumber::parse_at(CHEN_ID, today()).unwrap();
     assert!(gov.household(&nobody).await.unwrap().is_none());
     assert!(gov.employment(&nobody).await.unwrap().is_empty());
     let seen = seen.lock().unwrap();
@@ -130,7 +130,7 @@ async fn the_http_adapter_reads_every_dataset_from_the_exchange() {
 #[tokio::test]
 async fn exchange_failures_are_reported_as_unavailable_never_as_no_record() {
     let (base, _) = start_exchange().await;
-    let wang = IdNumber::parse(WANG_ID).unwrap();
+    let wang = IdNumber::parse_at(WANG_ID, today()).unwrap();
     let wrong_token =
         HttpGovData::new(&base, Some("wrong".into()), Duration::from_secs(5)).unwrap();
     let err = wrong_token.household(&wang).await.unwrap_err();
@@ -198,7 +198,7 @@ async fn an_exchange_that_accepts_and_never_answers_is_unavailable_within_the_de
         }
     });
     let stalled = HttpGovData::new(&base, None, Duration::from_secs(1)).unwrap();
-    let wang = IdNumber::parse(WANG_ID).unwrap();
+    let wang = IdNumber::parse_at(WANG_ID, today()).unwrap();
     let started = std::time::Instant::now();
     let err = stalled.household(&wang).await.unwrap_err();
     assert!(

@@ -76,7 +76,7 @@ async fn a_batch_writes_the_valid_records_and_reports_each_invalid_one() {
     // The new person can now bind; the refused change to Wang left his record as it was.
     let tokens = app.login_dev("imported").await;
     assert_eq!(app.bind(&tokens.access, "赵丽", NEW_ID).await.status, 200);
-    let id = IdNumber::parse(NEW_ID).unwrap();
+    let id = IdNumber::parse_at(NEW_ID, today()).unwrap();
     assert_eq!(
         app.app
             .gov
@@ -90,7 +90,7 @@ async fn a_batch_writes_the_valid_records_and_reports_each_invalid_one() {
     let wang = app
         .app
         .gov
-        .household(&IdNumber::parse(WANG_ID).unwrap())
+        .household(&IdNumber::parse_at(WANG_ID, today()).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -128,7 +128,7 @@ async fn sending_a_batch_again_replaces_records_instead_of_duplicating_them() {
         .status,
         200
     );
-    let id = IdNumber::parse(NEW_ID).unwrap();
+    let id = IdNumber::parse_at(NEW_ID, today()).unwrap();
     let regs = app.app.gov.residence_registrations(&id).await.unwrap();
     assert_eq!(regs.len(), 1);
     assert_eq!(regs[0].address, "新地址2号");
@@ -176,7 +176,7 @@ async fn photos_must_really_be_jpeg_or_png() {
     let household = app
         .app
         .gov
-        .household(&IdNumber::parse(NEW_ID).unwrap())
+        .household(&IdNumber::parse_at(NEW_ID, today()).unwrap())
         .await
         .unwrap()
         .unwrap();

@@ -1,5 +1,6 @@
 //! End-to-end tests: each starts the real server on a random port over a fresh database.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Fixtures may read the system time; the server reads its context's clock (`app.clock()`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod agencies;
 mod applications;
@@ -10,6 +11,7 @@ mod bot_wechat_aes;
 mod browser;
 mod chat_links;
 mod cli_help;
+mod clock;
 mod closing;
 mod codes;
 mod config;

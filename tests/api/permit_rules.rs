@@ -255,7 +255,7 @@ fn agree<T: PartialEq + std::fmt::Debug>(
 #[tokio::test]
 async fn every_path_that_reads_a_permits_status_agrees_with_the_rules_on_every_boundary() {
     let app = spawn_app().await;
-    let today = service::config::today_in_china();
+    let today = app.clock().today();
     let periods = app.app.settings.permit.periods();
     let thresholds = app.app.settings.reminders.expiry_days.clone();
     let agency = app

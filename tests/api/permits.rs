@@ -32,7 +32,7 @@ async fn the_permit_carries_every_statutory_field_with_the_id_number_masked() {
     assert_eq!(p.body["hukou_address"], "广东省汕头市金平区金砂路88号");
     assert_eq!(p.body["residence_address"], "广州市天河区天河路385号501房");
     assert_eq!(p.body["issuing_authority"], "广州市公安局");
-    let today = service::config::today_in_china();
+    let today = app.clock().today();
     assert_eq!(p.body["issued_on"], today.to_string());
     assert_eq!(p.body["valid_from"], today.to_string());
     assert_eq!(
@@ -168,7 +168,7 @@ async fn a_missed_endorsement_suspends_the_permit_until_a_late_endorsement_resto
     .assert_error(422, "PERMIT_NOT_VALID");
     let r = app.endorse(&tokens.access).await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let today = service::config::today_in_china();
+    let today = app.clock().today();
     assert_eq!(r.body["permit"]["status"], "valid");
     assert_eq!(
         r.body["permit"]["continuous_since"],

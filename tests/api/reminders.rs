@@ -110,7 +110,7 @@ async fn expiry_reminders_go_out_once_per_threshold() {
     let (_chen, permit_no) = chen_reachable(&app).await;
     app.set_permit_dates(&permit_no, Some(days_ahead(40)), Some(days_ahead(40)))
         .await;
-    let today = service::config::today_in_china();
+    let today = app.clock().today();
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
 
     // 40 days left: nothing; 30: the 30-day reminder; 29: nothing new; 7 and 1: one each.
@@ -252,7 +252,7 @@ async fn two_sweeps_and_two_workers_at_once_send_each_reminder_once() {
         let no = r.body["permit_no"].as_str().unwrap().to_owned();
         app.set_permit_dates(&no, Some(days_ahead(10)), None).await;
     }
-    let today = service::config::today_in_china();
+    let today = app.clock().today();
     let ctx = app.app.clone();
     let (a, b) = tokio::join!(
         service::notices::reminders::sweep(&ctx, today),
@@ -280,7 +280,7 @@ async fn two_sweeps_and_two_workers_at_once_send_each_reminder_once() {
 async fn a_resident_reaching_six_months_without_a_permit_is_told_once() {
     let sink = SmtpSink::start();
     let app = app_with_smtp(&sink, &[]).await;
-    let today = service::config::today_in_china();
+    let today = app.clock().today();
     let six_months_ago = today
         .checked_sub_months(chrono::Months::new(6))
         .unwrap()

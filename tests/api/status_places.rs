@@ -49,6 +49,7 @@ async fn permits(db: &DatabaseConnection, n: usize, revoked_every: usize) -> Vec
                 revoke_reason_enc: Set(None),
                 created_at: Set(now),
                 current_version_id: Set(None),
+                registration_ended_on: Set(None),
             }
         });
         permit::Entity::insert_many(rows)
@@ -62,7 +63,7 @@ async fn permits(db: &DatabaseConnection, n: usize, revoked_every: usize) -> Vec
 /// Allocates a place for one permit in its own transaction.
 async fn allocate_one(db: &DatabaseConnection, permit_id: Uuid, size: u32) -> Place {
     let txn = db.begin().await.unwrap();
-    let place = allocate(&txn, permit_id, size).await.unwrap();
+    let place = allocate(&txn, permit_id, size, Utc::now()).await.unwrap();
     txn.commit().await.unwrap();
     place
 }
@@ -114,7 +115,7 @@ async fn two_thousand_permits_get_distinct_random_places_filling_each_list_to_th
     for chunk in ids.chunks(250) {
         let txn = db.begin().await.unwrap();
         for id in chunk {
-            let place = allocate(&txn, *id, 64).await.unwrap();
+            let place = allocate(&txn, *id, 64, Utc::now()).await.unwrap();
             assert!(place.idx < 64, "{place:?}");
             places.insert(place, *id);
         }
@@ -380,7 +381,7 @@ async fn retention_deletes_status_changes_older_than_a_day() {
     .exec_without_returning(db)
     .await
     .unwrap();
-    let report = service::rights::retention::run(&app.app, service::config::today_in_china())
+    let report = service::rights::retention::run(&app.app, app.clock().today())
         .await
         .unwrap();
     assert_eq!(report.status_changes_deleted, 1);

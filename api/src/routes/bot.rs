@@ -48,9 +48,11 @@ fn refused(refusal: Refusal) -> ApiError {
 }
 
 /// The platform's URL check of any message server, the same in every mode: `echostr` as sent.
+/// The platform's timestamps are checked against the system time, not the context's clock
+/// (see `service::clock`).
 pub fn url_check(server: &MessageServer, q: &PushQuery) -> Result<HttpResponse, ApiError> {
     let echo = server
-        .verify_url(q, chrono::Utc::now().timestamp())
+        .verify_url(q, service::clock::system_now().timestamp())
         .map_err(refused)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
@@ -69,7 +71,7 @@ pub fn open_push(
         _ => ApiError::from(Refusal::MessageMalformed),
     })?;
     server
-        .open(q, &body, chrono::Utc::now().timestamp())
+        .open(q, &body, service::clock::system_now().timestamp())
         .map_err(refused)
 }
 

@@ -434,7 +434,7 @@ pub async fn run_reminders(
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
     let body: ReminderRequest = crate::extract::optional_json(&body)?;
-    let as_of = body.as_of.unwrap_or_else(service::config::today_in_china);
+    let as_of = body.as_of.unwrap_or_else(|| ctx.clock.today());
     let sweep = service::notices::reminders::sweep(&ctx, as_of).await?;
     let delivery = if body.deliver.unwrap_or(false) {
         let budget = std::time::Duration::from_secs(ctx.settings.reminders.staff_run_budget_secs);
@@ -477,7 +477,7 @@ pub async fn run_retention(
     staff.0.require(Role::Admin)?;
     let req: RetentionRequest = crate::extract::optional_json(&body)?;
     let as_of = match req.as_of.as_deref() {
-        None => service::config::today_in_china(),
+        None => ctx.clock.today(),
         Some(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
             service::error::invalid("as_of", service::error::FieldProblem::BadFormat)
         })?,

@@ -88,7 +88,7 @@ pub(super) async fn apply(t: &Turn<'_>, draft: Uuid, step: ApplyStep, input: &st
             city,
             district,
             address,
-        } => match residence_date(input) {
+        } => match residence_date(input, t.ctx.clock.today()) {
             Err(reply) => at(
                 ApplyStep::Since {
                     city,
@@ -154,7 +154,7 @@ pub(super) async fn apply(t: &Turn<'_>, draft: Uuid, step: ApplyStep, input: &st
         }
         ApplyStep::IdNumber { form, name } => {
             let typed = parse::id_number(input);
-            if let Err(reason) = IdNumber::parse(&typed) {
+            if let Err(reason) = IdNumber::parse_at(&typed, t.ctx.clock.today()) {
                 let why = refusal_message(&Refusal::IdNumberInvalid(reason)).into_owned();
                 return Ok(at(
                     ApplyStep::IdNumber { form, name },

@@ -8,7 +8,6 @@ use entity::statuses::ApplicationStatus;
 use service::Context;
 use service::applying::applications::{self, ApplyRequest};
 use service::applying::eligibility::months_after;
-use service::config::today_in_china;
 use service::domain::IdNumber;
 use service::domain::divisions;
 use service::domain::permit_rules::{PermitStatus, Renewal};
@@ -115,7 +114,12 @@ pub async fn schema(t: &Turn<'_>, state: State, input: &str) -> Result<Step> {
     }
     match state {
         State::Idle => idle(t, input).await,
-        State::Quiz { step } => Ok(quiz(step, input, t.ctx.settings.permit.residence_months)),
+        State::Quiz { step } => Ok(quiz(
+            step,
+            input,
+            t.ctx.settings.permit.residence_months,
+            t.ctx.clock.today(),
+        )),
         State::Apply { draft, step } => apply(t, draft, step, input).await,
         State::EndorseConfirm => endorse_confirm(t, input).await,
         State::Reminders => reminders_menu(t, input).await,
@@ -186,6 +190,7 @@ async fn idle(t: &Turn<'_>, input: &str) -> Result<Step> {
         Intent::Status => status(t).await?,
         Intent::Endorse => endorse_start(t).await?,
         Intent::Card => card(t).await?,
+        Intent::ResidenceYears(city) => residence_years(t, city).await?,
         Intent::Reminders => match person(t) {
             Ok(_) => reminders_show(t).await?,
             Err(step) => *step,
@@ -255,7 +260,7 @@ async fn start_application(t: &Turn<'_>) -> Result<Step> {
         // Say at once what submitting would be refused for, not after six questions.
         if let Some((permit, version)) = permits::current(&t.ctx.db, person_id).await?
             && matches!(
-                permits::status(&permit, &version, today_in_china()),
+                permits::status(&permit, &version, t.ctx.clock.today()),
                 PermitStatus::Valid | PermitStatus::Suspended
             )
         {

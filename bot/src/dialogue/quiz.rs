@@ -2,7 +2,8 @@
 
 use super::*;
 
-pub(super) fn quiz(step: Quiz, input: &str, residence_months: u32) -> Step {
+/// One answer to the quiz, on `today` in China.
+pub(super) fn quiz(step: Quiz, input: &str, residence_months: u32, today: NaiveDate) -> Step {
     let stay = |step: Quiz, replies: Vec<String>| Step::to(State::Quiz { step }, replies);
     match step {
         Quiz::City => match parse::city(input) {
@@ -21,11 +22,11 @@ pub(super) fn quiz(step: Quiz, input: &str, residence_months: u32) -> Step {
             Some(YesNo::No) => stay(Quiz::Stay { city }, vec![s(text::QUIZ_STAY)]),
             None => stay(Quiz::Hukou { city }, vec![s(text::YES_NO)]),
         },
-        Quiz::Stay { city } => match residence_date(input) {
+        Quiz::Stay { city } => match residence_date(input, today) {
             Err(reply) => stay(Quiz::Stay { city }, vec![s(reply)]),
             Ok(since) => {
                 let eligible_on = months_after(since, residence_months);
-                if eligible_on > today_in_china() {
+                if eligible_on > today {
                     Step::idle(vec![text::quiz_too_short(eligible_on)])
                 } else {
                     stay(Quiz::Basis { city }, vec![s(text::QUIZ_BASIS)])
@@ -45,9 +46,11 @@ pub(super) fn quiz(step: Quiz, input: &str, residence_months: u32) -> Step {
     }
 }
 
-/// A date the stay began, or the reply explaining what is wrong with it.
-pub(super) fn residence_date(input: &str) -> std::result::Result<NaiveDate, &'static str> {
-    let today = today_in_china();
+/// A date the stay began (before `today`), or the reply explaining what is wrong with it.
+pub(super) fn residence_date(
+    input: &str,
+    today: NaiveDate,
+) -> std::result::Result<NaiveDate, &'static str> {
     let date = parse::date(input, today).ok_or(text::DATE_UNREADABLE)?;
     if date > today {
         return Err(text::DATE_FUTURE);

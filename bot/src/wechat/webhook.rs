@@ -3,11 +3,11 @@
 //! within the budget (the platform waits five seconds), otherwise answered `success` and
 //! followed up through the customer-message API when the engine finishes.
 
-use chrono::Utc;
 use entity::inbound_message;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use service::Context;
+use service::clock::system_now;
 use service::error::Result;
 use service::identity::wechat::Account;
 use service::keys::privacy::Kind;
@@ -82,7 +82,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
         channel: Set(CHANNEL.into()),
         reply_enc: Set(None),
         delivered_by: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.clock.now()),
     })
     .on_conflict(
         OnConflict::column(inbound_message::Column::MessageKey)
@@ -97,7 +97,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
     }
     // The platform redelivers within seconds; keys older than a day only take up room.
     inbound_message::Entity::delete_many()
-        .filter(inbound_message::Column::CreatedAt.lt(Utc::now() - chrono::Duration::days(1)))
+        .filter(inbound_message::Column::CreatedAt.lt(ctx.clock.now() - chrono::Duration::days(1)))
         .exec(&ctx.db)
         .await?;
     let user = ChatUser::new(CHANNEL, &m.from);
@@ -117,7 +117,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
             return Ok(Answer::Reply(text_reply(
                 &m,
                 &reply,
-                Utc::now().timestamp(),
+                system_now().timestamp(),
             )));
         }
         Work::Text(input) => input,
@@ -183,7 +183,7 @@ pub async fn receive(bot: Arc<Bot>, ctx: Arc<Context>, m: Inbound) -> Result<Ans
             Ok(Answer::Reply(text_reply(
                 &m,
                 &reply,
-                Utc::now().timestamp(),
+                system_now().timestamp(),
             )))
         }
         None => {
@@ -248,7 +248,11 @@ async fn redelivered(ctx: &Context, m: &Inbound, key: &str, budget: Duration) ->
                 return Ok(Answer::Success);
             }
             let reply = ctx.vault.open_string(Kind::Dialogue, sealed)?;
-            return Ok(Answer::Reply(text_reply(m, &reply, Utc::now().timestamp())));
+            return Ok(Answer::Reply(text_reply(
+                m,
+                &reply,
+                system_now().timestamp(),
+            )));
         }
         if tokio::time::Instant::now() >= deadline {
             return Ok(Answer::Success);

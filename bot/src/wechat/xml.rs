@@ -46,7 +46,8 @@ pub fn parse(body: &[u8]) -> Result<Inbound, XmlError> {
     })
 }
 
-/// The passive text reply to `inbound`.
+/// The passive text reply to `inbound`, created at `now` (Unix seconds of the system time,
+/// which the platform compares with its own).
 pub fn text_reply(inbound: &Inbound, content: &str, now: i64) -> String {
     use quick_xml::escape::escape;
     format!(

@@ -21,7 +21,6 @@ use uuid::Uuid;
 use crate::Context;
 use crate::applying::eligibility::{Basis, Declared, Verdict, assess};
 use crate::applying::idempotency;
-use crate::config::today_in_china;
 use crate::domain::IdNumber;
 use crate::domain::divisions::{self, City, District};
 use crate::domain::permit_rules::PermitStatus;
@@ -143,7 +142,7 @@ pub async fn apply(
     {
         return Ok((view, false));
     }
-    let today = today_in_china();
+    let today = ctx.clock.today();
     let valid = validate(&req, today)?;
     let id = person_id_number(ctx, person_id).await?;
     // Outside the transaction: the data exchange may be remote and slow.
@@ -160,7 +159,7 @@ pub async fn apply(
         ctx.settings.permit.residence_months,
     );
 
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let (status, missing, reasons) = match &verdict {
         Verdict::Eligible => (ApplicationStatus::Issued, vec![], vec![]),
         Verdict::NeedsMaterials(m) => (ApplicationStatus::NeedsMaterials, m.clone(), vec![]),
@@ -199,7 +198,7 @@ pub async fn apply(
     .insert(&txn)
     .await
     .map_err(|e| on_unique(e, Refusal::ApplicationOpen))?;
-    refuse_if_open_or_held(&txn, person_id, application_id).await?;
+    refuse_if_open_or_held(&txn, person_id, application_id, today).await?;
     let mut row = row;
     if verdict == Verdict::Eligible {
         let household = dossier
@@ -239,11 +238,13 @@ pub async fn apply(
     Ok((view, true))
 }
 
-/// Refuses a new application while another is open or a valid (or suspended) permit is held.
+/// Refuses a new application while another is open or a valid (or suspended) permit is held
+/// on `today`.
 pub(super) async fn refuse_if_open_or_held<C: ConnectionTrait>(
     db: &C,
     person_id: Uuid,
     this: Uuid,
+    today: NaiveDate,
 ) -> Result<()> {
     let open = application::Entity::find()
         .filter(application::Column::OpenForPerson.eq(person_id))
@@ -254,7 +255,7 @@ pub(super) async fn refuse_if_open_or_held<C: ConnectionTrait>(
         return Err(Refusal::ApplicationOpen.into());
     }
     if let Some((permit, version)) = permits::current(db, person_id).await? {
-        match permits::status(&permit, &version, today_in_china()) {
+        match permits::status(&permit, &version, today) {
             PermitStatus::Valid | PermitStatus::Suspended => return Err(Refusal::PermitHeld.into()),
             PermitStatus::Expired | PermitStatus::Revoked => {}
         }
@@ -273,7 +274,7 @@ pub(super) async fn set_contact_email<C: ConnectionTrait>(
             person::Column::EmailEnc,
             Expr::value(ctx.vault.seal_str(Kind::Email, email)?),
         )
-        .col_expr(person::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(person::Column::UpdatedAt, Expr::value(ctx.clock.now()))
         .filter(person::Column::Id.eq(person_id))
         .exec(db)
         .await?;
@@ -293,9 +294,10 @@ pub(super) async fn person_id_number_in<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(Refusal::IdentityRequired)?;
-    Ok(IdNumber::parse(
+    Ok(IdNumber::parse_at(
         &ctx.vault
             .open_string(Kind::IdNumber, &person.id_number_enc)?,
+        ctx.clock.today(),
     )?)
 }
 

@@ -2,7 +2,6 @@
 //! in the same transaction as what it created; a repeat with the same key and the same request
 //! gets that answer again, a repeat with a different request is refused.
 
-use chrono::Utc;
 use entity::idempotency_key;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde::{Serialize, de::DeserializeOwned};
@@ -72,7 +71,7 @@ pub async fn save<T: Serialize, C: ConnectionTrait>(
         key: Set(key.key.clone()),
         request_hash: Set(key.request_hash.clone()),
         response_enc: Set(ctx.vault.seal(Kind::Response, &bytes)?),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.clock.now()),
     })
     .exec_without_returning(db)
     .await?;

@@ -2,7 +2,6 @@
 //! be what they claim, sealed and stored under the data directory; purged when their time is
 //! up; read back for the reviewer.
 
-use chrono::Utc;
 use entity::statuses::ApplicationStatus;
 use entity::{application, material};
 use sea_orm::sea_query::Expr;
@@ -116,7 +115,7 @@ async fn record_material(
     path: &std::path::Path,
     missing: &[String],
 ) -> Result<ApplicationView> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     material::ActiveModel {
         id: Set(material_id),
@@ -181,7 +180,10 @@ pub async fn purge_material_files<C: ConnectionTrait>(
         return Ok(0);
     }
     Ok(material::Entity::update_many()
-        .col_expr(material::Column::PurgedAt, Expr::value(Some(Utc::now())))
+        .col_expr(
+            material::Column::PurgedAt,
+            Expr::value(Some(ctx.clock.now())),
+        )
         .filter(material::Column::Id.is_in(ids))
         .filter(material::Column::PurgedAt.is_null())
         .exec(db)

@@ -124,7 +124,7 @@ pub async fn decide(
     if !approve && reason.is_empty() {
         return Err(invalid("reason", FieldProblem::Empty));
     }
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     // Claim the application with a conditional update, so two reviewers cannot both decide.
     let claimed = application::Entity::update_many()
@@ -170,7 +170,7 @@ pub async fn decide(
             .ok_or(Refusal::ConditionsNotMet(vec![]))?;
         let city = divisions::find_city(&row.city)
             .ok_or_else(|| anyhow::anyhow!("application city unknown"))?;
-        refuse_if_open_or_held(&txn, person_id, row.id).await?;
+        refuse_if_open_or_held(&txn, person_id, row.id, ctx.clock.today()).await?;
         let permit = permits::issue(
             ctx,
             &txn,

@@ -18,6 +18,11 @@ pub struct PermitRules {
     pub residence_months: u32,
     /// Fee of a replacement physical card in fen (the first card is free).
     pub card_fee_cents: i64,
+    /// Days a residence proof stays valid after it is made.
+    pub residence_proof_days: u32,
+    /// Days from the end of a residence registration to register a new address before the
+    /// permit is suspended.
+    pub reregister_days: u32,
     /// Licence-type code and issuer code in the GB/T 36904 identifier.
     pub licence_type_code: String,
     pub issuer_credit_code: String,
@@ -31,6 +36,8 @@ impl PermitRules {
             renewal_window_days: vars.renewal_window_days,
             residence_months: vars.residence_months,
             card_fee_cents: i64::from(vars.card_fee_cents),
+            residence_proof_days: vars.residence_proof_days,
+            reregister_days: vars.reregister_days,
             licence_type_code: vars.licence_type_code.clone(),
             issuer_credit_code: vars.issuer_credit_code.clone(),
         }

@@ -298,12 +298,8 @@ impl Settings {
     }
 }
 
-/// The calendar date in China (Asia/Shanghai), which every date rule uses.
-pub fn today_in_china() -> chrono::NaiveDate {
-    day_in_china(chrono::Utc::now())
-}
-
-/// The calendar date in China at `at` (an offline verifier passes its own clock).
+/// The calendar date in China (Asia/Shanghai) at `at`, which every date rule uses: today is
+/// `ctx.clock.today()` (an offline verifier passes its own clock).
 pub fn day_in_china(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
 }

@@ -69,6 +69,8 @@ pub enum Actor {
 /// One event to record.
 pub struct Event<'a> {
     pub person_id: Uuid,
+    /// When it happened (the context's clock).
+    pub at: DateTime<Utc>,
     pub actor: Actor,
     pub action: Action,
     pub purpose: Option<&'a str>,
@@ -146,7 +148,7 @@ pub async fn record<C: ConnectionTrait>(db: &C, event: Event<'_>) -> Result<()> 
         person_id: event.person_id,
         seq,
         // Stored precision is microseconds on both databases; hash what is stored.
-        at: Utc::now().trunc_subsecs(6),
+        at: event.at.trunc_subsecs(6),
         actor_kind: actor_kind.into(),
         actor_id,
         actor_name,
@@ -273,12 +275,13 @@ pub async fn check<C: ConnectionTrait>(db: &C, person_id: Uuid) -> Result<ChainC
 
 /// Deletes the person's entries older than `cutoff`, oldest first and only as an unbroken
 /// prefix of the chain (an entry is never deleted while an earlier one is kept), and moves
-/// the anchor to the first entry retained. Call in a transaction; answers how many entries
-/// were deleted.
+/// the anchor to the first entry retained (stamped `now`). Call in a transaction; answers how
+/// many entries were deleted.
 pub async fn expire<C: ConnectionTrait>(
     db: &C,
     person_id: Uuid,
     cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<u64> {
     // Take the person's append lock (the counter row `record` increments), so no entry is
     // appended between reading the chain's end and moving the anchor.
@@ -313,7 +316,6 @@ pub async fn expire<C: ConnectionTrait>(
         .exec(db)
         .await?
         .rows_affected;
-    let now = Utc::now();
     anchor::Entity::insert(anchor::ActiveModel {
         person_id: Set(person_id),
         seq: Set(last_removed.seq + 1),
@@ -352,7 +354,7 @@ mod tests {
                     id: Uuid::new_v4(),
                     person_id: person,
                     seq,
-                    at: Utc::now().trunc_subsecs(6),
+                    at: crate::clock::system_now().trunc_subsecs(6),
                     actor_kind: "agency".into(),
                     actor_id: Some(Uuid::new_v4()),
                     actor_name: "广州市人力资源和社会保障局".into(),

@@ -6,9 +6,12 @@
 
 use chrono::Utc;
 use entity::agency;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::Context;
@@ -174,7 +177,7 @@ pub async fn register(ctx: &Context, staff_id: Uuid, reg: Registration<'_>) -> R
         client_id: Set(client_id.clone()),
         secret_hash: Set(secret_hash(&client_secret)),
         created_by: Set(staff_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.clock.now()),
     })
     .exec_without_returning(&ctx.db)
     .await
@@ -215,7 +218,7 @@ pub async fn ensure_demo_agency(
         client_id: Set(client_id.to_owned()),
         secret_hash: Set(secret_hash(secret)),
         created_by: Set(Uuid::nil()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.clock.now()),
     })
     .exec_without_returning(&ctx.db)
     .await?;
@@ -269,16 +272,17 @@ pub async fn token(
         rules.lockout_attempts,
     );
     let keys = std::slice::from_ref(&key);
-    lockout::check(&ctx.db, keys).await?;
+    lockout::check(&ctx.db, keys, ctx.clock.now()).await?;
     if !same_secret(
         secret_hash(client_secret).as_bytes(),
         row.secret_hash.as_bytes(),
     ) {
-        let locked = lockout::record_failure(&ctx.db, keys, rules.lockout_secs).await?;
+        let locked =
+            lockout::record_failure(&ctx.db, keys, rules.lockout_secs, ctx.clock.now()).await?;
         tracing::warn!(agency_id = %row.id, locked = !locked.is_empty(), "agency client secret refused");
         return Err(Refusal::ClientCredentialsInvalid.into());
     }
-    lockout::clear(&ctx.db, key.scope, &key.key).await?;
+    lockout::clear(&ctx.db, key.scope, &key.key, ctx.clock.now()).await?;
     let registered = scopes_of(&row);
     let granted: Vec<Scope> = match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
         None => registered,
@@ -331,4 +335,40 @@ pub async fn find(ctx: &Context, principal: &AgencyPrincipal) -> Result<agency::
         .one(&ctx.db)
         .await?
         .ok_or_else(|| Refusal::Unauthenticated.into())
+}
+
+/// The agency a request or grant names; it cannot be deleted while they exist.
+pub(crate) async fn row<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<agency::Model> {
+    agency::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("agency {id} vanished").into())
+}
+
+/// Each of `rows` with the agency it names, the agencies read in one query.
+pub(crate) async fn with_agencies<C: ConnectionTrait, T>(
+    db: &C,
+    rows: Vec<T>,
+    agency_of: impl Fn(&T) -> Uuid,
+) -> Result<Vec<(agency::Model, T)>> {
+    let mut ids: Vec<Uuid> = rows.iter().map(&agency_of).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let agencies: HashMap<Uuid, agency::Model> = agency::Entity::find()
+        .filter(agency::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let id = agency_of(&row);
+            let agency = agencies
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("agency {id} vanished"))?;
+            Ok((agency, row))
+        })
+        .collect()
 }

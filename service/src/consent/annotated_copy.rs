@@ -13,7 +13,6 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::Context;
-use crate::config::today_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{AgencyPrincipal, Scope};
 use crate::consent::grants::{GrantStatus, grant_status};
@@ -67,7 +66,7 @@ pub async fn download(
     grant_id: Uuid,
 ) -> Result<(SignedCopy, Option<render::OwnedPhoto>)> {
     principal.require(Scope::Download)?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let grant = authorization::Entity::find_by_id(grant_id)
         .filter(authorization::Column::AgencyId.eq(principal.agency_id))
@@ -104,7 +103,7 @@ pub async fn download(
         .await?
         .ok_or(Refusal::NotFound(Missing::Authorization))?;
     let version = permits::current_version(&txn, &permit).await?;
-    let status = permits::status(&permit, &version, today_in_china());
+    let status = permits::status(&permit, &version, ctx.clock.today());
     if status != PermitStatus::Valid {
         return Err(Refusal::PermitNotValid.into());
     }
@@ -172,6 +171,7 @@ pub async fn download(
         &txn,
         access_log::Event {
             person_id: grant.person_id,
+            at: now,
             actor: Actor::Agency {
                 id: agency.id,
                 name: agency.name.clone(),

@@ -185,16 +185,6 @@ fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> Request
     }
 }
 
-pub(crate) async fn agency_row<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-) -> Result<agency::Model> {
-    agency::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("agency {id} vanished").into())
-}
-
 pub(super) fn agency_actor(a: &agency::Model) -> Actor {
     Actor::Agency {
         id: a.id,
@@ -262,7 +252,7 @@ pub async fn request_access(
     {
         return Ok(view);
     }
-    let now = Utc::now();
+    let now = ctx.clock.now();
     // The steps and reasons of `POST /verify`; only a permit in force passes.
     let claims = crate::verify::verification::check_code(ctx, ask.token, now)
         .map_err(Refusal::CodeInvalid)?;
@@ -293,6 +283,7 @@ pub async fn request_access(
         &txn,
         access_log::Event {
             person_id: permit.person_id,
+            at: now,
             actor: agency_actor(&agency),
             action: Action::Request,
             purpose: Some(purpose),
@@ -342,13 +333,12 @@ pub async fn requests_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<R
         .limit(100)
         .all(&ctx.db)
         .await?;
-    let now = Utc::now();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let agency = agency_row(&ctx.db, r.agency_id).await?;
-        out.push(request_view(&agency, &r, now));
-    }
-    Ok(out)
+    let now = ctx.clock.now();
+    Ok(agencies::with_agencies(&ctx.db, rows, |r| r.agency_id)
+        .await?
+        .iter()
+        .map(|(agency, r)| request_view(agency, r, now))
+        .collect())
 }
 
 /// Optional body of an approval: the consent text version the holder was shown.
@@ -403,7 +393,7 @@ pub async fn approve(
     request_id: Uuid,
     approval: Approval,
 ) -> Result<GrantView> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let req = pending_request(&txn, person_id, request_id, now).await?;
     if approval
@@ -414,7 +404,7 @@ pub async fn approve(
     {
         return Err(Refusal::ConsentTextChanged.into());
     }
-    let agency = agency_row(&txn, req.agency_id).await?;
+    let agency = agencies::row(&txn, req.agency_id).await?;
     let text = consent_text(&agency, &req);
     decide(&txn, req.id, RequestStatus::Approved, now).await?;
     let grant = authorization::Model {
@@ -441,6 +431,7 @@ pub async fn approve(
         &txn,
         access_log::Event {
             person_id,
+            at: now,
             actor: Actor::Holder,
             action: Action::Approve,
             purpose: Some(&req.purpose),
@@ -460,15 +451,16 @@ pub async fn approve(
 }
 
 pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<RequestView> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let mut req = pending_request(&txn, person_id, request_id, now).await?;
-    let agency = agency_row(&txn, req.agency_id).await?;
+    let agency = agencies::row(&txn, req.agency_id).await?;
     decide(&txn, req.id, RequestStatus::Denied, now).await?;
     access_log::record(
         &txn,
         access_log::Event {
             person_id,
+            at: now,
             actor: Actor::Holder,
             action: Action::Deny,
             purpose: Some(&req.purpose),
@@ -494,7 +486,7 @@ pub async fn request_for_agency(
         .one(&ctx.db)
         .await?
         .ok_or(Refusal::NotFound(Missing::AuthorizationRequest))?;
-    let agency = agency_row(&ctx.db, req.agency_id).await?;
+    let agency = agencies::row(&ctx.db, req.agency_id).await?;
     let permit = entity::permit::Entity::find_by_id(req.permit_id)
         .one(&ctx.db)
         .await?
@@ -505,7 +497,7 @@ pub async fn request_for_agency(
         .filter(authorization::Column::RequestId.eq(req.id))
         .one(&ctx.db)
         .await?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     Ok(AgencyRequestView {
         id: req.id,
         status: effective_request_status(&req, now),

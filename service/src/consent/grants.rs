@@ -15,7 +15,8 @@ use crate::consent::access_log::{self, Action, Actor};
 use crate::error::{Missing, Refusal, Result};
 use crate::permit::fields;
 
-use super::consents::{AgencyInfo, agency_info, agency_row, names};
+use super::agencies;
+use super::consents::{AgencyInfo, agency_info, names};
 
 /// A grant, as the holder and the agency see it.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -107,19 +108,18 @@ pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<Gra
         .limit(100)
         .all(&ctx.db)
         .await?;
-    let now = Utc::now();
-    let mut out = Vec::with_capacity(rows.len());
-    for g in rows {
-        let agency = agency_row(&ctx.db, g.agency_id).await?;
-        out.push(grant_view(&agency, &g, now));
-    }
-    Ok(out)
+    let now = ctx.clock.now();
+    Ok(agencies::with_agencies(&ctx.db, rows, |g| g.agency_id)
+        .await?
+        .iter()
+        .map(|(agency, g)| grant_view(agency, g, now))
+        .collect())
 }
 
 /// The holder withdraws consent; further downloads stop at once. The agency sees the grant
 /// as `revoked` when it follows its request.
 pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<GrantView> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let grant = authorization::Entity::find_by_id(grant_id)
         .filter(authorization::Column::PersonId.eq(person_id))
@@ -129,7 +129,7 @@ pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<Gr
     if grant.revoked_at.is_some() {
         return Err(Refusal::AuthorizationRevoked.into());
     }
-    let agency = agency_row(&txn, grant.agency_id).await?;
+    let agency = agencies::row(&txn, grant.agency_id).await?;
     authorization::Entity::update_many()
         .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
         .filter(authorization::Column::Id.eq(grant.id))
@@ -140,6 +140,7 @@ pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<Gr
         &txn,
         access_log::Event {
             person_id,
+            at: now,
             actor: Actor::Holder,
             action: Action::Revoke,
             purpose: Some(&grant.purpose),

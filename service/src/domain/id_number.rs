@@ -89,11 +89,6 @@ impl IdNumber {
         Ok(IdNumber(s))
     }
 
-    /// [`IdNumber::parse_at`] with today's date in China.
-    pub fn parse(input: &str) -> Result<IdNumber, IdNumberError> {
-        Self::parse_at(input, crate::config::today_in_china())
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -6,7 +6,7 @@
 //! person replace that person's records of the same kind, so a batch can be sent again safely.
 
 use base64::Engine as _;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::{gov_employment, gov_housing, gov_person, gov_residence_registration, gov_schooling};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -157,8 +157,8 @@ pub struct Report {
 }
 
 pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
-    let now = Utc::now();
-    let today = crate::config::today_in_china();
+    let now = ctx.clock.now();
+    let today = ctx.clock.today();
     let vault = &ctx.vault;
     let mut errors = Vec::new();
     let blind = |id: &IdNumber| vault.blind_index(Kind::IdNumber, id.as_str());
@@ -219,6 +219,7 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
                     district: Set(district),
                     address_enc: Set(vault.seal_str(Kind::Address, &address)?),
                     since: Set(since),
+                    until: Set(None),
                     updated_at: Set(now),
                 },
             ),

@@ -5,7 +5,7 @@
 //! ([`crate::identity::face_verification`]); in dev mode the government-data match alone is accepted.
 //! Each binding records how it was proven ([`Assurance`]).
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use entity::{account, person};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -64,7 +64,7 @@ pub async fn bind(
     if verify_id.is_none() && !ctx.settings.is_dev() {
         return Err(Refusal::FaceVerificationRequired.into());
     }
-    let (name, id) = parse_claim(name, id_number)?;
+    let (name, id) = parse_claim(name, id_number, ctx.clock.today())?;
     let (person_id, assurance) = match verify_id {
         Some(verify_id) => (
             face_verification::bind(ctx, principal, &name, &id, verify_id).await?,
@@ -99,8 +99,13 @@ pub async fn bind(
     })
 }
 
-/// A name and number as the resident typed them, checked for shape.
-pub(crate) fn parse_claim(name: &str, id_number: &str) -> Result<(String, IdNumber)> {
+/// A name and number as the resident typed them, checked for shape (a birth date after
+/// `today` is refused).
+pub(crate) fn parse_claim(
+    name: &str,
+    id_number: &str,
+    today: NaiveDate,
+) -> Result<(String, IdNumber)> {
     let name = name.trim();
     if name.is_empty() {
         return Err(invalid("name", FieldProblem::Empty));
@@ -108,7 +113,7 @@ pub(crate) fn parse_claim(name: &str, id_number: &str) -> Result<(String, IdNumb
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(invalid("name", FieldProblem::TooLong));
     }
-    Ok((name.to_owned(), IdNumber::parse(id_number)?))
+    Ok((name.to_owned(), IdNumber::parse_at(id_number, today)?))
 }
 
 /// The household record's name, when the name given is the one recorded for the number.
@@ -138,7 +143,7 @@ pub async fn bind_verified(
     name: &str,
     assurance: Assurance,
 ) -> Result<Uuid> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let blind = ctx.vault.blind_index(Kind::IdNumber, id.as_str());
     person::Entity::insert(person::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -283,7 +288,7 @@ pub async fn update_contact(
     if let Some(enabled) = change.reminders_enabled {
         active.reminders_enabled = Set(enabled);
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(ctx.clock.now());
     active.update(&ctx.db).await?;
     me(ctx, principal).await
 }

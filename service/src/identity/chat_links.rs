@@ -100,7 +100,7 @@ pub async fn touch(ctx: &Context, user: &ChatUser) -> Result<()> {
     chat_link::Entity::update_many()
         .col_expr(
             chat_link::Column::LastMessageAt,
-            Expr::value(Some(Utc::now())),
+            Expr::value(Some(ctx.clock.now())),
         )
         .filter(chat_link::Column::Channel.eq(&user.channel))
         .filter(chat_link::Column::ChannelUser.eq(&user.id))
@@ -114,6 +114,7 @@ async fn upsert_link<C: ConnectionTrait>(
     user: &ChatUser,
     account_id: Uuid,
     method: &str,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     chat_link::Entity::insert(chat_link::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -121,9 +122,9 @@ async fn upsert_link<C: ConnectionTrait>(
         channel_user: Set(user.id.clone()),
         account_id: Set(account_id),
         method: Set(method.into()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         // A link is made by a message of the chat user, so they wrote just now.
-        last_message_at: Set(Some(Utc::now())),
+        last_message_at: Set(Some(now)),
     })
     .on_conflict(
         OnConflict::columns([chat_link::Column::Channel, chat_link::Column::ChannelUser])
@@ -160,7 +161,7 @@ pub async fn link_by_unionid(
     else {
         return Ok(None);
     };
-    upsert_link(&ctx.db, user, chosen.id, "unionid").await?;
+    upsert_link(&ctx.db, user, chosen.id, "unionid", ctx.clock.now()).await?;
     tracing::info!(channel = %user.channel, account_id = %chosen.id, "chat user linked by unionid");
     find(ctx, user).await
 }
@@ -178,7 +179,7 @@ fn code_hash(ctx: &Context, code: &str) -> String {
 
 /// Issues a one-time code for this login, replacing any unused one.
 pub async fn issue_code(ctx: &Context, principal: &ResidentPrincipal) -> Result<IssuedCode> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let expires_at = now + Duration::minutes(CODE_TTL_MINUTES);
     for _ in 0..3 {
         let n = u64::from_le_bytes(crate::keys::secrets::random_bytes::<8>()?) % 100_000_000;
@@ -235,7 +236,8 @@ pub fn code_failure_key(user: &ChatUser) -> lockout::Key {
 /// Redeems a code for a chat user: single use, before expiry, a few wrong tries at most.
 pub async fn redeem(ctx: &Context, user: &ChatUser, code: &str) -> Result<Redeemed> {
     let key = code_failure_key(user);
-    match lockout::check(&ctx.db, std::slice::from_ref(&key)).await {
+    let now = ctx.clock.now();
+    match lockout::check(&ctx.db, std::slice::from_ref(&key), now).await {
         Ok(()) => {}
         Err(Error::Refused(Refusal::TooManyAttempts { retry_after_secs })) => {
             let secs = i64::try_from(retry_after_secs).unwrap_or(i64::MAX);
@@ -245,7 +247,6 @@ pub async fn redeem(ctx: &Context, user: &ChatUser, code: &str) -> Result<Redeem
         }
         Err(e) => return Err(e),
     }
-    let now = Utc::now();
     let hash = code_hash(ctx, code);
     let txn = ctx.db.begin().await?;
     let columns = OneTime {
@@ -256,10 +257,11 @@ pub async fn redeem(ctx: &Context, user: &ChatUser, code: &str) -> Result<Redeem
     let spent = spend_once::<chat_binding_code::Entity, _>(&txn, columns, &hash, now).await?;
     if !spent {
         txn.commit().await?;
-        let counted = lockout::count_failure(&ctx.db, std::slice::from_ref(&key), CODE_LOCK_SECS)
-            .await?
-            .pop()
-            .ok_or_else(|| anyhow::anyhow!("binding code failure not counted"))?;
+        let counted =
+            lockout::count_failure(&ctx.db, std::slice::from_ref(&key), CODE_LOCK_SECS, now)
+                .await?
+                .pop()
+                .ok_or_else(|| anyhow::anyhow!("binding code failure not counted"))?;
         tracing::warn!(channel = %user.channel, failures = counted.failures, "wrong chat binding code");
         return Ok(if counted.locked {
             Redeemed::Locked {
@@ -275,8 +277,8 @@ pub async fn redeem(ctx: &Context, user: &ChatUser, code: &str) -> Result<Redeem
         .one(&txn)
         .await?
         .ok_or_else(|| anyhow::anyhow!("binding code vanished after use"))?;
-    upsert_link(&txn, user, row.account_id, "code").await?;
-    lockout::clear(&txn, key.scope, &key.key).await?;
+    upsert_link(&txn, user, row.account_id, "code", now).await?;
+    lockout::clear(&txn, key.scope, &key.key, now).await?;
     txn.commit().await?;
     tracing::info!(channel = %user.channel, account_id = %row.account_id, "chat user linked by code");
     let linked = find(ctx, user)
@@ -287,7 +289,7 @@ pub async fn redeem(ctx: &Context, user: &ChatUser, code: &str) -> Result<Redeem
 
 /// The chat users (channel and id) counting wrong binding codes now.
 pub async fn users_counting_code_failures(ctx: &Context) -> Result<Vec<(String, String)>> {
-    let keys = lockout::counting_keys(&ctx.db, lockout::BINDING_CODE).await?;
+    let keys = lockout::counting_keys(&ctx.db, lockout::BINDING_CODE, ctx.clock.now()).await?;
     Ok(keys
         .into_iter()
         .filter_map(|k| {
@@ -303,9 +305,10 @@ pub async fn link_dev(ctx: &Context, user: &ChatUser, openid: &str) -> Result<Li
         return Err(Refusal::DevLoginRefused.into());
     }
     let platform_user = sessions::dev_user(openid)?;
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
-    let account = sessions::upsert_account(&txn, MiniApp::Yss, &platform_user).await?;
-    upsert_link(&txn, user, account.id, "dev").await?;
+    let account = sessions::upsert_account(&txn, MiniApp::Yss, &platform_user, now).await?;
+    upsert_link(&txn, user, account.id, "dev", now).await?;
     txn.commit().await?;
     tracing::info!(channel = %user.channel, account_id = %account.id, "chat user linked (dev)");
     find(ctx, user)

@@ -7,7 +7,7 @@
 //! Every refusal of a session is the same `FACE_VERIFICATION_FAILED`, whatever the reason (a
 //! verify_id of another login must not reveal that it exists); the reason goes to the log.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{account, face_verification as session, person};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -49,7 +49,7 @@ pub async fn start(
     name: &str,
     id_number: &str,
 ) -> Result<Started> {
-    let (name, id) = binding::parse_claim(name, id_number)?;
+    let (name, id) = binding::parse_claim(name, id_number, ctx.clock.today())?;
     let household = binding::match_household(ctx, &name, &id).await?;
     let account = account::Entity::find_by_id(principal.account_id)
         .one(&ctx.db)
@@ -74,7 +74,7 @@ pub async fn start(
         .wechat
         .get_verify_id(app, &out_seq_no, cert, &account.openid)
         .await?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let lifetime = i64::try_from(started.expires_in).unwrap_or(i64::MAX);
     session::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -126,7 +126,7 @@ pub(crate) async fn bind(
     if row.used_at.is_some() {
         return Err(refuse("used before").into());
     }
-    if row.expires_at <= Utc::now() {
+    if row.expires_at <= ctx.clock.now() {
         return Err(refuse("expired").into());
     }
     if row.id_number_blind != ctx.vault.blind_index(Kind::IdNumber, id.as_str()) {
@@ -151,17 +151,17 @@ pub(crate) async fn bind(
     match result {
         FaceResult::Passed => {}
         FaceResult::NotPassed(ret) => {
-            finish(&ctx.db, row.id, NOT_PASSED, Some(ret)).await?;
+            finish(&ctx.db, row.id, NOT_PASSED, Some(ret), ctx.clock.now()).await?;
             return Err(refuse("did not pass").into());
         }
         FaceResult::Refused(_) => {
-            finish(&ctx.db, row.id, REFUSED, None).await?;
+            finish(&ctx.db, row.id, REFUSED, None, ctx.clock.now()).await?;
             return Err(refuse("refused by the platform").into());
         }
     }
     let txn = ctx.db.begin().await?;
     // Write first, and only if still unused: of two uses at once, one binds.
-    if !finish(&txn, row.id, PASSED, Some(VERIFY_PASSED)).await? {
+    if !finish(&txn, row.id, PASSED, Some(VERIFY_PASSED), ctx.clock.now()).await? {
         return Err(refuse("used meanwhile").into());
     }
     let person_id = binding::bind_verified(
@@ -183,10 +183,11 @@ async fn finish<C: ConnectionTrait>(
     id: Uuid,
     outcome: &str,
     verify_ret: Option<i64>,
+    now: DateTime<Utc>,
 ) -> Result<bool> {
     let verify_ret = verify_ret.and_then(|r| i32::try_from(r).ok());
     let marked = session::Entity::update_many()
-        .col_expr(session::Column::UsedAt, Expr::value(Some(Utc::now())))
+        .col_expr(session::Column::UsedAt, Expr::value(Some(now)))
         .col_expr(session::Column::Outcome, Expr::value(Some(outcome)))
         .col_expr(session::Column::VerifyRet, Expr::value(verify_ret))
         .filter(session::Column::Id.eq(id))

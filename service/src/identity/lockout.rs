@@ -46,14 +46,13 @@ impl Key {
     }
 }
 
-/// Refuses with [`Refusal::TooManyAttempts`] when any of the keys is locked now, naming the
-/// longest wait.
-pub async fn check<C: ConnectionTrait>(db: &C, keys: &[Key]) -> Result<()> {
+/// Refuses with [`Refusal::TooManyAttempts`] when any of the keys is locked at `now`, naming
+/// the longest wait.
+pub async fn check<C: ConnectionTrait>(db: &C, keys: &[Key], now: DateTime<Utc>) -> Result<()> {
     let keys: Vec<&Key> = keys.iter().filter(|k| k.limit > 0).collect();
     if keys.is_empty() {
         return Ok(());
     }
-    let now = Utc::now();
     let any = keys.iter().fold(Condition::any(), |c, k| {
         c.add(
             Condition::all()
@@ -95,8 +94,9 @@ pub async fn record_failure(
     db: &DatabaseConnection,
     keys: &[Key],
     lock_secs: u32,
+    now: DateTime<Utc>,
 ) -> Result<Vec<&'static str>> {
-    let counted = count_failure(db, keys, lock_secs).await?;
+    let counted = count_failure(db, keys, lock_secs, now).await?;
     Ok(counted
         .into_iter()
         .filter(|c| c.locked)
@@ -110,8 +110,8 @@ pub async fn count_failure(
     db: &DatabaseConnection,
     keys: &[Key],
     lock_secs: u32,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Counted>> {
-    let now = Utc::now();
     let lock_end = now + Duration::seconds(i64::from(lock_secs));
     let window_start = now - Duration::seconds(i64::from(lock_secs));
     let txn = db.begin().await?;
@@ -169,15 +169,19 @@ pub async fn count_failure(
     Ok(counted)
 }
 
-/// The keys of a scope with failures counted or locked now (rows go a day after their last
-/// failure, see [`delete_stale`]).
-pub async fn counting_keys<C: ConnectionTrait>(db: &C, scope: &str) -> Result<Vec<String>> {
+/// The keys of a scope with failures counted or locked at `now` (rows go a day after their
+/// last failure, see [`delete_stale`]).
+pub async fn counting_keys<C: ConnectionTrait>(
+    db: &C,
+    scope: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
     let keys = login_failure::Entity::find()
         .filter(Column::Scope.eq(scope))
         .filter(
             Condition::any()
                 .add(Column::FailedAttempts.gt(0))
-                .add(Column::LockedUntil.gt(Utc::now())),
+                .add(Column::LockedUntil.gt(now)),
         )
         .all(db)
         .await?
@@ -187,8 +191,13 @@ pub async fn counting_keys<C: ConnectionTrait>(db: &C, scope: &str) -> Result<Ve
     Ok(keys)
 }
 
-/// Forgets the failures of one key (after a successful login).
-pub async fn clear<C: ConnectionTrait>(db: &C, scope: &str, key: &str) -> Result<()> {
+/// Forgets the failures of one key (after a successful login), unless it is locked at `now`.
+pub async fn clear<C: ConnectionTrait>(
+    db: &C,
+    scope: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let key: String = key.chars().take(MAX_KEY_CHARS).collect();
     login_failure::Entity::delete_many()
         .filter(Column::Scope.eq(scope))
@@ -196,21 +205,25 @@ pub async fn clear<C: ConnectionTrait>(db: &C, scope: &str, key: &str) -> Result
         .filter(
             Condition::any()
                 .add(Column::LockedUntil.is_null())
-                .add(Column::LockedUntil.lte(Utc::now())),
+                .add(Column::LockedUntil.lte(now)),
         )
         .exec(db)
         .await?;
     Ok(())
 }
 
-/// Deletes the rows of keys not locked now and without a failure since `before`.
-pub async fn delete_stale<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<u64> {
+/// Deletes the rows of keys not locked at `now` and without a failure since `before`.
+pub async fn delete_stale<C: ConnectionTrait>(
+    db: &C,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let deleted = login_failure::Entity::delete_many()
         .filter(Column::UpdatedAt.lt(before))
         .filter(
             Condition::any()
                 .add(Column::LockedUntil.is_null())
-                .add(Column::LockedUntil.lte(Utc::now())),
+                .add(Column::LockedUntil.lte(now)),
         )
         .exec(db)
         .await?

@@ -59,13 +59,14 @@ pub async fn login(ctx: &Context, app: &str, code: &str) -> Result<TokenPair> {
         }
         ctx.wechat.code_to_session(app, code).await?
     };
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
-    let account = upsert_account(&txn, app, &user).await?;
+    let account = upsert_account(&txn, app, &user, now).await?;
     let session_id = Uuid::new_v4();
     session::ActiveModel {
         id: Set(session_id),
         account_id: Set(account.id),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         revoked_at: Set(None),
     }
     .insert(&txn)
@@ -95,13 +96,14 @@ pub(crate) fn dev_user(openid: &str) -> Result<PlatformUser> {
 }
 
 /// Finds or creates the account of this platform user, keeping its unionid current and
-/// linking it to the person already bound to another login with the same unionid.
+/// linking it to the person already bound to another login with the same unionid. `now`
+/// stamps the login.
 pub async fn upsert_account(
     txn: &DatabaseTransaction,
     app: MiniApp,
     user: &PlatformUser,
+    now: chrono::DateTime<Utc>,
 ) -> Result<account::Model> {
-    let now = Utc::now();
     // Write first: on SQLite a transaction that reads before it writes can fail to upgrade.
     account::Entity::insert(account::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -193,7 +195,7 @@ pub async fn refresh(ctx: &Context, presented: &str) -> Result<TokenPair> {
         return Err(Refusal::RefreshTokenInvalid.into());
     }
     let hash = hash_token(presented);
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let spent_now = spend_once::<refresh_token::Entity, _>(
         &txn,
@@ -216,7 +218,7 @@ pub async fn refresh(ctx: &Context, presented: &str) -> Result<TokenPair> {
     };
     if !spent_now {
         if token.spent_at.is_some() {
-            revoke_session(&txn, sess.id).await?;
+            revoke_session(&txn, sess.id, now).await?;
             txn.commit().await?;
             tracing::warn!(session_id = %sess.id, "spent refresh token presented again; session revoked");
             return Err(Refusal::RefreshTokenReused.into());
@@ -232,14 +234,18 @@ pub async fn refresh(ctx: &Context, presented: &str) -> Result<TokenPair> {
 }
 
 pub async fn logout(ctx: &Context, principal: &ResidentPrincipal) -> Result<()> {
-    revoke_session(&ctx.db, principal.session_id).await?;
+    revoke_session(&ctx.db, principal.session_id, ctx.clock.now()).await?;
     tracing::info!(session_id = %principal.session_id, "resident logged out");
     Ok(())
 }
 
-async fn revoke_session<C: ConnectionTrait>(db: &C, session_id: Uuid) -> Result<()> {
+async fn revoke_session<C: ConnectionTrait>(
+    db: &C,
+    session_id: Uuid,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::RevokedAt.is_null())
         .exec(db)
@@ -276,7 +282,7 @@ async fn insert_refresh_token(
     session_id: Uuid,
 ) -> Result<String> {
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let ttl = ChronoDuration::from_std(ctx.settings.refresh_token_ttl)
         .map_err(|e| anyhow::anyhow!("refresh token lifetime out of range: {e}"))?;
     refresh_token::ActiveModel {

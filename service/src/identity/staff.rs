@@ -4,7 +4,6 @@
 use anyhow::{Context as _, anyhow};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
-use chrono::Utc;
 use entity::staff_user;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -77,7 +76,7 @@ pub async fn ensure_account(
         username: Set(username.to_owned()),
         password_hash: Set(hash),
         role: Set(role.as_str().into()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.clock.now()),
     })
     .on_conflict(
         OnConflict::column(staff_user::Column::Username)
@@ -113,7 +112,7 @@ pub async fn login(
             rules.source_attempts,
         ));
     }
-    lockout::check(&ctx.db, &keys).await?;
+    lockout::check(&ctx.db, &keys, ctx.clock.now()).await?;
     let user = staff_user::Entity::find()
         .filter(staff_user::Column::Username.eq(username.trim()))
         .one(&ctx.db)
@@ -125,11 +124,11 @@ pub async fn login(
     };
     let matches = verify_password(password.to_owned(), stored).await?;
     let Some(user) = user.filter(|_| matches) else {
-        let locked = lockout::record_failure(&ctx.db, &keys, rules.secs).await?;
+        let locked = lockout::record_failure(&ctx.db, &keys, rules.secs, ctx.clock.now()).await?;
         tracing::info!(?locked, "staff login refused");
         return Err(Refusal::InvalidCredentials.into());
     };
-    lockout::clear(&ctx.db, lockout::STAFF_USER, &normalised).await?;
+    lockout::clear(&ctx.db, lockout::STAFF_USER, &normalised, ctx.clock.now()).await?;
     let role = Role::parse(&user.role).ok_or_else(|| anyhow!("staff user has unknown role"))?;
     let ttl = ctx.settings.access_token_ttl;
     let access_token = ctx.tokens.issue(

@@ -85,7 +85,9 @@ impl TokenKeys {
         scope: Option<String>,
         ttl: Duration,
     ) -> anyhow::Result<String> {
-        let now = chrono::Utc::now().timestamp();
+        // jsonwebtoken checks `exp` against the system time, so the token is stamped with it
+        // too, whatever the context's clock reads (see crate::clock).
+        let now = crate::clock::system_now().timestamp();
         let claims = Claims {
             iss: ISSUER.into(),
             aud: audience.as_str().into(),

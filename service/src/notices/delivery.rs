@@ -134,7 +134,7 @@ pub async fn run_within(
 ) -> Result<DeliveryReport> {
     use futures_util::stream::{self, StreamExt as _};
     let mut report = DeliveryReport::default();
-    let started = Utc::now();
+    let started = ctx.clock.now();
     let stop_at = budget.map(|b| std::time::Instant::now() + b);
     loop {
         if stop_at.is_some_and(|t| std::time::Instant::now() >= t) {
@@ -192,7 +192,7 @@ async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
             cutoff.as_millis()
         )),
     };
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let update = outbox::Entity::update_many()
         .filter(outbox::Column::Id.eq(row.id))
         .col_expr(
@@ -248,7 +248,7 @@ async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
         // The platform took the message: the credit goes with the mark, in one step.
         let txn = ctx.db.begin().await?;
         update.exec(&txn).await?;
-        if !subscriptions::spend_credit(&txn, subscription_id).await? {
+        if !subscriptions::spend_credit(&txn, subscription_id, now).await? {
             tracing::warn!(notice_id = %row.id, "subscribe message sent with no credit left on record");
         }
         txn.commit().await?;
@@ -273,7 +273,7 @@ async fn chat_users(
         .into_iter()
         .map(|a| a.id)
         .collect();
-    let since = Utc::now() - Duration::hours(CHAT_WINDOW_HOURS);
+    let since = ctx.clock.now() - Duration::hours(CHAT_WINDOW_HOURS);
     crate::identity::chat_links::writing_since(&ctx.db, &accounts, channel, since)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))
@@ -379,7 +379,7 @@ async fn by_subscribe(
             }))
         }
         Err(SubscribeFailure::Refused(_)) => {
-            subscriptions::refused(&ctx.db, template, &subscription).await?;
+            subscriptions::refused(&ctx.db, template, &subscription, ctx.clock.now()).await?;
             tracing::info!(notice_id = %row.id, kind, "subscribe message refused (43101); credit spent, trying the next channel");
             Ok(None)
         }

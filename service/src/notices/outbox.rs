@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use chrono::Utc;
 use entity::outbox;
 use entity::statuses::OutboxStatus;
 use sea_orm::sea_query::OnConflict;
@@ -89,7 +88,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     notice: &Notice,
 ) -> Result<bool> {
     let payload = serde_json::to_vec(notice).map_err(anyhow::Error::from)?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let inserted = outbox::Entity::insert(outbox::ActiveModel {
         id: Set(Uuid::new_v4()),
         person_id: Set(Some(person_id)),
@@ -173,7 +172,7 @@ pub async fn enqueue_many<C: ConnectionTrait>(
 ) -> Result<u64> {
     let backend = db.get_database_backend();
     let pg = backend == DbBackend::Postgres;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let mut inserted = 0;
     let pending = OutboxStatus::Pending.to_value();
     for chunk in notices.chunks(MAX_NOTICES_PER_INSERT) {

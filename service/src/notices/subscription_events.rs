@@ -2,7 +2,7 @@
 //! to the mini-program's message server: applied once per event, in one transaction, through
 //! the same choice rules as the mini-program's own report ([`super::subscriptions`]).
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::{account, inbound_message};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -53,7 +53,7 @@ pub async fn apply_event(ctx: &Context, app: MiniApp, event: &PushEvent) -> Resu
         "{channel}:event:{}:{}:{}",
         event.from, event.create_time, event.event
     );
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let inserted = inbound_message::Entity::insert(inbound_message::ActiveModel {
         message_key: Set(key),

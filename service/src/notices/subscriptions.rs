@@ -205,7 +205,7 @@ pub async fn record(
         app,
         openid: &openid,
     };
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     for (template, answer) in choices {
         if let Some(status) = answer.status() {
@@ -384,15 +384,19 @@ pub async fn sendable(
     Ok(query.one(&ctx.db).await?)
 }
 
-/// Spends one credit of a one-time subscription; never below zero. Answers whether one was
-/// left to spend.
-pub async fn spend_credit<C: ConnectionTrait>(db: &C, subscription_id: Uuid) -> Result<bool> {
+/// Spends one credit of a one-time subscription at `now`; never below zero. Answers whether
+/// one was left to spend.
+pub async fn spend_credit<C: ConnectionTrait>(
+    db: &C,
+    subscription_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let spent = subscription::Entity::update_many()
         .col_expr(
             subscription::Column::Credits,
             Expr::col(subscription::Column::Credits).sub(1),
         )
-        .col_expr(subscription::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
         .filter(subscription::Column::Id.eq(subscription_id))
         .filter(subscription::Column::Credits.gt(0))
         .exec(db)
@@ -408,15 +412,16 @@ pub async fn refused<C: ConnectionTrait>(
     db: &C,
     template: &Template,
     row: &subscription::Model,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     match template.mode {
         Mode::OneTime => {
-            spend_credit(db, row.id).await?;
+            spend_credit(db, row.id, now).await?;
         }
         Mode::LongTerm => {
             subscription::Entity::update_many()
                 .col_expr(subscription::Column::Status, Expr::value(REJECT))
-                .col_expr(subscription::Column::UpdatedAt, Expr::value(Utc::now()))
+                .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
                 .filter(subscription::Column::Id.eq(row.id))
                 .exec(db)
                 .await?;

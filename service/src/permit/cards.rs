@@ -12,7 +12,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::config::today_in_china;
 use crate::domain::permit_rules::PermitStatus;
 use crate::error::{FieldProblem, Missing, Refusal, Result, invalid, on_unique};
 use crate::permit::permits;
@@ -40,10 +39,10 @@ pub async fn order(ctx: &Context, person_id: Uuid, pickup_station: &str) -> Resu
         return Err(invalid("pickup_station", FieldProblem::TooLong));
     }
     let (permit, version) = permits::my_permit(ctx, person_id).await?;
-    if permits::status(&permit, &version, today_in_china()) != PermitStatus::Valid {
+    if permits::status(&permit, &version, ctx.clock.today()) != PermitStatus::Valid {
         return Err(Refusal::PermitNotValid.into());
     }
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let earlier = card_order::Entity::find()
         .filter(card_order::Column::PersonId.eq(person_id))
@@ -131,7 +130,7 @@ pub async fn advance(ctx: &Context, order_id: Uuid, to: &str) -> Result<CardOrde
     if target == CardOrderStatus::Collected {
         active.open_for_person = Set(None);
     }
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(ctx.clock.now());
     let row = active.update(&txn).await?;
     txn.commit().await?;
     with_permit_no(ctx, row).await

@@ -2,14 +2,12 @@
 //! today (the rules are [`crate::domain::permit_rules`]), and doing it, after government data
 //! proves the conditions again, as a new signed version.
 
-use chrono::Utc;
 use entity::{application, permit, permit_version};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use crate::Context;
 use crate::applying::eligibility::{Basis, missing_proofs};
-use crate::config::today_in_china;
 use crate::domain::IdNumber;
 use crate::domain::divisions;
 use crate::domain::permit_rules::{self, NotNow, Renewal};
@@ -37,7 +35,7 @@ pub fn endorse_or_renew(
 ) -> Result<Renewal> {
     Ok(permit_rules::endorse_or_renew(
         &facts(permit, version),
-        today_in_china(),
+        ctx.clock.today(),
         ctx.settings.permit.periods(),
     )
     .map_err(Refusal::from)?)
@@ -46,7 +44,7 @@ pub fn endorse_or_renew(
 /// The yearly endorsement, or the renewal when expiry is near. Both re-check that the
 /// government data still proves the conditions, and add a new signed version.
 pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitView)> {
-    let today = today_in_china();
+    let today = ctx.clock.today();
     let rules = &ctx.settings.permit;
     let (permit, version) = my_permit(ctx, person_id).await?;
     let kind = permit_rules::endorse_or_renew(&facts(&permit, &version), today, rules.periods())
@@ -56,7 +54,7 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
         .ok_or_else(|| anyhow::anyhow!("permit city {} unknown", permit.city_code))?;
     let basis = permit_basis(&ctx.db, permit.id).await?;
     let old = open_document(ctx, &version)?;
-    let id = IdNumber::parse(&old.id_number)?;
+    let id = IdNumber::parse_at(&old.id_number, today)?;
     let dossier = fetch_dossier(ctx.gov.as_ref(), &id).await?;
     if let Some(missing) = missing_proofs(city, basis, &dossier, today, rules.residence_months) {
         return Err(Refusal::ConditionsNotMet(missing).into());
@@ -75,7 +73,7 @@ pub async fn endorse(ctx: &Context, person_id: Uuid) -> Result<(Renewal, PermitV
         valid_until: next_dates.valid_until,
         endorsement_due: next_dates.endorsement_due,
         continuous_since: next_dates.continuous_since,
-        signed_at: Utc::now(),
+        signed_at: ctx.clock.now(),
         ..old
     };
     let txn = ctx.db.begin().await?;

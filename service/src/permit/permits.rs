@@ -19,7 +19,6 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Context;
-use crate::config::today_in_china;
 use crate::domain::divisions::City;
 use crate::domain::permit_rules::{self, Dates, PermitStatus, StatusFacts};
 use crate::domain::{IdNumber, licence};
@@ -134,8 +133,8 @@ pub async fn issue<C: ConnectionTrait>(
     db: &C,
     issue: Issue<'_>,
 ) -> Result<permit::Model> {
-    let today = today_in_china();
-    let now = Utc::now();
+    let today = ctx.clock.today();
+    let now = ctx.clock.now();
     let year = today.format("%Y");
     let serial =
         crate::permit::counters::next(db, &format!("permit:{}:{year}", issue.city.code)).await?;
@@ -163,11 +162,13 @@ pub async fn issue<C: ConnectionTrait>(
         revoke_reason_enc: Set(None),
         created_at: Set(now),
         current_version_id: Set(None),
+        registration_ended_on: Set(None),
     }
     .insert(db)
     .await?;
     // Its place in the status lists, drawn at random, in the same transaction.
-    let place = places::allocate(db, permit.id, ctx.settings.agencies.status_list_size).await?;
+    let place =
+        places::allocate(db, permit.id, ctx.settings.agencies.status_list_size, now).await?;
     if ctx.status_lists.status(place).is_none() {
         // A list this issue opened (or another instance a moment ago): known here at once,
         // every entry valid until an act sets one; the others learn of it from the database.
@@ -357,7 +358,7 @@ pub fn view(
     reveal: bool,
 ) -> Result<PermitView> {
     let doc = open_document(ctx, version)?;
-    let today = today_in_china();
+    let today = ctx.clock.today();
     // The dates shown are the row's, the ones the status is computed from (the signed
     // document repeats them).
     Ok(PermitView {
@@ -439,7 +440,7 @@ pub async fn revoke(ctx: &Context, permit_no: &str, reason: &str) -> Result<()> 
         .ok_or_else(|| anyhow::anyhow!("permit {} has no place in the status lists", permit.id))?;
     places::set_state(&txn, place, ListStatus::Revoked).await?;
     let mut active: permit::ActiveModel = permit.into();
-    active.revoked_at = Set(Some(Utc::now()));
+    active.revoked_at = Set(Some(ctx.clock.now()));
     active.revoke_reason_enc = Set(Some(ctx.vault.seal_str(Kind::Note, reason)?));
     active.update(&txn).await?;
     let notice = Notice::PermitRevoked {

@@ -25,9 +25,8 @@ use uuid::Uuid;
 
 use crate::Context;
 use crate::applying::materials;
-use crate::config::today_in_china;
 use crate::consent::access_log::{self, Action, Actor};
-use crate::consent::consents;
+use crate::consent::agencies;
 use crate::error::Result;
 use crate::identity::chat_links::{self, ChatLinkView};
 use crate::identity::sessions::ResidentPrincipal;
@@ -96,7 +95,7 @@ pub struct Closure {
 
 /// Closes the account of this login and the identity behind it.
 pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closure> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     // Write first: on SQLite a transaction that reads before it writes can fail to upgrade.
     session::Entity::update_many()
@@ -218,7 +217,9 @@ pub async fn close(ctx: &Context, principal: &ResidentPrincipal) -> Result<Closu
         .rows_affected;
     note(Erased::Applications, removed_apps);
 
-    let log_until = today_in_china()
+    let log_until = ctx
+        .clock
+        .today()
         .checked_add_days(Days::new(u64::from(ctx.settings.retention.access_log_days)))
         .unwrap_or(NaiveDate::MAX);
     let mut kept = Vec::new();
@@ -387,7 +388,7 @@ async fn revoke_grants(
         .all(txn)
         .await?;
     for grant in &active {
-        let agency = consents::agency_row(txn, grant.agency_id).await?;
+        let agency = agencies::row(txn, grant.agency_id).await?;
         authorization::Entity::update_many()
             .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
             .filter(authorization::Column::Id.eq(grant.id))
@@ -397,6 +398,7 @@ async fn revoke_grants(
             txn,
             access_log::Event {
                 person_id,
+                at: now,
                 actor: Actor::Holder,
                 action: Action::Revoke,
                 purpose: Some(&grant.purpose),

@@ -132,17 +132,8 @@ fn decode_name(bytes: &[u8]) -> Option<String> {
     Some(name)
 }
 
-/// Signs a new code for a permit. Answers the token and when it expires.
+/// Signs a new code for a permit at `now`. Answers the token and when it expires.
 pub fn issue(
-    keys: &KeyRing,
-    subject: &CodeSubject<'_>,
-    ttl_secs: u16,
-) -> anyhow::Result<(String, DateTime<Utc>)> {
-    issue_at(keys, subject, ttl_secs, Utc::now())
-}
-
-/// [`issue`] with the clock given (tests and tools that need a code from another time).
-pub fn issue_at(
     keys: &KeyRing,
     subject: &CodeSubject<'_>,
     ttl_secs: u16,
@@ -296,6 +287,10 @@ mod tests {
         KeyRing::from_keys(vec![SigningKey::from_bytes(&[seed; 32])], vec![]).unwrap()
     }
 
+    fn now() -> DateTime<Utc> {
+        crate::clock::system_now()
+    }
+
     fn until() -> NaiveDate {
         NaiveDate::from_ymd_opt(2029, 11, 25).unwrap()
     }
@@ -317,7 +312,7 @@ mod tests {
     fn a_code_round_trips_and_fits_a_version_7_qr() {
         let keys = ring(1);
         // The longest a code gets: every field at its widest.
-        let (token, expires_at) = issue(&keys, &subject("欧阳𠀀娜"), 120).unwrap();
+        let (token, expires_at) = issue(&keys, &subject("欧阳𠀀娜"), 120, now()).unwrap();
         assert_eq!(token.len(), 3 + 173);
         assert!(
             token
@@ -331,7 +326,7 @@ mod tests {
             "{:?}",
             qr.version()
         );
-        let claims = verify(&keys, &token, Utc::now()).unwrap();
+        let claims = verify(&keys, &token, now()).unwrap();
         assert_eq!(claims.permit_no, "4401002026000001");
         assert_eq!(claims.valid_until, until());
         assert_eq!(
@@ -342,7 +337,7 @@ mod tests {
         assert_eq!(claims.masked_name, "欧**娜");
         assert_eq!(claims.expires_at, expires_at.with_nanosecond(0).unwrap());
         assert_eq!(
-            verify_offline(&keys.published(), &token, Utc::now()).unwrap(),
+            verify_offline(&keys.published(), &token, now()).unwrap(),
             claims
         );
     }
@@ -358,8 +353,8 @@ mod tests {
             "买买提·艾力",
             "阿卜杜热合曼·买买提明",
         ] {
-            let (token, _) = issue(&keys, &subject(name), 120).unwrap();
-            let claims = verify(&keys, &token, Utc::now()).unwrap();
+            let (token, _) = issue(&keys, &subject(name), 120, now()).unwrap();
+            let claims = verify(&keys, &token, now()).unwrap();
             assert_eq!(
                 claims.masked_name,
                 crate::keys::privacy::mask_name(name),
@@ -371,37 +366,34 @@ mod tests {
     #[test]
     fn two_codes_for_the_same_permit_differ() {
         let keys = ring(1);
-        let a = issue(&keys, &subject("陈志强"), 120).unwrap().0;
-        let b = issue(&keys, &subject("陈志强"), 120).unwrap().0;
+        let a = issue(&keys, &subject("陈志强"), 120, now()).unwrap().0;
+        let b = issue(&keys, &subject("陈志强"), 120, now()).unwrap().0;
         assert_ne!(a, b);
     }
 
     #[test]
     fn every_altered_character_is_refused() {
         let keys = ring(1);
-        let (token, _) = issue(&keys, &subject("陈志强"), 120).unwrap();
+        let (token, _) = issue(&keys, &subject("陈志强"), 120, now()).unwrap();
         let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         for i in 0..token.len() {
             let mut chars: Vec<char> = token.chars().collect();
             let original = chars[i];
             chars[i] = alphabet.chars().find(|c| *c != original).unwrap();
             let altered: String = chars.into_iter().collect();
-            assert!(verify(&keys, &altered, Utc::now()).is_err(), "position {i}");
+            assert!(verify(&keys, &altered, now()).is_err(), "position {i}");
         }
     }
 
     #[test]
     fn expired_unknown_key_and_garbage_codes_name_their_reason() {
         let keys = ring(1);
-        let (token, _) = issue(&keys, &subject("陈志强"), 60).unwrap();
-        let later = Utc::now() + Duration::seconds(60 + LEEWAY_SECS + 1);
+        let (token, _) = issue(&keys, &subject("陈志强"), 60, now()).unwrap();
+        let later = now() + Duration::seconds(60 + LEEWAY_SECS + 1);
         assert_eq!(verify(&keys, &token, later), Err(CodeError::Expired));
-        let earlier = Utc::now() - Duration::seconds(LEEWAY_SECS + 5);
+        let earlier = now() - Duration::seconds(LEEWAY_SECS + 5);
         assert_eq!(verify(&keys, &token, earlier), Err(CodeError::NotYetValid));
-        assert_eq!(
-            verify(&ring(2), &token, Utc::now()),
-            Err(CodeError::UnknownKey)
-        );
+        assert_eq!(verify(&ring(2), &token, now()), Err(CodeError::UnknownKey));
         for garbage in [
             "",
             "YJ2",
@@ -414,7 +406,7 @@ mod tests {
             &format!("YJ1{}", &token[3..]),
         ] {
             assert_eq!(
-                verify(&keys, garbage, Utc::now()),
+                verify(&keys, garbage, now()),
                 Err(CodeError::Malformed),
                 "{garbage}"
             );

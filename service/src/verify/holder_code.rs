@@ -39,7 +39,12 @@ pub async fn current_code(ctx: &Context, person_id: Uuid) -> Result<CodeView> {
         endorsement_due: facts.endorsement_due,
         place,
     };
-    let (token, expires_at) = codes::issue(&ctx.keys, &subject, ctx.settings.code_ttl_secs)?;
+    let (token, expires_at) = codes::issue(
+        &ctx.keys,
+        &subject,
+        ctx.settings.code_ttl_secs,
+        ctx.clock.now(),
+    )?;
     Ok(CodeView {
         token,
         expires_at,

@@ -26,7 +26,7 @@ pub struct ServedList {
 /// The signed Status List Token of one list (`GET /api/v1/status-lists/{list_id}`), from the
 /// entries in memory; `None` for a list that does not exist.
 pub fn status_list_token(ctx: &Context, list_id: u32) -> Option<ServedList> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let ttl = u64::from(ctx.settings.agencies.status_list_ttl_secs);
     let signed = ctx.status_lists.signed(
         &ctx.keys,

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::Context;
-use crate::config::{day_in_china, today_in_china};
+use crate::config::day_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{self, AgencyPrincipal, Scope};
 use crate::domain::permit_rules::{self, ListEntry, PermitStatus, StatusFacts};
@@ -171,7 +171,7 @@ pub fn check_code(
 /// Online verification: signature, key, time, then the permit's status now. Never fails for
 /// the caller's input; when the status cannot be read the verdict says `undetermined`.
 pub async fn verify(ctx: &Context, token: &str, agency: Option<&AgencyPrincipal>) -> Verdict {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let claims = match check_code(ctx, token, now) {
         Ok(claims) => claims,
         Err(reason) => return Verdict::refused(reason, now),
@@ -291,7 +291,7 @@ pub async fn find_with_status<C: ConnectionTrait>(
         match find_for_verification(ctx, db, &claims.permit_no).await? {
             None => Err(VerifyReason::PermitNotFound),
             Some(found) => {
-                let status = found.facts.status(today_in_china());
+                let status = found.facts.status(ctx.clock.today());
                 Ok((found, status))
             }
         },
@@ -379,6 +379,7 @@ async fn verify_for_agency(
         &txn,
         access_log::Event {
             person_id: found.person_id,
+            at: now,
             actor: Actor::Agency {
                 id: agency.id,
                 name: agency.name.clone(),

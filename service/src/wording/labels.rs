@@ -24,6 +24,16 @@ pub fn application_status(status: ApplicationStatus) -> &'static str {
     }
 }
 
+/// The status in a sentence that says what happens next, as the bot answers it.
+pub fn application_status_explained(status: ApplicationStatus) -> &'static str {
+    match status {
+        ApplicationStatus::Issued => "已办结，居住证已签发",
+        ApplicationStatus::NeedsMaterials => "待补充材料",
+        ApplicationStatus::PendingReview => "材料已齐全，等待派出所审核",
+        ApplicationStatus::Rejected => "未通过",
+    }
+}
+
 pub fn request_status(status: RequestStatus) -> &'static str {
     match status {
         RequestStatus::Pending => "待处理",
@@ -53,6 +63,17 @@ pub fn card_order_status(status: CardOrderStatus) -> &'static str {
     }
 }
 
+/// The status in a sentence that says what happens next, as the bot answers it.
+pub fn card_order_status_explained(status: CardOrderStatus) -> &'static str {
+    match status {
+        CardOrderStatus::Ordered => "已下单，待缴费",
+        CardOrderStatus::Paid => "已受理，等待制证",
+        CardOrderStatus::Produced => "已制证，正在送往领证点",
+        CardOrderStatus::Ready => "已到领证点，可以领取",
+        CardOrderStatus::Collected => "已领取",
+    }
+}
+
 pub fn outbox_status(status: OutboxStatus) -> &'static str {
     match status {
         OutboxStatus::Pending => "待发送",
@@ -67,6 +88,16 @@ pub fn permit_status(status: PermitStatus) -> &'static str {
         PermitStatus::Valid => "有效",
         PermitStatus::Suspended => "暂停使用",
         PermitStatus::Expired => "已过期",
+        PermitStatus::Revoked => "已注销",
+    }
+}
+
+/// The status in a sentence that says why, as the bot answers it.
+pub fn permit_status_explained(status: PermitStatus) -> &'static str {
+    match status {
+        PermitStatus::Valid => "有效",
+        PermitStatus::Suspended => "未按期签注，暂停使用",
+        PermitStatus::Expired => "已过有效期",
         PermitStatus::Revoked => "已注销",
     }
 }

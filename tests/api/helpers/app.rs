@@ -265,6 +265,20 @@ impl TestApp {
         start(vars, db, self.data_dir.clone(), platform).await
     }
 
+    /// The clock the server reads for every date rule: move it (`advance`, `set`) to test a
+    /// rule on another day instead of rewriting rows.
+    pub fn clock(&self) -> Arc<service::clock::Clock> {
+        self.app.clock.clone()
+    }
+
+    /// Moves the server's clock to noon in China on `day` (04:00 UTC: China keeps UTC+8 all
+    /// year), away from midnight so the day cannot turn during the test.
+    pub fn set_today(&self, day: chrono::NaiveDate) {
+        let noon = day.and_hms_opt(4, 0, 0).expect("a time of day").and_utc();
+        self.app.clock.set(noon);
+        assert_eq!(self.app.clock.today(), day);
+    }
+
     /// Everything stored in the database as text, to look for clear personal data.
     pub async fn raw_database_dump(&self) -> String {
         if self.db.url.starts_with("sqlite:") {

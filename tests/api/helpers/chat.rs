@@ -62,6 +62,7 @@ impl TestApp {
                 &self.app.db,
                 std::slice::from_ref(&key),
                 chat_links::CODE_LOCK_SECS,
+                self.app.clock.now(),
             )
             .await
             .unwrap();

@@ -138,7 +138,7 @@ impl TestApp {
             endorsement_due: version.endorsement_due,
             place,
         };
-        service::verify::codes::issue_at(keys, &subject, 120, at)
+        service::verify::codes::issue(keys, &subject, 120, at)
             .unwrap()
             .0
     }

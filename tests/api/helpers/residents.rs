@@ -8,14 +8,19 @@ pub fn chen_application() -> Value {
     json!({"city": "广州市", "district": "天河区", "address": "天河路385号501房", "residence_since": "2024-01-15", "basis": "employment"})
 }
 
+/// Today in China by the system time (an app whose clock was moved: `app.clock().today()`).
+pub fn today() -> chrono::NaiveDate {
+    service::config::day_in_china(chrono::Utc::now())
+}
+
 pub fn days_ago(days: i64) -> String {
-    (service::config::today_in_china() - chrono::Duration::days(days))
+    (today() - chrono::Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }
 
 pub fn days_ahead(days: i64) -> String {
-    (service::config::today_in_china() + chrono::Duration::days(days))
+    (today() + chrono::Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }

@@ -188,7 +188,13 @@ impl MessageServer {
         let mut random = [0u8; 8];
         getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no random source: {e}"))?;
         let nonce = (u64::from_le_bytes(random) % 10_000_000_000).to_string();
-        self.seal_reply(opened, reply, chrono::Utc::now().timestamp(), &nonce)
+        // The platform checks the reply's time against its own clock: the system time.
+        self.seal_reply(
+            opened,
+            reply,
+            crate::clock::system_now().timestamp(),
+            &nonce,
+        )
     }
 }
 

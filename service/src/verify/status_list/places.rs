@@ -45,8 +45,8 @@ pub struct Place {
 }
 
 /// Gives `permit_id` a free place, drawn uniformly at random in the lowest list that is less
-/// than three quarters taken (opening list max + 1, of `list_size` entries, when none is;
-/// existing lists keep the size they were opened with). Runs in the caller's
+/// than three quarters taken (opening list max + 1, of `list_size` entries, created `now`,
+/// when none is; existing lists keep the size they were opened with). Runs in the caller's
 /// transaction (the permit's issue), so a rolled-back issue frees its place. Asking again
 /// for a permit that has a place answers that place.
 ///
@@ -59,11 +59,12 @@ pub async fn allocate<C: ConnectionTrait>(
     db: &C,
     permit_id: Uuid,
     list_size: u32,
+    now: DateTime<Utc>,
 ) -> Result<Place> {
     if list_size == 0 || list_size > MAX_LIST_SIZE {
         return Err(anyhow!("status list size {list_size} is outside 1..={MAX_LIST_SIZE}").into());
     }
-    let (list_id, size) = claim_list(db, list_size).await?;
+    let (list_id, size) = claim_list(db, list_size, now).await?;
     for _ in 0..MAX_DRAWS {
         let idx = draw(size)?;
         let inserted = db
@@ -104,7 +105,11 @@ pub async fn allocate<C: ConnectionTrait>(
 /// Counts one more permit in the lowest list with room and answers it (id, size); opens the
 /// next list when none has room. The count is taken by one UPDATE that re-checks the room on
 /// the row it locks, so concurrent issues never push a list past three quarters.
-async fn claim_list<C: ConnectionTrait>(db: &C, list_size: u32) -> Result<(u32, u32)> {
+async fn claim_list<C: ConnectionTrait>(
+    db: &C,
+    list_size: u32,
+    now: DateTime<Utc>,
+) -> Result<(u32, u32)> {
     for _ in 0..MAX_LIST_ROUNDS {
         let claimed = db
             .query_one_raw(statement(
@@ -131,7 +136,7 @@ async fn claim_list<C: ConnectionTrait>(db: &C, list_size: u32) -> Result<(u32, 
              FROM (SELECT COALESCE(MAX(id), 0) + 1 AS next_id FROM status_lists) AS next \
              WHERE NOT EXISTS (SELECT 1 FROM status_lists WHERE allocated * 4 < size * 3) \
              ON CONFLICT DO NOTHING",
-            vec![sql_int(list_size)?.into(), Utc::now().into()],
+            vec![sql_int(list_size)?.into(), now.into()],
         ))
         .await
         .context("opening a new status list")?;
@@ -170,6 +175,10 @@ pub async fn place_of<C: ConnectionTrait>(db: &C, permit_id: Uuid) -> Result<Opt
 /// The entry is updated before the change is logged: the update locks the row until commit,
 /// so two changes of one entry are logged (numbered) in the order they commit, and a
 /// follower applying the log in number order ends with the last state.
+///
+/// The log is stamped with the system time, not the context's clock: it orders commits
+/// between instances (each with its own clock) and is read by followers within seconds,
+/// so its times are plumbing, never a date rule.
 pub async fn set_state<C: ConnectionTrait>(db: &C, place: Place, status: Status) -> Result<()> {
     let state = status.as_u8();
     if state > MAX_STATE {
@@ -193,7 +202,7 @@ pub async fn set_state<C: ConnectionTrait>(db: &C, place: Place, status: Status)
         list_id: Set(list_id),
         idx: Set(idx),
         state: Set(i16::from(state)),
-        changed_at: Set(Utc::now()),
+        changed_at: Set(crate::clock::system_now()),
     })
     .exec_without_returning(db)
     .await

@@ -197,9 +197,10 @@ impl StatusRegistry {
 }
 
 /// The log position a fresh registry starts after: the last change older than
-/// [`GAP_WAIT`], or 0.
+/// [`GAP_WAIT`], or 0. System time, as the log is stamped (see `places::set_state`).
 pub(super) async fn watermark<C: ConnectionTrait>(db: &C) -> Result<i64> {
-    let before = Utc::now() - chrono::Duration::from_std(GAP_WAIT).unwrap_or_default();
+    let before =
+        crate::clock::system_now() - chrono::Duration::from_std(GAP_WAIT).unwrap_or_default();
     let max: Option<Option<i64>> = status_change::Entity::find()
         .select_only()
         .column_as(status_change::Column::Seq.max(), "max_seq")
