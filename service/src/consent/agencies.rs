@@ -55,7 +55,8 @@ pub struct Registration<'a> {
     pub fields: &'a [String],
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AgencyRegistered)]
 pub struct Registered {
     pub id: Uuid,
     pub client_id: String,
@@ -67,7 +68,7 @@ pub struct Registered {
     pub fields: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgencyView {
     pub id: Uuid,
     pub name: String,

@@ -43,7 +43,8 @@ pub struct AccessRequest<'a> {
 }
 
 /// A request as the holder sees it before deciding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = HolderRequest)]
 pub struct RequestView {
     pub id: Uuid,
     pub status: RequestStatus,
@@ -61,7 +62,7 @@ pub struct RequestView {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgencyInfo {
     pub id: Uuid,
     pub name: String,
@@ -69,7 +70,7 @@ pub struct AgencyInfo {
     pub contact: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldInfo {
     pub field: &'static str,
     pub label: &'static str,
@@ -77,7 +78,8 @@ pub struct FieldInfo {
 }
 
 /// A request as its agency follows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AgencyRequest)]
 pub struct AgencyRequestView {
     pub id: Uuid,
     pub status: RequestStatus,
@@ -87,6 +89,7 @@ pub struct AgencyRequestView {
     pub fields: Vec<String>,
     pub expires_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub authorization: Option<GrantView>,
 }
 
@@ -339,7 +342,7 @@ pub async fn requests_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<R
 }
 
 /// Optional body of an approval: the consent text version the holder was shown.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct Approval {
     pub consent_version: Option<String>,
 }

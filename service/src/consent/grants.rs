@@ -19,7 +19,8 @@ use super::agencies;
 use super::consents::{AgencyInfo, agency_info, names};
 
 /// A grant, as the holder and the agency see it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Grant)]
 pub struct GrantView {
     pub id: Uuid,
     pub request_id: Uuid,
@@ -38,7 +39,7 @@ pub struct GrantView {
 }
 
 /// Where a grant stands; derived from its row, never stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantStatus {
     Active,

@@ -21,7 +21,7 @@ pub struct Periods {
     pub renewal_window_days: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PermitStatus {
     Valid,
@@ -200,7 +200,7 @@ pub fn renewal_window_opens(valid_until: NaiveDate, periods: Periods) -> NaiveDa
 }
 
 /// What the holder's request makes: the yearly endorsement, or the renewal when expiry is near.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Renewal {
     Endorsement,

@@ -33,7 +33,8 @@ use crate::error::Result;
 pub const BATCH: u64 = 200;
 
 /// What one run did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = RetentionRules)]
 pub struct Report {
     pub as_of: NaiveDate,
     pub materials_purged: u64,
