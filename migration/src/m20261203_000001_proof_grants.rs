@@ -20,22 +20,28 @@ enum Authorizations {
     Table,
 }
 
+// The variants name the columns, which share their prefix on purpose.
+#[allow(clippy::enum_variant_names)]
 #[derive(DeriveIden, Clone, Copy)]
-enum Proof {
+enum ProofColumn {
     ProofCity,
     ProofMinYears,
     ProofAsOf,
 }
 
-fn column(col: Proof) -> ColumnDef {
+fn column(col: ProofColumn) -> ColumnDef {
     match col {
-        Proof::ProofCity => string_null(col),
-        Proof::ProofMinYears => integer_null(col),
-        Proof::ProofAsOf => date_null(col),
+        ProofColumn::ProofCity => string_null(col),
+        ProofColumn::ProofMinYears => integer_null(col),
+        ProofColumn::ProofAsOf => date_null(col),
     }
 }
 
-const COLUMNS: [Proof; 3] = [Proof::ProofCity, Proof::ProofMinYears, Proof::ProofAsOf];
+const COLUMNS: [ProofColumn; 3] = [
+    ProofColumn::ProofCity,
+    ProofColumn::ProofMinYears,
+    ProofColumn::ProofAsOf,
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
