@@ -41,6 +41,7 @@ mod privacy;
 mod rate_limits;
 mod reminders;
 mod residence;
+mod residence_consent;
 mod retention;
 mod rotation;
 mod settings_debug;

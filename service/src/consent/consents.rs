@@ -26,6 +26,8 @@ use crate::notices::outbox::{self, Notice};
 use crate::permit::fields::{self, PermitField};
 
 use super::grants::{GrantView, grant_view};
+use super::proof_grants::ProofAsk;
+use crate::residence::proofs::ProofRequest;
 
 /// The version of the consent text below; stored with every request and grant. Change the
 /// text only together with the version.
@@ -40,6 +42,8 @@ pub struct AccessRequest<'a> {
     pub days: i64,
     pub fields: Option<&'a [String]>,
     pub retention_days: Option<i64>,
+    /// A residence proof asked instead of permit fields (scope `residence:proof`).
+    pub residence_proof: Option<ProofRequest>,
 }
 
 /// A request as the holder sees it before deciding.
@@ -51,6 +55,8 @@ pub struct RequestView {
     pub agency: AgencyInfo,
     pub purpose: String,
     pub fields: Vec<FieldInfo>,
+    /// A residence proof asked instead of permit fields (`fields` is then empty).
+    pub residence_proof: Option<ProofAsk>,
     pub days: i32,
     pub retention_days: i32,
     pub max_downloads: i32,
@@ -87,6 +93,8 @@ pub struct AgencyRequestView {
     pub permit_no: String,
     pub purpose: String,
     pub fields: Vec<String>,
+    /// A residence proof asked instead of permit fields.
+    pub residence_proof: Option<ProofAsk>,
     pub expires_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -118,6 +126,9 @@ fn field_infos(list: &[PermitField]) -> Vec<FieldInfo> {
 
 /// The exact text the holder agrees to (version [`CONSENT_VERSION`]).
 pub fn consent_text(agency: &agency::Model, req: &request::Model) -> String {
+    if let Some(ask) = ProofAsk::of_request(req) {
+        return super::proof_grants::consent_text(agency, req, &ask);
+    }
     let list = fields::parse_list(&req.fields);
     let labels: Vec<&str> = list.iter().map(|f| f.label()).collect();
     let sensitive: Vec<&str> = list
@@ -166,6 +177,7 @@ pub(crate) fn request_view(
         purpose: req.purpose.clone(),
         sensitive: list.iter().any(|f| f.is_sensitive()),
         fields: field_infos(&list),
+        residence_proof: ProofAsk::of_request(req),
         days: req.days,
         retention_days: req.retention_days,
         max_downloads: req.max_downloads,
@@ -199,7 +211,20 @@ pub async fn request_access(
     principal: &AgencyPrincipal,
     ask: AccessRequest<'_>,
 ) -> Result<AgencyRequestView> {
-    principal.require(Scope::Download)?;
+    // A proof is asked under its own scope, and with no permit field: data minimisation.
+    let proof = match &ask.residence_proof {
+        None => {
+            principal.require(Scope::Download)?;
+            None
+        }
+        Some(asked) => {
+            principal.require(Scope::ResidenceProof)?;
+            if ask.fields.is_some_and(|f| !f.is_empty()) {
+                return Err(invalid("fields", FieldProblem::NotAllowed));
+            }
+            Some(ProofAsk::checked(ctx, asked)?)
+        }
+    };
     let rules = &ctx.settings.agencies;
     let agency = agencies::find(ctx, principal).await?;
     let purpose = ask.purpose.trim();
@@ -218,6 +243,7 @@ pub async fn request_access(
     }
     let registered = agencies::fields_of(&agency);
     let wanted: Vec<PermitField> = match ask.fields {
+        _ if proof.is_some() => Vec::new(),
         None => registered.clone(),
         Some(list) => {
             let mut wanted = Vec::new();
@@ -232,14 +258,17 @@ pub async fn request_access(
             wanted
         }
     };
-    if wanted.is_empty() {
+    if wanted.is_empty() && proof.is_none() {
         return Err(invalid("fields", FieldProblem::Empty));
     }
     let key = ask
         .idempotency_key
         .map(|k| {
-            let request = json!({"token": ask.token, "purpose": purpose, "days": ask.days,
+            let mut request = json!({"token": ask.token, "purpose": purpose, "days": ask.days,
                                  "fields": names(&wanted), "retention_days": retention_days});
+            if let Some(p) = &proof {
+                request["residence_proof"] = json!(p);
+            }
             idempotency::Key::new(
                 format!("agency:{}:authorization-requests", agency.id),
                 k,
@@ -275,6 +304,9 @@ pub async fn request_access(
         created_at: now,
         expires_at: now + Duration::hours(i64::from(rules.request_ttl_hours)),
         decided_at: None,
+        proof_city: proof.as_ref().map(|p| p.city.clone()),
+        proof_min_years: proof.as_ref().map(|p| p.min_years as i32),
+        proof_as_of: proof.as_ref().and_then(|p| p.as_of),
     };
     request::Entity::insert(row.clone().into_active_model().reset_all())
         .exec_without_returning(&txn)
@@ -291,6 +323,7 @@ pub async fn request_access(
                 "request_id": row.id.to_string(),
                 "fields": wanted.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
                 "days": row.days,
+                "residence_proof": proof,
             }),
         },
     )
@@ -314,6 +347,7 @@ pub async fn request_access(
         permit_no: permit.facts.permit_no,
         purpose: row.purpose,
         fields: names(&wanted),
+        residence_proof: proof,
         expires_at: row.expires_at,
         authorization: None,
     };
@@ -423,6 +457,9 @@ pub async fn approve(
         created_at: now,
         expires_at: now + Duration::days(i64::from(req.days)),
         revoked_at: None,
+        proof_city: req.proof_city.clone(),
+        proof_min_years: req.proof_min_years,
+        proof_as_of: req.proof_as_of,
     };
     authorization::Entity::insert(grant.clone().into_active_model().reset_all())
         .exec_without_returning(&txn)
@@ -505,6 +542,7 @@ pub async fn request_for_agency(
         permit_no: permit.permit_no,
         purpose: req.purpose.clone(),
         fields: names(&fields::parse_list(&req.fields)),
+        residence_proof: ProofAsk::of_request(&req),
         expires_at: req.expires_at,
         authorization: grant.map(|g| grant_view(&agency, &g, now)),
     })

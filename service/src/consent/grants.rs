@@ -27,6 +27,8 @@ pub struct GrantView {
     pub agency: AgencyInfo,
     pub purpose: String,
     pub fields: Vec<String>,
+    /// A grant for a residence proof: what it states (no permit field, no copy).
+    pub residence_proof: Option<super::proof_grants::ProofAsk>,
     pub retention_days: i32,
     pub expires_at: DateTime<Utc>,
     pub max_downloads: i32,
@@ -90,6 +92,7 @@ pub(crate) fn grant_view(
         agency: agency_info(agency),
         purpose: g.purpose.clone(),
         fields: names(&fields::parse_list(&g.fields)),
+        residence_proof: super::proof_grants::ProofAsk::of_grant(g),
         retention_days: g.retention_days,
         expires_at: g.expires_at,
         max_downloads: g.max_downloads,

@@ -5,10 +5,12 @@
 //! text, and the holder's decision; [`grants`] keeps what an approval allows, where each grant
 //! stands and the holder's revocation. [`annotated_copy`] is what a grant lets an agency
 //! download (加注件), signed. [`access_log`] records every verification, request, decision and
-//! download, so that the holder sees who looked.
+//! download, so that the holder sees who looked. [`proof_grants`] lets an agency ask for a
+//! signed yes-or-no residence proof instead of the copy.
 
 pub mod access_log;
 pub mod agencies;
 pub mod annotated_copy;
 pub mod consents;
 pub mod grants;
+pub mod proof_grants;
