@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use entity::{agency, authorization};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -105,17 +105,19 @@ pub(crate) fn grant_view(
 }
 
 pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<GrantView>> {
-    let rows = authorization::Entity::find()
-        .filter(authorization::Column::PersonId.eq(person_id))
-        .order_by_desc(authorization::Column::CreatedAt)
-        .limit(100)
-        .all(&ctx.db)
-        .await?;
+    let columns = (
+        authorization::Column::PersonId,
+        authorization::Column::CreatedAt,
+    );
+    let rows =
+        agencies::newest_for_holder::<authorization::Entity, _>(&ctx.db, columns, person_id, |g| {
+            g.agency_id
+        });
     let now = ctx.clock.now();
-    Ok(agencies::with_agencies(&ctx.db, rows, |g| g.agency_id)
+    Ok(rows
         .await?
         .iter()
-        .map(|(agency, g)| grant_view(agency, g, now))
+        .map(|(a, g)| grant_view(a, g, now))
         .collect())
 }
 
