@@ -15,7 +15,7 @@ mod miniprogram;
 pub mod oauth;
 mod pages;
 mod permit;
-mod residence;
+pub(crate) mod residence;
 mod staff;
 mod subscriptions;
 
