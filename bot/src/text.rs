@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use entity::statuses::{ApplicationStatus, CardOrderStatus};
 use service::domain::permit_rules::PermitStatus;
+use service::permit::cards::CardOrderView;
 
 /// The service hotline offered on handoff: Guangdong's government-service hotline.
 pub const HOTLINE: &str = "12345";
@@ -243,20 +244,38 @@ pub fn endorsed(renewal: bool, valid_until: NaiveDate, next_due: NaiveDate) -> S
         cn_date(next_due)
     )
 }
-pub fn card_status(status: CardOrderStatus, station: &str, fee_cents: i64) -> String {
-    let label = match status {
+pub fn card_status(order: &CardOrderView) -> String {
+    let label = match order.status {
         CardOrderStatus::Ordered => "已下单，待缴费",
         CardOrderStatus::Paid => "已受理，等待制证",
         CardOrderStatus::Produced => "已制证，正在送往领证点",
         CardOrderStatus::Ready => "已到领证点，可以领取",
         CardOrderStatus::Collected => "已领取",
+        CardOrderStatus::Cancelled => "缴款书逾期未缴费，订单已取消，可重新申请",
     };
-    let fee = if fee_cents == 0 {
+    let fee = if order.fee_cents == 0 {
         "免费".to_owned()
     } else {
-        format!("{}.{:02}元", fee_cents / 100, fee_cents % 100)
+        yuan(order.fee_cents)
     };
-    format!("您的实体居住证：{label}\n领证地点：{station}\n费用：{fee}")
+    let mut text = format!(
+        "您的实体居住证：{label}\n领证地点：{}\n费用：{fee}",
+        order.pickup_station
+    );
+    if let (CardOrderStatus::Ordered, Some(payment)) = (order.status, &order.payment) {
+        let until = payment.expires_at.with_timezone(&chrono_tz::Asia::Shanghai);
+        text.push_str(&format!(
+            "\n缴款书编号：{}\n请于 {} 前缴费：{}",
+            payment.notice_no,
+            until.format("%Y年%-m月%-d日 %H:%M"),
+            payment.pay_url
+        ));
+    }
+    text
+}
+
+fn yuan(cents: i64) -> String {
+    format!("{}.{:02}元", cents / 100, cents % 100)
 }
 pub const NO_CARD: &str = "您还没有申请实体居住证。电子居住证与实体证具有同等效力；如需实体证，可在粤省事小程序「我的居住证 → 申领实体证」中申请，首次免费。";
 

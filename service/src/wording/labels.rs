@@ -50,6 +50,7 @@ pub fn card_order_status(status: CardOrderStatus) -> &'static str {
         CardOrderStatus::Produced => "已制证",
         CardOrderStatus::Ready => "待领取",
         CardOrderStatus::Collected => "已领取",
+        CardOrderStatus::Cancelled => "已取消（缴款书逾期未缴费）",
     }
 }
 
