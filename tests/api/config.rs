@@ -82,7 +82,10 @@ fn prod_mode_refuses_demo_data_and_a_weak_bootstrap_password() {
     short.retain(|(k, _)| *k != "YUEJU_PAYMENT_NOTIFY_SECRET");
     short.push(("YUEJU_PAYMENT_NOTIFY_SECRET", "short"));
     let err = settings(&short).expect_err("a short callback secret");
-    assert!(err.contains("YUEJU_PAYMENT_NOTIFY_SECRET must have at least"), "{err}");
+    assert!(
+        err.contains("YUEJU_PAYMENT_NOTIFY_SECRET must have at least"),
+        "{err}"
+    );
     let mut weak = ok.clone();
     weak.push(("YUEJU_STAFF_BOOTSTRAP", "admin:short"));
     assert!(

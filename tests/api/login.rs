@@ -156,7 +156,10 @@ async fn dev_codes_are_refused_in_prod_mode() {
             "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
         ),
         ("YUEJU_PAYMENT_API_BASE", PROD_PAYMENT_API_BASE),
-        ("YUEJU_PAYMENT_NOTIFY_SECRET", crate::fake_payment::NOTIFY_SECRET),
+        (
+            "YUEJU_PAYMENT_NOTIFY_SECRET",
+            crate::fake_payment::NOTIFY_SECRET,
+        ),
     ])
     .await;
     app.login("yss", "dev:alice")

@@ -141,7 +141,10 @@ async fn a_signed_callback_pays_the_order_once_whatever_the_number_of_deliveries
     assert_eq!(redelivered.body, paid.body, "the same receipt every time");
     let mine = my_order(&app, &tokens).await;
     assert_eq!(mine.body["payment"]["paid_at"], paid_at);
-    assert_eq!(mine.body["updated_at"], updated_at, "a redelivery writes nothing");
+    assert_eq!(
+        mine.body["updated_at"], updated_at,
+        "a redelivery writes nothing"
+    );
 
     // Once the card moves on, a late redelivery does not pull it back to `paid`.
     assert_eq!(
@@ -260,7 +263,8 @@ async fn a_notice_that_expires_unpaid_cancels_its_order_and_the_holder_may_order
     let (app, fake) = app_with_payment().await;
     let (tokens, _) = chen_due_a_replacement(&app).await;
     let (_, notice_no) = ordered_replacement(&app, &tokens).await;
-    app.clock().advance(Days::days(NOTICE_DAYS) - Days::hours(1));
+    app.clock()
+        .advance(Days::days(NOTICE_DAYS) - Days::hours(1));
     assert_eq!(my_order(&app, &tokens).await.body["status"], "ordered");
     app.clock().advance(Days::hours(2));
     let mine = my_order(&app, &tokens).await;
@@ -280,9 +284,16 @@ async fn the_daily_run_cancels_every_order_whose_notice_expired_unpaid_and_only_
     let (r, _) = ordered_replacement(&app, &tokens).await;
     let id: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
     let expiry = service::permit::fees::expiry::cancel_expired;
-    assert_eq!(expiry(&app.app.db, app.clock().now(), None).await.unwrap(), 0);
-    app.clock().advance(Days::days(NOTICE_DAYS) + Days::minutes(1));
-    assert_eq!(expiry(&app.app.db, app.clock().now(), None).await.unwrap(), 1);
+    assert_eq!(
+        expiry(&app.app.db, app.clock().now(), None).await.unwrap(),
+        0
+    );
+    app.clock()
+        .advance(Days::days(NOTICE_DAYS) + Days::minutes(1));
+    assert_eq!(
+        expiry(&app.app.db, app.clock().now(), None).await.unwrap(),
+        1
+    );
     let row = entity::card_order::Entity::find_by_id(id)
         .one(&app.app.db)
         .await
@@ -290,12 +301,18 @@ async fn the_daily_run_cancels_every_order_whose_notice_expired_unpaid_and_only_
         .unwrap();
     assert_eq!(row.status, entity::statuses::CardOrderStatus::Cancelled);
     assert_eq!(row.open_for_person, None);
-    assert_eq!(expiry(&app.app.db, app.clock().now(), None).await.unwrap(), 0);
+    assert_eq!(
+        expiry(&app.app.db, app.clock().now(), None).await.unwrap(),
+        0
+    );
     // A paid order is never cancelled, however old its notice.
     let (_, notice_no) = ordered_replacement(&app, &tokens).await;
     assert_eq!(fake.deliver_paid(&app, &notice_no, FEE).await.status, 200);
     app.clock().advance(Days::days(NOTICE_DAYS * 2));
-    assert_eq!(expiry(&app.app.db, app.clock().now(), None).await.unwrap(), 0);
+    assert_eq!(
+        expiry(&app.app.db, app.clock().now(), None).await.unwrap(),
+        0
+    );
     assert_eq!(my_order(&app, &tokens).await.body["status"], "paid");
 }
 
@@ -329,7 +346,11 @@ async fn staff_cannot_set_an_order_paid_by_hand_but_keep_the_other_steps() {
     let id = r.body["id"].as_str().unwrap();
     let refused = advance(&app, &staff, id, "paid").await;
     refused.assert_error(422, "PAID_ONLY_BY_PAYMENT");
-    assert!(refused.message().contains("非税支付平台"), "{}", refused.text);
+    assert!(
+        refused.message().contains("非税支付平台"),
+        "{}",
+        refused.text
+    );
     assert_eq!(my_order(&app, &tokens).await.body["status"], "ordered");
     // An unpaid order cannot skip to production either.
     advance(&app, &staff, id, "produced")
@@ -358,11 +379,9 @@ async fn without_a_platform_dev_issues_notices_itself_paid_by_a_callback_under_t
     let pay_url = r.body["payment"]["pay_url"].as_str().unwrap();
     assert!(pay_url.contains(".invalid/"), "{pay_url}");
     let body = callback(&notice_no, FEE, &app.clock().now().to_rfc3339());
-    let sig = service::permit::fees::notify::sign(
-        service::config::DEV_NOTIFY_SECRET.as_bytes(),
-        &body,
-    )
-    .unwrap();
+    let sig =
+        service::permit::fees::notify::sign(service::config::DEV_NOTIFY_SECRET.as_bytes(), &body)
+            .unwrap();
     deliver_raw(&app, body.clone(), Some(&FakePayment::sign(&body)))
         .await
         .assert_error(401, "SIGNATURE_INVALID");

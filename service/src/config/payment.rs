@@ -64,7 +64,8 @@ impl PaymentSettings {
             );
         }
         if self.notify_secret_is_default {
-            problems.push("YUEJU_PAYMENT_NOTIFY_SECRET is required (the dev secret is public)".into());
+            problems
+                .push("YUEJU_PAYMENT_NOTIFY_SECRET is required (the dev secret is public)".into());
         } else if self.notify_secret.expose_secret().chars().count() < MIN_SECRET_CHARS {
             problems.push(format!(
                 "YUEJU_PAYMENT_NOTIFY_SECRET must have at least {MIN_SECRET_CHARS} characters"

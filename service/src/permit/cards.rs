@@ -3,8 +3,8 @@
 //! until collected.
 
 use chrono::{DateTime, Utc};
-use entity::{card_order, card_payment};
 use entity::statuses::CardOrderStatus;
+use entity::{card_order, card_payment};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, TransactionTrait,
@@ -144,7 +144,9 @@ async fn full_view(ctx: &Context, row: card_order::Model) -> Result<CardOrderVie
         .await?
         .map(|p| p.permit_no)
         .unwrap_or_default();
-    let payment = card_payment::Entity::find_by_id(row.id).one(&ctx.db).await?;
+    let payment = card_payment::Entity::find_by_id(row.id)
+        .one(&ctx.db)
+        .await?;
     Ok(view(row, permit_no, payment))
 }
 

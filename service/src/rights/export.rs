@@ -10,8 +10,8 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use entity::statuses::{CardOrderStatus, OutboxStatus};
 use entity::{
-    account, application, authorization, authorization_request, card_order, card_payment, face_verification,
-    outbox, permit, permit_version, person, session,
+    account, application, authorization, authorization_request, card_order, card_payment,
+    face_verification, outbox, permit, permit_version, person, session,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;

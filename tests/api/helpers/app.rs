@@ -219,7 +219,10 @@ pub async fn spawn_prod_app_with(extra: &[(&str, &str)]) -> ProdApp {
             "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
         ),
         ("YUEJU_PAYMENT_API_BASE", PROD_PAYMENT_API_BASE),
-        ("YUEJU_PAYMENT_NOTIFY_SECRET", crate::fake_payment::NOTIFY_SECRET),
+        (
+            "YUEJU_PAYMENT_NOTIFY_SECRET",
+            crate::fake_payment::NOTIFY_SECRET,
+        ),
     ];
     vars.extend_from_slice(extra);
     let app = spawn_app_with(&vars).await;

@@ -40,7 +40,10 @@ pub async fn cancel_expired(
     }
     let cancelled = cancel.exec(db).await?.rows_affected;
     if cancelled > 0 {
-        tracing::info!(cancelled, "card orders cancelled: their payment notices expired unpaid");
+        tracing::info!(
+            cancelled,
+            "card orders cancelled: their payment notices expired unpaid"
+        );
     }
     Ok(cancelled)
 }

@@ -65,7 +65,11 @@ fn check_signature(secret: &[u8], body: &[u8], signature: Option<&str>) -> Resul
 /// Records a paid callback and moves its order to `paid`, in one transaction.
 pub async fn paid(ctx: &Context, raw_body: &[u8], signature: Option<&str>) -> Result<Receipt> {
     check_signature(
-        ctx.settings.payment.notify_secret.expose_secret().as_bytes(),
+        ctx.settings
+            .payment
+            .notify_secret
+            .expose_secret()
+            .as_bytes(),
         raw_body,
         signature,
     )?;
@@ -81,7 +85,12 @@ pub async fn paid(ctx: &Context, raw_body: &[u8], signature: Option<&str>) -> Re
         .await?
         .ok_or(Refusal::NotFound(Missing::PaymentNotice))?;
     if payment.amount_cents != wire.amount_cents {
-        tracing::warn!(notice_no = wire.notice_no, expected = payment.amount_cents, got = wire.amount_cents, "paid callback with another amount");
+        tracing::warn!(
+            notice_no = wire.notice_no,
+            expected = payment.amount_cents,
+            got = wire.amount_cents,
+            "paid callback with another amount"
+        );
         return Err(Refusal::PaymentAmountMismatch.into());
     }
     if let Some(paid_at) = payment.paid_at {
@@ -124,7 +133,10 @@ async fn settle_order(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let moved = card_order::Entity::update_many()
-        .col_expr(card_order::Column::Status, Expr::value(CardOrderStatus::Paid))
+        .col_expr(
+            card_order::Column::Status,
+            Expr::value(CardOrderStatus::Paid),
+        )
         .col_expr(card_order::Column::UpdatedAt, Expr::value(now))
         .filter(card_order::Column::Id.eq(payment.order_id))
         .filter(card_order::Column::Status.eq(CardOrderStatus::Ordered))
@@ -134,7 +146,10 @@ async fn settle_order(
     if moved == 1 {
         return Ok(());
     }
-    let Some(order) = card_order::Entity::find_by_id(payment.order_id).one(txn).await? else {
+    let Some(order) = card_order::Entity::find_by_id(payment.order_id)
+        .one(txn)
+        .await?
+    else {
         return Ok(());
     };
     if order.status == CardOrderStatus::Cancelled && paid_at <= payment.expires_at {
@@ -144,8 +159,14 @@ async fn settle_order(
             .await?;
         if other_open == 0 {
             card_order::Entity::update_many()
-                .col_expr(card_order::Column::Status, Expr::value(CardOrderStatus::Paid))
-                .col_expr(card_order::Column::OpenForPerson, Expr::value(order.person_id))
+                .col_expr(
+                    card_order::Column::Status,
+                    Expr::value(CardOrderStatus::Paid),
+                )
+                .col_expr(
+                    card_order::Column::OpenForPerson,
+                    Expr::value(order.person_id),
+                )
                 .col_expr(card_order::Column::UpdatedAt, Expr::value(now))
                 .filter(card_order::Column::Id.eq(order.id))
                 .exec(txn)
