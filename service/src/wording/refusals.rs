@@ -327,6 +327,10 @@ mod tests {
             Refusal::TimestampOutOfWindow,
             Refusal::MessageMalformed,
             Refusal::MessageTooLarge,
+            Refusal::PaymentUnavailable,
+            Refusal::PaymentAmountMismatch,
+            Refusal::PaidOnlyByPayment,
+            Refusal::NotFound(Missing::PaymentNotice),
         ]
     }
 
@@ -391,6 +395,9 @@ mod tests {
             Refusal::TimestampOutOfWindow => 56,
             Refusal::MessageMalformed => 57,
             Refusal::MessageTooLarge => 58,
+            Refusal::PaymentUnavailable => 59,
+            Refusal::PaymentAmountMismatch => 60,
+            Refusal::PaidOnlyByPayment => 61,
         }
     }
 
@@ -404,7 +411,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant_index).collect();
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen, (0..=58).collect::<Vec<_>>(), "one sample per variant");
+        assert_eq!(seen, (0..=61).collect::<Vec<_>>(), "one sample per variant");
         for refusal in &samples {
             let message = refusal_message(refusal);
             assert!(is_chinese(&message), "{refusal:?} reads {message:?}");
