@@ -98,7 +98,8 @@ pub async fn issue_notice(
 }
 
 /// The payment notice of an order, as the holder sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PaymentNotice)]
 pub struct PaymentView {
     pub notice_no: String,
     pub amount_cents: i64,

@@ -31,7 +31,8 @@ struct PaidWire {
 }
 
 /// What the platform is answered: the notice and when it was paid, the same on every delivery.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PaymentReceipt)]
 pub struct Receipt {
     pub notice_no: String,
     pub paid_at: DateTime<Utc>,
