@@ -388,3 +388,34 @@ async fn without_a_platform_dev_issues_notices_itself_paid_by_a_callback_under_t
     assert_eq!(deliver_raw(&app, body, Some(&sig)).await.status, 200);
     assert_eq!(my_order(&app, &tokens).await.body["status"], "paid");
 }
+
+#[tokio::test]
+async fn the_fee_answers_and_the_callbacks_answers_match_the_published_schemas() {
+    use crate::openapi::check;
+    let (app, fake) = app_with_payment().await;
+    let spec = app.get("/api/v1/openapi.json", None).await.body;
+    let (tokens, _) = chen_due_a_replacement(&app).await;
+    fake.fail_next(PaymentFault::Down(502));
+    let down = order(&app, &tokens).await;
+    check(&spec, "post", "/api/v1/me/physical-card", 503, &down.body);
+    let (r, notice_no) = ordered_replacement(&app, &tokens).await;
+    check(&spec, "post", "/api/v1/me/physical-card", 201, &r.body);
+    let mine = my_order(&app, &tokens).await;
+    check(&spec, "get", "/api/v1/me/physical-card", 200, &mine.body);
+    let notify = "/api/v1/payments/notify";
+    let unsigned = deliver_raw(
+        &app,
+        callback(&notice_no, FEE, "2026-12-01T10:00:00Z"),
+        None,
+    )
+    .await;
+    check(&spec, "post", notify, 401, &unsigned.body);
+    let unknown = fake.deliver_paid(&app, "4400000", FEE).await;
+    check(&spec, "post", notify, 404, &unknown.body);
+    let other = fake.deliver_paid(&app, &notice_no, 1).await;
+    check(&spec, "post", notify, 422, &other.body);
+    let paid = fake.deliver_paid(&app, &notice_no, FEE).await;
+    check(&spec, "post", notify, 200, &paid.body);
+    let mine = my_order(&app, &tokens).await;
+    check(&spec, "get", "/api/v1/me/physical-card", 200, &mine.body);
+}

@@ -14,6 +14,7 @@ mod me;
 mod miniprogram;
 pub mod oauth;
 mod pages;
+mod payments;
 mod permit;
 mod staff;
 mod subscriptions;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_bulk_bytes: usize) {
             .configure(bot::configure)
             .configure(miniprogram::configure)
             .configure(permit::configure)
+            .configure(payments::configure)
             .configure(applications::configure)
             .configure(code::configure)
             .configure(consent::configure)
