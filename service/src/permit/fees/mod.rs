@@ -19,7 +19,7 @@ pub use dev::DevFeeCollector;
 pub use http::HttpFeeCollector;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use entity::card_payment;
 use serde::Serialize;
 use std::sync::Arc;
@@ -79,7 +79,9 @@ pub async fn issue_notice(
     request: &NoticeRequest,
     now: DateTime<Utc>,
 ) -> Result<Notice> {
-    let notice = collector.create_notice(request).await?;
+    let mut notice = collector.create_notice(request).await?;
+    // Stored to the microsecond, as PostgreSQL keeps it: every answer shows the same instant.
+    notice.expires_at = notice.expires_at.trunc_subsecs(6);
     let number_ok = !notice.notice_no.trim().is_empty()
         && notice.notice_no.chars().count() <= MAX_NOTICE_NO_CHARS;
     let url_ok = (notice.pay_url.starts_with("https://") || notice.pay_url.starts_with("http://"))
