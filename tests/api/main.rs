@@ -42,6 +42,7 @@ mod platform_tokens;
 mod privacy;
 mod rate_limits;
 mod reminders;
+mod residence;
 mod retention;
 mod rotation;
 mod settings_debug;

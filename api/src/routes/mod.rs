@@ -16,6 +16,7 @@ pub mod oauth;
 mod pages;
 mod payments;
 mod permit;
+mod residence;
 mod staff;
 mod subscriptions;
 
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_bulk_bytes: usize) {
             .configure(miniprogram::configure)
             .configure(permit::configure)
             .configure(payments::configure)
+            .configure(residence::configure)
             .configure(applications::configure)
             .configure(code::configure)
             .configure(consent::configure)
