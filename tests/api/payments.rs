@@ -108,7 +108,10 @@ async fn a_replacement_card_answers_the_platforms_payment_notice_and_waits_order
     let expires_at: chrono::DateTime<chrono::Utc> =
         payment["expires_at"].as_str().unwrap().parse().unwrap();
     // The platform's instant, to the microsecond the database keeps.
-    let off = (expires_at - notice.expires_at).num_microseconds().unwrap().abs();
+    let off = (expires_at - notice.expires_at)
+        .num_microseconds()
+        .unwrap()
+        .abs();
     assert!(off < 1, "{expires_at} against {}", notice.expires_at);
     assert!(payment["paid_at"].is_null(), "{}", r.text);
     // Reading it back shows the same notice, on its own and with the permit.
@@ -420,4 +423,23 @@ async fn the_fee_answers_and_the_callbacks_answers_match_the_published_schemas()
     check(&spec, "post", notify, 200, &paid.body);
     let mine = my_order(&app, &tokens).await;
     check(&spec, "get", "/api/v1/me/physical-card", 200, &mine.body);
+}
+
+#[tokio::test]
+async fn the_bot_tells_a_holder_the_notice_to_pay_and_then_that_the_card_is_accepted() {
+    let (app, fake) = app_with_payment().await;
+    let (tokens, _) = chen_due_a_replacement(&app).await;
+    let (_, notice_no) = ordered_replacement(&app, &tokens).await;
+    let chat = app.chat();
+    let u = "u-chen-pays";
+    app.say(&chat, u, "绑定 dev:demo-chen").await;
+    let waiting = app.say(&chat, u, "实体卡到哪了").await.join("\n");
+    assert!(waiting.contains("待缴费"), "{waiting}");
+    assert!(waiting.contains(&notice_no), "{waiting}");
+    assert!(waiting.contains("20.00元"), "{waiting}");
+    assert!(waiting.contains(&fake.notices()[0].pay_url), "{waiting}");
+    assert_eq!(fake.deliver_paid(&app, &notice_no, FEE).await.status, 200);
+    let paid = app.say(&chat, u, "实体卡到哪了").await.join("\n");
+    assert!(paid.contains("等待制证"), "{paid}");
+    assert!(!paid.contains(&notice_no), "{paid}");
 }
