@@ -49,7 +49,8 @@ async fn permits(db: &DatabaseConnection, n: usize, revoked_every: usize) -> Vec
                 revoke_reason_enc: Set(None),
                 created_at: Set(now),
                 current_version_id: Set(None),
-                registration_ended_on: Set(None),
+                // Not a column yet at this point of the migrations.
+                registration_ended_on: sea_orm::ActiveValue::NotSet,
             }
         });
         permit::Entity::insert_many(rows)

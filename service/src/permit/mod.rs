@@ -2,11 +2,14 @@
 //!
 //! [`permits`] issues the permit signed, keeps its versions and current-version pointer, and
 //! revokes it; [`endorsement`] endorses and renews it. The date rules themselves are pure
-//! functions in [`crate::domain::permit_rules`]. [`cards`] handles the voluntary physical card. [`fields`]
-//! names the fields an agency may be allowed to see. [`counters`] hands out serial numbers.
+//! functions in [`crate::domain::permit_rules`]. [`cards`] handles the voluntary physical card,
+//! and [`fees`] collects a replacement's fee through the province's payment platform.
+//! [`fields`] names the fields an agency may be allowed to see. [`counters`] hands out serial
+//! numbers.
 
 pub mod cards;
 pub mod counters;
 pub mod endorsement;
+pub mod fees;
 pub mod fields;
 pub mod permits;

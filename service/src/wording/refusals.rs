@@ -65,6 +65,13 @@ pub fn refusal_message(refusal: &Refusal) -> Cow<'static, str> {
         Refusal::PermitNotValid => "居住证当前不在有效状态，请先办理签注或续期".into(),
         Refusal::ConditionsNotMet(missing) => conditions_message(missing).into(),
         Refusal::CardOrderOpen => "您已有一张正在办理的实体证件订单".into(),
+        Refusal::PaymentUnavailable => {
+            "非税支付平台暂时无法开具缴款书，本次申领未提交，请稍后再试".into()
+        }
+        Refusal::PaymentAmountMismatch => "缴费金额与缴款书金额不一致".into(),
+        Refusal::PaidOnlyByPayment => {
+            "是否已缴费以非税支付平台的缴费结果为准，不能手动设为已缴费".into()
+        }
         Refusal::Conflict => "操作与其他同时进行的操作冲突，请刷新后重试".into(),
         Refusal::InvalidTransition { from, to } => format!("状态不能从 {from} 变为 {to}").into(),
         Refusal::AgencyExists => "该统一社会信用代码的部门已登记".into(),
@@ -112,6 +119,7 @@ pub fn not_found_message(what: Missing) -> &'static str {
         Missing::Permit => "您尚未持有居住证",
         Missing::Material => "未找到该材料",
         Missing::CardOrder => "未找到实体证件订单",
+        Missing::PaymentNotice => "未找到该缴款书",
         Missing::Agency => "未找到该部门",
         Missing::AuthorizationRequest => "未找到该授权请求",
         Missing::Authorization => "未找到该授权",
@@ -325,6 +333,10 @@ mod tests {
             Refusal::MessageTooLarge,
             Refusal::AuthorizationNotForCopy,
             Refusal::AuthorizationNotForProof,
+            Refusal::PaymentUnavailable,
+            Refusal::PaymentAmountMismatch,
+            Refusal::PaidOnlyByPayment,
+            Refusal::NotFound(Missing::PaymentNotice),
         ]
     }
 
@@ -391,6 +403,9 @@ mod tests {
             Refusal::MessageTooLarge => 58,
             Refusal::AuthorizationNotForCopy => 59,
             Refusal::AuthorizationNotForProof => 60,
+            Refusal::PaymentUnavailable => 61,
+            Refusal::PaymentAmountMismatch => 62,
+            Refusal::PaidOnlyByPayment => 63,
         }
     }
 
@@ -404,7 +419,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant_index).collect();
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen, (0..=60).collect::<Vec<_>>(), "one sample per variant");
+        assert_eq!(seen, (0..=63).collect::<Vec<_>>(), "one sample per variant");
         for refusal in &samples {
             let message = refusal_message(refusal);
             assert!(is_chinese(&message), "{refusal:?} reads {message:?}");
