@@ -396,3 +396,31 @@ async fn the_offline_verifier_checks_a_proof_with_the_published_keys() {
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed["reason"], "BAD_SIGNATURE");
 }
+
+#[tokio::test]
+async fn the_bot_answers_how_many_years_in_the_city_asked_about() {
+    let app = spawn_app().await;
+    let chen = app.chen_with_permit().await;
+    let body = years(&app, &chen.access, None).await;
+    let count = body["continuous"][0]["years"].as_u64().unwrap();
+    let chat = app.chat();
+    let user = "chen-years";
+    // Not linked: nothing of anyone's is shown.
+    let unlinked = app
+        .say(&chat, user, "我在广州住满几年了？")
+        .await
+        .join("\n");
+    assert!(!unlinked.contains("连续居住"), "{unlinked}");
+    app.say(&chat, user, "绑定 dev:demo-chen").await;
+    let answer = app
+        .say(&chat, user, "我在广州住满几年了？")
+        .await
+        .join("\n");
+    assert!(answer.contains("广州市"), "{answer}");
+    assert!(answer.contains(&format!("已满 {count} 年")), "{answer}");
+    let elsewhere = app.say(&chat, user, "我在佛山住了几年").await.join("\n");
+    assert!(
+        elsewhere.contains("在佛山市没有正在连续计算的居住年限"),
+        "{elsewhere}"
+    );
+}
