@@ -223,7 +223,7 @@ pub fn permit(
 pub fn permit_status_label(status: PermitStatus) -> &'static str {
     match status {
         PermitStatus::Valid => "有效",
-        PermitStatus::Suspended => "未按期签注，暂停使用",
+        PermitStatus::Suspended => "暂停使用",
         PermitStatus::Expired => "已过有效期",
         PermitStatus::Revoked => "已注销",
     }

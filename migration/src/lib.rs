@@ -18,6 +18,7 @@ mod m20261201_000001_current_version;
 mod m20261201_000002_status_lists;
 mod m20261201_000003_chat_links;
 mod m20261202_000001_registration_end;
+mod m20261203_000001_permit_suspension;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_status_lists::Migration),
             Box::new(m20261201_000003_chat_links::Migration),
             Box::new(m20261202_000001_registration_end::Migration),
+            Box::new(m20261203_000001_permit_suspension::Migration),
         ]
     }
 }

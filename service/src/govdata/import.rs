@@ -4,6 +4,8 @@
 //! transaction and the invalid ones reported with their list and index. People are upserted
 //! by ID number (the whole record is replaced). For the other lists, the records given for a
 //! person replace that person's records of the same kind, so a batch can be sent again safely.
+//! A residence registration may carry its last day (`until`): a permit holder whose
+//! registration ended is told in the import's transaction ([`registrations_replaced`]).
 
 use base64::Engine as _;
 use chrono::NaiveDate;
@@ -22,6 +24,7 @@ use crate::Context;
 use crate::domain::{Gender, IdNumber, IdNumberError};
 use crate::error::Result;
 use crate::keys::privacy::Kind;
+use crate::permit::registration_end::{Registration, registrations_replaced};
 
 /// Rows per INSERT/DELETE statement: well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 300;
@@ -78,6 +81,8 @@ pub struct ResidenceIn {
     pub district: Option<String>,
     pub address: Option<String>,
     pub since: Option<String>,
+    /// The registration's last day, once it ended.
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,31 +201,53 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     }
 
     let mut residences = Rows::default();
+    // Every registration of the people named, for the permits whose registration ended.
+    let mut registrations: BTreeMap<String, Vec<Registration>> = BTreeMap::new();
     for (index, r) in batch.residence_registrations.into_iter().enumerate() {
         let result = (|| {
             let id = id_number(&r.id_number, today)?;
+            let since = date(&r.since, "since", today)?;
+            let until = r
+                .until
+                .is_some()
+                .then(|| date(&r.until, "until", today))
+                .transpose()?;
+            if until.is_some_and(|until| until < since) {
+                return Err(Problem::Invalid("until"));
+            }
             Ok((
                 blind(&id),
                 text(&r.city, "city")?,
                 text(&r.district, "district")?,
                 text(&r.address, "address")?,
-                date(&r.since, "since", today)?,
+                since,
+                until,
             ))
         })();
         match result {
-            Ok((b, city, district, address, since)) => residences.push(
-                b.clone(),
-                gov_residence_registration::ActiveModel {
-                    id: Set(Uuid::new_v4()),
-                    id_number_blind: Set(b),
-                    city: Set(city),
-                    district: Set(district),
-                    address_enc: Set(vault.seal_str(Kind::Address, &address)?),
-                    since: Set(since),
-                    until: Set(None),
-                    updated_at: Set(now),
-                },
-            ),
+            Ok((b, city, district, address, since, until)) => {
+                registrations
+                    .entry(b.clone())
+                    .or_default()
+                    .push(Registration {
+                        city: city.clone(),
+                        since,
+                        until,
+                    });
+                residences.push(
+                    b.clone(),
+                    gov_residence_registration::ActiveModel {
+                        id: Set(Uuid::new_v4()),
+                        id_number_blind: Set(b),
+                        city: Set(city),
+                        district: Set(district),
+                        address_enc: Set(vault.seal_str(Kind::Address, &address)?),
+                        since: Set(since),
+                        until: Set(until),
+                        updated_at: Set(now),
+                    },
+                )
+            }
             Err(problem) => errors.push(RecordError {
                 list: List::ResidenceRegistrations,
                 index,
@@ -353,6 +380,8 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     upserted += residences
         .replace(&txn, gov_residence_registration::Column::IdNumberBlind)
         .await?;
+    // In the same transaction: the holders whose registration ended are told once it commits.
+    registrations_replaced(ctx, &txn, &registrations).await?;
     upserted += employment
         .replace(&txn, gov_employment::Column::IdNumberBlind)
         .await?;

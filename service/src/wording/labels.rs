@@ -108,7 +108,7 @@ pub fn verify_reason(reason: VerifyReason) -> &'static str {
         VerifyReason::Code(CodeError::Expired) => "粤居码已过期，请持证人刷新",
         VerifyReason::Code(CodeError::NotYetValid) => "粤居码时间异常",
         VerifyReason::PermitNotFound => "未找到该居住证",
-        VerifyReason::PermitSuspended => "居住证未按期签注，暂停使用",
+        VerifyReason::PermitSuspended => "居住证暂停使用",
         VerifyReason::PermitExpired => "居住证已过期",
         VerifyReason::PermitRevoked => "居住证已注销",
         VerifyReason::StatusUndetermined => "暂时无法确认证件状态",
