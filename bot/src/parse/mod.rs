@@ -122,6 +122,8 @@ pub enum Intent {
     Status,
     Endorse,
     Card,
+    /// A change of address (搬家, 改地址).
+    AddressChange,
     Reminders,
     RemindersOff,
     Help,
@@ -175,6 +177,23 @@ pub fn intent(text: &str) -> Intent {
         Intent::RemindersOff
     } else if contains_any(&t, &["提醒", "邮箱", "邮件"]) {
         Intent::Reminders
+    } else if contains_any(
+        &t,
+        &[
+            "改地址",
+            "地址变更",
+            "变更地址",
+            "更改地址",
+            "修改地址",
+            "换地址",
+            "住址变更",
+            "变更住址",
+            "改住址",
+            "搬家",
+            "新地址",
+        ],
+    ) {
+        Intent::AddressChange
     } else if contains_any(&t, &["签注", "续期", "续签"]) {
         Intent::Endorse
     } else if contains_any(&t, &["实体", "卡", "制证"]) {
@@ -354,6 +373,8 @@ mod tests {
             Intent::DevLink("demo-chen".into())
         );
         assert_eq!(intent("今天天气怎么样"), Intent::Unknown);
+        assert_eq!(intent("我要改地址"), Intent::AddressChange);
+        assert_eq!(intent("我搬家了，要办理地址变更"), Intent::AddressChange);
         assert_eq!(yes_no("不是"), Some(YesNo::No));
         assert_eq!(yes_no("是的"), Some(YesNo::Yes));
         assert_eq!(basis("我在这边上班"), Some("employment"));

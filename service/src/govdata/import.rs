@@ -11,12 +11,9 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 use entity::{gov_employment, gov_housing, gov_person, gov_residence_registration, gov_schooling};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::HousingKind;
@@ -25,6 +22,9 @@ use crate::domain::{Gender, IdNumber, IdNumberError};
 use crate::error::Result;
 use crate::keys::privacy::Kind;
 use crate::permit::registration_end::{Registration, registrations_replaced};
+use rows::Rows;
+
+mod rows;
 
 /// Rows per INSERT/DELETE statement: well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 300;
@@ -393,54 +393,6 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
         .await?;
     txn.commit().await?;
     Ok(Report { upserted, errors })
-}
-
-/// Records of one list, and the people they belong to.
-struct Rows<A> {
-    people: BTreeSet<String>,
-    rows: Vec<A>,
-}
-
-impl<A> Default for Rows<A> {
-    fn default() -> Self {
-        Rows {
-            people: BTreeSet::new(),
-            rows: Vec::new(),
-        }
-    }
-}
-
-impl<A> Rows<A>
-where
-    A: ActiveModelTrait + Send,
-{
-    fn push(&mut self, blind: String, row: A) {
-        self.people.insert(blind);
-        self.rows.push(row);
-    }
-
-    /// Deletes the named people's existing rows of this kind and inserts the new ones.
-    async fn replace<C: ConnectionTrait>(
-        mut self,
-        txn: &C,
-        blind_column: <A::Entity as EntityTrait>::Column,
-    ) -> Result<usize> {
-        let people: Vec<String> = self.people.into_iter().collect();
-        for chunk in people.chunks(CHUNK) {
-            <A::Entity as EntityTrait>::delete_many()
-                .filter(blind_column.is_in(chunk.iter().cloned()))
-                .exec(txn)
-                .await?;
-        }
-        let count = self.rows.len();
-        while !self.rows.is_empty() {
-            let chunk: Vec<A> = self.rows.drain(..self.rows.len().min(CHUNK)).collect();
-            <A::Entity as EntityTrait>::insert_many(chunk)
-                .exec_without_returning(txn)
-                .await?;
-        }
-        Ok(count)
-    }
 }
 
 struct ValidPerson {
