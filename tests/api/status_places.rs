@@ -50,6 +50,7 @@ async fn permits(db: &DatabaseConnection, n: usize, revoked_every: usize) -> Vec
                 created_at: Set(now),
                 current_version_id: Set(None),
                 registration_ended_on: Set(None),
+                suspended_at: Set(None),
             }
         });
         permit::Entity::insert_many(rows)

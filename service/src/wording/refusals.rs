@@ -201,6 +201,7 @@ pub fn field_label(field: &str) -> &str {
         "district" => "区县",
         "address" => "地址",
         "since" => "起始日期",
+        "until" => "结束日期",
         "employer" => "工作单位",
         "school" => "学校",
         "kind" => "类型",
