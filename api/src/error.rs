@@ -19,13 +19,17 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The one error shape, `Error` in the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    #[schema(inline)]
     error: Detail<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Detail<'a> {
+    #[schema(pattern = "^[A-Z][A-Z0-9_]*$")]
     code: &'a str,
     message: &'a str,
 }
@@ -125,7 +129,7 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, secs));
         }
-        response.json(Body {
+        response.json(ErrorBody {
             error: Detail {
                 code: self.code,
                 message: &self.message,

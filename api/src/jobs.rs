@@ -53,7 +53,7 @@ pub fn spawn(ctx: web::Data<Context>) {
 }
 
 /// What one retention run did: the rules of `service` and the dialogues the bot expired.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RetentionReport {
     #[serde(flatten)]
     pub rules: retention::Report,

@@ -114,7 +114,7 @@ fn build_server(
             .app_data(path_config())
             .app_data(query_config())
             .app_data(multipart_config(max_upload))
-            .configure(|cfg| crate::routes::configure(cfg, max_bulk))
+            .configure(|cfg| crate::routes::register(cfg, max_bulk))
             .default_service(web::to(unmatched))
     })
     .listen(listener)?;

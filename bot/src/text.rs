@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use entity::statuses::{ApplicationStatus, CardOrderStatus};
+use service::applying::eligibility::Basis;
 use service::domain::permit_rules::PermitStatus;
+use service::wording::labels;
 
 /// The service hotline offered on handoff: Guangdong's government-service hotline.
 pub const HOTLINE: &str = "12345";
@@ -145,13 +147,9 @@ pub fn date_noted(date: NaiveDate) -> String {
 }
 pub const BASIS_UNREADABLE: &str = "请回复 1（就业）、2（住所）或 3（就读）。";
 
+/// The label of a basis the draft holds (as `Basis::as_str` wrote it), from the one wording table.
 pub fn basis_label(basis: &str) -> &'static str {
-    match basis {
-        "employment" => "合法稳定就业",
-        "residence" => "合法稳定住所",
-        "study" => "连续就读",
-        _ => "其他",
-    }
+    Basis::parse(basis).map_or("其他", labels::basis)
 }
 
 pub fn summary(city: &str, district: &str, address: &str, since: NaiveDate, basis: &str) -> String {
@@ -191,12 +189,7 @@ pub fn rejected(reasons: &[&str]) -> String {
 
 pub const NO_APPLICATION: &str = "您还没有申领记录。回复「申请」即可开始办理。";
 pub fn application_status(status: ApplicationStatus, created: NaiveDate) -> String {
-    let label = match status {
-        ApplicationStatus::Issued => "已办结，居住证已签发",
-        ApplicationStatus::NeedsMaterials => "待补充材料",
-        ApplicationStatus::PendingReview => "材料已齐全，等待派出所审核",
-        ApplicationStatus::Rejected => "未通过",
-    };
+    let label = labels::application_status_explained(status);
     format!("您 {} 提交的申请：{label}。", cn_date(created))
 }
 #[allow(clippy::too_many_arguments)]
@@ -222,12 +215,7 @@ pub fn permit(
     )
 }
 pub fn permit_status_label(status: PermitStatus) -> &'static str {
-    match status {
-        PermitStatus::Valid => "有效",
-        PermitStatus::Suspended => "暂停使用",
-        PermitStatus::Expired => "已过有效期",
-        PermitStatus::Revoked => "已注销",
-    }
+    labels::permit_status_explained(status)
 }
 pub const NO_PERMIT: &str = "您目前还没有居住证。回复「申请」即可开始办理。";
 pub fn endorse_ask(due: NaiveDate) -> String {
@@ -245,19 +233,38 @@ pub fn endorsed(renewal: bool, valid_until: NaiveDate, next_due: NaiveDate) -> S
     )
 }
 pub fn card_status(status: CardOrderStatus, station: &str, fee_cents: i64) -> String {
-    let label = match status {
-        CardOrderStatus::Ordered => "已下单，待缴费",
-        CardOrderStatus::Paid => "已受理，等待制证",
-        CardOrderStatus::Produced => "已制证，正在送往领证点",
-        CardOrderStatus::Ready => "已到领证点，可以领取",
-        CardOrderStatus::Collected => "已领取",
-    };
+    let label = labels::card_order_status_explained(status);
     let fee = if fee_cents == 0 {
         "免费".to_owned()
     } else {
         format!("{}.{:02}元", fee_cents / 100, fee_cents % 100)
     };
     format!("您的实体居住证：{label}\n领证地点：{station}\n费用：{fee}")
+}
+/// The running counts of continuous residence (city, since, whole years) on `as_of`.
+pub fn residence_years(
+    city: Option<&str>,
+    as_of: NaiveDate,
+    counts: &[(&str, NaiveDate, u32)],
+) -> String {
+    if counts.is_empty() {
+        let place = city.map_or(String::new(), |c| format!("在{c}"));
+        return format!(
+            "截至{}，您{place}没有正在连续计算的居住年限。逾期签注的，自签注之日起重新计算；迁往其他城市或居住登记注销的，连续居住中断。",
+            cn_date(as_of)
+        );
+    }
+    let lines: Vec<String> = counts
+        .iter()
+        .map(|(city, since, years)| {
+            format!("{city}：自{}起连续居住，已满 {years} 年", cn_date(*since))
+        })
+        .collect();
+    format!(
+        "截至{}，您的连续居住年限：\n{}\n如需向学校或单位证明，可在粤省事小程序「居住年限」中开具证明。",
+        cn_date(as_of),
+        lines.join("\n")
+    )
 }
 pub const NO_CARD: &str = "您还没有申请实体居住证。电子居住证与实体证具有同等效力；如需实体证，可在粤省事小程序「我的居住证 → 申领实体证」中申请，首次免费。";
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 )]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum ApplicationStatus {
     /// The data did not prove every condition: the resident uploads materials.
     NeedsMaterials,
@@ -29,6 +30,7 @@ pub enum ApplicationStatus {
 )]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum RequestStatus {
     Pending,
     Approved,
@@ -53,6 +55,7 @@ pub enum RequestStatus {
 )]
 #[sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[derive(utoipa::ToSchema)]
 pub enum CardOrderStatus {
     Ordered,
     Paid,

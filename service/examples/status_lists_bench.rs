@@ -119,8 +119,9 @@ fn main() {
     let (mut token_bytes, mut zlib_bytes, mut largest_token) = (0usize, 0usize, 0usize);
     for list_id in 1..=lists {
         let token = registry
-            .token(&keys, list_id, &uri(list_id), now, TTL)
-            .unwrap();
+            .signed(&keys, list_id, &uri(list_id), now, TTL)
+            .unwrap()
+            .token;
         token_bytes += token.len();
         largest_token = largest_token.max(token.len());
         let payload = token.split('.').nth(1).unwrap();
@@ -135,7 +136,7 @@ fn main() {
     let t = Instant::now();
     for list_id in 1..=lists {
         registry
-            .token(&keys, list_id, &uri(list_id), now, TTL)
+            .signed(&keys, list_id, &uri(list_id), now, TTL)
             .unwrap();
     }
     let cached_all = t.elapsed();
@@ -158,7 +159,9 @@ fn main() {
         registry.apply(place, Status::Revoked);
         apply_total += t.elapsed();
         let t = Instant::now();
-        let token = registry.token(&keys, list_id, &uri(list_id), now, TTL);
+        let token = registry
+            .signed(&keys, list_id, &uri(list_id), now, TTL)
+            .map(|s| s.token);
         resign.push(t.elapsed());
         assert!(token.is_some());
     }
@@ -168,7 +171,10 @@ fn main() {
     let resign_max = resign[resign.len() - 1];
 
     // A verifier's side: check the signature and inflate one list.
-    let token = registry.token(&keys, 1, &uri(1), now, TTL).unwrap();
+    let token = registry
+        .signed(&keys, 1, &uri(1), now, TTL)
+        .map(|s| s.token)
+        .unwrap();
     let published = keys.published();
     let t = Instant::now();
     let runs = 20;

@@ -17,10 +17,12 @@
 //! Beside them: [`clock`] is the one time every date rule reads; [`config`] reads the
 //! settings; [`context::Context`] holds everything a request needs; [`db`] connects and
 //! migrates; [`demo`] seeds the demo data set in dev mode. Drawing the card, the copy and the
-//! QR code is the `render` crate's. [`wording`] gives the Chinese text of every refusal and the
-//! label of every value the screens and the card show. Every fallible call answers [`Error`]: a
-//! [`Refusal`] the client caused, or an internal cause.
+//! QR code is the `render` crate's. [`api_schema`] gives the OpenAPI schema of values the
+//! answering types hold as plain strings. [`wording`] gives the Chinese text of every refusal
+//! and the label of every value the screens and the card show. Every fallible call answers
+//! [`Error`]: a [`Refusal`] the client caused, or an internal cause.
 
+pub mod api_schema;
 pub mod applying;
 pub mod clock;
 pub mod config;

@@ -1,87 +1,148 @@
-//! The OpenAPI document cannot drift from the server: its paths are exactly the routes
-//! registered in api/src/routes/mod.rs, and real answers of a full flow validate against
-//! the schemas it gives for them.
+//! The OpenAPI document cannot drift from the server: utoipa derives it from the handlers
+//! as they are registered, the resource map actix builds holds exactly its paths, each path
+//! serves exactly its methods, and real answers of a full flow validate against the schemas it
+//! gives for them.
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 use crate::helpers::*;
 
-/// (METHOD, path) of every route in api/src/routes/mod.rs, read from its source.
-fn registered_routes() -> BTreeSet<(String, String)> {
-    let source = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("api/src/routes/mod.rs"),
-    )
-    .unwrap();
-    let compact: String = source.split_whitespace().collect();
-    let top_level = ["/", "/h5/{name:.*}", "/healthz", "/readyz", "/oauth/token"];
-    let mut routes = BTreeSet::new();
-    for part in compact.split(".route(\"").skip(1) {
-        let (path, rest) = part.split_once('"').unwrap();
-        let method = rest
-            .trim_start_matches(',')
-            .strip_prefix("web::")
-            .and_then(|r| r.split_once("()"))
-            .map(|(m, _)| m.to_uppercase())
-            .unwrap();
-        let full = if top_level.contains(&path) {
-            path.to_owned()
-        } else {
-            format!("/api/v1{path}")
-        };
-        routes.insert((method, full));
-    }
-    for part in compact.split("web::resource(\"").skip(1) {
-        let (path, rest) = part.split_once('"').unwrap();
-        let end = rest.find(".service(").unwrap_or(rest.len());
-        for m in rest[..end].split(".route(web::").skip(1) {
-            let method = m.split_once("()").unwrap().0.to_uppercase();
-            routes.insert((method, format!("/api/v1{path}")));
+/// The screens: registered, and not part of the API.
+const H5: [&str; 2] = ["/", "/h5/{name:.*}"];
+
+/// The full pattern of every resource in actix's resource map, read from its `Debug` form
+/// (actix offers no other way to list them): each `patterns` line is a resource or a scope,
+/// nested by indentation, and `nodes: None` closes a resource. The `named` index repeats
+/// resources and is skipped.
+fn patterns_in(resource_map: &str) -> BTreeSet<String> {
+    let mut scopes: Vec<(usize, String)> = Vec::new();
+    let mut in_named: Option<usize> = None;
+    let mut resources = BTreeSet::new();
+    let mut lines = resource_map.lines();
+    while let Some(line) = lines.next() {
+        let indent = line.len() - line.trim_start().len();
+        let text = line.trim();
+        if let Some(at) = in_named {
+            if indent == at && text.starts_with('}') {
+                in_named = None;
+            }
+            continue;
+        }
+        match text {
+            "named: {" => in_named = Some(indent),
+            "patterns: Single(" => {
+                let pattern = lines.next().unwrap().trim().trim_end_matches(',');
+                let pattern: String = serde_json::from_str(pattern).unwrap();
+                scopes.retain(|(at, _)| *at < indent);
+                scopes.push((indent, pattern));
+            }
+            "nodes: None," => {
+                resources.insert(scopes.iter().map(|(_, p)| p.as_str()).collect());
+            }
+            _ => {}
         }
     }
-    routes
+    resources
 }
 
+/// What the server registers: `api::routes::register` on an app of its own, whose unmatched
+/// requests answer with the resource map.
+async fn registered_patterns() -> BTreeSet<String> {
+    use actix_web::{App, HttpRequest, HttpResponse, test, web};
+    let app = test::init_service(
+        App::new()
+            .configure(|cfg| api::routes::register(cfg, 1024))
+            .default_service(web::to(|req: HttpRequest| async move {
+                HttpResponse::Ok().body(format!("{:#?}", req.resource_map()))
+            })),
+    )
+    .await;
+    let dump =
+        test::call_and_read_body(&app, test::TestRequest::get().uri("/-").to_request()).await;
+    patterns_in(std::str::from_utf8(&dump).unwrap())
+}
+
+#[actix_web::test]
+async fn every_registered_path_is_in_the_spec_and_every_path_of_the_spec_is_registered() {
+    let registered = registered_patterns().await;
+    assert!(registered.len() > 50, "{registered:?}");
+    for page in H5 {
+        assert!(
+            registered.contains(page),
+            "{page} not registered: {registered:?}"
+        );
+    }
+    let registered: BTreeSet<String> = registered
+        .into_iter()
+        .filter(|p| !H5.contains(&p.as_str()))
+        .collect();
+    let described: BTreeSet<String> = api::openapi::document()["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let missing: Vec<_> = registered.difference(&described).collect();
+    let extra: Vec<_> = described.difference(&registered).collect();
+    assert!(
+        missing.is_empty(),
+        "registered without a description: {missing:?}"
+    );
+    assert!(extra.is_empty(), "described but not registered: {extra:?}");
+}
+
+/// The methods each path of the spec is tried with.
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"];
+
 #[tokio::test]
-async fn the_spec_describes_exactly_the_routes_the_server_registers() {
+async fn each_path_of_the_spec_serves_exactly_the_methods_it_lists() {
     // With the official account configured, so that the webhook routes are on.
     let app = spawn_app_with(&wechat_vars()).await;
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["openapi"], "3.1.0");
-    let mut described = BTreeSet::new();
-    for (path, item) in r.body["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
-            described.insert((method.to_uppercase(), path.clone()));
-        }
-    }
-    let mut registered = registered_routes();
-    // The H5 pages are not part of the API.
-    registered.remove(&("GET".into(), "/".into()));
-    registered.remove(&("GET".into(), "/h5/{name:.*}".into()));
-    assert!(registered.len() > 50, "{registered:?}");
-    let missing: Vec<_> = registered.difference(&described).collect();
-    let extra: Vec<_> = described.difference(&registered).collect();
-    assert!(
-        missing.is_empty(),
-        "routes without a description: {missing:?}"
-    );
-    assert!(extra.is_empty(), "described but not served: {extra:?}");
-
-    // Every described operation answers from its own handler (not the catch-all 404).
-    for (method, path) in &described {
+    let paths = r.body["paths"].as_object().unwrap();
+    assert!(paths.len() > 50);
+    for (path, item) in paths {
+        let described: BTreeSet<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|m| m.to_uppercase())
+            .collect();
         let concrete = path
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
             .replace("{material_id}", "00000000-0000-0000-0000-000000000000")
             .replace("{permit_no}", "4401002026000001");
-        let req = app
-            .client
-            .request(method.parse().unwrap(), app.url(&concrete));
-        let res = reply(req.send().await.unwrap()).await;
-        assert!(
-            !(res.status == 404 && res.code() == "NOT_FOUND"),
-            "{method} {path} fell through to the catch-all"
-        );
+        for method in METHODS {
+            let req = app
+                .client
+                .request(method.parse().unwrap(), app.url(&concrete));
+            let res = reply(req.send().await.unwrap()).await;
+            let unmatched = res.status == 405 && res.code() == "METHOD_NOT_ALLOWED";
+            let not_found = res.status == 404 && res.code() == "NOT_FOUND";
+            if described.contains(method) {
+                // Answered by its own handler, not the catch-all.
+                assert!(
+                    !unmatched && !not_found,
+                    "{method} {path} fell through to the catch-all"
+                );
+            } else {
+                assert!(
+                    unmatched,
+                    "{method} {path} is served but not described: {}",
+                    res.status
+                );
+                let allow: BTreeSet<String> = res.headers["allow"]
+                    .to_str()
+                    .unwrap()
+                    .split(", ")
+                    .map(str::to_owned)
+                    .collect();
+                assert_eq!(allow, described, "Allow of {path}");
+            }
+        }
     }
 }
 

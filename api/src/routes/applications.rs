@@ -1,19 +1,30 @@
 use actix_multipart::form::{MultipartForm, bytes::Bytes, text::Text};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use entity::statuses::ApplicationStatus;
 use serde::{Deserialize, Serialize};
 use service::Context;
-use service::applying::applications::{self, ApplicationView, ApplyRequest, MaterialView};
+use service::applying::applications::{self, ApplicationView, ApplyRequest, MaterialView, Page};
 use service::applying::materials;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use service::wording::refusals::{material_label_of, reject_reason_message_of};
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident, multipart_rejection};
+use crate::openapi::schemas;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(show)
+        .service(add_material);
+}
 
 /// An application as answered to its applicant: reasons and missing kinds with Chinese text.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Application)]
 pub struct ApplicationBody {
     id: Uuid,
     status: ApplicationStatus,
@@ -32,13 +43,13 @@ pub struct ApplicationBody {
     decided_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Labelled {
     kind: String,
     label: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Reason {
     code: String,
     message: &'static str,
@@ -80,39 +91,104 @@ impl From<ApplicationView> for ApplicationBody {
     }
 }
 
+/// What the resident sends to apply ([`ApplyRequest`], with what the server checks of each
+/// field stated for the document).
+#[derive(Deserialize, ToSchema)]
+pub struct ApplyBody {
+    #[schema(schema_with = schemas::city)]
+    city: String,
+    #[schema(schema_with = schemas::text)]
+    district: String,
+    #[schema(schema_with = schemas::text)]
+    address: String,
+    #[schema(schema_with = schemas::date)]
+    residence_since: String,
+    #[schema(schema_with = basis)]
+    basis: String,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    email: Option<String>,
+}
+
+/// What the residence rests on.
+fn basis() -> utoipa::openapi::schema::Object {
+    use service::applying::eligibility::Basis;
+    service::api_schema::one_of(Basis::ALL.map(Basis::as_str))
+}
+
+impl From<ApplyBody> for ApplyRequest {
+    fn from(b: ApplyBody) -> ApplyRequest {
+        ApplyRequest {
+            city: b.city,
+            district: b.district,
+            address: b.address,
+            residence_since: b.residence_since,
+            basis: b.basis,
+            email: b.email,
+        }
+    }
+}
+
+#[utoipa::path(
+    tag = "申领",
+    summary = "申领居住证（政务数据即时核验）",
+    security(("resident" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false)),
+    request_body = inline(ApplyBody),
+    responses((status = 201, body = ApplicationBody)),
+)]
+#[post("/applications")]
 pub async fn create(
     ctx: web::Data<Context>,
     resident: Resident,
     req: HttpRequest,
-    body: JsonObject<ApplyRequest>,
+    body: JsonObject<ApplyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let key = req
         .headers()
         .get("Idempotency-Key")
         .map(|v| v.to_str().unwrap_or("\u{0}").to_owned());
     let (view, _created) =
-        applications::apply(&ctx, &resident.0, body.into_inner(), key.as_deref()).await?;
+        applications::apply(&ctx, &resident.0, body.into_inner().into(), key.as_deref()).await?;
     Ok(HttpResponse::Created().json(ApplicationBody::from(view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct PageQuery {
+    #[param(schema_with = schemas::page_limit)]
     limit: Option<u64>,
+    #[param(schema_with = schemas::uuid_cursor)]
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "申领",
+    summary = "我的申请",
+    security(("resident" = [])),
+    params(PageQuery),
+    responses((status = 200, body = Page<ApplicationBody>)),
+)]
+#[get("/applications")]
 pub async fn list(
     ctx: web::Data<Context>,
     resident: Resident,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = applications::list(&ctx, &resident.0, q.limit, q.cursor.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": page.items.into_iter().map(ApplicationBody::from).collect::<Vec<_>>(),
-        "next_cursor": page.next_cursor,
-    })))
+    Ok(HttpResponse::Ok().json(Page {
+        items: page.items.into_iter().map(ApplicationBody::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
+#[utoipa::path(
+    tag = "申领",
+    summary = "申请详情",
+    security(("resident" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ApplicationBody)),
+)]
+#[get("/applications/{id}")]
 pub async fn show(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -128,6 +204,35 @@ pub struct MaterialUpload {
     kind: Text<String>,
 }
 
+/// The form of an upload, for the document: these two parts and no other (a part named with
+/// control characters is not even multipart the server can read).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(
+    dead_code,
+    reason = "only described: the upload is read as a MaterialUpload"
+)]
+pub struct MaterialForm {
+    #[schema(schema_with = material_kind)]
+    kind: String,
+    #[schema(content_media_type = "application/octet-stream")]
+    file: String,
+}
+
+fn material_kind() -> utoipa::openapi::schema::Object {
+    use service::applying::eligibility::MaterialKind;
+    service::api_schema::one_of(MaterialKind::ALL.map(MaterialKind::as_str))
+}
+
+#[utoipa::path(
+    tag = "申领",
+    summary = "上传材料（JPEG/PNG/PDF）",
+    security(("resident" = [])),
+    params(("id" = Uuid, Path)),
+    request_body(content = inline(MaterialForm), content_type = "multipart/form-data"),
+    responses((status = 201, body = ApplicationBody)),
+)]
+#[post("/applications/{id}/materials")]
 pub async fn add_material(
     ctx: web::Data<Context>,
     resident: Resident,

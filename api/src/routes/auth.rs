@@ -1,25 +1,39 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use service::Context;
 use service::identity::sessions::{self, TokenPair};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};
+use crate::openapi::schemas;
 
-#[derive(Deserialize)]
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(miniprogram_login)
+        .service(refresh)
+        .service(logout);
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(schema_with = service::api_schema::mini_app)]
     app: String,
+    #[schema(schema_with = schemas::text)]
     code: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
+    #[schema(schema_with = schemas::text)]
     refresh_token: String,
 }
 
-#[derive(Serialize)]
-struct TokenResponse {
+#[derive(Serialize, ToSchema)]
+#[schema(as = TokenPair)]
+pub struct TokenResponse {
     access_token: String,
+    #[schema(schema_with = schemas::bearer)]
     token_type: &'static str,
     expires_in: u64,
     refresh_token: String,
@@ -36,6 +50,16 @@ impl From<TokenPair> for TokenResponse {
     }
 }
 
+#[utoipa::path(
+    tag = "会话",
+    summary = "小程序登录（jscode2session；开发模式 dev:<openid>）",
+    request_body = inline(LoginRequest),
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 503, description = "微信平台暂不可用", body = crate::error::ErrorBody),
+    ),
+)]
+#[post("/auth/miniprogram/login")]
 pub async fn miniprogram_login(
     ctx: web::Data<Context>,
     body: JsonObject<LoginRequest>,
@@ -44,6 +68,13 @@ pub async fn miniprogram_login(
     Ok(no_store(TokenResponse::from(pair)))
 }
 
+#[utoipa::path(
+    tag = "会话",
+    summary = "刷新令牌轮换（重用将注销整个登录）",
+    request_body = inline(RefreshRequest),
+    responses((status = 200, body = TokenResponse)),
+)]
+#[post("/auth/refresh")]
 pub async fn refresh(
     ctx: web::Data<Context>,
     body: JsonObject<RefreshRequest>,
@@ -52,6 +83,13 @@ pub async fn refresh(
     Ok(no_store(TokenResponse::from(pair)))
 }
 
+#[utoipa::path(
+    tag = "会话",
+    summary = "退出登录",
+    security(("resident" = [])),
+    responses((status = 204)),
+)]
+#[post("/auth/logout")]
 pub async fn logout(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
     sessions::logout(&ctx, &resident.0).await?;
     Ok(HttpResponse::NoContent().finish())

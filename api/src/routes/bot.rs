@@ -3,7 +3,7 @@
 //! gives the bot. The work is in the `bot` crate.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use service::Context;
@@ -19,6 +19,19 @@ use bot::{Bot, ChatUser};
 use service::identity::wechat::Account;
 use service::identity::wechat::message_server::{MessageServer, Opened, PushQuery};
 use service::identity::wechat::xml::XmlError;
+use utoipa::ToSchema;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(messages).service(binding_code).service(
+        // The webhook's own payload limit: the platform's messages are small.
+        scope("/bot/wechat")
+            .app_data(wechat_payload_config())
+            .service(wechat_check)
+            .service(wechat_push),
+    );
+}
 
 /// The official account's message server; off (404) without a token.
 fn message_server(ctx: &Context) -> Result<&MessageServer, ApiError> {
@@ -74,6 +87,18 @@ pub fn unreadable(e: XmlError, opened: &Opened) -> ApiError {
 }
 
 /// `GET /api/v1/bot/wechat`: the platform's URL check.
+#[utoipa::path(
+    tag = "聊天机器人",
+    summary = "公众号服务器地址校验",
+    params(
+        ("signature" = Option<String>, Query),
+        ("timestamp" = Option<String>, Query),
+        ("nonce" = Option<String>, Query),
+        ("echostr" = Option<String>, Query),
+    ),
+    responses((status = 200)),
+)]
+#[get("")]
 pub async fn wechat_check(
     ctx: web::Data<Context>,
     q: web::Query<PushQuery>,
@@ -83,6 +108,20 @@ pub async fn wechat_check(
 
 /// `POST /api/v1/bot/wechat`: a pushed message (in 安全模式 encrypted), answered with a
 /// passive XML reply (encrypted the way the message came) or `success`.
+#[utoipa::path(
+    tag = "聊天机器人",
+    summary = "公众号消息推送（XML，被动回复；安全模式下加密）",
+    params(
+        ("signature" = Option<String>, Query),
+        ("timestamp" = Option<String>, Query),
+        ("nonce" = Option<String>, Query),
+        ("encrypt_type" = inline(Option<EncryptType>), Query),
+        ("msg_signature" = Option<String>, Query),
+    ),
+    request_body(content = String, content_type = "text/xml"),
+    responses((status = 200)),
+)]
+#[post("")]
 pub async fn wechat_push(
     ctx: web::Data<Context>,
     bot: web::Data<Bot>,
@@ -110,14 +149,25 @@ pub fn wechat_payload_config() -> web::PayloadConfig {
     web::PayloadConfig::new(xml::MAX_BYTES)
 }
 
-#[derive(Deserialize)]
+/// How the platform says a message is encrypted (`PushQuery::encrypt_type`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum EncryptType {
+    Aes,
+    Raw,
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct MessageIn {
+    #[schema(pattern = "^[A-Za-z0-9._:@-]{1,64}$")]
     user: String,
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     text: String,
 }
 
-#[derive(Serialize)]
-struct MessageOut {
+#[derive(Serialize, ToSchema)]
+#[schema(as = BotReplies)]
+pub struct MessageOut {
     replies: Vec<String>,
 }
 
@@ -149,6 +199,14 @@ fn check_gateway(ctx: &Context, req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// `POST /api/v1/bot/messages`: `{"user", "text"}` → `{"replies"}`.
+#[utoipa::path(
+    tag = "聊天机器人",
+    summary = "渠道无关的聊天接口（网页聊天、测试）",
+    security(("bot_gateway" = [])),
+    request_body = inline(MessageIn),
+    responses((status = 200, body = MessageOut)),
+)]
+#[post("/bot/messages")]
 pub async fn messages(
     ctx: web::Data<Context>,
     bot: web::Data<Bot>,
@@ -176,13 +234,21 @@ pub async fn messages(
     Ok(HttpResponse::Ok().json(MessageOut { replies }))
 }
 
-#[derive(Serialize)]
-struct CodeOut {
+#[derive(Serialize, ToSchema)]
+#[schema(as = BindingCode)]
+pub struct CodeOut {
     code: String,
     expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `POST /api/v1/me/bot-binding-code`.
+#[utoipa::path(
+    tag = "聊天机器人",
+    summary = "获取聊天绑定码",
+    security(("resident" = [])),
+    responses((status = 201, body = CodeOut)),
+)]
+#[post("/me/bot-binding-code")]
 pub async fn binding_code(
     ctx: web::Data<Context>,
     resident: Resident,

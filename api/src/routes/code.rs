@@ -1,20 +1,45 @@
 //! The 粤居码 and its verification: the holder's code (JSON with SVG, or PNG), the card with
 //! a fresh code, `POST /verify` for anyone, and the signed status list for offline verifiers.
 
-use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
 use service::Context;
 use service::permit::permits;
 use service::verify::{holder_code, offline, verification};
 use service::wording;
+use utoipa::openapi::{RefOr, schema::Schema};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::extract::{MaybeAgency, Resident};
+use crate::openapi::schemas;
 
-#[derive(Deserialize)]
+/// The routes of this module but `POST /verify`, which the caller registers first.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(my_code).service(card_svg).service(status_list);
+}
+
+#[derive(Deserialize, IntoParams)]
 pub struct CodeQuery {
     #[serde(default)]
+    #[param(schema_with = code_format)]
     format: Option<String>,
+}
+
+fn code_format() -> impl Into<RefOr<Schema>> {
+    service::api_schema::one_of(["svg", "png"])
+}
+
+/// The holder's current code, with its QR as SVG.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Code)]
+pub struct CodeBody {
+    #[schema(pattern = "^YJ2[A-Z2-7]+$")]
+    token: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    permit_no: String,
+    qr_svg: String,
 }
 
 fn render_error(e: render::RenderError) -> ApiError {
@@ -22,6 +47,17 @@ fn render_error(e: render::RenderError) -> ApiError {
     ApiError::internal()
 }
 
+#[utoipa::path(
+    tag = "粤居码",
+    summary = "粤居码（SVG；?format=png 返回 PNG）",
+    security(("resident" = [])),
+    params(CodeQuery),
+    responses((status = 200, content(
+        (CodeBody = "application/json"),
+        (inline(schemas::Png) = "image/png"),
+    ))),
+)]
+#[get("/me/code")]
 pub async fn my_code(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -33,12 +69,12 @@ pub async fn my_code(
             let qr_svg = render::qr_svg(&code.token).map_err(render_error)?;
             Ok(HttpResponse::Ok()
                 .insert_header(("Cache-Control", "no-store"))
-                .json(serde_json::json!({
-                    "token": code.token,
-                    "expires_at": code.expires_at,
-                    "permit_no": code.permit_no,
-                    "qr_svg": qr_svg,
-                })))
+                .json(CodeBody {
+                    token: code.token,
+                    expires_at: code.expires_at,
+                    permit_no: code.permit_no,
+                    qr_svg,
+                }))
         }
         Some("png") => {
             let png = render::qr_png(&code.token, 8).map_err(render_error)?;
@@ -53,6 +89,13 @@ pub async fn my_code(
 }
 
 /// The card as the holder sees it, with a QR of a fresh code; the ID number masked.
+#[utoipa::path(
+    tag = "证照",
+    summary = "电子证卡面（SVG，含粤居码）",
+    security(("resident" = [])),
+    responses((status = 200, content((inline(schemas::Svg) = "image/svg+xml")))),
+)]
+#[get("/me/permit/card.svg")]
 pub async fn card_svg(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -107,6 +150,16 @@ pub async fn card_svg(
 
 /// Anyone may verify. Whatever the body holds, the answer is a verdict: a body that is not
 /// JSON, or has no string `token`, is `valid: false` with reason `MALFORMED`.
+#[utoipa::path(
+    tag = "粤居码",
+    summary = "核验粤居码（任何人；部门令牌可见更多字段）",
+    request_body(
+        content = Option<serde_json::Value>,
+        description = "{\"token\": \"YJ2…\"}；其他任何内容视为无效粤居码",
+    ),
+    responses((status = 200, body = service::verify::verification::Verdict)),
+)]
+#[post("/verify")]
 pub async fn verify(
     ctx: web::Data<Context>,
     agency: MaybeAgency,
@@ -133,6 +186,15 @@ pub async fn verify(
 
 /// One Status List Token (draft-ietf-oauth-status-list): 2 bits per permit, signed. A cache
 /// may keep it for what is left of its life, which `max-age` says.
+#[utoipa::path(
+    tag = "粤居码",
+    summary = "证件状态清单（IETF Token Status List，JWT；离线核验用）",
+    params(("list_id" = String, Path, pattern = "^[0-9]{1,10}$")),
+    responses((status = 200, content(
+        (inline(schemas::StatusListJwt) = "application/statuslist+jwt"),
+    ))),
+)]
+#[get("/status-lists/{list_id}")]
 pub async fn status_list(
     ctx: web::Data<Context>,
     list_id: web::Path<String>,

@@ -1,28 +1,63 @@
 //! Agency access under the holder's consent: agencies ask and download; holders decide,
 //! list and revoke grants, and read their access log.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
-use service::consent::consents::{self, AccessRequest, Approval};
-use service::consent::grants;
+use service::applying::applications::Page;
+use service::consent::access_log::{ChainCheck, EntryView};
+use service::consent::annotated_copy::SignedCopy;
+use service::consent::consents::{self, AccessRequest, AgencyRequestView, Approval, RequestView};
+use service::consent::grants::{self, GrantView};
 use service::{Context, consent::access_log, consent::annotated_copy};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{Agency, JsonObject, Resident};
+use crate::openapi::schemas;
 
-#[derive(Deserialize)]
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(request_access)
+        .service(agency_request)
+        .service(download_copy)
+        .service(my_requests)
+        .service(approve)
+        .service(deny)
+        .service(my_grants)
+        .service(revoke)
+        .service(my_access_log)
+        .service(access_log_check);
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct RequestBody {
+    #[schema(schema_with = schemas::text)]
     token: String,
+    #[schema(schema_with = schemas::text)]
     purpose: String,
     #[serde(deserialize_with = "crate::extract::whole_number")]
+    #[schema(schema_with = schemas::whole)]
     days: i64,
     #[serde(default)]
+    #[schema(nullable = false)]
     fields: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::extract::optional_whole_number")]
+    #[schema(schema_with = schemas::whole)]
     retention_days: Option<i64>,
 }
 
+#[utoipa::path(
+    tag = "用证部门",
+    summary = "扫码后请求持证人授权",
+    security(("agency" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false)),
+    request_body = inline(RequestBody),
+    responses((status = 201, body = AgencyRequestView)),
+)]
+#[post("/agency/authorization-requests")]
 pub async fn request_access(
     ctx: web::Data<Context>,
     agency: Agency,
@@ -49,6 +84,14 @@ pub async fn request_access(
     Ok(HttpResponse::Created().json(view))
 }
 
+#[utoipa::path(
+    tag = "用证部门",
+    summary = "授权请求进度",
+    security(("agency" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgencyRequestView)),
+)]
+#[get("/agency/authorization-requests/{id}")]
 pub async fn agency_request(
     ctx: web::Data<Context>,
     agency: Agency,
@@ -58,13 +101,29 @@ pub async fn agency_request(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct CopyQuery {
     #[serde(default)]
+    #[param(schema_with = copy_format)]
     format: Option<String>,
 }
 
-pub async fn annotated_copy(
+fn copy_format() -> impl Into<RefOr<Schema>> {
+    service::api_schema::one_of(["json", "svg"])
+}
+
+#[utoipa::path(
+    tag = "用证部门",
+    summary = "下载加注件（?format=svg 返回渲染件）",
+    security(("agency" = [])),
+    params(("id" = Uuid, Path), CopyQuery),
+    responses((status = 200, content(
+        (SignedCopy = "application/json"),
+        (inline(schemas::Svg) = "image/svg+xml"),
+    ))),
+)]
+#[get("/agency/authorizations/{id}/annotated-copy")]
+pub async fn download_copy(
     ctx: web::Data<Context>,
     agency: Agency,
     id: web::Path<Uuid>,
@@ -87,14 +146,33 @@ pub async fn annotated_copy(
     }
 }
 
+#[utoipa::path(
+    tag = "授权",
+    summary = "待我决定的授权请求",
+    security(("resident" = [])),
+    responses((status = 200, body = Page<RequestView>)),
+)]
+#[get("/me/authorization-requests")]
 pub async fn my_requests(
     ctx: web::Data<Context>,
     resident: Resident,
 ) -> Result<HttpResponse, ApiError> {
     let items = consents::requests_for_holder(&ctx, resident.0.person()?).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
+#[utoipa::path(
+    tag = "授权",
+    summary = "同意授权（单独同意，记录同意书版本）",
+    security(("resident" = [])),
+    params(("id" = Uuid, Path)),
+    request_body(content = Option<Approval>),
+    responses((status = 201, body = GrantView)),
+)]
+#[post("/me/authorization-requests/{id}/approve")]
 pub async fn approve(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -106,6 +184,14 @@ pub async fn approve(
     Ok(HttpResponse::Created().json(grant))
 }
 
+#[utoipa::path(
+    tag = "授权",
+    summary = "拒绝授权",
+    security(("resident" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = RequestView)),
+)]
+#[post("/me/authorization-requests/{id}/deny")]
 pub async fn deny(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -115,14 +201,32 @@ pub async fn deny(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[utoipa::path(
+    tag = "授权",
+    summary = "我的授权",
+    security(("resident" = [])),
+    responses((status = 200, body = Page<GrantView>)),
+)]
+#[get("/me/authorizations")]
 pub async fn my_grants(
     ctx: web::Data<Context>,
     resident: Resident,
 ) -> Result<HttpResponse, ApiError> {
     let items = grants::grants_for_holder(&ctx, resident.0.person()?).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
+#[utoipa::path(
+    tag = "授权",
+    summary = "撤回授权（立即停止下载）",
+    security(("resident" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = GrantView)),
+)]
+#[delete("/me/authorizations/{id}")]
 pub async fn revoke(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -132,16 +236,26 @@ pub async fn revoke(
     Ok(HttpResponse::Ok().json(grant))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct LogQuery {
     #[serde(default)]
+    #[param(schema_with = schemas::page_limit)]
     limit: Option<u64>,
     #[serde(default)]
+    #[param(schema_with = schemas::seq_cursor)]
     cursor: Option<String>,
 }
 
 /// Oldest first; the cursor is the last `seq` seen.
-pub async fn access_log(
+#[utoipa::path(
+    tag = "授权",
+    summary = "查询记录（哈希链）",
+    security(("resident" = [])),
+    params(LogQuery),
+    responses((status = 200, body = Page<EntryView>)),
+)]
+#[get("/me/access-log")]
+pub async fn my_access_log(
     ctx: web::Data<Context>,
     resident: Resident,
     q: web::Query<LogQuery>,
@@ -157,10 +271,17 @@ pub async fn access_log(
     let next_cursor = (items.len() as u64 == limit)
         .then(|| items.last().map(|e| e.seq.to_string()))
         .flatten();
-    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": next_cursor})))
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
 /// Recomputes the holder's hash chain and answers whether it is intact, and its head.
+#[utoipa::path(
+    tag = "授权",
+    summary = "校验查询记录哈希链",
+    security(("resident" = [])),
+    responses((status = 200, body = ChainCheck)),
+)]
+#[get("/me/access-log/check")]
 pub async fn access_log_check(
     ctx: web::Data<Context>,
     resident: Resident,

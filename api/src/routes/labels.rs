@@ -5,8 +5,43 @@
 use std::sync::OnceLock;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get};
 use sha2::{Digest, Sha256};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(show);
+}
+
+/// The answer's schema: `{"<vocabulary>": {"<value>": "<中文>"}}`, naming every vocabulary the
+/// server words and every value of each.
+pub struct LabelsSchema;
+
+impl utoipa::PartialSchema for LabelsSchema {
+    fn schema() -> RefOr<Schema> {
+        service::wording::vocabularies()
+            .0
+            .iter()
+            .fold(ObjectBuilder::new().schema_type(Type::Object), |all, v| {
+                let table = v.labels.iter().fold(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .additional_properties(Some(crate::openapi::schemas::text())),
+                    |table, (value, _)| table.required(value.as_str()),
+                );
+                all.property(v.name, table).required(v.name)
+            })
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LabelsSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Labels".into()
+    }
+}
 
 /// The JSON body and its strong validator.
 struct Labels {
@@ -42,6 +77,16 @@ fn still_fresh(req: &HttpRequest, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
+#[utoipa::path(
+    tag = "运维",
+    summary = "界面用语：各类状态、理由、信息项等取值的中文名称（可缓存，带 ETag）",
+    params(("If-None-Match" = Option<String>, Header, nullable = false, description = "上次应答的 ETag")),
+    responses(
+        (status = 200, body = LabelsSchema, headers(("ETag" = String, description = "本应答的版本"))),
+        (status = 304, description = "未改变（If-None-Match 与当前 ETag 相同）", headers(("ETag" = String))),
+    ),
+)]
+#[get("/labels")]
 pub async fn show(req: HttpRequest) -> HttpResponse {
     let labels = labels();
     let fresh = still_fresh(&req, &labels.etag);

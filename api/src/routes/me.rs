@@ -1,29 +1,65 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use service::Context;
 use service::identity::binding::{self, ContactChange, Me};
 use service::identity::face_verification;
 use service::rights::closure::{Erased, Kept, Retained};
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};
+use crate::openapi::schemas;
 
-#[derive(Deserialize)]
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(show)
+        .service(update)
+        .service(close)
+        .service(export)
+        .service(bind_identity)
+        .service(start_face_verification);
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct IdentityRequest {
+    #[schema(schema_with = schemas::text)]
     name: String,
+    #[schema(schema_with = schemas::id_number)]
     id_number: String,
     /// The face verification (人脸核身) the mini-program ran; required outside dev mode.
     #[serde(default)]
+    #[schema(schema_with = schemas::text)]
     verify_id: Option<String>,
 }
 
-#[derive(Serialize)]
-struct IdentityResponse {
+/// How a binding was proven.
+fn assurance() -> impl Into<RefOr<Schema>> {
+    service::api_schema::one_of(["wx_face", "gov_data"])
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = IdentityBound)]
+pub struct IdentityResponse {
+    #[schema(schema_with = schemas::always_true)]
     verified: bool,
     masked_id_number: String,
+    #[schema(schema_with = assurance)]
     assurance: &'static str,
 }
 
+#[utoipa::path(
+    tag = "我的",
+    summary = "实名认证（人脸核身结果与户籍信息核对；仅开发环境可不带 verify_id）",
+    security(("resident" = [])),
+    request_body = inline(IdentityRequest),
+    responses(
+        (status = 200, body = IdentityResponse),
+        (status = 503, description = "微信平台暂不可用", body = crate::error::ErrorBody),
+    ),
+)]
+#[post("/me/identity")]
 pub async fn bind_identity(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -44,19 +80,34 @@ pub async fn bind_identity(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct FaceVerificationRequest {
+    #[schema(schema_with = schemas::text)]
     name: String,
+    #[schema(schema_with = schemas::id_number)]
     id_number: String,
 }
 
-#[derive(Serialize)]
-struct FaceVerificationResponse {
+#[derive(Serialize, ToSchema)]
+#[schema(as = FaceVerification)]
+pub struct FaceVerificationResponse {
     verify_id: String,
+    #[schema(minimum = 1)]
     expires_in: u64,
 }
 
 /// Opens a face verification for `wx.requestFacialVerify` in the mini-program.
+#[utoipa::path(
+    tag = "我的",
+    summary = "发起人脸核身（获取 wx.requestFacialVerify 的 verify_id）",
+    security(("resident" = [])),
+    request_body = inline(FaceVerificationRequest),
+    responses(
+        (status = 201, body = FaceVerificationResponse),
+        (status = 503, description = "微信平台暂不可用", body = crate::error::ErrorBody),
+    ),
+)]
+#[post("/me/identity/face-verification")]
 pub async fn start_face_verification(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -71,15 +122,18 @@ pub async fn start_face_verification(
         }))
 }
 
-#[derive(Serialize)]
-struct MeResponse {
+#[derive(Serialize, ToSchema)]
+#[schema(as = Me)]
+pub struct MeResponse {
     account_id: uuid::Uuid,
+    #[schema(schema_with = service::api_schema::mini_app)]
     app: String,
     created_at: chrono::DateTime<chrono::Utc>,
     identity_bound: bool,
     masked_id_number: Option<String>,
     masked_name: Option<String>,
     /// How the binding was proven: `wx_face` or `gov_data`; null while unbound.
+    #[schema(schema_with = nullable_assurance)]
     assurance: Option<String>,
     email: Option<String>,
     reminders_enabled: bool,
@@ -101,15 +155,32 @@ impl From<Me> for MeResponse {
     }
 }
 
+fn nullable_assurance() -> impl Into<RefOr<Schema>> {
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(service::api_schema::one_of(["wx_face", "gov_data"]))
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Null),
+        )
+}
+
+#[utoipa::path(
+    tag = "我的",
+    summary = "账号、实名状态、联系设置",
+    security(("resident" = [])),
+    responses((status = 200, body = MeResponse)),
+)]
+#[get("/me")]
 pub async fn show(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
     let me = binding::me(&ctx, &resident.0).await?;
     Ok(HttpResponse::Ok().json(MeResponse::from(me)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct UpdateRequest {
     /// Absent: unchanged; `null`: cleared; a string: set.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
     #[serde(default)]
     reminders_enabled: Option<bool>,
@@ -121,6 +192,14 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+#[utoipa::path(
+    tag = "我的",
+    summary = "修改邮箱、提醒开关",
+    security(("resident" = [])),
+    request_body = inline(UpdateRequest),
+    responses((status = 200, body = MeResponse)),
+)]
+#[patch("/me")]
 pub async fn update(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -136,6 +215,13 @@ pub async fn update(
 }
 
 /// Everything held about the person, as a JSON download. Never cached anywhere.
+#[utoipa::path(
+    tag = "我的",
+    summary = "导出本人全部数据",
+    security(("resident" = [])),
+    responses((status = 200, body = Object)),
+)]
+#[get("/me/export")]
 pub async fn export(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
     let export = service::rights::export::export(&ctx, &resident.0).await?;
     Ok(HttpResponse::Ok()
@@ -147,8 +233,9 @@ pub async fn export(ctx: web::Data<Context>, resident: Resident) -> Result<HttpR
         .json(export))
 }
 
-#[derive(Serialize)]
-struct ClosedResponse {
+#[derive(Serialize, ToSchema)]
+#[schema(as = Closing)]
+pub struct ClosedResponse {
     closed: bool,
     deleted: Vec<DeletedItem>,
     kept: Vec<KeptItem>,
@@ -157,13 +244,13 @@ struct ClosedResponse {
     chat_links: Vec<service::identity::chat_links::ChatLinkView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeletedItem {
     what: &'static str,
     count: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct KeptItem {
     what: &'static str,
     why: &'static str,
@@ -223,6 +310,13 @@ fn kept_item(kept: &Kept, log_days: u32) -> KeptItem {
 }
 
 /// Closes the account: deletes what no law requires to keep and says what is kept.
+#[utoipa::path(
+    tag = "我的",
+    summary = "注销账号（说明删除与保留的内容）",
+    security(("resident" = [])),
+    responses((status = 200, body = ClosedResponse)),
+)]
+#[delete("/me")]
 pub async fn close(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
     let closure = service::rights::closure::close(&ctx, &resident.0).await?;
     Ok(HttpResponse::Ok()

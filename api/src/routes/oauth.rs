@@ -3,18 +3,62 @@
 //! be a form (as the RFC says) or JSON. Errors use the RFC's shape, not ours.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, post, web};
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use service::{Context, Error, Refusal, consent::agencies};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-#[derive(Deserialize, Default)]
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(token);
+}
+
+#[derive(Deserialize, Default, ToSchema)]
 struct TokenRequest {
+    #[schema(schema_with = grant_types, required = true)]
     grant_type: Option<String>,
+    #[schema(nullable = false)]
     client_id: Option<String>,
+    #[schema(nullable = false)]
     client_secret: Option<String>,
+    #[schema(nullable = false)]
     scope: Option<String>,
+}
+
+/// The one grant offered.
+fn grant_types() -> utoipa::openapi::schema::Object {
+    service::api_schema::one_of(["client_credentials"])
+}
+
+/// A client-credentials token (RFC 6749 §5.1).
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuthToken)]
+struct TokenBody {
+    access_token: String,
+    #[schema(schema_with = crate::openapi::schemas::bearer)]
+    token_type: &'static str,
+    expires_in: u64,
+    scope: String,
+}
+
+/// RFC 6749 §5.2's error shape, `OAuthError` in the OpenAPI document.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuthError)]
+pub struct OAuthErrorBody {
+    #[schema(schema_with = oauth_error_code)]
+    error: &'static str,
+    error_description: String,
+}
+
+fn oauth_error_code() -> utoipa::openapi::schema::Object {
+    service::api_schema::one_of([
+        "invalid_request",
+        "invalid_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+        "server_error",
+    ])
 }
 
 /// An answer of the token endpoint that is not a token, in RFC 6749 §5.2's shape:
@@ -92,7 +136,10 @@ impl ResponseError for OAuthError {
             }
             _ => {}
         }
-        res.json(json!({"error": self.error(), "error_description": self.description()}))
+        res.json(OAuthErrorBody {
+            error: self.error(),
+            error_description: self.description(),
+        })
     }
 }
 
@@ -174,6 +221,17 @@ fn client_credentials(
     }
 }
 
+#[utoipa::path(
+    tag = "用证部门",
+    summary = "客户端凭据换取部门访问令牌（RFC 6749 §4.4）",
+    request_body(content = inline(TokenRequest), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = TokenBody),
+        // Every error of this endpoint takes this shape, not ours.
+        (status = 400, description = "错误", body = OAuthErrorBody),
+    ),
+)]
+#[post("/oauth/token")]
 pub async fn token(
     ctx: web::Data<Context>,
     req: HttpRequest,
@@ -187,10 +245,10 @@ pub async fn token(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Pragma", "no-cache"))
-        .json(json!({
-            "access_token": token.access_token,
-            "token_type": "Bearer",
-            "expires_in": token.expires_in,
-            "scope": token.scope,
-        })))
+        .json(TokenBody {
+            access_token: token.access_token,
+            token_type: "Bearer",
+            expires_in: token.expires_in,
+            scope: token.scope,
+        }))
 }

@@ -1,7 +1,19 @@
 //! The H5 screens, embedded in the binary (no build step, no CDN): the index, 粤省事, 粤居码,
 //! the agency desk and the staff console, with their shared script and style.
 
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, ResponseError, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The document of the API and its page.
+pub fn configure_api(cfg: &mut ServiceConfig) {
+    cfg.service(openapi).service(docs);
+}
+
+/// The screens, outside the API's document.
+pub fn configure_h5(cfg: &mut ServiceConfig) {
+    cfg.route("/", web::get().to(index))
+        .route("/h5/{name:.*}", web::get().to(h5));
+}
 
 const INDEX: &str = include_str!("../../static/index.html");
 
@@ -57,6 +69,12 @@ pub async fn index() -> HttpResponse {
 }
 
 /// The OpenAPI document, built once.
+#[utoipa::path(
+    tag = "运维",
+    summary = "本接口文档（OpenAPI 3.1）",
+    responses((status = 200, body = Object)),
+)]
+#[get("/openapi.json")]
 pub async fn openapi() -> HttpResponse {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let body = DOC.get_or_init(|| crate::openapi::document().to_string());
@@ -67,6 +85,12 @@ pub async fn openapi() -> HttpResponse {
 }
 
 /// The documentation page, rendering the OpenAPI document without anything from outside.
+#[utoipa::path(
+    tag = "运维",
+    summary = "接口文档页面（离线可用）",
+    responses((status = 200)),
+)]
+#[get("/docs")]
 pub async fn docs() -> HttpResponse {
     page(HTML, include_str!("../../static/h5/docs.html"))
 }

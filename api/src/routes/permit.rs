@@ -1,17 +1,51 @@
-use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
 use service::Context;
+use service::domain::permit_rules::Renewal;
+use service::keys::signing::PublishedKey;
+use service::permit::cards::CardOrderView;
+use service::permit::permits::{PermitView, SignedDocument};
 use service::permit::{cards, endorsement, permits};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::extract::{JsonObject, Resident};
+use crate::openapi::schemas;
 
-#[derive(Deserialize)]
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(keys)
+        .service(show)
+        .service(document)
+        .service(photo)
+        .service(endorse)
+        .service(order_card)
+        .service(card_order);
+}
+
+#[derive(Deserialize, IntoParams)]
 pub struct RevealQuery {
     #[serde(default)]
     reveal: bool,
 }
 
+/// The holder's permit, with the latest physical-card order riding along.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Permit)]
+pub struct PermitBody {
+    #[serde(flatten)]
+    permit: PermitView,
+    physical_card: Option<CardOrderView>,
+}
+
+#[utoipa::path(
+    tag = "证照",
+    summary = "我的电子居住证（证件号码默认遮挡）",
+    security(("resident" = [])),
+    params(RevealQuery),
+    responses((status = 200, body = PermitBody)),
+)]
+#[get("/me/permit")]
 pub async fn show(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -22,8 +56,8 @@ pub async fn show(
     if q.reveal {
         tracing::info!(account_id = %resident.0.account_id, "permit shown with the full ID number");
     }
-    let mut view = permits::view(&ctx, &permit, &version, q.reveal)?;
-    view.status_list = service::verify::status_list::places::place_of(&ctx.db, permit.id)
+    let mut permit_view = permits::view(&ctx, &permit, &version, q.reveal)?;
+    permit_view.status_list = service::verify::status_list::places::place_of(&ctx.db, permit.id)
         .await?
         .map(|place| place.reference());
     // The latest physical-card order rides along, so a screen needs no second call.
@@ -32,17 +66,22 @@ pub async fn show(
         Err(service::Error::Refused(service::Refusal::NotFound(_))) => None,
         Err(e) => return Err(e.into()),
     };
-    let mut body = serde_json::to_value(&view).map_err(|e| {
-        tracing::error!(error = %e, "serialising the permit view");
-        ApiError::internal()
-    })?;
-    body["physical_card"] = serde_json::to_value(physical_card).unwrap_or_default();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(body))
+        .json(PermitBody {
+            permit: permit_view,
+            physical_card,
+        }))
 }
 
 /// The signed document of the current version, verifiable with `GET /api/v1/keys`.
+#[utoipa::path(
+    tag = "证照",
+    summary = "当前版本的签名证照数据",
+    security(("resident" = [])),
+    responses((status = 200, body = SignedDocument)),
+)]
+#[get("/me/permit/document")]
 pub async fn document(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -54,6 +93,13 @@ pub async fn document(
         .json(signed))
 }
 
+#[utoipa::path(
+    tag = "证照",
+    summary = "证照相片（仅本人）",
+    security(("resident" = [])),
+    responses((status = 200)),
+)]
+#[get("/me/permit/photo")]
 pub async fn photo(ctx: web::Data<Context>, resident: Resident) -> Result<HttpResponse, ApiError> {
     let photo = permits::photo(&ctx, resident.0.person()?).await?;
     Ok(HttpResponse::Ok()
@@ -62,19 +108,43 @@ pub async fn photo(ctx: web::Data<Context>, resident: Resident) -> Result<HttpRe
         .body(photo.bytes))
 }
 
+/// The endorsement or renewal made, and the permit as it now stands.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Endorsement)]
+pub struct EndorsementBody {
+    kind: Renewal,
+    permit: PermitView,
+}
+
+#[utoipa::path(
+    tag = "证照",
+    summary = "年度签注或到期换领",
+    security(("resident" = [])),
+    responses((status = 201, body = EndorsementBody)),
+)]
+#[post("/me/permit/endorsements")]
 pub async fn endorse(
     ctx: web::Data<Context>,
     resident: Resident,
 ) -> Result<HttpResponse, ApiError> {
-    let (kind, view) = endorsement::endorse(&ctx, resident.0.person()?).await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({"kind": kind, "permit": view})))
+    let (kind, permit) = endorsement::endorse(&ctx, resident.0.person()?).await?;
+    Ok(HttpResponse::Created().json(EndorsementBody { kind, permit }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CardRequest {
+    #[schema(schema_with = schemas::text)]
     pickup_station: String,
 }
 
+#[utoipa::path(
+    tag = "证照",
+    summary = "自愿申领实体证件",
+    security(("resident" = [])),
+    request_body = inline(CardRequest),
+    responses((status = 201, body = CardOrderView)),
+)]
+#[post("/me/physical-card")]
 pub async fn order_card(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -84,6 +154,13 @@ pub async fn order_card(
     Ok(HttpResponse::Created().json(order))
 }
 
+#[utoipa::path(
+    tag = "证照",
+    summary = "实体证件进度",
+    security(("resident" = [])),
+    responses((status = 200, body = CardOrderView)),
+)]
+#[get("/me/physical-card")]
 pub async fn card_order(
     ctx: web::Data<Context>,
     resident: Resident,
@@ -91,9 +168,24 @@ pub async fn card_order(
     Ok(HttpResponse::Ok().json(cards::latest(&ctx, resident.0.person()?).await?))
 }
 
+/// The published keys.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Keys)]
+pub struct KeysBody {
+    keys: Vec<PublishedKey>,
+}
+
 /// The issuing authority's public keys (JWK), for anyone verifying offline.
+#[utoipa::path(
+    tag = "证照",
+    summary = "签发机关公钥（JWK）",
+    responses((status = 200, body = KeysBody)),
+)]
+#[get("/keys")]
 pub async fn keys(ctx: web::Data<Context>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(serde_json::json!({"keys": ctx.keys.published()}))
+        .json(KeysBody {
+            keys: ctx.keys.published(),
+        })
 }

@@ -1,24 +1,74 @@
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use entity::statuses::ApplicationStatus;
 use serde::{Deserialize, Serialize};
 use service::Context;
+use service::applying::applications::Page;
+use service::applying::review::{QueueItem, ReviewView};
 use service::applying::{materials, review};
+use service::consent::agencies::{AgencyView, Registered};
 use service::govdata::import::{self, Batch, Problem, RecordError};
 use service::identity::staff::{self, Role};
+use service::permit::cards::CardOrderView;
 use service::{permit::cards, permit::permits};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use service::wording::refusals::import_problem_message;
 
 use crate::error::ApiError;
-use crate::extract::{JsonObject, Staff};
+use crate::extract::{BodyLimit, JsonObject, Staff, json_config};
+use crate::openapi::schemas;
 use crate::rate_limit::RateLimits;
 
-#[derive(Deserialize)]
+pub fn configure(cfg: &mut ServiceConfig, max_bulk_bytes: usize) {
+    cfg.service(register_agency)
+        .service(agencies)
+        .service(run_reminders)
+        .service(login)
+        .service(run_retention)
+        .service(queue)
+        .service(application)
+        .service(material)
+        .service(decide)
+        .service(revoke_permit)
+        .service(advance_card_order)
+        .service(
+            // Imports are bulk: their own body limit, which the 413 names.
+            scope("/staff/gov-records")
+                .app_data(json_config(max_bulk_bytes))
+                .app_data(BodyLimit(max_bulk_bytes))
+                .service(upsert_gov_records),
+        );
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(schema_with = schemas::text)]
     username: String,
+    #[schema(schema_with = schemas::text)]
     password: String,
 }
 
+#[derive(Serialize, ToSchema)]
+#[schema(as = StaffToken)]
+pub struct StaffTokenBody {
+    access_token: String,
+    #[schema(schema_with = schemas::bearer)]
+    token_type: &'static str,
+    expires_in: u64,
+}
+
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "工作人员登录（密码错误过多时暂时锁定，429 并带 Retry-After）",
+    request_body = inline(LoginRequest),
+    responses((status = 200, body = StaffTokenBody)),
+)]
+#[post("/staff/login")]
 pub async fn login(
     ctx: web::Data<Context>,
     limits: web::Data<RateLimits>,
@@ -29,20 +79,21 @@ pub async fn login(
     let token = staff::login(&ctx, &body.username, &body.password, source).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({
-            "access_token": token.access_token,
-            "token_type": "Bearer",
-            "expires_in": token.expires_in,
-        })))
+        .json(StaffTokenBody {
+            access_token: token.access_token,
+            token_type: "Bearer",
+            expires_in: token.expires_in,
+        }))
 }
 
-#[derive(Serialize)]
-struct ImportResponse {
+#[derive(Serialize, ToSchema)]
+#[schema(as = GovImport)]
+pub struct ImportResponse {
     upserted: usize,
     errors: Vec<ImportErrorBody>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ImportErrorBody {
     list: &'static str,
     index: usize,
@@ -71,6 +122,14 @@ impl From<RecordError> for ImportErrorBody {
     }
 }
 
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "批量导入政务数据（一个事务）",
+    security(("staff" = [])),
+    request_body = inline(Batch),
+    responses((status = 200, body = ImportResponse)),
+)]
+#[post("")]
 pub async fn upsert_gov_records(
     ctx: web::Data<Context>,
     staff: Staff,
@@ -89,13 +148,28 @@ pub async fn upsert_gov_records(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct QueueQuery {
+    #[param(schema_with = application_status)]
     status: Option<String>,
+    #[param(schema_with = schemas::page_limit)]
     limit: Option<u64>,
+    #[param(schema_with = schemas::uuid_cursor)]
     cursor: Option<String>,
 }
 
+fn application_status() -> impl Into<RefOr<Schema>> {
+    <ApplicationStatus as utoipa::PartialSchema>::schema()
+}
+
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "审核队列",
+    security(("staff" = [])),
+    params(QueueQuery),
+    responses((status = 200, body = Page<QueueItem>)),
+)]
+#[get("/staff/applications")]
 pub async fn queue(
     ctx: web::Data<Context>,
     staff: Staff,
@@ -106,6 +180,14 @@ pub async fn queue(
     Ok(HttpResponse::Ok().json(page))
 }
 
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "申请详情（审核用）",
+    security(("staff" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ReviewView)),
+)]
+#[get("/staff/applications/{id}")]
 pub async fn application(
     ctx: web::Data<Context>,
     staff: Staff,
@@ -119,6 +201,14 @@ pub async fn application(
         .json(view))
 }
 
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "查看申请材料",
+    security(("staff" = [])),
+    params(("id" = Uuid, Path), ("material_id" = Uuid, Path)),
+    responses((status = 200)),
+)]
+#[get("/staff/applications/{id}/materials/{material_id}")]
 pub async fn material(
     ctx: web::Data<Context>,
     staff: Staff,
@@ -143,13 +233,22 @@ pub async fn material(
         .body(bytes))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct DecisionRequest {
     approve: bool,
     #[serde(default)]
     reason: String,
 }
 
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "审核决定",
+    security(("staff" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = inline(DecisionRequest),
+    responses((status = 200, body = ReviewView)),
+)]
+#[post("/staff/applications/{id}/decision")]
 pub async fn decide(
     ctx: web::Data<Context>,
     staff: Staff,
@@ -168,11 +267,21 @@ pub async fn decide(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RevokeRequest {
+    #[schema(schema_with = schemas::text)]
     reason: String,
 }
 
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "注销居住证",
+    security(("staff" = [])),
+    params(("permit_no" = String, Path)),
+    request_body = inline(RevokeRequest),
+    responses((status = 204)),
+)]
+#[post("/staff/permits/{permit_no}/revoke")]
 pub async fn revoke_permit(
     ctx: web::Data<Context>,
     staff: Staff,
@@ -185,11 +294,26 @@ pub async fn revoke_permit(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CardStatusRequest {
+    #[schema(schema_with = card_step)]
     status: String,
 }
 
+/// The steps staff move an order to (it starts `ordered`).
+fn card_step() -> utoipa::openapi::schema::Object {
+    service::api_schema::one_of(["paid", "produced", "ready", "collected"])
+}
+
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "推进实体证件状态",
+    security(("staff" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = inline(CardStatusRequest),
+    responses((status = 200, body = CardOrderView)),
+)]
+#[post("/staff/card-orders/{id}/status")]
 pub async fn advance_card_order(
     ctx: web::Data<Context>,
     staff: Staff,
@@ -200,17 +324,39 @@ pub async fn advance_card_order(
     Ok(HttpResponse::Ok().json(cards::advance(&ctx, id.into_inner(), &body.status).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct AgencyRequest {
+    #[schema(schema_with = schemas::text)]
     name: String,
+    #[schema(schema_with = schemas::credit_code)]
     credit_code: String,
+    #[schema(schema_with = schemas::text)]
     contact: String,
+    #[schema(schema_with = agency_scopes)]
     scopes: Vec<String>,
     #[serde(default)]
     fields: Vec<String>,
 }
 
+/// What an agency may be allowed: at least one scope.
+fn agency_scopes() -> impl Into<RefOr<Schema>> {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(service::api_schema::one_of([
+            "permit:verify",
+            "permit:download",
+        ]))
+        .min_items(Some(1))
+}
+
 /// Registers an agency (admin); the client secret is in this answer and nowhere else.
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "登记用证部门（密钥只显示一次）",
+    security(("staff" = [])),
+    request_body = inline(AgencyRequest),
+    responses((status = 201, body = Registered)),
+)]
+#[post("/staff/agencies")]
 pub async fn register_agency(
     ctx: web::Data<Context>,
     staff: Staff,
@@ -234,29 +380,60 @@ pub async fn register_agency(
         .json(registered))
 }
 
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "已登记的用证部门",
+    security(("staff" = [])),
+    responses((status = 200, body = Page<AgencyView>)),
+)]
+#[get("/staff/agencies")]
 pub async fn agencies(ctx: web::Data<Context>, staff: Staff) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
     let items = service::consent::agencies::list(&ctx).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
-#[derive(Deserialize, Default)]
-pub struct ReminderRun {
+#[derive(Deserialize, Default, ToSchema)]
+pub struct ReminderRequest {
     #[serde(default)]
+    #[schema(schema_with = schemas::nullable_date)]
     as_of: Option<chrono::NaiveDate>,
     #[serde(default)]
     deliver: Option<bool>,
 }
 
+/// What a reminder run did.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ReminderRun)]
+pub struct ReminderRunBody {
+    as_of: chrono::NaiveDate,
+    queued: u64,
+    sent: u64,
+    failed: u64,
+    undeliverable: u64,
+    unfinished: u64,
+}
+
 /// Runs the reminder sweep now (as of a date, for tests and catch-up), then the delivery
 /// worker once when asked.
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "立即执行提醒扫描（可指定日期）并投递",
+    security(("staff" = [])),
+    request_body(content = Option<ReminderRequest>),
+    responses((status = 200, body = ReminderRunBody)),
+)]
+#[post("/staff/reminders/run")]
 pub async fn run_reminders(
     ctx: web::Data<Context>,
     staff: Staff,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     staff.0.require(Role::Admin)?;
-    let body: ReminderRun = crate::extract::optional_json(&body)?;
+    let body: ReminderRequest = crate::extract::optional_json(&body)?;
     let as_of = body.as_of.unwrap_or_else(|| ctx.clock.today());
     let sweep = service::notices::reminders::sweep(&ctx, as_of).await?;
     let delivery = if body.deliver.unwrap_or(false) {
@@ -265,24 +442,33 @@ pub async fn run_reminders(
     } else {
         service::notices::delivery::DeliveryReport::default()
     };
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "as_of": as_of,
-        "queued": sweep.queued,
-        "sent": delivery.sent,
-        "failed": delivery.failed,
-        "undeliverable": delivery.undeliverable,
-        "unfinished": delivery.unfinished,
-    })))
+    Ok(HttpResponse::Ok().json(ReminderRunBody {
+        as_of,
+        queued: sweep.queued,
+        sent: delivery.sent,
+        failed: delivery.failed,
+        undeliverable: delivery.undeliverable,
+        unfinished: delivery.unfinished,
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct RetentionRequest {
     #[serde(default)]
+    #[schema(schema_with = schemas::nullable_date)]
     as_of: Option<String>,
 }
 
 /// Runs the retention job now (admin), as of a date (default: today in China), so tests and
 /// operators can drive it with a clock.
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "立即执行保存期限清理（可指定日期）",
+    security(("staff" = [])),
+    request_body(content = Option<RetentionRequest>),
+    responses((status = 200, body = crate::jobs::RetentionReport)),
+)]
+#[post("/staff/retention/run")]
 pub async fn run_retention(
     ctx: web::Data<Context>,
     staff: Staff,

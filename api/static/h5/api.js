@@ -140,6 +140,8 @@ const Yj = {
       });
       document.querySelectorAll("[data-panel]").forEach((p) => p.classList.toggle("hidden", p.id !== id));
       if (onShow) onShow(id);
+      // Screens kept in scripts of their own load their panel on this event.
+      document.dispatchEvent(new CustomEvent("yj:tab", { detail: id }));
     };
     buttons.forEach((b, i) => {
       b.addEventListener("click", () => show(b.dataset.tab));

@@ -209,6 +209,7 @@ async fn idle(t: &Turn<'_>, input: &str) -> Result<Step> {
         Intent::Endorse => endorse_start(t).await?,
         Intent::Card => card(t).await?,
         Intent::AddressChange => change_start(t).await?,
+        Intent::ResidenceYears(city) => residence_years(t, city).await?,
         Intent::Reminders => match person(t) {
             Ok(_) => reminders_show(t).await?,
             Err(step) => *step,

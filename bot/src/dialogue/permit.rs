@@ -128,3 +128,27 @@ pub(super) async fn card(t: &Turn<'_>) -> Result<Step> {
         },
     )
 }
+
+/// "我在广州住满几年了？": the running counts of continuous residence today, in the city asked
+/// about or in every city.
+pub(super) async fn residence_years(
+    t: &Turn<'_>,
+    city: Option<&'static divisions::City>,
+) -> Result<Step> {
+    let person_id = match person(t) {
+        Ok(person_id) => person_id,
+        Err(step) => return Ok(*step),
+    };
+    let years = service::residence::years::of_person(t.ctx, person_id, None).await?;
+    let counts: Vec<(&str, NaiveDate, u32)> = years
+        .continuous
+        .iter()
+        .filter(|c| city.is_none_or(|city| c.city == city.name))
+        .map(|c| (c.city.as_str(), c.since, c.years))
+        .collect();
+    Ok(Step::idle(vec![text::residence_years(
+        city.map(|c| c.name),
+        years.as_of,
+        &counts,
+    )]))
+}

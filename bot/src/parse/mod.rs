@@ -124,6 +124,8 @@ pub enum Intent {
     Card,
     /// A change of address (搬家, 改地址).
     AddressChange,
+    /// "我在广州住满几年了？": the residence years, in the city named if any.
+    ResidenceYears(Option<&'static service::domain::divisions::City>),
     Reminders,
     RemindersOff,
     Help,
@@ -134,6 +136,13 @@ pub enum Intent {
     DevLink(String),
     Unlink,
     Unknown,
+}
+
+/// The first city of Guangdong named anywhere in `text`, by full or short name.
+fn city_named(text: &str) -> Option<&'static service::domain::divisions::City> {
+    service::domain::divisions::cities()
+        .iter()
+        .find(|c| text.contains(c.name) || text.contains(c.short_name()))
 }
 
 pub fn intent(text: &str) -> Intent {
@@ -194,6 +203,19 @@ pub fn intent(text: &str) -> Intent {
         ],
     ) {
         Intent::AddressChange
+    } else if contains_any(
+        &t,
+        &[
+            "住满",
+            "几年",
+            "多少年",
+            "居住年限",
+            "连续居住",
+            "住了多久",
+            "住多久",
+        ],
+    ) {
+        Intent::ResidenceYears(city_named(&t))
     } else if contains_any(&t, &["签注", "续期", "续签"]) {
         Intent::Endorse
     } else if contains_any(&t, &["实体", "卡", "制证"]) {
@@ -375,6 +397,11 @@ mod tests {
         assert_eq!(intent("今天天气怎么样"), Intent::Unknown);
         assert_eq!(intent("我要改地址"), Intent::AddressChange);
         assert_eq!(intent("我搬家了，要办理地址变更"), Intent::AddressChange);
+        assert_eq!(
+            intent("我在广州住满几年了？"),
+            Intent::ResidenceYears(service::domain::divisions::find_city("广州市"))
+        );
+        assert_eq!(intent("我的居住年限"), Intent::ResidenceYears(None));
         assert_eq!(yes_no("不是"), Some(YesNo::No));
         assert_eq!(yes_no("是的"), Some(YesNo::Yes));
         assert_eq!(basis("我在这边上班"), Some("employment"));

@@ -45,7 +45,7 @@ pub struct ApplyRequest {
 }
 
 /// An application as its applicant sees it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApplicationView {
     pub id: Uuid,
     pub status: ApplicationStatus,
@@ -63,7 +63,7 @@ pub struct ApplicationView {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MaterialView {
     pub id: Uuid,
     pub kind: String,
@@ -383,9 +383,10 @@ pub async fn get(
 }
 
 /// A page of items and the cursor of the next page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

@@ -24,7 +24,7 @@ use super::applications::*;
 
 /// An application as a reviewer sees it: the applicant's name and ID number in full (a
 /// reviewer compares them with the documents), masked forms for lists.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     #[serde(flatten)]
     pub application: ApplicationView,
@@ -32,7 +32,7 @@ pub struct ReviewView {
     pub applicant_id_number: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueItem {
     pub id: Uuid,
     pub status: ApplicationStatus,

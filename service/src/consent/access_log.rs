@@ -35,16 +35,22 @@ pub enum Action {
     Deny,
     Download,
     Revoke,
+    /// A residence proof made for an agency the holder consented to.
+    ResidenceProof,
+    /// A residence proof checked by an agency.
+    ProofCheck,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 8] = [
         Action::Verify,
         Action::Request,
         Action::Approve,
         Action::Deny,
         Action::Download,
         Action::Revoke,
+        Action::ResidenceProof,
+        Action::ProofCheck,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,8 @@ impl Action {
             Action::Deny => "deny",
             Action::Download => "download",
             Action::Revoke => "revoke",
+            Action::ResidenceProof => "residence_proof",
+            Action::ProofCheck => "proof_check",
         }
     }
 }
@@ -77,12 +85,15 @@ pub struct Event<'a> {
     pub detail: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AccessLogEntry)]
 pub struct EntryView {
     pub seq: i64,
     pub at: DateTime<Utc>,
+    #[schema(schema_with = crate::api_schema::actor_kind)]
     pub actor_kind: String,
     pub actor_name: String,
+    #[schema(schema_with = crate::api_schema::access_action)]
     pub action: String,
     pub purpose: Option<String>,
     pub detail: Value,
@@ -196,13 +207,14 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// The outcome of checking a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChainCheck {
     pub intact: bool,
     pub entries: u64,
     pub head: String,
     /// The first entry whose sequence, link or hash is wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub broken_at: Option<i64>,
 }
 

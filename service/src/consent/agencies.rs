@@ -6,9 +6,12 @@
 
 use chrono::Utc;
 use entity::agency;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::Context;
@@ -52,7 +55,8 @@ pub struct Registration<'a> {
     pub fields: &'a [String],
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AgencyRegistered)]
 pub struct Registered {
     pub id: Uuid,
     pub client_id: String,
@@ -64,7 +68,7 @@ pub struct Registered {
     pub fields: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgencyView {
     pub id: Uuid,
     pub name: String,
@@ -331,4 +335,40 @@ pub async fn find(ctx: &Context, principal: &AgencyPrincipal) -> Result<agency::
         .one(&ctx.db)
         .await?
         .ok_or_else(|| Refusal::Unauthenticated.into())
+}
+
+/// The agency a request or grant names; it cannot be deleted while they exist.
+pub(crate) async fn row<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<agency::Model> {
+    agency::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("agency {id} vanished").into())
+}
+
+/// Each of `rows` with the agency it names, the agencies read in one query.
+pub(crate) async fn with_agencies<C: ConnectionTrait, T>(
+    db: &C,
+    rows: Vec<T>,
+    agency_of: impl Fn(&T) -> Uuid,
+) -> Result<Vec<(agency::Model, T)>> {
+    let mut ids: Vec<Uuid> = rows.iter().map(&agency_of).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let agencies: HashMap<Uuid, agency::Model> = agency::Entity::find()
+        .filter(agency::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let id = agency_of(&row);
+            let agency = agencies
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("agency {id} vanished"))?;
+            Ok((agency, row))
+        })
+        .collect()
 }

@@ -27,9 +27,11 @@ use crate::verify::verification::field_value;
 pub const SIGNATURE_PURPOSE: &str = "yueju-annotated-copy-v1";
 pub const COPY_TYPE: &str = "gd-residence-permit-annotated-copy";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedCopy {
+    #[schema(schema_with = crate::api_schema::annotated_copy)]
     pub copy: Value,
+    #[schema(schema_with = crate::api_schema::eddsa)]
     pub alg: String,
     pub kid: String,
     pub signature: String,

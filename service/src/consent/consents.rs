@@ -43,7 +43,8 @@ pub struct AccessRequest<'a> {
 }
 
 /// A request as the holder sees it before deciding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = HolderRequest)]
 pub struct RequestView {
     pub id: Uuid,
     pub status: RequestStatus,
@@ -61,7 +62,7 @@ pub struct RequestView {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgencyInfo {
     pub id: Uuid,
     pub name: String,
@@ -69,7 +70,7 @@ pub struct AgencyInfo {
     pub contact: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldInfo {
     pub field: &'static str,
     pub label: &'static str,
@@ -77,7 +78,8 @@ pub struct FieldInfo {
 }
 
 /// A request as its agency follows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AgencyRequest)]
 pub struct AgencyRequestView {
     pub id: Uuid,
     pub status: RequestStatus,
@@ -87,6 +89,7 @@ pub struct AgencyRequestView {
     pub fields: Vec<String>,
     pub expires_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub authorization: Option<GrantView>,
 }
 
@@ -180,16 +183,6 @@ fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> Request
     } else {
         req.status
     }
-}
-
-pub(crate) async fn agency_row<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-) -> Result<agency::Model> {
-    agency::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("agency {id} vanished").into())
 }
 
 pub(super) fn agency_actor(a: &agency::Model) -> Actor {
@@ -341,16 +334,15 @@ pub async fn requests_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<R
         .all(&ctx.db)
         .await?;
     let now = ctx.clock.now();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let agency = agency_row(&ctx.db, r.agency_id).await?;
-        out.push(request_view(&agency, &r, now));
-    }
-    Ok(out)
+    Ok(agencies::with_agencies(&ctx.db, rows, |r| r.agency_id)
+        .await?
+        .iter()
+        .map(|(agency, r)| request_view(agency, r, now))
+        .collect())
 }
 
 /// Optional body of an approval: the consent text version the holder was shown.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct Approval {
     pub consent_version: Option<String>,
 }
@@ -412,7 +404,7 @@ pub async fn approve(
     {
         return Err(Refusal::ConsentTextChanged.into());
     }
-    let agency = agency_row(&txn, req.agency_id).await?;
+    let agency = agencies::row(&txn, req.agency_id).await?;
     let text = consent_text(&agency, &req);
     decide(&txn, req.id, RequestStatus::Approved, now).await?;
     let grant = authorization::Model {
@@ -462,7 +454,7 @@ pub async fn deny(ctx: &Context, person_id: Uuid, request_id: Uuid) -> Result<Re
     let now = ctx.clock.now();
     let txn = ctx.db.begin().await?;
     let mut req = pending_request(&txn, person_id, request_id, now).await?;
-    let agency = agency_row(&txn, req.agency_id).await?;
+    let agency = agencies::row(&txn, req.agency_id).await?;
     decide(&txn, req.id, RequestStatus::Denied, now).await?;
     access_log::record(
         &txn,
@@ -494,7 +486,7 @@ pub async fn request_for_agency(
         .one(&ctx.db)
         .await?
         .ok_or(Refusal::NotFound(Missing::AuthorizationRequest))?;
-    let agency = agency_row(&ctx.db, req.agency_id).await?;
+    let agency = agencies::row(&ctx.db, req.agency_id).await?;
     let permit = entity::permit::Entity::find_by_id(req.permit_id)
         .one(&ctx.db)
         .await?

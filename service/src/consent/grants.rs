@@ -15,10 +15,12 @@ use crate::consent::access_log::{self, Action, Actor};
 use crate::error::{Missing, Refusal, Result};
 use crate::permit::fields;
 
-use super::consents::{AgencyInfo, agency_info, agency_row, names};
+use super::agencies;
+use super::consents::{AgencyInfo, agency_info, names};
 
 /// A grant, as the holder and the agency see it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Grant)]
 pub struct GrantView {
     pub id: Uuid,
     pub request_id: Uuid,
@@ -37,7 +39,7 @@ pub struct GrantView {
 }
 
 /// Where a grant stands; derived from its row, never stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantStatus {
     Active,
@@ -107,12 +109,11 @@ pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<Gra
         .all(&ctx.db)
         .await?;
     let now = ctx.clock.now();
-    let mut out = Vec::with_capacity(rows.len());
-    for g in rows {
-        let agency = agency_row(&ctx.db, g.agency_id).await?;
-        out.push(grant_view(&agency, &g, now));
-    }
-    Ok(out)
+    Ok(agencies::with_agencies(&ctx.db, rows, |g| g.agency_id)
+        .await?
+        .iter()
+        .map(|(agency, g)| grant_view(agency, g, now))
+        .collect())
 }
 
 /// The holder withdraws consent; further downloads stop at once. The agency sees the grant
@@ -128,7 +129,7 @@ pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<Gr
     if grant.revoked_at.is_some() {
         return Err(Refusal::AuthorizationRevoked.into());
     }
-    let agency = agency_row(&txn, grant.agency_id).await?;
+    let agency = agencies::row(&txn, grant.agency_id).await?;
     authorization::Entity::update_many()
         .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
         .filter(authorization::Column::Id.eq(grant.id))

@@ -31,8 +31,9 @@ const CHUNK: usize = 300;
 pub const MAX_PHOTO_BYTES: usize = 1024 * 1024;
 const MAX_TEXT: usize = 200;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(as = GovRecords)]
 pub struct Batch {
     #[serde(deserialize_with = "rows")]
     pub people: Vec<PersonIn>,
@@ -61,7 +62,8 @@ where
         .collect()
 }
 
-#[derive(Debug, Default, Deserialize)]
+// Serialize (here and below) only for the OpenAPI schema, which shows each field's default.
+#[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct PersonIn {
     pub id_number: Option<String>,
@@ -73,7 +75,7 @@ pub struct PersonIn {
     pub photo_base64: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ResidenceIn {
     pub id_number: Option<String>,
@@ -85,7 +87,7 @@ pub struct ResidenceIn {
     pub until: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct EmploymentIn {
     pub id_number: Option<String>,
@@ -94,7 +96,7 @@ pub struct EmploymentIn {
     pub since: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct HousingIn {
     pub id_number: Option<String>,
@@ -104,7 +106,7 @@ pub struct HousingIn {
     pub since: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct SchoolingIn {
     pub id_number: Option<String>,

@@ -352,7 +352,7 @@ pub async fn writing_since<C: ConnectionTrait>(
 
 /// A chat link as the person sees it in their export and closing report: which channel,
 /// which chat user (masked: the platform id is a handle to them elsewhere), how, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChatLinkView {
     pub channel: String,
     pub chat_user: String,

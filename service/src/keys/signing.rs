@@ -30,15 +30,19 @@ pub struct RingKey {
 }
 
 /// A public key as published at `GET /api/v1/keys` (JWK fields, RFC 8037).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PublishedKey {
     pub kid: String,
+    #[schema(schema_with = crate::api_schema::okp)]
     pub kty: String,
+    #[schema(schema_with = crate::api_schema::eddsa)]
     pub alg: String,
+    #[schema(schema_with = crate::api_schema::ed25519)]
     pub crv: String,
     pub x: String,
     #[serde(rename = "use")]
     pub use_: String,
+    #[schema(schema_with = crate::api_schema::key_status)]
     pub status: String,
 }
 

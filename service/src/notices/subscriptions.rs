@@ -87,29 +87,36 @@ impl Source {
 }
 
 /// A subscription as the resident sees it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SubscriptionView {
+    #[schema(schema_with = crate::api_schema::mini_app)]
     pub app: String,
     pub kind: String,
     pub template_id: String,
+    #[schema(schema_with = crate::api_schema::subscription_mode)]
     pub mode: String,
+    #[schema(minimum = 0)]
     pub credits: i32,
+    #[schema(schema_with = crate::api_schema::subscription_status)]
     pub status: String,
     pub updated_at: DateTime<Utc>,
 }
 
 /// A configured template, so the mini-program knows what to ask for.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TemplateView {
+    #[schema(schema_with = crate::api_schema::template_kind)]
     pub kind: &'static str,
     pub template_id: String,
+    #[schema(schema_with = crate::api_schema::subscription_mode)]
     pub mode: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Subscriptions {
     pub items: Vec<SubscriptionView>,
     /// The mini-program whose templates these are.
+    #[schema(schema_with = crate::api_schema::mini_app)]
     pub app: &'static str,
     pub templates: Vec<TemplateView>,
 }

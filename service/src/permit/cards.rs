@@ -18,7 +18,8 @@ use crate::permit::permits;
 
 const MAX_STATION_CHARS: usize = 100;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CardOrder)]
 pub struct CardOrderView {
     pub id: Uuid,
     pub permit_no: String,

@@ -70,16 +70,18 @@ pub struct PermitDocument {
 }
 
 /// A document with its detached signature, as anyone can verify it with `GET /api/v1/keys`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedDocument {
+    #[schema(value_type = Object)]
     pub document: PermitDocument,
+    #[schema(schema_with = crate::api_schema::eddsa)]
     pub alg: String,
     pub kid: String,
     pub signature: String,
 }
 
 /// The permit as its holder sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PermitView {
     pub permit_no: String,
     pub licence_id: String,
@@ -101,6 +103,7 @@ pub struct PermitView {
     pub status: PermitStatus,
     /// The permit's entry in the status lists, filled by the holder's permit route.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub status_list: Option<StatusListRef>,
 }
 

@@ -11,11 +11,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::Context;
+use crate::consent::access_log::{self, Action, Actor};
+use crate::consent::agencies::{self, AgencyPrincipal};
 use crate::domain::divisions;
 use crate::domain::residence_years;
 use crate::error::{FieldProblem, Refusal, Result};
@@ -200,4 +203,98 @@ pub fn check(published: &[PublishedKey], proof: &SignedProof, now: DateTime<Utc>
         return Checked::Invalid(ProofReason::ProofExpired);
     }
     Checked::Valid(statement)
+}
+
+/// `POST /api/v1/verify/residence-proof`: the verdict, and what the proof states when valid.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProofCheck {
+    pub valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ProofReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<Statement>,
+}
+
+/// The proof a request body carries: the proof as given (`statement`, `kid`, `signature`), or
+/// its token.
+pub fn from_body(body: &[u8]) -> Option<SignedProof> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object()?;
+    match object.get("token") {
+        Some(Value::String(token)) => from_token(token),
+        Some(_) => None,
+        None => serde_json::from_value(value).ok(),
+    }
+}
+
+/// Checks a proof for anyone. When an agency checks a genuine one, the check goes into the
+/// holder's access log, like the verification of a code.
+pub async fn check_online(
+    ctx: &Context,
+    body: &[u8],
+    agency: Option<&AgencyPrincipal>,
+) -> Result<ProofCheck> {
+    let now = ctx.clock.now();
+    let checked = match from_body(body) {
+        Some(proof) => check(&ctx.keys.published(), &proof, now),
+        None => Checked::Invalid(ProofReason::Malformed),
+    };
+    let statement = match checked {
+        Checked::Valid(statement) => statement,
+        Checked::Invalid(reason) => {
+            return Ok(ProofCheck {
+                valid: false,
+                reason: Some(reason),
+                statement: None,
+            });
+        }
+    };
+    if let Some(principal) = agency {
+        record_check(ctx, principal, &statement).await?;
+    }
+    Ok(ProofCheck {
+        valid: true,
+        reason: None,
+        statement: Some(statement),
+    })
+}
+
+async fn record_check(
+    ctx: &Context,
+    principal: &AgencyPrincipal,
+    statement: &Statement,
+) -> Result<()> {
+    let Some(permit) = entity::permit::Entity::find()
+        .filter(entity::permit::Column::PermitNo.eq(&statement.permit_no))
+        .one(&ctx.db)
+        .await?
+    else {
+        // Signed by us for a permit since erased with its account: nobody's log to write.
+        return Ok(());
+    };
+    let agency = agencies::find(ctx, principal).await?;
+    let txn = ctx.db.begin().await?;
+    access_log::record(
+        &txn,
+        access_log::Event {
+            person_id: permit.person_id,
+            at: ctx.clock.now(),
+            actor: Actor::Agency {
+                id: agency.id,
+                name: agency.name.clone(),
+            },
+            action: Action::ProofCheck,
+            purpose: None,
+            detail: json!({
+                "proof_id": statement.proof_id,
+                "city": statement.city,
+                "min_years": statement.min_years,
+                "as_of": statement.as_of,
+                "holds": statement.holds,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

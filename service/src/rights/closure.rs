@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::Context;
 use crate::applying::materials;
 use crate::consent::access_log::{self, Action, Actor};
-use crate::consent::consents;
+use crate::consent::agencies;
 use crate::error::Result;
 use crate::identity::chat_links::{self, ChatLinkView};
 use crate::identity::sessions::ResidentPrincipal;
@@ -388,7 +388,7 @@ async fn revoke_grants(
         .all(txn)
         .await?;
     for grant in &active {
-        let agency = consents::agency_row(txn, grant.agency_id).await?;
+        let agency = agencies::row(txn, grant.agency_id).await?;
         authorization::Entity::update_many()
             .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
             .filter(authorization::Column::Id.eq(grant.id))

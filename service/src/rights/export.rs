@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::Context;
 use crate::applying::applications::{self, ApplicationView};
 use crate::consent::access_log::{self, ChainCheck, EntryView};
+use crate::consent::agencies;
 use crate::consent::consents::{self, RequestView};
 use crate::consent::grants::{self, GrantView};
 use crate::error::{Refusal, Result};
@@ -342,28 +343,29 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
         })
         .collect();
 
-    for r in authorization_request::Entity::find()
+    let requests = authorization_request::Entity::find()
         .filter(authorization_request::Column::PersonId.eq(person_id))
         .order_by_asc(authorization_request::Column::CreatedAt)
         .all(db)
+        .await?;
+    out.authorization_requests = agencies::with_agencies(db, requests, |r| r.agency_id)
         .await?
-    {
-        let agency = consents::agency_row(db, r.agency_id).await?;
-        out.authorization_requests
-            .push(consents::request_view(&agency, &r, now));
-    }
-    for g in authorization::Entity::find()
+        .iter()
+        .map(|(agency, r)| consents::request_view(agency, r, now))
+        .collect();
+    let grants = authorization::Entity::find()
         .filter(authorization::Column::PersonId.eq(person_id))
         .order_by_asc(authorization::Column::CreatedAt)
         .all(db)
+        .await?;
+    out.authorizations = agencies::with_agencies(db, grants, |g| g.agency_id)
         .await?
-    {
-        let agency = consents::agency_row(db, g.agency_id).await?;
-        out.authorizations.push(GrantExport {
+        .into_iter()
+        .map(|(agency, g)| GrantExport {
             grant: grants::grant_view(&agency, &g, now),
             consent_sha256: g.consent_sha256,
-        });
-    }
+        })
+        .collect();
 
     for n in outbox::Entity::find()
         .filter(outbox::Column::PersonId.eq(person_id))

@@ -28,7 +28,7 @@ use crate::verify::codes::{self, CodeClaims, CodeError};
 use crate::verify::status_list::{Status as ListStatus, StatusListRef};
 
 /// What a verifier learns about the permit behind a genuine code.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VerifiedPermit {
     pub name: String,
     pub permit_no: String,
@@ -99,26 +99,32 @@ impl Serialize for VerifyReason {
 }
 
 /// The status word a verdict shows when the status could not be read.
-pub(super) const UNDETERMINED: &str = "undetermined";
+pub(crate) const UNDETERMINED: &str = "undetermined";
 
 /// The answer of `POST /verify`. `reason` is a stable code whenever `valid` is false.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Verdict {
     pub valid: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::api_schema::verify_reason)]
     pub reason: Option<VerifyReason>,
     /// `valid`, `suspended`, `expired`, `revoked`, or `undetermined` when the status could not
     /// be read; absent when the code itself is not genuine.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::api_schema::verdict_status)]
     pub status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub permit: Option<VerifiedPermit>,
     /// Where the permit's status is listed, as the code says.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub status_list: Option<StatusListRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub code_expires_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub kid: Option<String>,
     pub checked_at: DateTime<Utc>,
 }

@@ -24,6 +24,16 @@ pub fn application_status(status: ApplicationStatus) -> &'static str {
     }
 }
 
+/// The status in a sentence that says what happens next, as the bot answers it.
+pub fn application_status_explained(status: ApplicationStatus) -> &'static str {
+    match status {
+        ApplicationStatus::Issued => "已办结，居住证已签发",
+        ApplicationStatus::NeedsMaterials => "待补充材料",
+        ApplicationStatus::PendingReview => "材料已齐全，等待派出所审核",
+        ApplicationStatus::Rejected => "未通过",
+    }
+}
+
 pub fn request_status(status: RequestStatus) -> &'static str {
     match status {
         RequestStatus::Pending => "待处理",
@@ -53,6 +63,17 @@ pub fn card_order_status(status: CardOrderStatus) -> &'static str {
     }
 }
 
+/// The status in a sentence that says what happens next, as the bot answers it.
+pub fn card_order_status_explained(status: CardOrderStatus) -> &'static str {
+    match status {
+        CardOrderStatus::Ordered => "已下单，待缴费",
+        CardOrderStatus::Paid => "已受理，等待制证",
+        CardOrderStatus::Produced => "已制证，正在送往领证点",
+        CardOrderStatus::Ready => "已到领证点，可以领取",
+        CardOrderStatus::Collected => "已领取",
+    }
+}
+
 pub fn outbox_status(status: OutboxStatus) -> &'static str {
     match status {
         OutboxStatus::Pending => "待发送",
@@ -67,6 +88,16 @@ pub fn permit_status(status: PermitStatus) -> &'static str {
         PermitStatus::Valid => "有效",
         PermitStatus::Suspended => "暂停使用",
         PermitStatus::Expired => "已过期",
+        PermitStatus::Revoked => "已注销",
+    }
+}
+
+/// The status in a sentence that says why, as the bot answers it.
+pub fn permit_status_explained(status: PermitStatus) -> &'static str {
+    match status {
+        PermitStatus::Valid => "有效",
+        PermitStatus::Suspended => "暂停使用（未按期签注，或居住登记结束后未登记新地址）",
+        PermitStatus::Expired => "已过有效期",
         PermitStatus::Revoked => "已注销",
     }
 }
@@ -159,6 +190,31 @@ pub fn access_action(action: Action) -> &'static str {
         Action::Deny => "拒绝授权",
         Action::Download => "下载加注件",
         Action::Revoke => "撤回授权",
+        Action::ResidenceProof => "开具居住年限证明",
+        Action::ProofCheck => "核验居住年限证明",
+    }
+}
+
+/// Why a period of continuous residence ended.
+pub fn residence_ended_by(why: crate::domain::residence_years::EndedBy) -> &'static str {
+    use crate::domain::residence_years::EndedBy;
+    match why {
+        EndedBy::LateEndorsement => "逾期签注，重新计算",
+        EndedBy::Moved => "迁往其他城市",
+        EndedBy::RegistrationEnded => "居住登记注销",
+        EndedBy::Revoked => "居住证被注销",
+        EndedBy::Expired => "居住证过期未换领",
+    }
+}
+
+/// Why a residence proof does not check.
+pub fn residence_proof_reason(reason: crate::residence::proofs::ProofReason) -> &'static str {
+    use crate::residence::proofs::ProofReason;
+    match reason {
+        ProofReason::Malformed => "不是有效的居住年限证明",
+        ProofReason::UnknownKey => "签名密钥未知，无法核验",
+        ProofReason::BadSignature => "签名无效：证明可能被篡改或伪造",
+        ProofReason::ProofExpired => "证明已过有效期",
     }
 }
 
@@ -257,6 +313,16 @@ pub fn vocabularies() -> Vocabularies {
         listed(
             "subscription_kind",
             TemplateKind::ALL.map(|k| (k.as_str(), subscription_kind(k))),
+        ),
+        listed(
+            "residence_ended_by",
+            crate::domain::residence_years::EndedBy::ALL
+                .map(|e| (e.as_str(), residence_ended_by(e))),
+        ),
+        listed(
+            "residence_proof_reason",
+            crate::residence::proofs::ProofReason::ALL
+                .map(|r| (r.code(), residence_proof_reason(r))),
         ),
     ])
 }

@@ -36,8 +36,9 @@ pub fn list_uri(list_id: u32) -> String {
 }
 
 /// A permit's place as the API shows it: `{"uri": "/api/v1/status-lists/7", "idx": 1234}`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct StatusListRef {
+    #[schema(pattern = "^/api/v1/status-lists/[0-9]+$")]
     pub uri: String,
     pub idx: u32,
 }

@@ -160,24 +160,11 @@ impl StatusRegistry {
         self.get(list_id)?.status_bits()
     }
 
-    /// The Status List Token of a list: `sub` = `uri`, `iat` = `now`, `exp` = `iat + ttl`.
-    /// Signed again only when the list changed, the cached token is `ttl / 2` old, or the
-    /// URI, TTL or signing key differ, so one change re-signs one list. `None` when the
+    /// The Status List Token of a list (`sub` = `uri`, `iat` = `now`, `exp` = `iat + ttl`)
+    /// with its `exp`, for saying how long a cache may keep it (a cached token is older than
+    /// `now`). Signed again only when the list changed, the cached token is `ttl / 2` old, or
+    /// the URI, TTL or signing key differ, so one change re-signs one list. `None` when the
     /// list is unknown here (or, never in practice, could not be compressed).
-    pub fn token(
-        &self,
-        keys: &KeyRing,
-        list_id: u32,
-        uri: &str,
-        now: DateTime<Utc>,
-        ttl_secs: u64,
-    ) -> Option<String> {
-        self.signed(keys, list_id, uri, now, ttl_secs)
-            .map(|signed| signed.token)
-    }
-
-    /// [`StatusRegistry::token`] with its `exp`, for saying how long a cache may keep it (a
-    /// cached token is older than `now`).
     pub fn signed(
         &self,
         keys: &KeyRing,
@@ -305,7 +292,11 @@ mod tests {
         for id in 1..=3 {
             registry.add_list(id, 1024);
         }
-        let token = |id: u32, now: i64, uri: &str| registry.token(&keys, id, uri, at(now), 300);
+        let token = |id: u32, now: i64, uri: &str| {
+            registry
+                .signed(&keys, id, uri, at(now), 300)
+                .map(|s| s.token)
+        };
         let first: Vec<String> = (1..=3).map(|id| token(id, 1_000, URI).unwrap()).collect();
         // Nothing changed, less than ttl/2 later: the same tokens.
         for id in 1..=3 {
@@ -335,9 +326,17 @@ mod tests {
         // Another URI, TTL or signing key is another token.
         assert_ne!(token(1, 1_151, "https://other.example/1").unwrap(), later);
         let rotated = ring(2);
-        let resigned = registry.token(&rotated, 1, URI, at(1_152), 300).unwrap();
+        let resigned = registry
+            .signed(&rotated, 1, URI, at(1_152), 300)
+            .map(|s| s.token)
+            .unwrap();
         assert!(verify(&resigned, &rotated.published(), at(1_152)).is_ok());
-        assert!(registry.token(&keys, 9, URI, at(1_000), 300).is_none());
+        assert!(
+            registry
+                .signed(&keys, 9, URI, at(1_000), 300)
+                .map(|s| s.token)
+                .is_none()
+        );
     }
 
     #[test]
@@ -357,7 +356,10 @@ mod tests {
             registry.apply(place(1, idx), status);
             expected[idx as usize] = status;
         }
-        let token = registry.token(&keys, 1, URI, at(5_000), 300).unwrap();
+        let token = registry
+            .signed(&keys, 1, URI, at(5_000), 300)
+            .map(|s| s.token)
+            .unwrap();
         let verified = verify(&token, &keys.published(), at(5_001)).unwrap();
         let claims = verified.claims();
         assert_eq!(claims.sub, URI);
