@@ -10,7 +10,7 @@
 //! restarts on the day of the change, as a late endorsement restarts it.
 
 use chrono::NaiveDate;
-use entity::{card_order, permit};
+use entity::{card_order, permit, status_place};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
@@ -41,7 +41,8 @@ pub struct AddressChangeRequest {
 }
 
 /// The answer: the permit as it now stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AddressChange)]
 pub struct AddressChanged {
     pub permit: PermitView,
     /// The holder has (or had) a physical card of this permit, which shows the old address:
@@ -163,17 +164,18 @@ pub async fn change_address(
     };
     let txn = ctx.db.begin().await?;
     let written = add_version(ctx, &txn, &permit, &document).await?;
-    let restored = if permit.registration_ended_on.is_some() || permit.suspended_at.is_some() {
+    let replaced = if permit.registration_ended_on.is_some() || permit.suspended_at.is_some() {
         replace_registration(&txn, &permit).await?
     } else {
         None
     };
     txn.commit().await?;
-    if let Some(place) = restored {
+    let restored = replaced.is_some_and(|r| r.was_suspended);
+    if let Some(Replaced { place, .. }) = replaced {
         // Seen at once here; other instances follow the change log within a second.
         ctx.status_lists.apply(place, ListStatus::Valid);
     }
-    tracing::info!(permit_id = %permit.id, version = next, late, restored = restored.is_some(), "address changed");
+    tracing::info!(permit_id = %permit.id, version = next, late, restored, "address changed");
     let card_reissue_offered = card_order::Entity::find()
         .filter(card_order::Column::PermitId.eq(permit.id))
         .count(&ctx.db)
@@ -188,17 +190,24 @@ pub async fn change_address(
     Ok(AddressChanged {
         permit: view(ctx, &permit, &written, false)?,
         card_reissue_offered,
-        restored: restored.is_some(),
+        restored,
     })
+}
+
+/// What replacing an ended registration did to the permit's entry in the status lists.
+#[derive(Debug, Clone, Copy)]
+struct Replaced {
+    place: places::Place,
+    /// The entry said suspended before.
+    was_suspended: bool,
 }
 
 /// The ended registration is replaced: the permit forgets it, and a suspension it caused is
 /// lifted (the list entry back to in force) unless staff revoked the permit meanwhile.
-/// Answers the place whose entry changed.
 async fn replace_registration<C: ConnectionTrait>(
     db: &C,
     permit: &permit::Model,
-) -> Result<Option<places::Place>> {
+) -> Result<Option<Replaced>> {
     let cleared = permit::Entity::update_many()
         .col_expr(
             permit::Column::RegistrationEndedOn,
@@ -216,12 +225,21 @@ async fn replace_registration<C: ConnectionTrait>(
     if cleared != 1 {
         return Ok(None);
     }
-    let place = places::place_of(db, permit.id)
+    let entry = status_place::Entity::find()
+        .filter(status_place::Column::PermitId.eq(permit.id))
+        .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("permit {} has no place in the status lists", permit.id))?;
+    let place = places::Place {
+        list_id: u32::try_from(entry.list_id).map_err(anyhow::Error::from)?,
+        idx: u32::try_from(entry.idx).map_err(anyhow::Error::from)?,
+    };
     // Also when the row read showed no suspension: the daily sweep may have set one since.
     places::set_state(db, place, ListStatus::Valid).await?;
-    Ok(Some(place))
+    Ok(Some(Replaced {
+        place,
+        was_suspended: entry.state == i16::from(ListStatus::Suspended.as_u8()),
+    }))
 }
 
 /// The permits in force a person holds in other cities end when a permit of `city` is issued to them:
