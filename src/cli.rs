@@ -24,9 +24,12 @@ pub struct Cli {
 pub enum Command {
     /// Start the HTTP service (the default).
     Serve,
-    /// Verify a 粤居码 offline, with published keys alone.
+    /// Verify a 粤居码, or a residence proof (its token, YJRP1.…), offline, with published keys
+    /// alone.
     ///
     /// Exit status: 0 valid, 1 not valid, 3 genuine but status undetermined, 2 usage error.
+    /// A residence proof is valid when its signature holds and it has not expired; the JSON
+    /// printed says whether its statement holds.
     Verify(VerifyArgs),
     /// Re-seal every stored personal value and material file under the first key of
     /// YUEJU_DATA_KEYS.
@@ -44,7 +47,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The code (the token inside the QR code).
+    /// The code (the token inside the QR code), or a residence proof's token.
     pub token: String,
     /// The published keys, as served by GET /api/v1/keys (default: this installation's own
     /// key ring).

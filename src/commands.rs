@@ -53,6 +53,13 @@ pub fn verify(args: VerifyArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args
+        .token
+        .trim()
+        .starts_with(service::residence::proofs::TOKEN_PREFIX)
+    {
+        return verify_residence_proof(&keys, &args.token);
+    }
     // Each file a Status List Token as served; the code says which list it needs.
     let mut lists = Vec::with_capacity(args.status_lists.len());
     for path in &args.status_lists {
@@ -80,6 +87,40 @@ pub fn verify(args: VerifyArgs) -> ExitCode {
         Some(true) => ExitCode::SUCCESS,
         Some(false) => ExitCode::from(1),
         None => ExitCode::from(3),
+    }
+}
+
+/// A residence proof's token: its signature with the published keys and its expiry, on the
+/// verifier's own clock. Exit 0 when valid (whatever the statement says), 1 when not.
+fn verify_residence_proof(keys: &[PublishedKey], token: &str) -> ExitCode {
+    use service::residence::proofs::{self, Checked, ProofCheck, ProofReason};
+    let checked = match proofs::from_token(token) {
+        Some(proof) => proofs::check(keys, &proof, service::clock::system_now()),
+        None => Checked::Invalid(ProofReason::Malformed),
+    };
+    let answer = match checked {
+        Checked::Valid(statement) => ProofCheck {
+            valid: true,
+            reason: None,
+            statement: Some(statement),
+        },
+        Checked::Invalid(reason) => ProofCheck {
+            valid: false,
+            reason: Some(reason),
+            statement: None,
+        },
+    };
+    match serde_json::to_string_pretty(&answer) {
+        Ok(text) => println!("{text}"),
+        Err(e) => {
+            eprintln!("yueju verify: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if answer.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

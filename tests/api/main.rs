@@ -42,6 +42,7 @@ mod privacy;
 mod rate_limits;
 mod registration_end;
 mod reminders;
+mod residence;
 mod retention;
 mod rotation;
 mod settings_debug;

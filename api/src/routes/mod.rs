@@ -15,6 +15,7 @@ mod miniprogram;
 pub mod oauth;
 mod pages;
 mod permit;
+mod residence;
 mod staff;
 mod subscriptions;
 
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_bulk_bytes: usize) {
             .configure(bot::configure)
             .configure(miniprogram::configure)
             .configure(permit::configure)
+            .configure(residence::configure)
             .configure(applications::configure)
             .configure(code::configure)
             .configure(consent::configure)

@@ -40,8 +40,9 @@ pub struct PermitHistory {
 }
 
 /// Why a period of continuous residence ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ResidenceEndedBy)]
 pub enum EndedBy {
     LateEndorsement,
     Moved,
@@ -71,7 +72,8 @@ impl EndedBy {
 }
 
 /// A period of continuous residence in one city; `to` is its last day, `None` while it runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ResidencePeriod)]
 pub struct Period {
     pub city: String,
     pub from: NaiveDate,
@@ -80,7 +82,8 @@ pub struct Period {
 }
 
 /// The count a running period gives on `as_of`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ContinuousResidence)]
 pub struct Continuous {
     pub city: String,
     pub since: NaiveDate,

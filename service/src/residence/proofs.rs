@@ -43,7 +43,8 @@ pub struct ProofRequest {
 }
 
 /// What is signed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ResidenceStatement)]
 pub struct Statement {
     pub proof_id: Uuid,
     pub holds: bool,
@@ -58,8 +59,10 @@ pub struct Statement {
 }
 
 /// A signed statement as handed out.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ResidenceProof)]
 pub struct SignedProof {
+    #[schema(value_type = Statement)]
     pub statement: Value,
     pub alg: String,
     pub kid: String,
@@ -67,7 +70,8 @@ pub struct SignedProof {
 }
 
 /// `POST /api/v1/me/residence-proofs`: the proof, its token and the token as a QR.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = IssuedResidenceProof)]
 pub struct IssuedProof {
     #[serde(flatten)]
     pub proof: SignedProof,
@@ -76,8 +80,9 @@ pub struct IssuedProof {
 }
 
 /// Why a proof does not check. Codes are stable: `POST /verify/residence-proof` answers them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = ResidenceProofReason)]
 pub enum ProofReason {
     Malformed,
     UnknownKey,
@@ -206,7 +211,8 @@ pub fn check(published: &[PublishedKey], proof: &SignedProof, now: DateTime<Utc>
 }
 
 /// `POST /api/v1/verify/residence-proof`: the verdict, and what the proof states when valid.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ResidenceProofCheck)]
 pub struct ProofCheck {
     pub valid: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

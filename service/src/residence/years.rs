@@ -16,7 +16,7 @@ use crate::domain::residence_years::{self, Continuous, Period, PermitHistory, Ve
 use crate::error::{FieldProblem, Refusal, Result};
 
 /// `GET /api/v1/me/residence-years`: the periods and the running counts on `as_of`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResidenceYears {
     pub as_of: NaiveDate,
     pub periods: Vec<Period>,
