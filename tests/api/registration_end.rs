@@ -245,6 +245,16 @@ async fn without_a_new_address_in_time_the_permit_is_suspended_the_day_after_and
     let day0 = app.clock().today();
     registrations(&app, &resident_id_number(3), &[ended_in_baiyun(day0)]).await;
 
+    // The count of residence ended with the registration.
+    let years = app
+        .get("/api/v1/me/residence-years", Some(&tokens.access))
+        .await;
+    assert_eq!(years.status, 200, "{}", years.text);
+    let last = years.body["periods"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["ended_by"], "registration_ended", "{}", years.text);
+    assert_eq!(last["to"], ymd(day0), "{}", years.text);
+    assert_eq!(years.body["continuous"], json!([]), "{}", years.text);
+
     // The last day to register a new address: still in force, and the sweep leaves it.
     app.set_today(day0 + Duration::days(30));
     assert_eq!(suspend_overdue(&app.app).await.unwrap().suspended, 0);
@@ -299,6 +309,16 @@ async fn without_a_new_address_in_time_the_permit_is_suspended_the_day_after_and
     );
     let row = app.permit_row(&permit_no).await;
     assert_eq!((row.registration_ended_on, row.suspended_at), (None, None));
+    let years = app
+        .get("/api/v1/me/residence-years", Some(&tokens.access))
+        .await;
+    assert_eq!(years.body["continuous"][0]["city"], "广州市", "{}", years.text);
+    assert_eq!(
+        years.body["continuous"][0]["since"],
+        ymd(today),
+        "{}",
+        years.text
+    );
     // Nothing left for the sweep: a day later it suspends nothing again.
     app.set_today(today + Duration::days(1));
     assert_eq!(suspend_overdue(&app.app).await.unwrap().suspended, 0);
@@ -335,6 +355,14 @@ async fn a_new_address_in_time_replaces_the_registration_and_nothing_is_suspende
     assert_eq!(r.body["restored"], false, "{}", r.text);
     // In time: the count of residence goes on.
     assert_eq!(r.body["permit"]["continuous_since"], continuous_since);
+    let years = app
+        .get("/api/v1/me/residence-years", Some(&tokens.access))
+        .await;
+    assert_eq!(
+        years.body["continuous"][0]["since"], continuous_since,
+        "{}",
+        years.text
+    );
     assert_eq!(app.permit_row(&permit_no).await.registration_ended_on, None);
 
     app.set_today(day0 + Duration::days(40));
