@@ -282,9 +282,7 @@ fn example_district(city: &str) -> &'static str {
         .map_or("天河区", |d| d.name)
 }
 pub fn change_place_unknown(permit_city: &str) -> String {
-    format!(
-        "没有找到这个地方。请告诉我{permit_city}的区县名称，或您搬去的广东省城市名称。"
-    )
+    format!("没有找到这个地方。请告诉我{permit_city}的区县名称，或您搬去的广东省城市名称。")
 }
 pub fn change_ask_district(city: &str) -> String {
     format!("新住址在{city}哪个区（县、镇街）？")
@@ -305,7 +303,9 @@ pub fn address_changed(residence_address: &str, restored: bool, card_reissue: bo
         text.push_str("\n您的居住证已恢复正常使用。");
     }
     if card_reissue {
-        text.push_str("\n您申领过实体居住证，证上印的是原地址；如需要，可在粤省事小程序重新申领实体证件。");
+        text.push_str(
+            "\n您申领过实体居住证，证上印的是原地址；如需要，可在粤省事小程序重新申领实体证件。",
+        );
     }
     text
 }

@@ -50,7 +50,10 @@ async fn a_change_within_the_city_signs_a_new_version_with_the_new_address() {
     assert_eq!(r.status, 201, "{}", r.text);
     let permit = &r.body["permit"];
     assert_eq!(permit["version"], 2);
-    assert_eq!(permit["residence_address"], "广州市海珠区江南大道中100号302房");
+    assert_eq!(
+        permit["residence_address"],
+        "广州市海珠区江南大道中100号302房"
+    );
     assert_eq!(r.body["card_reissue_offered"], false);
     assert_eq!(r.body["restored"], false);
     // The same dates and count: only the address changed.
@@ -85,7 +88,9 @@ async fn a_change_within_the_city_signs_a_new_version_with_the_new_address() {
     assert!(service::permit::permits::verify_document(&app.app, &signed));
     let mut forged = signed.clone();
     forged.document.residence_address = "广州市天河区天河路385号501房".into();
-    assert!(!service::permit::permits::verify_document(&app.app, &forged));
+    assert!(!service::permit::permits::verify_document(
+        &app.app, &forged
+    ));
     // The old version's document still verifies: it was genuine when signed.
     let old: service::permit::permits::SignedDocument =
         serde_json::from_value(old_document).unwrap();
@@ -146,7 +151,11 @@ async fn another_city_needs_a_new_application_which_ends_the_old_permit_when_iss
     );
     body["city"] = json!("深圳市");
     let r = app.change_address(&chen.access, &body).await;
-    assert_eq!(r.body["error"]["code"], "REGION_NOT_SUPPORTED", "{}", r.text);
+    assert_eq!(
+        r.body["error"]["code"], "REGION_NOT_SUPPORTED",
+        "{}",
+        r.text
+    );
     // Nothing was signed.
     assert_eq!(
         app.get("/api/v1/me/permit", Some(&chen.access)).await.body["version"],
@@ -263,15 +272,47 @@ async fn bad_inputs_are_refused_with_chinese_messages_and_sign_nothing() {
     let chen = app.chen_with_permit().await;
     let today = app.clock().today();
     let cases = [
-        (json!({"district": "朝阳区", "address": "某路1号", "since": ymd(today)}), 422, "UNKNOWN_DISTRICT"),
-        (json!({"city": "北京市", "district": "朝阳区", "address": "某路1号", "since": ymd(today)}), 422, "UNKNOWN_CITY"),
-        (json!({"district": "海珠区", "address": "  ", "since": ymd(today)}), 422, "VALIDATION_FAILED"),
-        (json!({"district": "海珠区", "address": "长".repeat(121), "since": ymd(today)}), 422, "VALIDATION_FAILED"),
-        (json!({"district": "海珠区", "address": "某路1号", "since": "2026/01/01"}), 422, "VALIDATION_FAILED"),
-        (json!({"district": "海珠区", "address": "某路1号", "since": ymd(today + Duration::days(1))}), 422, "VALIDATION_FAILED"),
+        (
+            json!({"district": "朝阳区", "address": "某路1号", "since": ymd(today)}),
+            422,
+            "UNKNOWN_DISTRICT",
+        ),
+        (
+            json!({"city": "北京市", "district": "朝阳区", "address": "某路1号", "since": ymd(today)}),
+            422,
+            "UNKNOWN_CITY",
+        ),
+        (
+            json!({"district": "海珠区", "address": "  ", "since": ymd(today)}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"district": "海珠区", "address": "长".repeat(121), "since": ymd(today)}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"district": "海珠区", "address": "某路1号", "since": "2026/01/01"}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"district": "海珠区", "address": "某路1号", "since": ymd(today + Duration::days(1))}),
+            422,
+            "VALIDATION_FAILED",
+        ),
         // Before the permit was issued: that address is the one it printed.
-        (json!({"district": "海珠区", "address": "某路1号", "since": ymd(today - Duration::days(1))}), 422, "VALIDATION_FAILED"),
-        (json!({"address": "某路1号", "since": ymd(today)}), 400, "INVALID_JSON"),
+        (
+            json!({"district": "海珠区", "address": "某路1号", "since": ymd(today - Duration::days(1))}),
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            json!({"address": "某路1号", "since": ymd(today)}),
+            400,
+            "INVALID_JSON",
+        ),
         (json!(["海珠区"]), 400, "INVALID_JSON"),
     ];
     for (body, status, code) in cases {
@@ -317,7 +358,9 @@ async fn the_bot_changes_the_address_in_the_city_and_starts_an_application_for_a
     let today = app.clock().today();
     let replies = app.say(&chat, user, &ymd(today)).await;
     assert!(
-        replies.join("").contains("广州市海珠区江南大道中100号302房"),
+        replies
+            .join("")
+            .contains("广州市海珠区江南大道中100号302房"),
         "{replies:?}"
     );
     let replies = app.say(&chat, user, "确认").await;

@@ -67,7 +67,10 @@ async fn registration_notices(app: &TestApp) -> Vec<entity::outbox::Model> {
 /// The entry of the holder's place in the status list as served and verified offline.
 async fn list_entry(app: &TestApp, token: &str) -> service::verify::status_list::Lookup {
     let permit = app.get("/api/v1/me/permit", Some(token)).await;
-    let uri = permit.body["status_list"]["uri"].as_str().unwrap().to_owned();
+    let uri = permit.body["status_list"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let idx = permit.body["status_list"]["idx"].as_u64().unwrap() as usize;
     let served = app.get(&uri, None).await;
     assert_eq!(served.status, 200, "{}", served.text);
@@ -135,7 +138,8 @@ async fn an_ended_registration_is_told_at_once_on_every_channel_with_the_days_le
     let text = service::notices::notice_text::render(&open_notice(&app.app, &rows[0]).unwrap());
     assert!(text.body.contains("30日内"), "{}", text.body);
     assert!(
-        text.body.contains(&register_by.format("%Y年%-m月%-d日").to_string()),
+        text.body
+            .contains(&register_by.format("%Y年%-m月%-d日").to_string()),
         "{}",
         text.body
     );
@@ -176,12 +180,7 @@ async fn a_registration_still_open_in_the_city_or_ended_in_another_city_ends_not
     let until = app.clock().today() - Duration::days(1);
     let open_elsewhere_in_city = json!({"city": "广州市", "district": "海珠区",
         "address": "广州市海珠区某路9号", "since": ymd(until)});
-    registrations(
-        &app,
-        &id,
-        &[ended_in_baiyun(until), open_elsewhere_in_city],
-    )
-    .await;
+    registrations(&app, &id, &[ended_in_baiyun(until), open_elsewhere_in_city]).await;
     let ended_in_foshan = json!({"city": "佛山市", "district": "南海区", "address": "佛山市南海区某路1号",
         "since": "2023-01-01", "until": "2024-02-01"});
     registrations(
@@ -250,7 +249,12 @@ async fn without_a_new_address_in_time_the_permit_is_suspended_the_day_after_and
         .get("/api/v1/me/residence-years", Some(&tokens.access))
         .await;
     assert_eq!(years.status, 200, "{}", years.text);
-    let last = years.body["periods"].as_array().unwrap().last().unwrap().clone();
+    let last = years.body["periods"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["ended_by"], "registration_ended", "{}", years.text);
     assert_eq!(last["to"], ymd(day0), "{}", years.text);
     assert_eq!(years.body["continuous"], json!([]), "{}", years.text);
@@ -278,7 +282,12 @@ async fn without_a_new_address_in_time_the_permit_is_suspended_the_day_after_and
         )
     );
     let agency = app
-        .agency(31, "广州市白云区人力资源和社会保障局", &["permit:verify"], &["name"])
+        .agency(
+            31,
+            "广州市白云区人力资源和社会保障局",
+            &["permit:verify"],
+            &["name"],
+        )
         .await;
     let r = app.verify(&code, Some(&agency.token)).await;
     assert_eq!(r.body["reason"], "PERMIT_SUSPENDED", "{}", r.text);
@@ -312,7 +321,11 @@ async fn without_a_new_address_in_time_the_permit_is_suspended_the_day_after_and
     let years = app
         .get("/api/v1/me/residence-years", Some(&tokens.access))
         .await;
-    assert_eq!(years.body["continuous"][0]["city"], "广州市", "{}", years.text);
+    assert_eq!(
+        years.body["continuous"][0]["city"], "广州市",
+        "{}",
+        years.text
+    );
     assert_eq!(
         years.body["continuous"][0]["since"],
         ymd(today),
@@ -337,8 +350,10 @@ async fn a_new_address_in_time_replaces_the_registration_and_nothing_is_suspende
     let app = spawn_app().await;
     let (tokens, permit_no) = app.resident_with_permit(4).await;
     let day0 = app.clock().today();
-    let continuous_since = app.get("/api/v1/me/permit", Some(&tokens.access)).await.body
-        ["continuous_since"]
+    let continuous_since = app
+        .get("/api/v1/me/permit", Some(&tokens.access))
+        .await
+        .body["continuous_since"]
         .clone();
     registrations(&app, &resident_id_number(4), &[ended_in_baiyun(day0)]).await;
     assert_eq!(registration_notices(&app).await.len(), 1);

@@ -55,9 +55,8 @@ pub(super) async fn change(t: &Turn<'_>, step: ChangeStep, input: &str) -> Resul
         Ok(p) => p,
         Err(step) => return Ok(*step),
     };
-    let at = |step: ChangeStep, replies: Vec<String>| {
-        Step::to(State::ChangeAddress { step }, replies)
-    };
+    let at =
+        |step: ChangeStep, replies: Vec<String>| Step::to(State::ChangeAddress { step }, replies);
     Ok(match step {
         ChangeStep::Place { permit_city } => {
             let Some(home) = divisions::find_city(&permit_city) else {

@@ -329,7 +329,9 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
         }
     }
     if !may(BY_EMAIL) {
-        return Ok(Outcome::Undeliverable("its channel cannot reach the person now"));
+        return Ok(Outcome::Undeliverable(
+            "its channel cannot reach the person now",
+        ));
     }
     let email = person
         .email_enc

@@ -36,9 +36,7 @@ pub async fn channels<C: ConnectionTrait>(
         channels.push(BY_SUBSCRIBE);
     }
     if ctx.wechat.has_account(Account::OfficialAccount)
-        && !chat_users(ctx, db, person_id, OA_CHANNEL)
-            .await?
-            .is_empty()
+        && !chat_users(ctx, db, person_id, OA_CHANNEL).await?.is_empty()
     {
         channels.push(BY_CHAT);
     }

@@ -88,7 +88,9 @@ async fn ended<C: ConnectionTrait>(
     let document = open_document(ctx, &version)?;
     let current = registrations.iter().filter(|r| {
         divisions::find_city(&r.city).is_some_and(|c| c.code == city.code)
-            && document.residence_since.is_none_or(|since| r.since >= since)
+            && document
+                .residence_since
+                .is_none_or(|since| r.since >= since)
     });
     // Still registered somewhere in the city, or never was since the current address: nothing ended.
     let mut last_day = None;
@@ -105,7 +107,10 @@ async fn ended<C: ConnectionTrait>(
         return Ok(false);
     }
     permit::Entity::update_many()
-        .col_expr(permit::Column::RegistrationEndedOn, Expr::value(Some(until)))
+        .col_expr(
+            permit::Column::RegistrationEndedOn,
+            Expr::value(Some(until)),
+        )
         .filter(permit::Column::Id.eq(permit.id))
         .exec(db)
         .await?;
@@ -151,7 +156,10 @@ pub async fn suspend_overdue(ctx: &Context) -> Result<SuspendReport> {
         // Checked again by the update itself: an address change or another instance may
         // have come first.
         let updated = permit::Entity::update_many()
-            .col_expr(permit::Column::SuspendedAt, Expr::value(Some(ctx.clock.now())))
+            .col_expr(
+                permit::Column::SuspendedAt,
+                Expr::value(Some(ctx.clock.now())),
+            )
             .filter(permit::Column::Id.eq(permit_id))
             .filter(permit::Column::RegistrationEndedOn.lt(cutoff))
             .filter(permit::Column::SuspendedAt.is_null())
@@ -163,9 +171,9 @@ pub async fn suspend_overdue(ctx: &Context) -> Result<SuspendReport> {
             txn.rollback().await?;
             continue;
         }
-        let place = places::place_of(&txn, permit_id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("permit {permit_id} has no place in the status lists"))?;
+        let place = places::place_of(&txn, permit_id).await?.ok_or_else(|| {
+            anyhow::anyhow!("permit {permit_id} has no place in the status lists")
+        })?;
         places::set_state(&txn, place, ListStatus::Suspended).await?;
         txn.commit().await?;
         ctx.status_lists.apply(place, ListStatus::Suspended);

@@ -214,12 +214,7 @@ impl PermitFacts {
     }
 
     pub fn status(&self, today: NaiveDate) -> PermitStatus {
-        permit_rules::status_from_entry(
-            self.entry(),
-            self.valid_until,
-            self.endorsement_due,
-            today,
-        )
+        permit_rules::status_from_entry(self.entry(), self.valid_until, self.endorsement_due, today)
     }
 }
 

@@ -63,10 +63,10 @@ pub fn refusal_message(refusal: &Refusal) -> Cow<'static, str> {
         Refusal::PermitExpired => "居住证已过有效期，请重新申领".into(),
         Refusal::PermitRevoked => "居住证已被注销".into(),
         Refusal::PermitNotValid => "居住证当前不在有效状态，请先办理签注或续期".into(),
-        Refusal::CityChangeNeedsNewApplication { city } => format!(
-            "居住证只能变更本市内的居住地址。迁往{city}居住的，请在{city}重新申领居住证"
-        )
-        .into(),
+        Refusal::CityChangeNeedsNewApplication { city } => {
+            format!("居住证只能变更本市内的居住地址。迁往{city}居住的，请在{city}重新申领居住证")
+                .into()
+        }
         Refusal::EndorsementRequired => {
             "居住证因未按期签注已暂停使用，请先办理签注，再变更居住地址".into()
         }
@@ -136,7 +136,9 @@ pub fn code_reason_message(reason: VerifyReason) -> &'static str {
         VerifyReason::Code(CodeError::BadSignature) => "粤居码签名无效，可能已被篡改",
         VerifyReason::Code(CodeError::Malformed) => "无法识别的粤居码",
         VerifyReason::PermitNotFound => "未找到该居住证",
-        VerifyReason::PermitSuspended => "该居住证暂停使用（未按期签注，或居住登记结束后未登记新地址）",
+        VerifyReason::PermitSuspended => {
+            "该居住证暂停使用（未按期签注，或居住登记结束后未登记新地址）"
+        }
         VerifyReason::PermitExpired => "该居住证已过有效期",
         VerifyReason::PermitRevoked => "该居住证已被注销",
         VerifyReason::StatusUndetermined => "暂时无法确认该居住证的状态，请稍后重试",
