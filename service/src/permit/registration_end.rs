@@ -10,7 +10,9 @@
 use chrono::NaiveDate;
 use entity::{permit, person};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -142,14 +144,14 @@ pub async fn suspend_overdue(ctx: &Context) -> Result<SuspendReport> {
     // Ended before this day: the time to register again is over (today > until + days).
     let cutoff = permit_rules::days_before(today, ctx.settings.permit.reregister_days);
     let candidates: Vec<uuid::Uuid> = permit::Entity::find()
+        .select_only()
+        .column(permit::Column::Id)
         .filter(permit::Column::RegistrationEndedOn.lt(cutoff))
         .filter(permit::Column::SuspendedAt.is_null())
         .filter(permit::Column::RevokedAt.is_null())
+        .into_tuple()
         .all(&ctx.db)
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
+        .await?;
     let mut report = SuspendReport::default();
     for permit_id in candidates {
         let txn = ctx.db.begin().await?;
