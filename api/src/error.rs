@@ -223,6 +223,8 @@ impl From<Refusal> for ApiError {
             Refusal::AuthorizationRevoked => (S::FORBIDDEN, "AUTHORIZATION_REVOKED"),
             Refusal::AuthorizationExpired => (S::FORBIDDEN, "AUTHORIZATION_EXPIRED"),
             Refusal::DownloadLimitReached => (S::FORBIDDEN, "DOWNLOAD_LIMIT_REACHED"),
+            Refusal::AuthorizationNotForCopy => (S::FORBIDDEN, "AUTHORIZATION_NOT_FOR_COPY"),
+            Refusal::AuthorizationNotForProof => (S::FORBIDDEN, "AUTHORIZATION_NOT_FOR_PROOF"),
             Refusal::SignatureInvalid => (S::UNAUTHORIZED, "SIGNATURE_INVALID"),
             Refusal::TimestampOutOfWindow => (S::UNAUTHORIZED, "TIMESTAMP_OUT_OF_WINDOW"),
             Refusal::MessageMalformed => (S::BAD_REQUEST, "MESSAGE_MALFORMED"),

@@ -23,6 +23,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// A residence proof asked instead of permit fields: the city, the years and the date
+    /// (null: the day the proof is made). All null for the annotated copy.
+    pub proof_city: Option<String>,
+    pub proof_min_years: Option<i32>,
+    pub proof_as_of: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -46,11 +46,6 @@ pub fn ed25519() -> Object {
     one_of(["Ed25519"])
 }
 
-/// Whether a published key still signs.
-pub fn key_status() -> Object {
-    one_of(["active", "retired"])
-}
-
 /// The mini-programs, by the names the API takes and answers.
 pub fn mini_app() -> Object {
     one_of([MiniApp::Yss, MiniApp::Yjm].map(MiniApp::as_str))

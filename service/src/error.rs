@@ -125,6 +125,12 @@ pub enum Refusal {
     AuthorizationExpired,
     #[error("download limit of the authorization reached")]
     DownloadLimitReached,
+    /// A grant for a residence proof does not allow the annotated copy.
+    #[error("the authorization is for a residence proof, not the annotated copy")]
+    AuthorizationNotForCopy,
+    /// A grant for the annotated copy does not give a residence proof.
+    #[error("the authorization is for the annotated copy, not a residence proof")]
+    AuthorizationNotForProof,
     #[error("platform signature missing or wrong")]
     SignatureInvalid,
     #[error("platform timestamp outside the replay window")]

@@ -43,6 +43,7 @@ mod rate_limits;
 mod registration_end;
 mod reminders;
 mod residence;
+mod residence_consent;
 mod retention;
 mod rotation;
 mod settings_debug;

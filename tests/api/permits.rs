@@ -62,12 +62,12 @@ async fn the_signed_document_verifies_with_the_published_key_and_fails_after_any
     let keys = published_keys(&app).await;
     assert_eq!(keys.len(), 1);
     assert_eq!(
+        (keys[0].alg.as_str(), keys[0].crv.as_str(), keys[0].status),
         (
-            keys[0].alg.as_str(),
-            keys[0].crv.as_str(),
-            keys[0].status.as_str()
-        ),
-        ("EdDSA", "Ed25519", "active")
+            "EdDSA",
+            "Ed25519",
+            service::keys::signing::KeyStatus::Active
+        )
     );
     let signed = app.permit_document(&tokens.access).await;
     assert_eq!(signed["kid"], keys[0].kid.as_str());

@@ -97,7 +97,7 @@ try {
   await agency.getByLabel("客户端标识").fill("demo-agency");
   await agency.getByLabel("客户端密钥").fill("demo-agency-secret");
   await agency.getByRole("button", { name: "登录" }).click();
-  await agency.getByLabel("粤居码（粘贴码文本，或扫码）").fill(code);
+  await agency.getByLabel("粤居码或居住年限证明码（粘贴码文本，或扫码）").fill(code);
   await agency.getByRole("button", { name: "核验", exact: true }).click();
   await agency.getByText("核验通过：居住证真实有效").waitFor();
   await agency.getByLabel("用途").fill("办理社会保障卡");
@@ -138,6 +138,22 @@ try {
   await yss.locator("#log-msg").getByText(/记录完整（共/).waitFor();
   await shot(yss, "08-access-log");
 
+  step("resident sees the residence years and makes a proof; the agency checks it");
+  await yss.getByRole("tab", { name: "居住年限" }).click();
+  await yss.locator("#years-continuous").getByText("广州市").waitFor();
+  await yss.locator("#proof-city").fill("广州市");
+  await yss.locator("#proof-years").fill("1");
+  await yss.getByRole("button", { name: "开具证明" }).click();
+  await yss.locator("#proof-qr svg").waitFor();
+  await yss.getByText(/已在广州市连续居住满 1 年/).waitFor();
+  const proof = await yss.locator("#proof-token").inputValue();
+  if (!proof.startsWith("YJRP1.")) throw new Error("no proof token shown: " + proof);
+  await shot(yss, "08b-residence-years");
+  await agency.locator("#code").fill(proof);
+  await agency.getByRole("button", { name: "核验", exact: true }).click();
+  await agency.getByText(/证明真实有效/).waitFor();
+  await shot(agency, "08c-proof-checked");
+
   step("staff see the queue and the registered agencies");
   const staff = await open("/h5/staff.html");
   await staff.getByLabel("用户名").fill("demo-admin");
@@ -168,7 +184,7 @@ try {
   step("the API docs render offline");
   const docs = await open("/api/v1/docs");
   await docs.getByRole("heading", { name: "申领" }).waitFor();
-  await docs.getByText("POST /api/v1/verify").waitFor();
+  await docs.getByText("POST /api/v1/verify", { exact: true }).waitFor();
   await shot(docs, "10-docs");
 
   if (problems.length) throw new Error("console errors:\n" + problems.join("\n"));

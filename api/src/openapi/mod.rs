@@ -51,6 +51,7 @@ impl utoipa::Modify for SecuritySchemes {
         let scopes = Scopes::from_iter([
             ("permit:verify", "核验粤居码"),
             ("permit:download", "经授权下载加注件"),
+            ("residence:proof", "经授权获取居住年限证明"),
         ]);
         let agency = SecurityScheme::OAuth2(OAuth2::new([Flow::ClientCredentials(
             ClientCredentials::new("/oauth/token", scopes),

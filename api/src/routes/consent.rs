@@ -2,12 +2,15 @@
 //! list and revoke grants, and read their access log.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use service::applying::applications::Page;
 use service::consent::access_log::{ChainCheck, EntryView};
 use service::consent::annotated_copy::SignedCopy;
 use service::consent::consents::{self, AccessRequest, AgencyRequestView, Approval, RequestView};
 use service::consent::grants::{self, GrantView};
+use service::consent::proof_grants;
+use service::residence::proofs::{IssuedProof, ProofRequest};
 use service::{Context, consent::access_log, consent::annotated_copy};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
@@ -23,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(request_access)
         .service(agency_request)
         .service(download_copy)
+        .service(residence_proof)
         .service(my_requests)
         .service(approve)
         .service(deny)
@@ -47,6 +51,25 @@ pub struct RequestBody {
     #[serde(default, deserialize_with = "crate::extract::optional_whole_number")]
     #[schema(schema_with = schemas::whole)]
     retention_days: Option<i64>,
+    /// Ask for a residence proof instead of permit fields (scope `residence:proof`; no
+    /// `fields` then).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    residence_proof: Option<ProofAskBody>,
+}
+
+/// The statement asked: as `POST /me/residence-proofs` takes it; `as_of` left out means the
+/// day the proof is made.
+#[derive(Deserialize, ToSchema)]
+pub struct ProofAskBody {
+    #[schema(schema_with = schemas::city)]
+    city: String,
+    #[serde(deserialize_with = "crate::extract::whole_number")]
+    #[schema(schema_with = schemas::whole)]
+    min_years: i64,
+    #[serde(default)]
+    #[schema(schema_with = schemas::nullable_date)]
+    as_of: Option<NaiveDate>,
 }
 
 #[utoipa::path(
@@ -78,6 +101,12 @@ pub async fn request_access(
             days: body.days,
             fields: body.fields.as_deref(),
             retention_days: body.retention_days,
+            residence_proof: body.residence_proof.as_ref().map(|p| ProofRequest {
+                city: p.city.clone(),
+                // Beyond u32 is beyond the 100 years allowed: refused as out of range.
+                min_years: u32::try_from(p.min_years).unwrap_or(u32::MAX),
+                as_of: p.as_of,
+            }),
         },
     )
     .await?;
@@ -144,6 +173,27 @@ pub async fn download_copy(
     } else {
         Ok(res.json(copy))
     }
+}
+
+/// A proof made now for the grant's city, years and date, counted like a download and in the
+/// holder's access log; a grant for the annotated copy gives none (403).
+#[utoipa::path(
+    tag = "用证部门",
+    summary = "获取居住年限证明（经持证人授权，签名的“是/否”声明及二维码）",
+    security(("agency" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = IssuedProof)),
+)]
+#[get("/agency/authorizations/{id}/residence-proof")]
+pub async fn residence_proof(
+    ctx: web::Data<Context>,
+    agency: Agency,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let proof = proof_grants::make(&ctx, &agency.0, *id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(proof))
 }
 
 #[utoipa::path(

@@ -21,6 +21,7 @@ const INDEX: &str = include_str!("../../static/index.html");
 const FILES: &[(&str, &str, &str)] = &[
     ("yss.html", HTML, include_str!("../../static/h5/yss.html")),
     ("yss.js", JS, include_str!("../../static/h5/yss.js")),
+    ("years.js", JS, include_str!("../../static/h5/years.js")),
     ("yjm.html", HTML, include_str!("../../static/h5/yjm.html")),
     ("yjm.js", JS, include_str!("../../static/h5/yjm.js")),
     (

@@ -344,6 +344,7 @@ fn agency_scopes() -> impl Into<RefOr<Schema>> {
         .items(service::api_schema::one_of([
             "permit:verify",
             "permit:download",
+            "residence:proof",
         ]))
         .min_items(Some(1))
 }

@@ -15,8 +15,25 @@
     Yj.ready.then(start);
   }
 
+  // A residence proof (居住年限证明, YJRP1.…) says yes or no of N years in a city; the check
+  // shows what it states, and is written to the holder's access log.
+  async function verifyProof(token) {
+    const r = await call("POST", "/api/v1/verify/residence-proof", { token: tok(), body: { token } });
+    if (!r.ok) return say($("#verify-msg"), Yj.errorText(r));
+    const v = r.data;
+    if (!v.valid) {
+      $("#verify-fields").replaceChildren();
+      return say($("#verify-msg"), "证明核验未通过：" + Yj.label("residence_proof_reason", v.reason));
+    }
+    const s = v.statement;
+    say($("#verify-msg"), "证明真实有效：" + s.name + (s.holds ? " 已" : " 未") + "在" + s.city + "连续居住满 " + s.min_years + " 年（截至" + s.as_of + "）", true);
+    const rows = [["居住证号", s.permit_no], ["证明有效期至", Yj.time(s.expires_at)]];
+    $("#verify-fields").replaceChildren(...rows.flatMap(([k, x]) => [el("dt", {}, k), el("dd", {}, x)]));
+  }
+
   async function verify() {
     const token = $("#code").value.trim();
+    if (token.startsWith("YJRP1.")) return verifyProof(token);
     const r = await call("POST", "/api/v1/verify", { token: tok(), body: { token } });
     if (r.status === 401) { Yj.setToken(KIND, null); location.reload(); return; }
     if (!r.ok) return say($("#verify-msg"), Yj.errorText(r));

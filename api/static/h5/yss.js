@@ -194,7 +194,7 @@
   async function revoke(id) {
     const r = await call("DELETE", "/api/v1/me/authorizations/" + id, { token: tok() });
     if (!r.ok) return say($("#requests-msg"), Yj.errorText(r));
-    say($("#requests-msg"), "已撤回授权，该部门不能再下载", true);
+    say($("#requests-msg"), "已撤回授权，该部门不能再下载或获取证明", true);
     loadGrants();
   }
 
@@ -205,7 +205,9 @@
     $("#requests").replaceChildren(...(pending.length ? pending.map((x) => el("li", {},
       el("div", { class: "row" }, Yj.badge("pending", "authorization_request_status"), el("strong", {}, x.agency.name)),
       el("div", {}, "用途：" + x.purpose),
-      el("div", {}, "信息项：" + x.fields.map((f) => f.label + (f.sensitive ? "（敏感）" : "")).join("、")),
+      x.residence_proof
+        ? el("div", {}, "请求居住年限证明：" + x.residence_proof.text + "（仅回答“是”或“否”，不提供居住经历）")
+        : el("div", {}, "信息项：" + x.fields.map((f) => f.label + (f.sensitive ? "（敏感）" : "")).join("、")),
       el("div", { class: "consent", "aria-label": "授权说明" }, x.consent_text),
       el("button", { class: "primary", onclick: () => decide(x.id, "approve", x.consent_version) }, "同意"),
       el("button", { class: "danger", onclick: () => decide(x.id, "deny") }, "拒绝"),
@@ -215,7 +217,8 @@
     $("#grants").replaceChildren(...(grants.length ? grants.map((x) => el("li", {},
       el("div", { class: "row" }, Yj.badge(x.status, "grant_status"), el("strong", {}, x.agency.name)),
       el("div", {}, "用途：" + x.purpose + "；有效期至 " + Yj.time(x.expires_at)),
-      el("div", { class: "hint" }, "已下载 " + x.downloads + "/" + x.max_downloads + " 次"),
+      x.residence_proof ? el("div", {}, "居住年限证明：" + x.residence_proof.text) : null,
+      el("div", { class: "hint" }, (x.residence_proof ? "已开具 " : "已下载 ") + x.downloads + "/" + x.max_downloads + " 次"),
       x.status === "active" ? el("button", { class: "danger", onclick: () => revoke(x.id) }, "撤回授权") : null,
     )) : [el("li", { class: "hint" }, "暂无授权")]));
   }

@@ -29,15 +29,18 @@ pub enum Scope {
     Verify,
     /// Ask holders for access and download annotated copies.
     Download,
+    /// Ask holders for a residence proof (a signed yes or no) instead of the whole copy.
+    ResidenceProof,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::Verify, Scope::Download];
+    pub const ALL: [Scope; 3] = [Scope::Verify, Scope::Download, Scope::ResidenceProof];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Verify => "permit:verify",
             Scope::Download => "permit:download",
+            Scope::ResidenceProof => "residence:proof",
         }
     }
 

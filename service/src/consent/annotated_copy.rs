@@ -73,6 +73,9 @@ pub async fn download(
         .one(&txn)
         .await?
         .ok_or(Refusal::NotFound(Missing::Authorization))?;
+    if grant.proof_city.is_some() {
+        return Err(Refusal::AuthorizationNotForCopy.into());
+    }
     match grant_status(&grant, now) {
         GrantStatus::Revoked => return Err(Refusal::AuthorizationRevoked.into()),
         GrantStatus::Expired => return Err(Refusal::AuthorizationExpired.into()),

@@ -6,13 +6,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::statuses::RequestStatus;
-use entity::{agency, authorization, authorization_request as request};
+use entity::{authorization, authorization_request as request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -26,6 +26,8 @@ use crate::notices::outbox::{self, Notice};
 use crate::permit::fields::{self, PermitField};
 
 use super::grants::{GrantView, grant_view};
+use super::proof_grants::ProofAsk;
+use crate::residence::proofs::ProofRequest;
 
 /// The version of the consent text below; stored with every request and grant. Change the
 /// text only together with the version.
@@ -40,157 +42,12 @@ pub struct AccessRequest<'a> {
     pub days: i64,
     pub fields: Option<&'a [String]>,
     pub retention_days: Option<i64>,
+    /// A residence proof asked instead of permit fields (scope `residence:proof`).
+    pub residence_proof: Option<ProofRequest>,
 }
 
-/// A request as the holder sees it before deciding.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(as = HolderRequest)]
-pub struct RequestView {
-    pub id: Uuid,
-    pub status: RequestStatus,
-    pub agency: AgencyInfo,
-    pub purpose: String,
-    pub fields: Vec<FieldInfo>,
-    pub days: i32,
-    pub retention_days: i32,
-    pub max_downloads: i32,
-    pub sensitive: bool,
-    pub consent_version: String,
-    pub consent_text: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub decided_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct AgencyInfo {
-    pub id: Uuid,
-    pub name: String,
-    pub credit_code: String,
-    pub contact: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FieldInfo {
-    pub field: &'static str,
-    pub label: &'static str,
-    pub sensitive: bool,
-}
-
-/// A request as its agency follows it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = AgencyRequest)]
-pub struct AgencyRequestView {
-    pub id: Uuid,
-    pub status: RequestStatus,
-    pub holder: String,
-    pub permit_no: String,
-    pub purpose: String,
-    pub fields: Vec<String>,
-    pub expires_at: DateTime<Utc>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub authorization: Option<GrantView>,
-}
-
-pub(super) fn names(list: &[PermitField]) -> Vec<String> {
-    list.iter().map(|f| f.as_str().to_owned()).collect()
-}
-
-pub(super) fn agency_info(a: &agency::Model) -> AgencyInfo {
-    AgencyInfo {
-        id: a.id,
-        name: a.name.clone(),
-        credit_code: a.credit_code.clone(),
-        contact: a.contact.clone(),
-    }
-}
-
-fn field_infos(list: &[PermitField]) -> Vec<FieldInfo> {
-    list.iter()
-        .map(|f| FieldInfo {
-            field: f.as_str(),
-            label: f.label(),
-            sensitive: f.is_sensitive(),
-        })
-        .collect()
-}
-
-/// The exact text the holder agrees to (version [`CONSENT_VERSION`]).
-pub fn consent_text(agency: &agency::Model, req: &request::Model) -> String {
-    let list = fields::parse_list(&req.fields);
-    let labels: Vec<&str> = list.iter().map(|f| f.label()).collect();
-    let sensitive: Vec<&str> = list
-        .iter()
-        .filter(|f| f.is_sensitive())
-        .map(|f| f.label())
-        .collect();
-    let sensitive_line = if sensitive.is_empty() {
-        "本次提供的信息不含敏感个人信息。".to_owned()
-    } else {
-        format!(
-            "其中{}属于敏感个人信息，一旦泄露或被非法使用，可能导致您的人格尊严受到侵害或者人身、财产安全受到危害。您的同意是针对本次提供的单独同意。",
-            sensitive.join("、")
-        )
-    };
-    format!(
-        "【个人信息提供单独同意书 {CONSENT_VERSION}】\n\
-         {agency}（统一社会信用代码 {credit}，联系方式 {contact}）请求获取您的电子居住证加注件。\n\
-         处理目的：{purpose}\n\
-         提供的信息：{fields}\n\
-         {sensitive_line}\n\
-         授权期限：自同意之日起{days}日内，最多下载{max}次；该部门保存加注件的期限为{retention}日，期满后应删除。\n\
-         您可以随时撤回本同意，撤回后该部门将无法再下载，但不影响撤回前已进行的处理。\n\
-         拒绝提供不影响您使用电子居住证的其他功能。",
-        agency = agency.name,
-        credit = agency.credit_code,
-        contact = agency.contact,
-        purpose = req.purpose,
-        fields = labels.join("、"),
-        days = req.days,
-        max = req.max_downloads,
-        retention = req.retention_days,
-    )
-}
-
-pub(crate) fn request_view(
-    agency: &agency::Model,
-    req: &request::Model,
-    now: DateTime<Utc>,
-) -> RequestView {
-    let list = fields::parse_list(&req.fields);
-    RequestView {
-        id: req.id,
-        status: effective_request_status(req, now),
-        agency: agency_info(agency),
-        purpose: req.purpose.clone(),
-        sensitive: list.iter().any(|f| f.is_sensitive()),
-        fields: field_infos(&list),
-        days: req.days,
-        retention_days: req.retention_days,
-        max_downloads: req.max_downloads,
-        consent_version: req.consent_version.clone(),
-        consent_text: consent_text(agency, req),
-        created_at: req.created_at,
-        expires_at: req.expires_at,
-        decided_at: req.decided_at,
-    }
-}
-
-fn effective_request_status(req: &request::Model, now: DateTime<Utc>) -> RequestStatus {
-    if req.status == RequestStatus::Pending && now > req.expires_at {
-        RequestStatus::Expired
-    } else {
-        req.status
-    }
-}
-
-pub(super) fn agency_actor(a: &agency::Model) -> Actor {
-    Actor::Agency {
-        id: a.id,
-        name: a.name.clone(),
-    }
-}
+use super::request_views::effective_request_status;
+pub use super::request_views::*;
 
 /// An agency asks for access with a code it scanned. The code must verify and the permit be
 /// in force; the fields must be among those the agency is registered for.
@@ -199,7 +56,20 @@ pub async fn request_access(
     principal: &AgencyPrincipal,
     ask: AccessRequest<'_>,
 ) -> Result<AgencyRequestView> {
-    principal.require(Scope::Download)?;
+    // A proof is asked under its own scope, and with no permit field: data minimisation.
+    let proof = match &ask.residence_proof {
+        None => {
+            principal.require(Scope::Download)?;
+            None
+        }
+        Some(asked) => {
+            principal.require(Scope::ResidenceProof)?;
+            if ask.fields.is_some_and(|f| !f.is_empty()) {
+                return Err(invalid("fields", FieldProblem::NotAllowed));
+            }
+            Some(ProofAsk::checked(ctx, asked)?)
+        }
+    };
     let rules = &ctx.settings.agencies;
     let agency = agencies::find(ctx, principal).await?;
     let purpose = ask.purpose.trim();
@@ -218,6 +88,7 @@ pub async fn request_access(
     }
     let registered = agencies::fields_of(&agency);
     let wanted: Vec<PermitField> = match ask.fields {
+        _ if proof.is_some() => Vec::new(),
         None => registered.clone(),
         Some(list) => {
             let mut wanted = Vec::new();
@@ -232,14 +103,17 @@ pub async fn request_access(
             wanted
         }
     };
-    if wanted.is_empty() {
+    if wanted.is_empty() && proof.is_none() {
         return Err(invalid("fields", FieldProblem::Empty));
     }
     let key = ask
         .idempotency_key
         .map(|k| {
-            let request = json!({"token": ask.token, "purpose": purpose, "days": ask.days,
+            let mut request = json!({"token": ask.token, "purpose": purpose, "days": ask.days,
                                  "fields": names(&wanted), "retention_days": retention_days});
+            if let Some(p) = &proof {
+                request["residence_proof"] = json!(p);
+            }
             idempotency::Key::new(
                 format!("agency:{}:authorization-requests", agency.id),
                 k,
@@ -275,6 +149,9 @@ pub async fn request_access(
         created_at: now,
         expires_at: now + Duration::hours(i64::from(rules.request_ttl_hours)),
         decided_at: None,
+        proof_city: proof.as_ref().map(|p| p.city.clone()),
+        proof_min_years: proof.as_ref().map(|p| p.min_years as i32),
+        proof_as_of: proof.as_ref().and_then(|p| p.as_of),
     };
     request::Entity::insert(row.clone().into_active_model().reset_all())
         .exec_without_returning(&txn)
@@ -291,6 +168,7 @@ pub async fn request_access(
                 "request_id": row.id.to_string(),
                 "fields": wanted.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
                 "days": row.days,
+                "residence_proof": proof,
             }),
         },
     )
@@ -314,6 +192,7 @@ pub async fn request_access(
         permit_no: permit.facts.permit_no,
         purpose: row.purpose,
         fields: names(&wanted),
+        residence_proof: proof,
         expires_at: row.expires_at,
         authorization: None,
     };
@@ -423,6 +302,9 @@ pub async fn approve(
         created_at: now,
         expires_at: now + Duration::days(i64::from(req.days)),
         revoked_at: None,
+        proof_city: req.proof_city.clone(),
+        proof_min_years: req.proof_min_years,
+        proof_as_of: req.proof_as_of,
     };
     authorization::Entity::insert(grant.clone().into_active_model().reset_all())
         .exec_without_returning(&txn)
@@ -505,6 +387,7 @@ pub async fn request_for_agency(
         permit_no: permit.permit_no,
         purpose: req.purpose.clone(),
         fields: names(&fields::parse_list(&req.fields)),
+        residence_proof: ProofAsk::of_request(&req),
         expires_at: req.expires_at,
         authorization: grant.map(|g| grant_view(&agency, &g, now)),
     })

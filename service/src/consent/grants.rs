@@ -27,6 +27,8 @@ pub struct GrantView {
     pub agency: AgencyInfo,
     pub purpose: String,
     pub fields: Vec<String>,
+    /// A grant for a residence proof: what it states (no permit field, no copy).
+    pub residence_proof: Option<super::proof_grants::ProofAsk>,
     pub retention_days: i32,
     pub expires_at: DateTime<Utc>,
     pub max_downloads: i32,
@@ -90,6 +92,7 @@ pub(crate) fn grant_view(
         agency: agency_info(agency),
         purpose: g.purpose.clone(),
         fields: names(&fields::parse_list(&g.fields)),
+        residence_proof: super::proof_grants::ProofAsk::of_grant(g),
         retention_days: g.retention_days,
         expires_at: g.expires_at,
         max_downloads: g.max_downloads,
@@ -116,6 +119,42 @@ pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<Gra
         .collect())
 }
 
+/// Marks a grant revoked and logs it as the holder's act, in the caller's transaction;
+/// `reason` says why when it was not the holder's own choice (`account_closed`). Answers the
+/// grant's agency.
+pub(crate) async fn withdraw<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    person_id: Uuid,
+    grant: &authorization::Model,
+    now: DateTime<Utc>,
+    reason: Option<&str>,
+) -> Result<agency::Model> {
+    let agency = agencies::row(txn, grant.agency_id).await?;
+    authorization::Entity::update_many()
+        .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(authorization::Column::Id.eq(grant.id))
+        .filter(authorization::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    let mut detail = json!({"authorization_id": grant.id.to_string(), "agency": agency.name});
+    if let Some(reason) = reason {
+        detail["reason"] = json!(reason);
+    }
+    access_log::record(
+        txn,
+        access_log::Event {
+            person_id,
+            at: now,
+            actor: Actor::Holder,
+            action: Action::Revoke,
+            purpose: Some(&grant.purpose),
+            detail,
+        },
+    )
+    .await?;
+    Ok(agency)
+}
+
 /// The holder withdraws consent; further downloads stop at once. The agency sees the grant
 /// as `revoked` when it follows its request.
 pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<GrantView> {
@@ -129,25 +168,7 @@ pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<Gr
     if grant.revoked_at.is_some() {
         return Err(Refusal::AuthorizationRevoked.into());
     }
-    let agency = agencies::row(&txn, grant.agency_id).await?;
-    authorization::Entity::update_many()
-        .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
-        .filter(authorization::Column::Id.eq(grant.id))
-        .filter(authorization::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
-    access_log::record(
-        &txn,
-        access_log::Event {
-            person_id,
-            at: now,
-            actor: Actor::Holder,
-            action: Action::Revoke,
-            purpose: Some(&grant.purpose),
-            detail: json!({"authorization_id": grant.id.to_string(), "agency": agency.name}),
-        },
-    )
-    .await?;
+    let agency = withdraw(&txn, person_id, &grant, now, None).await?;
     txn.commit().await?;
     tracing::info!(authorization_id = %grant.id, "authorization revoked by the holder");
     let mut grant = grant;

@@ -29,6 +29,14 @@ pub struct RingKey {
     pub active: bool,
 }
 
+/// Whether a published key still signs: a retired key only verifies what it signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Active,
+    Retired,
+}
+
 /// A public key as published at `GET /api/v1/keys` (JWK fields, RFC 8037).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PublishedKey {
@@ -42,8 +50,7 @@ pub struct PublishedKey {
     pub x: String,
     #[serde(rename = "use")]
     pub use_: String,
-    #[schema(schema_with = crate::api_schema::key_status)]
-    pub status: String,
+    pub status: KeyStatus,
 }
 
 pub struct KeyRing {
@@ -164,7 +171,11 @@ pub fn publish(key: &RingKey) -> PublishedKey {
         crv: "Ed25519".into(),
         x: URL_SAFE_NO_PAD.encode(key.verifying.as_bytes()),
         use_: "sig".into(),
-        status: if key.active { "active" } else { "retired" }.into(),
+        status: if key.active {
+            KeyStatus::Active
+        } else {
+            KeyStatus::Retired
+        },
     }
 }
 
@@ -324,8 +335,8 @@ mod tests {
         assert!(rotated.verify(old.signing_kid(), message, &sig).is_ok());
         let published = rotated.published();
         assert_eq!(published.len(), 2);
-        assert_eq!(published[0].status, "active");
-        assert_eq!(published[1].status, "retired");
+        assert_eq!(published[0].status, KeyStatus::Active);
+        assert_eq!(published[1].status, KeyStatus::Retired);
         assert!(verify_with_published(&published, old.signing_kid(), message, &sig).is_ok());
         assert_eq!(
             verify_with_published(&published, "ed25519-unknown", message, &sig),

@@ -19,14 +19,12 @@ use sea_orm::{
     ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, TransactionTrait,
 };
-use serde_json::json;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use crate::Context;
 use crate::applying::materials;
-use crate::consent::access_log::{self, Action, Actor};
-use crate::consent::agencies;
+use crate::consent::grants;
 use crate::error::Result;
 use crate::identity::chat_links::{self, ChatLinkView};
 use crate::identity::sessions::ResidentPrincipal;
@@ -388,28 +386,7 @@ async fn revoke_grants(
         .all(txn)
         .await?;
     for grant in &active {
-        let agency = agencies::row(txn, grant.agency_id).await?;
-        authorization::Entity::update_many()
-            .col_expr(authorization::Column::RevokedAt, Expr::value(Some(now)))
-            .filter(authorization::Column::Id.eq(grant.id))
-            .exec(txn)
-            .await?;
-        access_log::record(
-            txn,
-            access_log::Event {
-                person_id,
-                at: now,
-                actor: Actor::Holder,
-                action: Action::Revoke,
-                purpose: Some(&grant.purpose),
-                detail: json!({
-                    "authorization_id": grant.id.to_string(),
-                    "agency": agency.name,
-                    "reason": "account_closed",
-                }),
-            },
-        )
-        .await?;
+        grants::withdraw(txn, person_id, grant, now, Some("account_closed")).await?;
     }
     Ok(active.len() as u64)
 }

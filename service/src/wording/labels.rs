@@ -218,6 +218,16 @@ pub fn residence_proof_reason(reason: crate::residence::proofs::ProofReason) -> 
     }
 }
 
+/// What an agency may do (its registered scopes).
+pub fn agency_scope(scope: crate::consent::agencies::Scope) -> &'static str {
+    use crate::consent::agencies::Scope;
+    match scope {
+        Scope::Verify => "核验粤居码",
+        Scope::Download => "经授权下载加注件",
+        Scope::ResidenceProof => "经授权获取居住年限证明",
+    }
+}
+
 pub fn subscription_kind(kind: TemplateKind) -> &'static str {
     match kind {
         TemplateKind::EndorsementDue => "签注提醒",
@@ -309,6 +319,10 @@ pub fn vocabularies() -> Vocabularies {
         listed(
             "access_action",
             Action::ALL.map(|a| (a.as_str(), access_action(a))),
+        ),
+        listed(
+            "agency_scope",
+            crate::consent::agencies::Scope::ALL.map(|s| (s.as_str(), agency_scope(s))),
         ),
         listed(
             "subscription_kind",

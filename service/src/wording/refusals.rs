@@ -95,6 +95,10 @@ pub fn refusal_message(refusal: &Refusal) -> Cow<'static, str> {
         Refusal::AuthorizationRevoked => "持证人已撤回授权".into(),
         Refusal::AuthorizationExpired => "授权已过期".into(),
         Refusal::DownloadLimitReached => "该授权的下载次数已用完".into(),
+        Refusal::AuthorizationNotForCopy => "该授权仅限获取居住年限证明，不能下载加注件".into(),
+        Refusal::AuthorizationNotForProof => {
+            "该授权仅限下载加注件，不含居住年限证明，请另行请求授权".into()
+        }
         Refusal::SignatureInvalid => "消息签名校验失败".into(),
         Refusal::TimestampOutOfWindow => "消息时间戳超出允许范围，可能是重放的请求".into(),
         Refusal::MessageMalformed => "消息格式不正确".into(),
@@ -334,6 +338,8 @@ mod tests {
             Refusal::TimestampOutOfWindow,
             Refusal::MessageMalformed,
             Refusal::MessageTooLarge,
+            Refusal::AuthorizationNotForCopy,
+            Refusal::AuthorizationNotForProof,
             Refusal::CityChangeNeedsNewApplication {
                 city: "佛山市".into(),
             },
@@ -405,9 +411,11 @@ mod tests {
             Refusal::TimestampOutOfWindow => 56,
             Refusal::MessageMalformed => 57,
             Refusal::MessageTooLarge => 58,
-            Refusal::CityChangeNeedsNewApplication { .. } => 59,
-            Refusal::EndorsementRequired => 60,
-            Refusal::AddressSinceBeforePermit { .. } => 61,
+            Refusal::AuthorizationNotForCopy => 59,
+            Refusal::AuthorizationNotForProof => 60,
+            Refusal::CityChangeNeedsNewApplication { .. } => 61,
+            Refusal::EndorsementRequired => 62,
+            Refusal::AddressSinceBeforePermit { .. } => 63,
         }
     }
 
@@ -421,7 +429,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant_index).collect();
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen, (0..=61).collect::<Vec<_>>(), "one sample per variant");
+        assert_eq!(seen, (0..=63).collect::<Vec<_>>(), "one sample per variant");
         for refusal in &samples {
             let message = refusal_message(refusal);
             assert!(is_chinese(&message), "{refusal:?} reads {message:?}");
