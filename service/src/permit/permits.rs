@@ -326,13 +326,7 @@ pub fn facts(permit: &permit::Model, version: &permit_version::Model) -> StatusF
 
 /// The entry the status lists hold for this permit: the acts recorded on its row.
 pub fn list_entry(permit: &permit::Model) -> ListEntry {
-    if permit.revoked_at.is_some() {
-        ListEntry::Revoked
-    } else if permit.suspended_at.is_some() {
-        ListEntry::Suspended
-    } else {
-        ListEntry::InForce
-    }
+    ListEntry::of(permit.revoked_at.is_some(), permit.suspended_at.is_some())
 }
 
 /// The status today: the acts on the row (as the status list carries them) and the dates of

@@ -204,13 +204,7 @@ pub struct PermitFacts {
 impl PermitFacts {
     /// The entry the status lists hold for these facts.
     pub fn entry(&self) -> ListEntry {
-        if self.revoked {
-            ListEntry::Revoked
-        } else if self.suspended {
-            ListEntry::Suspended
-        } else {
-            ListEntry::InForce
-        }
+        ListEntry::of(self.revoked, self.suspended)
     }
 
     pub fn status(&self, today: NaiveDate) -> PermitStatus {
