@@ -209,6 +209,9 @@ impl From<Refusal> for ApiError {
             }
             Refusal::ConditionsNotMet(_) => (S::UNPROCESSABLE_ENTITY, "CONDITIONS_NOT_MET"),
             Refusal::CardOrderOpen => (S::CONFLICT, "CARD_ORDER_OPEN"),
+            Refusal::PaymentUnavailable => (S::SERVICE_UNAVAILABLE, "PAYMENT_UNAVAILABLE"),
+            Refusal::PaymentAmountMismatch => (S::UNPROCESSABLE_ENTITY, "PAYMENT_AMOUNT_MISMATCH"),
+            Refusal::PaidOnlyByPayment => (S::UNPROCESSABLE_ENTITY, "PAID_ONLY_BY_PAYMENT"),
             Refusal::Conflict => (S::CONFLICT, "CONFLICT"),
             Refusal::InvalidTransition { .. } => (S::CONFLICT, "INVALID_STATUS_TRANSITION"),
             Refusal::AgencyExists => (S::CONFLICT, "AGENCY_EXISTS"),
@@ -245,6 +248,7 @@ fn not_found_code(what: Missing) -> &'static str {
         Missing::Permit => "PERMIT_NOT_FOUND",
         Missing::Material => "MATERIAL_NOT_FOUND",
         Missing::CardOrder => "CARD_ORDER_NOT_FOUND",
+        Missing::PaymentNotice => "PAYMENT_NOTICE_NOT_FOUND",
         Missing::Agency => "AGENCY_NOT_FOUND",
         Missing::AuthorizationRequest => "AUTHORIZATION_REQUEST_NOT_FOUND",
         Missing::Authorization => "AUTHORIZATION_NOT_FOUND",

@@ -1,7 +1,8 @@
 //! Background jobs inside the server: one scheduler for the daily jobs (the reminder sweep at
 //! its local time, with the suspension of permits whose ended residence registration was not
-//! replaced in time, and once at start to catch up a day the server was down; the retention
-//! run: the rules of `service` and the bot's dialogue expiry, see [`retention`]), and the
+//! replaced in time, and once at start to catch up a day the server was down; the cancelling of
+//! card orders whose payment notice expired unpaid; the retention run: the rules of `service`
+//! and the bot's dialogue expiry, see [`retention`]), and the
 //! outbox delivery worker. Several instances may run them at
 //! once: the outbox keys and row claims keep that safe.
 
@@ -34,6 +35,19 @@ pub fn spawn(ctx: web::Data<Context>) {
             // registration ended are suspended the same morning (today, by the clock).
             service::permit::registration_end::suspend_overdue(&ctx).await?;
             Ok::<_, service::Error>(report)
+        },
+    );
+    // Card orders whose payment notice expired unpaid are cancelled (the holder's own reads
+    // check theirs too); at the sweep's hour, and at start to catch up.
+    every_day(
+        ctx.clone(),
+        Daily {
+            name: "card payment expiry",
+            at: ctx.settings.reminders.sweep_at,
+            at_start: true,
+        },
+        |ctx, _today| async move {
+            service::permit::fees::expiry::cancel_expired(&ctx.db, ctx.clock.now(), None).await
         },
     );
     if let Some(at) = ctx.settings.retention.daily_at {

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use entity::statuses::{ApplicationStatus, CardOrderStatus};
 use service::applying::eligibility::Basis;
 use service::domain::permit_rules::PermitStatus;
+use service::permit::cards::CardOrderView;
 use service::wording::labels;
 
 /// The service hotline offered on handoff: Guangdong's government-service hotline.
@@ -232,14 +233,31 @@ pub fn endorsed(renewal: bool, valid_until: NaiveDate, next_due: NaiveDate) -> S
         cn_date(next_due)
     )
 }
-pub fn card_status(status: CardOrderStatus, station: &str, fee_cents: i64) -> String {
-    let label = labels::card_order_status_explained(status);
-    let fee = if fee_cents == 0 {
+pub fn card_status(order: &CardOrderView) -> String {
+    let label = labels::card_order_status_explained(order.status);
+    let fee = if order.fee_cents == 0 {
         "免费".to_owned()
     } else {
-        format!("{}.{:02}元", fee_cents / 100, fee_cents % 100)
+        yuan(order.fee_cents)
     };
-    format!("您的实体居住证：{label}\n领证地点：{station}\n费用：{fee}")
+    let mut text = format!(
+        "您的实体居住证：{label}\n领证地点：{}\n费用：{fee}",
+        order.pickup_station
+    );
+    if let (CardOrderStatus::Ordered, Some(payment)) = (order.status, &order.payment) {
+        let until = payment.expires_at.with_timezone(&chrono_tz::Asia::Shanghai);
+        text.push_str(&format!(
+            "\n缴款书编号：{}\n请于 {} 前缴费：{}",
+            payment.notice_no,
+            until.format("%Y年%-m月%-d日 %H:%M"),
+            payment.pay_url
+        ));
+    }
+    text
+}
+
+fn yuan(cents: i64) -> String {
+    format!("{}.{:02}元", cents / 100, cents % 100)
 }
 /// The running counts of continuous residence (city, since, whole years) on `as_of`.
 pub fn residence_years(

@@ -16,6 +16,7 @@ pub mod authorization;
 pub mod authorization_request;
 pub mod bot_dialogue;
 pub mod card_order;
+pub mod card_payment;
 pub mod chat_binding_code;
 pub mod chat_link;
 pub mod counter;

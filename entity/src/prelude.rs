@@ -7,6 +7,7 @@ pub use super::authorization::Entity as Authorization;
 pub use super::authorization_request::Entity as AuthorizationRequest;
 pub use super::bot_dialogue::Entity as BotDialogue;
 pub use super::card_order::Entity as CardOrder;
+pub use super::card_payment::Entity as CardPayment;
 pub use super::chat_binding_code::Entity as ChatBindingCode;
 pub use super::chat_link::Entity as ChatLink;
 pub use super::counter::Entity as Counter;

@@ -62,6 +62,8 @@ pub enum CardOrderStatus {
     Produced,
     Ready,
     Collected,
+    /// The payment notice expired unpaid; the holder may order again.
+    Cancelled,
 }
 
 /// Where a notice in the outbox stands.

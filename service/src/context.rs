@@ -14,6 +14,7 @@ use crate::keys::privacy::Vault;
 use crate::keys::secrets::{encode_b64, generate_key_entry, random_bytes, setting_or_generated};
 use crate::keys::signing::KeyRing;
 use crate::notices::mailer::Mailer;
+use crate::permit::fees::FeeCollector;
 use crate::verify::status_list::StatusRegistry;
 
 pub struct Context {
@@ -25,6 +26,8 @@ pub struct Context {
     pub keys: KeyRing,
     pub wechat: WechatClient,
     pub gov: Arc<dyn GovDataSource>,
+    /// The card fee's collector: the province's payment platform, or in dev the embedded one.
+    pub fees: Arc<dyn FeeCollector>,
     /// E-mail, when `YUEJU_SMTP_URL` is set.
     pub mailer: Option<Arc<Mailer>>,
     /// Every Token Status List, in memory, following the other instances' changes.
@@ -60,6 +63,8 @@ impl Context {
             );
         }
         let wechat = WechatClient::new(&settings)?;
+        let clock = Arc::new(Clock::system());
+        let fees = crate::permit::fees::collector(&settings, clock.clone())?;
         let gov: Arc<dyn GovDataSource> = match &settings.gov_data {
             GovDataSettings::Embedded => Arc::new(EmbeddedGovData::new(db.clone(), vault.clone())),
             GovDataSettings::Http { base_url, token } => Arc::new(HttpGovData::new(
@@ -81,7 +86,7 @@ impl Context {
             .transpose()?
             .map(Arc::new);
         let ctx = Context {
-            clock: Arc::new(Clock::system()),
+            clock,
             status_lists,
             settings,
             db,
@@ -90,6 +95,7 @@ impl Context {
             keys,
             wechat,
             gov,
+            fees,
             mailer,
         };
         if let Some((username, password)) = &ctx.settings.staff_bootstrap {

@@ -97,6 +97,12 @@ pub enum Refusal {
     ConditionsNotMet(Vec<crate::applying::eligibility::MaterialKind>),
     #[error("a card order is still open")]
     CardOrderOpen,
+    #[error("payment platform unreachable, slow or answering an error")]
+    PaymentUnavailable,
+    #[error("the paid callback's amount differs from the notice's")]
+    PaymentAmountMismatch,
+    #[error("an order becomes paid only by the payment platform's callback")]
+    PaidOnlyByPayment,
     #[error("the request conflicts with a concurrent change")]
     Conflict,
     #[error("status cannot move from {from} to {to}")]
@@ -148,6 +154,7 @@ pub enum Missing {
     Permit,
     Material,
     CardOrder,
+    PaymentNotice,
     Agency,
     AuthorizationRequest,
     Authorization,

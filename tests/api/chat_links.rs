@@ -183,13 +183,13 @@ async fn the_chat_link_migration_rolls_back_to_the_bot_tables_keeping_the_links(
 
     // One connection throughout: another SQLite connection of the pool may hold the schema
     // from before the down.
+    let txn = db.begin().await.unwrap();
     // Back to before the chat links' migration (and those after it).
     let all = Migrator::migrations();
     let at = all
         .iter()
         .position(|m| m.name() == "m20261201_000003_chat_links")
         .expect("the chat links' migration is listed");
-    let txn = db.begin().await.unwrap();
     Migrator::down(&txn, Some((all.len() - at) as u32))
         .await
         .expect("down runs");

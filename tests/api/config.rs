@@ -59,6 +59,11 @@ fn prod_mode_refuses_demo_data_and_a_weak_bootstrap_password() {
         ("YUEJU_SIGNING_KEYS", "/etc/yueju/signing.pem"),
         ("YUEJU_ISSUER_CREDIT_CODE", "11440000000000000X"),
         ("YUEJU_SUBSCRIBE_TEMPLATES", "endorsement_due:T1,expiry:T2"),
+        ("YUEJU_PAYMENT_API_BASE", "https://fees.example.gov.cn/api"),
+        (
+            "YUEJU_PAYMENT_NOTIFY_SECRET",
+            "a-long-enough-callback-secret-0123",
+        ),
     ];
     let mut ok = base.to_vec();
     ok.push(("YUEJU_DEMO_DATA", "false"));
@@ -67,6 +72,20 @@ fn prod_mode_refuses_demo_data_and_a_weak_bootstrap_password() {
     demo.retain(|(k, _)| *k != "YUEJU_DEMO_DATA");
     demo.push(("YUEJU_DEMO_DATA", "true"));
     assert!(settings(&demo).err().unwrap().contains("YUEJU_DEMO_DATA"));
+    // The dev fee collector, the dev callback secret and a short one are refused, each named.
+    let mut no_platform = ok.clone();
+    no_platform.retain(|(k, _)| !k.starts_with("YUEJU_PAYMENT_"));
+    let err = settings(&no_platform).expect_err("prod without a payment platform");
+    assert!(err.contains("YUEJU_PAYMENT_API_BASE"), "{err}");
+    assert!(err.contains("YUEJU_PAYMENT_NOTIFY_SECRET"), "{err}");
+    let mut short = ok.clone();
+    short.retain(|(k, _)| *k != "YUEJU_PAYMENT_NOTIFY_SECRET");
+    short.push(("YUEJU_PAYMENT_NOTIFY_SECRET", "short"));
+    let err = settings(&short).expect_err("a short callback secret");
+    assert!(
+        err.contains("YUEJU_PAYMENT_NOTIFY_SECRET must have at least"),
+        "{err}"
+    );
     let mut weak = ok.clone();
     weak.push(("YUEJU_STAFF_BOOTSTRAP", "admin:short"));
     assert!(

@@ -155,6 +155,11 @@ async fn dev_codes_are_refused_in_prod_mode() {
             "YUEJU_BLIND_INDEX_KEY",
             "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
         ),
+        ("YUEJU_PAYMENT_API_BASE", PROD_PAYMENT_API_BASE),
+        (
+            "YUEJU_PAYMENT_NOTIFY_SECRET",
+            crate::fake_payment::NOTIFY_SECRET,
+        ),
     ])
     .await;
     app.login("yss", "dev:alice")

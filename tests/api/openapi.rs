@@ -167,7 +167,7 @@ fn errors(spec: &Value, method: &str, path: &str, status: u16, body: &Value) -> 
 
 /// Validates `body` against the schema the spec gives for this answer.
 #[track_caller]
-fn check(spec: &Value, method: &str, path: &str, status: u16, body: &Value) {
+pub(crate) fn check(spec: &Value, method: &str, path: &str, status: u16, body: &Value) {
     let errors = errors(spec, method, path, status, body);
     assert!(
         errors.is_empty(),

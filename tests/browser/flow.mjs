@@ -1,8 +1,8 @@
 // The whole product in a real browser (Debian's Chromium through playwright-core), at a phone's
 // width: a resident logs in, applies (accepting WeChat reminders) and sees the permit and
-// code; an agency verifies that code and asks for access; the resident approves; the agency
-// downloads the copy; the resident revokes. Also: the tabs by keyboard, a double click that
-// files once, and 长辈模式. Screenshots go to the artifact directory. Fails on any console error.
+// code, orders a card and sees a replacement's payment notice; an agency verifies that code
+// and asks for access; the resident approves; the agency downloads the copy; the resident
+// revokes. Also: the tabs by keyboard, a double click that files once, and 长辈模式. Screenshots go to the artifact directory. Fails on any console error.
 //
 // usage: node flow.mjs BASE_URL ARTIFACT_DIR
 import { chromium } from "playwright-core";
@@ -81,6 +81,33 @@ try {
   await yss.getByRole("button", { name: "显示完整证件号码" }).click();
   await yss.locator("#permit-fields").getByText("440511199003071234").waitFor();
   await shot(yss, "02-permit");
+
+  step("resident orders a card; a replacement shows its payment notice");
+  await yss.getByLabel("领证地点").fill("天河区石牌街派出所");
+  await yss.getByRole("button", { name: "申领实体证件" }).click();
+  await yss.getByText("已申领，首次申领免费").waitFor();
+  // Staff hand the free card over (through the API), so the next one is a replacement with a fee.
+  const api = async (method, path, body, token) => {
+    const headers = { "content-type": "application/json" };
+    if (token) headers.authorization = "Bearer " + token;
+    const r = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    const json = await r.json();
+    if (!r.ok) throw new Error(method + " " + path + ": " + JSON.stringify(json));
+    return json;
+  };
+  const reviewer = (await api("POST", "/api/v1/staff/login", { username: "demo-reviewer", password: "demo-reviewer-pass" })).access_token;
+  const chen = await yss.evaluate(() => sessionStorage.getItem("yueju.yss.token"));
+  const first = await api("GET", "/api/v1/me/physical-card", null, chen);
+  for (const status of ["produced", "ready", "collected"])
+    await api("POST", "/api/v1/staff/card-orders/" + first.id + "/status", { status }, reviewer);
+  await yss.getByRole("button", { name: "申领实体证件" }).click();
+  await yss.getByText("已申领，请按缴款书缴纳工本费 20.00 元").waitFor();
+  const notice = yss.getByRole("group", { name: "缴款书" });
+  await notice.getByText(/^DEV[0-9A-F]{16}$/).waitFor();
+  await notice.getByText("20.00 元").waitFor();
+  const link = notice.getByRole("link", { name: "前往非税支付平台缴费" });
+  if (!(await link.getAttribute("href")).startsWith("https://")) throw new Error("no address to pay at");
+  await shot(yss, "02b-card-payment");
 
   step("resident shows the code");
   const yjm = await open("/h5/yjm.html");

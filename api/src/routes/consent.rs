@@ -2,7 +2,6 @@
 //! list and revoke grants, and read their access log.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use service::applying::applications::Page;
 use service::consent::access_log::{ChainCheck, EntryView};
@@ -10,7 +9,7 @@ use service::consent::annotated_copy::SignedCopy;
 use service::consent::consents::{self, AccessRequest, AgencyRequestView, Approval, RequestView};
 use service::consent::grants::{self, GrantView};
 use service::consent::proof_grants;
-use service::residence::proofs::{IssuedProof, ProofRequest};
+use service::residence::proofs::IssuedProof;
 use service::{Context, consent::access_log, consent::annotated_copy};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
@@ -55,21 +54,9 @@ pub struct RequestBody {
     /// `fields` then).
     #[serde(default)]
     #[schema(nullable = false)]
-    residence_proof: Option<ProofAskBody>,
-}
-
-/// The statement asked: as `POST /me/residence-proofs` takes it; `as_of` left out means the
-/// day the proof is made.
-#[derive(Deserialize, ToSchema)]
-pub struct ProofAskBody {
-    #[schema(schema_with = schemas::city)]
-    city: String,
-    #[serde(deserialize_with = "crate::extract::whole_number")]
-    #[schema(schema_with = schemas::whole)]
-    min_years: i64,
-    #[serde(default)]
-    #[schema(schema_with = schemas::nullable_date)]
-    as_of: Option<NaiveDate>,
+    /// The statement asked instead of permit fields; `as_of` left out means the day the
+    /// proof is made.
+    residence_proof: Option<super::residence::ProofBody>,
 }
 
 #[utoipa::path(
@@ -101,12 +88,10 @@ pub async fn request_access(
             days: body.days,
             fields: body.fields.as_deref(),
             retention_days: body.retention_days,
-            residence_proof: body.residence_proof.as_ref().map(|p| ProofRequest {
-                city: p.city.clone(),
-                // Beyond u32 is beyond the 100 years allowed: refused as out of range.
-                min_years: u32::try_from(p.min_years).unwrap_or(u32::MAX),
-                as_of: p.as_of,
-            }),
+            residence_proof: body
+                .residence_proof
+                .as_ref()
+                .map(super::residence::ProofBody::request),
         },
     )
     .await?;

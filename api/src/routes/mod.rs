@@ -14,8 +14,9 @@ mod me;
 mod miniprogram;
 pub mod oauth;
 mod pages;
+mod payments;
 mod permit;
-mod residence;
+pub(crate) mod residence;
 mod staff;
 mod subscriptions;
 
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_bulk_bytes: usize) {
             .configure(bot::configure)
             .configure(miniprogram::configure)
             .configure(permit::configure)
+            .configure(payments::configure)
             .configure(residence::configure)
             .configure(applications::configure)
             .configure(code::configure)

@@ -190,7 +190,11 @@ pub struct CardRequest {
     summary = "自愿申领实体证件",
     security(("resident" = [])),
     request_body = inline(CardRequest),
-    responses((status = 201, body = CardOrderView)),
+    description = "首张免费；补领、换领需缴工本费：返回 payment（缴款书编号、金额、缴费地址、截止时间），订单保持 ordered，缴费成功后变为 paid，逾期未缴自动取消（cancelled）。",
+    responses(
+        (status = 201, body = CardOrderView),
+        (status = 503, description = "非税支付平台暂不可用，订单未提交", body = crate::error::ErrorBody),
+    ),
 )]
 #[post("/me/physical-card")]
 pub async fn order_card(

@@ -59,6 +59,17 @@ pub struct ProofBody {
     as_of: Option<NaiveDate>,
 }
 
+impl ProofBody {
+    pub fn request(&self) -> ProofRequest {
+        ProofRequest {
+            city: self.city.clone(),
+            // Beyond u32 is beyond the 100 years allowed: refused as out of range.
+            min_years: u32::try_from(self.min_years).unwrap_or(u32::MAX),
+            as_of: self.as_of,
+        }
+    }
+}
+
 #[utoipa::path(
     tag = "居住年限",
     summary = "开具居住年限证明（签名的“是/否”声明及二维码，不含居住经历）",
@@ -72,14 +83,7 @@ pub async fn make_proof(
     resident: Resident,
     body: JsonObject<ProofBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let request = ProofRequest {
-        city: body.city,
-        // Beyond u32 is beyond the 100 years allowed: refused as out of range.
-        min_years: u32::try_from(body.min_years).unwrap_or(u32::MAX),
-        as_of: body.as_of,
-    };
-    let proof = proofs::make(&ctx, resident.0.person()?, &request).await?;
+    let proof = proofs::make(&ctx, resident.0.person()?, &body.request()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(proofs::issued(proof)?))

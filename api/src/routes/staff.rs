@@ -300,9 +300,10 @@ pub struct CardStatusRequest {
     status: String,
 }
 
-/// The steps staff move an order to (it starts `ordered`).
+/// The steps staff move a paid order to. Paid itself is the payment platform's to say
+/// (`POST /payments/notify`): `paid` is refused, 422 `PAID_ONLY_BY_PAYMENT`.
 fn card_step() -> utoipa::openapi::schema::Object {
-    service::api_schema::one_of(["paid", "produced", "ready", "collected"])
+    service::api_schema::one_of(["produced", "ready", "collected"])
 }
 
 #[utoipa::path(
@@ -312,6 +313,7 @@ fn card_step() -> utoipa::openapi::schema::Object {
     params(("id" = Uuid, Path)),
     request_body = inline(CardStatusRequest),
     responses((status = 200, body = CardOrderView)),
+    description = "工作人员只能把已缴费的订单推进到制证、待领取、已领取；是否已缴费以非税支付平台的通知为准，设为 paid 会被拒绝（422 PAID_ONLY_BY_PAYMENT）。",
 )]
 #[post("/staff/card-orders/{id}/status")]
 pub async fn advance_card_order(

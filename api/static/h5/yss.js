@@ -130,10 +130,30 @@
       img.dataset.url = URL.createObjectURL(card.data);
       img.src = img.dataset.url;
     }
-    const order = p.physical_card;
-    $("#card-order").replaceChildren(order
-      ? el("p", {}, "实体证件：", Yj.badge(order.status, "card_order_status"), " 领证地点 " + order.pickup_station + "，费用 " + (order.fee_cents / 100).toFixed(2) + " 元")
-      : el("p", { class: "hint" }, "尚未申领实体证件"));
+    showCardOrder(p.physical_card);
+  }
+
+  const yuan = (cents) => (cents / 100).toFixed(2) + " 元";
+
+  // The latest card order, and for one waiting for its fee the payment notice (缴款书) of the
+  // province's non-tax payment platform: number, amount, until when, and where to pay.
+  function showCardOrder(order) {
+    if (!order) return $("#card-order").replaceChildren(el("p", { class: "hint" }, "尚未申领实体证件"));
+    const parts = [el("p", {}, "实体证件：", Yj.badge(order.status, "card_order_status"),
+      " 领证地点 " + order.pickup_station + "，费用 " + (order.fee_cents ? yuan(order.fee_cents) : "免费"))];
+    const pay = order.payment;
+    if (order.status === "ordered" && pay) {
+      parts.push(el("div", { class: "payment-notice", role: "group", "aria-label": "缴款书" },
+        el("p", {}, "请在缴款书有效期内缴纳工本费，缴费成功后开始制证；逾期未缴费，本次申领自动取消。"),
+        el("dl", { class: "fields" },
+          el("dt", {}, "缴款书编号"), el("dd", {}, pay.notice_no),
+          el("dt", {}, "应缴金额"), el("dd", {}, yuan(pay.amount_cents)),
+          el("dt", {}, "缴费截止"), el("dd", {}, Yj.time(pay.expires_at))),
+        el("a", { class: "pay-link", href: pay.pay_url, target: "_blank", rel: "noopener noreferrer" }, "前往非税支付平台缴费")));
+    } else if (order.status === "cancelled") {
+      parts.push(el("p", { class: "hint" }, "缴款书已过期未缴费，本次申领已取消，可重新申领。"));
+    }
+    $("#card-order").replaceChildren(...parts);
   }
 
   async function reveal() {
@@ -178,7 +198,9 @@
   async function orderCard() {
     const r = await call("POST", "/api/v1/me/physical-card", { token: tok(), body: { pickup_station: $("#pickup").value.trim() } });
     if (!r.ok) return say($("#order-msg"), Yj.errorText(r));
-    say($("#order-msg"), "已申领，费用 " + (r.data.fee_cents / 100).toFixed(2) + " 元", true);
+    say($("#order-msg"), r.data.payment
+      ? "已申领，请按缴款书缴纳工本费 " + yuan(r.data.payment.amount_cents)
+      : "已申领，首次申领免费", true);
     loadPermit();
   }
 

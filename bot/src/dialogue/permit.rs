@@ -116,11 +116,7 @@ pub(super) async fn card(t: &Turn<'_>) -> Result<Step> {
     };
     Ok(
         match service::permit::cards::latest(t.ctx, person_id).await {
-            Ok(order) => Step::idle(vec![text::card_status(
-                order.status,
-                &order.pickup_station,
-                order.fee_cents,
-            )]),
+            Ok(order) => Step::idle(vec![text::card_status(&order)]),
             Err(Error::Refused(Refusal::NotFound(Missing::CardOrder))) => {
                 Step::idle(vec![s(text::NO_CARD)])
             }

@@ -11,6 +11,7 @@
 
 mod delivery;
 mod limits;
+mod payment;
 mod vars;
 mod wechat;
 
@@ -23,6 +24,7 @@ use serde::Deserialize;
 
 pub use delivery::{ReminderRules, RetentionRules};
 pub use limits::{AgencyRules, PermitRules, RateLimitSettings, StaffLockout};
+pub use payment::{DEV_NOTIFY_SECRET, FeeCollectorSettings, PaymentSettings};
 pub use wechat::{AppCredentials, DEFAULT_WECHAT_API_BASE, MessageServers, SubscribeSettings};
 
 use crate::identity::wechat::message_server::MessageServer;
@@ -88,6 +90,8 @@ pub struct Settings {
     pub yss: Option<AppCredentials>,
     pub yjm: Option<AppCredentials>,
     pub gov_data: GovDataSettings,
+    /// The card fee's collector and the key of its paid callbacks.
+    pub payment: PaymentSettings,
     /// `kid:base64key[,kid:base64key…]`; the first seals, all open.
     pub data_keys: Option<SecretString>,
     /// base64 of the HMAC key behind the blind indexes.
@@ -182,6 +186,7 @@ impl Settings {
             yss: AppCredentials::from_pair(&vars.yss_appid, &vars.yss_secret),
             yjm: AppCredentials::from_pair(&vars.yjm_appid, &vars.yjm_secret),
             gov_data,
+            payment: PaymentSettings::from_vars(&vars),
             data_keys: vars.data_keys.clone(),
             blind_index_key: vars.blind_index_key.clone(),
             jwt_keys: vars.jwt_keys.clone(),
@@ -254,6 +259,7 @@ impl Settings {
         {
             problems.push("YUEJU_BOT_API_SECRET must have at least 24 characters".into());
         }
+        problems.extend(self.payment.prod_problems());
         if self.demo_data {
             problems.push("YUEJU_DEMO_DATA must be false in prod".into());
         }

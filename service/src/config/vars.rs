@@ -78,6 +78,10 @@ pub(super) struct Vars {
     pub gov_api_base: Option<String>,
     pub gov_api_token: Option<SecretString>,
 
+    pub payment_api_base: Option<String>,
+    pub payment_api_token: Option<SecretString>,
+    pub payment_notify_secret: Option<SecretString>,
+
     pub data_keys: Option<SecretString>,
     pub blind_index_key: Option<SecretString>,
     pub jwt_keys: Option<SecretString>,
@@ -173,6 +177,9 @@ impl Default for Vars {
             gov_data: GovDataKind::Embedded,
             gov_api_base: None,
             gov_api_token: None,
+            payment_api_base: None,
+            payment_api_token: None,
+            payment_notify_secret: None,
             data_keys: None,
             blind_index_key: None,
             jwt_keys: None,

@@ -8,6 +8,7 @@ use chrono::Utc;
 use entity::agency;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -346,6 +347,23 @@ pub(crate) async fn row<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<agency::
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("agency {id} vanished").into())
+}
+
+/// A holder's newest rows of `E` (requests or grants, at most 100), each with the agency it
+/// names.
+pub(crate) async fn newest_for_holder<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    (person, created): (E::Column, E::Column),
+    person_id: Uuid,
+    agency_of: impl Fn(&E::Model) -> Uuid,
+) -> Result<Vec<(agency::Model, E::Model)>> {
+    let rows = E::find()
+        .filter(person.eq(person_id))
+        .order_by_desc(created)
+        .limit(100)
+        .all(db)
+        .await?;
+    with_agencies(db, rows, agency_of).await
 }
 
 /// Each of `rows` with the agency it names, the agencies read in one query.

@@ -6,7 +6,6 @@
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use entity::{agency, authorization};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -82,21 +81,7 @@ pub async fn download(
         GrantStatus::Exhausted => return Err(Refusal::DownloadLimitReached.into()),
         GrantStatus::Active => {}
     }
-    // Counted only while the grant still allows it, so concurrent downloads cannot exceed
-    // the limit and a revocation that commits first wins.
-    let counted = authorization::Entity::update_many()
-        .col_expr(
-            authorization::Column::Downloads,
-            Expr::col(authorization::Column::Downloads).add(1),
-        )
-        .filter(authorization::Column::Id.eq(grant.id))
-        .filter(authorization::Column::RevokedAt.is_null())
-        .filter(authorization::Column::Downloads.lt(grant.max_downloads))
-        .exec(&txn)
-        .await?;
-    if counted.rows_affected != 1 {
-        return Err(Refusal::DownloadLimitReached.into());
-    }
+    super::grants::count_download(&txn, &grant).await?;
     let agency = agency::Entity::find_by_id(grant.agency_id)
         .one(&txn)
         .await?

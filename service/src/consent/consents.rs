@@ -9,8 +9,7 @@ use entity::statuses::RequestStatus;
 use entity::{authorization, authorization_request as request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -206,17 +205,16 @@ pub async fn request_access(
 
 /// The holder's requests, newest first.
 pub async fn requests_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<RequestView>> {
-    let rows = request::Entity::find()
-        .filter(request::Column::PersonId.eq(person_id))
-        .order_by_desc(request::Column::CreatedAt)
-        .limit(100)
-        .all(&ctx.db)
-        .await?;
+    let columns = (request::Column::PersonId, request::Column::CreatedAt);
+    let rows =
+        agencies::newest_for_holder::<request::Entity, _>(&ctx.db, columns, person_id, |r| {
+            r.agency_id
+        });
     let now = ctx.clock.now();
-    Ok(agencies::with_agencies(&ctx.db, rows, |r| r.agency_id)
+    Ok(rows
         .await?
         .iter()
-        .map(|(agency, r)| request_view(agency, r, now))
+        .map(|(a, r)| request_view(a, r, now))
         .collect())
 }
 

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use entity::{agency, authorization};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -105,17 +105,19 @@ pub(crate) fn grant_view(
 }
 
 pub async fn grants_for_holder(ctx: &Context, person_id: Uuid) -> Result<Vec<GrantView>> {
-    let rows = authorization::Entity::find()
-        .filter(authorization::Column::PersonId.eq(person_id))
-        .order_by_desc(authorization::Column::CreatedAt)
-        .limit(100)
-        .all(&ctx.db)
-        .await?;
+    let columns = (
+        authorization::Column::PersonId,
+        authorization::Column::CreatedAt,
+    );
+    let rows =
+        agencies::newest_for_holder::<authorization::Entity, _>(&ctx.db, columns, person_id, |g| {
+            g.agency_id
+        });
     let now = ctx.clock.now();
-    Ok(agencies::with_agencies(&ctx.db, rows, |g| g.agency_id)
+    Ok(rows
         .await?
         .iter()
-        .map(|(agency, g)| grant_view(agency, g, now))
+        .map(|(a, g)| grant_view(a, g, now))
         .collect())
 }
 
@@ -174,4 +176,27 @@ pub async fn revoke(ctx: &Context, person_id: Uuid, grant_id: Uuid) -> Result<Gr
     let mut grant = grant;
     grant.revoked_at = Some(now);
     Ok(grant_view(&agency, &grant, now))
+}
+
+/// Counts one download (of the copy or a proof) while the grant still allows it, in the
+/// caller's transaction, so concurrent downloads cannot exceed the limit and a revocation that
+/// commits first wins.
+pub(crate) async fn count_download<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    grant: &authorization::Model,
+) -> Result<()> {
+    let counted = authorization::Entity::update_many()
+        .col_expr(
+            authorization::Column::Downloads,
+            Expr::col(authorization::Column::Downloads).add(1),
+        )
+        .filter(authorization::Column::Id.eq(grant.id))
+        .filter(authorization::Column::RevokedAt.is_null())
+        .filter(authorization::Column::Downloads.lt(grant.max_downloads))
+        .exec(txn)
+        .await?;
+    if counted.rows_affected != 1 {
+        return Err(Refusal::DownloadLimitReached.into());
+    }
+    Ok(())
 }

@@ -7,7 +7,6 @@
 
 use chrono::NaiveDate;
 use entity::{agency, authorization, authorization_request as request};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::Serialize;
 use serde_json::json;
@@ -139,20 +138,7 @@ pub async fn make(
     let statement: Statement =
         serde_json::from_value(proof.statement.clone()).map_err(anyhow::Error::from)?;
     let txn = ctx.db.begin().await?;
-    // Counted only while the grant still allows it, as downloads of the copy are.
-    let counted = authorization::Entity::update_many()
-        .col_expr(
-            authorization::Column::Downloads,
-            Expr::col(authorization::Column::Downloads).add(1),
-        )
-        .filter(authorization::Column::Id.eq(grant.id))
-        .filter(authorization::Column::RevokedAt.is_null())
-        .filter(authorization::Column::Downloads.lt(grant.max_downloads))
-        .exec(&txn)
-        .await?;
-    if counted.rows_affected != 1 {
-        return Err(Refusal::DownloadLimitReached.into());
-    }
+    super::grants::count_download(&txn, &grant).await?;
     let agency = agencies::row(&txn, grant.agency_id).await?;
     access_log::record(
         &txn,

@@ -10,8 +10,8 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use entity::statuses::{CardOrderStatus, OutboxStatus};
 use entity::{
-    account, application, authorization, authorization_request, card_order, face_verification,
-    outbox, permit, permit_version, person, session,
+    account, application, authorization, authorization_request, card_order, card_payment,
+    face_verification, outbox, permit, permit_version, person, session,
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
@@ -29,6 +29,7 @@ use crate::identity::sessions::ResidentPrincipal;
 use crate::keys::privacy::Kind;
 use crate::notices::outbox::{Notice, open_notice};
 use crate::notices::subscriptions::SubscriptionView;
+use crate::permit::fees::PaymentView;
 use crate::permit::permits::{self, SignedDocument};
 
 pub const FORMAT: &str = "yueju-export-v1";
@@ -126,6 +127,8 @@ pub struct CardOrderExport {
     pub pickup_station: String,
     pub fee_cents: i64,
     pub status: CardOrderStatus,
+    /// The payment notice of a fee, and when it was paid.
+    pub payment: Option<PaymentView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -326,11 +329,16 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
             .find(|p| p.id == id)
             .map(|p| p.permit_no.clone())
     };
-    out.card_orders = card_order::Entity::find()
+    let orders = card_order::Entity::find()
         .filter(card_order::Column::PersonId.eq(person_id))
         .order_by_asc(card_order::Column::CreatedAt)
         .all(db)
-        .await?
+        .await?;
+    let mut payments = card_payment::Entity::find()
+        .filter(card_payment::Column::OrderId.is_in(orders.iter().map(|o| o.id)))
+        .all(db)
+        .await?;
+    out.card_orders = orders
         .into_iter()
         .map(|o| CardOrderExport {
             id: o.id,
@@ -338,6 +346,10 @@ pub async fn export(ctx: &Context, principal: &ResidentPrincipal) -> Result<Expo
             pickup_station: o.pickup_station,
             fee_cents: o.fee_cents,
             status: o.status,
+            payment: payments
+                .iter()
+                .position(|p| p.order_id == o.id)
+                .map(|i| PaymentView::from(payments.swap_remove(i))),
             created_at: o.created_at,
             updated_at: o.updated_at,
         })

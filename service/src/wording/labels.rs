@@ -60,6 +60,7 @@ pub fn card_order_status(status: CardOrderStatus) -> &'static str {
         CardOrderStatus::Produced => "已制证",
         CardOrderStatus::Ready => "待领取",
         CardOrderStatus::Collected => "已领取",
+        CardOrderStatus::Cancelled => "已取消（缴款书逾期未缴费）",
     }
 }
 
@@ -71,6 +72,7 @@ pub fn card_order_status_explained(status: CardOrderStatus) -> &'static str {
         CardOrderStatus::Produced => "已制证，正在送往领证点",
         CardOrderStatus::Ready => "已到领证点，可以领取",
         CardOrderStatus::Collected => "已领取",
+        CardOrderStatus::Cancelled => "缴款书逾期未缴费，订单已取消，可重新申请",
     }
 }
 

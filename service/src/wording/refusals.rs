@@ -77,6 +77,13 @@ pub fn refusal_message(refusal: &Refusal) -> Cow<'static, str> {
         .into(),
         Refusal::ConditionsNotMet(missing) => conditions_message(missing).into(),
         Refusal::CardOrderOpen => "您已有一张正在办理的实体证件订单".into(),
+        Refusal::PaymentUnavailable => {
+            "非税支付平台暂时无法开具缴款书，本次申领未提交，请稍后再试".into()
+        }
+        Refusal::PaymentAmountMismatch => "缴费金额与缴款书金额不一致".into(),
+        Refusal::PaidOnlyByPayment => {
+            "是否已缴费以非税支付平台的缴费结果为准，不能手动设为已缴费".into()
+        }
         Refusal::Conflict => "操作与其他同时进行的操作冲突，请刷新后重试".into(),
         Refusal::InvalidTransition { from, to } => format!("状态不能从 {from} 变为 {to}").into(),
         Refusal::AgencyExists => "该统一社会信用代码的部门已登记".into(),
@@ -124,6 +131,7 @@ pub fn not_found_message(what: Missing) -> &'static str {
         Missing::Permit => "您尚未持有居住证",
         Missing::Material => "未找到该材料",
         Missing::CardOrder => "未找到实体证件订单",
+        Missing::PaymentNotice => "未找到该缴款书",
         Missing::Agency => "未找到该部门",
         Missing::AuthorizationRequest => "未找到该授权请求",
         Missing::Authorization => "未找到该授权",
@@ -340,6 +348,10 @@ mod tests {
             Refusal::MessageTooLarge,
             Refusal::AuthorizationNotForCopy,
             Refusal::AuthorizationNotForProof,
+            Refusal::PaymentUnavailable,
+            Refusal::PaymentAmountMismatch,
+            Refusal::PaidOnlyByPayment,
+            Refusal::NotFound(Missing::PaymentNotice),
             Refusal::CityChangeNeedsNewApplication {
                 city: "佛山市".into(),
             },
@@ -413,9 +425,12 @@ mod tests {
             Refusal::MessageTooLarge => 58,
             Refusal::AuthorizationNotForCopy => 59,
             Refusal::AuthorizationNotForProof => 60,
-            Refusal::CityChangeNeedsNewApplication { .. } => 61,
-            Refusal::EndorsementRequired => 62,
-            Refusal::AddressSinceBeforePermit { .. } => 63,
+            Refusal::PaymentUnavailable => 61,
+            Refusal::PaymentAmountMismatch => 62,
+            Refusal::PaidOnlyByPayment => 63,
+            Refusal::CityChangeNeedsNewApplication { .. } => 64,
+            Refusal::EndorsementRequired => 65,
+            Refusal::AddressSinceBeforePermit { .. } => 66,
         }
     }
 
@@ -429,7 +444,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant_index).collect();
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen, (0..=63).collect::<Vec<_>>(), "one sample per variant");
+        assert_eq!(seen, (0..=66).collect::<Vec<_>>(), "one sample per variant");
         for refusal in &samples {
             let message = refusal_message(refusal);
             assert!(is_chinese(&message), "{refusal:?} reads {message:?}");

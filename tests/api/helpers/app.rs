@@ -197,6 +197,9 @@ impl std::ops::Deref for ProdApp {
     }
 }
 
+/// The payment platform of the prod servers that never order a paid card: nothing listens.
+pub const PROD_PAYMENT_API_BASE: &str = "http://127.0.0.1:9";
+
 pub async fn spawn_prod_app() -> ProdApp {
     spawn_prod_app_with(&[]).await
 }
@@ -214,6 +217,11 @@ pub async fn spawn_prod_app_with(extra: &[(&str, &str)]) -> ProdApp {
         (
             "YUEJU_BLIND_INDEX_KEY",
             "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        ),
+        ("YUEJU_PAYMENT_API_BASE", PROD_PAYMENT_API_BASE),
+        (
+            "YUEJU_PAYMENT_NOTIFY_SECRET",
+            crate::fake_payment::NOTIFY_SECRET,
         ),
     ];
     vars.extend_from_slice(extra);
