@@ -200,6 +200,13 @@ impl From<Refusal> for ApiError {
             Refusal::PermitExpired => (S::UNPROCESSABLE_ENTITY, "PERMIT_EXPIRED"),
             Refusal::PermitRevoked => (S::UNPROCESSABLE_ENTITY, "PERMIT_REVOKED"),
             Refusal::PermitNotValid => (S::UNPROCESSABLE_ENTITY, "PERMIT_NOT_VALID"),
+            Refusal::CityChangeNeedsNewApplication { .. } => {
+                (S::UNPROCESSABLE_ENTITY, "CITY_CHANGE_NEEDS_NEW_APPLICATION")
+            }
+            Refusal::EndorsementRequired => (S::UNPROCESSABLE_ENTITY, "ENDORSEMENT_REQUIRED"),
+            Refusal::AddressSinceBeforePermit { .. } => {
+                (S::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED")
+            }
             Refusal::ConditionsNotMet(_) => (S::UNPROCESSABLE_ENTITY, "CONDITIONS_NOT_MET"),
             Refusal::CardOrderOpen => (S::CONFLICT, "CARD_ORDER_OPEN"),
             Refusal::PaymentUnavailable => (S::SERVICE_UNAVAILABLE, "PAYMENT_UNAVAILABLE"),

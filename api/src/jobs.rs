@@ -1,5 +1,6 @@
 //! Background jobs inside the server: one scheduler for the daily jobs (the reminder sweep at
-//! its local time, and once at start to catch up a day the server was down; the cancelling of
+//! its local time, with the suspension of permits whose ended residence registration was not
+//! replaced in time, and once at start to catch up a day the server was down; the cancelling of
 //! card orders whose payment notice expired unpaid; the retention run: the rules of `service`
 //! and the bot's dialogue expiry, see [`retention`]), and the
 //! outbox delivery worker. Several instances may run them at
@@ -28,7 +29,13 @@ pub fn spawn(ctx: web::Data<Context>) {
             at: ctx.settings.reminders.sweep_at,
             at_start: true,
         },
-        |ctx, today| async move { service::notices::reminders::sweep(&ctx, today).await },
+        |ctx, today| async move {
+            let report = service::notices::reminders::sweep(&ctx, today).await?;
+            // Permits whose holder registered no new address in time after their residence
+            // registration ended are suspended the same morning (today, by the clock).
+            service::permit::registration_end::suspend_overdue(&ctx).await?;
+            Ok::<_, service::Error>(report)
+        },
     );
     // Card orders whose payment notice expired unpaid are cancelled (the holder's own reads
     // check theirs too); at the sweep's hour, and at start to catch up.

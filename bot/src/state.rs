@@ -22,6 +22,58 @@ pub enum State {
     Reminders,
     /// Waiting for an e-mail address for reminders.
     ReminderEmail,
+    /// Changing the permit's address within its city.
+    ChangeAddress { step: ChangeStep },
+}
+
+/// Where an address change stands: each step holds the answers given before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "ask", rename_all = "snake_case")]
+pub enum ChangeStep {
+    /// Where the holder lives now: a district of the permit's city, or another city.
+    Place {
+        permit_city: String,
+    },
+    District {
+        city: String,
+    },
+    Address {
+        city: String,
+        district: String,
+    },
+    Since {
+        city: String,
+        district: String,
+        address: String,
+    },
+    Confirm {
+        city: String,
+        district: String,
+        address: String,
+        since: NaiveDate,
+    },
+}
+
+impl ChangeStep {
+    /// The step before this one; `None` leaves the change.
+    pub fn back(self) -> Option<ChangeStep> {
+        Some(match self {
+            ChangeStep::Place { .. } => return None,
+            ChangeStep::District { city } => ChangeStep::Place { permit_city: city },
+            ChangeStep::Address { city, .. } => ChangeStep::District { city },
+            ChangeStep::Since { city, district, .. } => ChangeStep::Address { city, district },
+            ChangeStep::Confirm {
+                city,
+                district,
+                address,
+                ..
+            } => ChangeStep::Since {
+                city,
+                district,
+                address,
+            },
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +190,13 @@ impl State {
             State::EndorseConfirm => "endorse.confirm",
             State::Reminders => "reminders",
             State::ReminderEmail => "reminders.email",
+            State::ChangeAddress { step } => match step {
+                ChangeStep::Place { .. } => "address.place",
+                ChangeStep::District { .. } => "address.district",
+                ChangeStep::Address { .. } => "address.address",
+                ChangeStep::Since { .. } => "address.since",
+                ChangeStep::Confirm { .. } => "address.confirm",
+            },
         }
     }
 }

@@ -28,6 +28,7 @@ pub const MENU: &str = "请回复数字或文字选择：\n\
 pub const HELP: &str = "使用说明：\n\
 · 申领居住证：按提示依次告诉我居住的城市、区县、详细地址、开始居住的时间和申领条件，确认后提交，政务数据核验通过即可当场领证。\n\
 · 日期可以写成 2024年3月1日、2024-3-1、24.3.1、去年三月 等。\n\
+· 搬家了：回复「改地址」办理居住地址变更；搬到广东省其他城市的，我会帮您在新城市重新申领。\n\
 · 查询进度、签注、实体证件、提醒设置需要先把聊天账号与您的粤省事账号绑定：在粤省事小程序「我的 → 绑定聊天助手」获取8位绑定码，发给我即可。\n\
 · 回复「取消」结束当前操作，「返回」回到上一步，「菜单」查看全部功能。";
 
@@ -284,6 +285,51 @@ pub fn residence_years(
     )
 }
 pub const NO_CARD: &str = "您还没有申请实体居住证。电子居住证与实体证具有同等效力；如需实体证，可在粤省事小程序「我的居住证 → 申领实体证」中申请，首次免费。";
+
+// --- A change of address.
+
+pub fn change_ask_place(permit_city: &str) -> String {
+    format!(
+        "好的，我们来办理居住地址变更。您的居住证签发城市是{permit_city}。\n请告诉我新住址所在的区县（例如：{}）；如果搬到了其他城市，请告诉我城市名称。",
+        example_district(permit_city)
+    )
+}
+fn example_district(city: &str) -> &'static str {
+    service::domain::divisions::find_city(city)
+        .and_then(|c| c.districts.first())
+        .map_or("天河区", |d| d.name)
+}
+pub fn change_place_unknown(permit_city: &str) -> String {
+    format!("没有找到这个地方。请告诉我{permit_city}的区县名称，或您搬去的广东省城市名称。")
+}
+pub fn change_ask_district(city: &str) -> String {
+    format!("新住址在{city}哪个区（县、镇街）？")
+}
+pub const CHANGE_ASK_ADDRESS: &str =
+    "请告诉我新的详细地址（路名、门牌号、房号），例如：江南大道中100号302房。";
+pub const CHANGE_ASK_SINCE: &str =
+    "您是从什么时候开始住在新地址的？（例如：2026年3月1日、2026-3-1、去年十二月）";
+pub fn change_summary(city: &str, district: &str, address: &str, since: NaiveDate) -> String {
+    format!(
+        "请核对新的居住地址：\n{city}{district}{address}\n开始居住：{}\n回复「确认」提交变更，「取消」放弃。",
+        cn_date(since)
+    )
+}
+pub fn address_changed(residence_address: &str, restored: bool, card_reissue: bool) -> String {
+    let mut text = format!("居住地址已变更，新的电子居住证已签发。\n居住地址：{residence_address}");
+    if restored {
+        text.push_str("\n您的居住证已恢复正常使用。");
+    }
+    if card_reissue {
+        text.push_str(
+            "\n您申领过实体居住证，证上印的是原地址；如需要，可在粤省事小程序重新申领实体证件。",
+        );
+    }
+    text
+}
+pub fn apply_in_new_city(city: &str) -> String {
+    format!("我们现在就开始为您申领{city}的居住证，新证签发后，原居住证随即失效。")
+}
 
 // --- Reminder settings.
 

@@ -20,6 +20,9 @@ pub struct Model {
     /// The last day of the holder's residence registration, when the government data shows it
     /// ended and no new address has been registered since.
     pub registration_ended_on: Option<Date>,
+    /// When an act suspended the permit's use (the registration ended and no new address was
+    /// registered in time); cleared when the holder registers one. The status list says the same.
+    pub suspended_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m20261201_000003_chat_links;
 mod m20261202_000001_registration_end;
 mod m20261202_000005_card_payments;
 mod m20261203_000001_proof_grants;
+mod m20261203_000002_permit_suspension;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_registration_end::Migration),
             Box::new(m20261202_000005_card_payments::Migration),
             Box::new(m20261203_000001_proof_grants::Migration),
+            Box::new(m20261203_000002_permit_suspension::Migration),
         ]
     }
 }

@@ -48,6 +48,7 @@ fn document(permit_no: &str, valid_until: NaiveDate) -> PermitDocument {
         photo_sha256: None,
         hukou_address: "广东省汕头市金平区".into(),
         residence_address: "广州市天河区天河路385号501房".into(),
+        residence_since: None,
         issuing_authority: "广州市公安局".into(),
         issued_on: d(2026, 3, 1),
         valid_from: d(2026, 3, 1),

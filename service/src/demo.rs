@@ -128,6 +128,7 @@ pub async fn load(ctx: &Context) -> anyhow::Result<()> {
                 district: s(p.district),
                 address: s(p.address),
                 since: s(p.since),
+                until: None,
             })
             .collect(),
         employment: vec![

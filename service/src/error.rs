@@ -87,6 +87,12 @@ pub enum Refusal {
     PermitRevoked,
     #[error("permit is not valid now")]
     PermitNotValid,
+    #[error("a move to {city} needs a new application there")]
+    CityChangeNeedsNewApplication { city: String },
+    #[error("the permit is suspended for a missed endorsement: endorse first")]
+    EndorsementRequired,
+    #[error("the new address cannot begin before the permit was issued on {issued_on}")]
+    AddressSinceBeforePermit { issued_on: chrono::NaiveDate },
     #[error("conditions no longer proved: {0:?}")]
     ConditionsNotMet(Vec<crate::applying::eligibility::MaterialKind>),
     #[error("a card order is still open")]

@@ -6,8 +6,8 @@
 //! - [`consent`]: agencies, their access requests, the holder's grants, the annotated copy and
 //!   the access log.
 //! - [`applying`]: filing, eligibility on government data, materials, idempotency.
-//! - [`permit`]: the permit's life once issued: versions, endorsement, renewal, cards and the
-//!   card fee.
+//! - [`permit`]: the permit's life once issued: versions, endorsement, renewal, address
+//!   changes, an ended residence registration, cards and the card fee.
 //! - [`notices`]: reminders, the outbox and delivery by the channel that reaches the person.
 //! - [`identity`]: logins, sessions, tokens, real-name binding, staff, the WeChat platform.
 //! - [`govdata`]: the government-data port and its adapters.

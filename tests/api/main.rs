@@ -2,6 +2,7 @@
 // Fixtures may read the system time; the server reads its context's clock (`app.clock()`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod address_change;
 mod agencies;
 mod applications;
 mod bodies;
@@ -41,6 +42,7 @@ mod platform_prod;
 mod platform_tokens;
 mod privacy;
 mod rate_limits;
+mod registration_end;
 mod reminders;
 mod residence;
 mod residence_consent;

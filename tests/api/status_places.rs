@@ -49,8 +49,9 @@ async fn permits(db: &DatabaseConnection, n: usize, revoked_every: usize) -> Vec
                 revoke_reason_enc: Set(None),
                 created_at: Set(now),
                 current_version_id: Set(None),
-                // Not a column yet at this point of the migrations.
-                registration_ended_on: sea_orm::ActiveValue::NotSet,
+                // Columns of later migrations: absent from the schema this test goes back to.
+                registration_ended_on: NotSet,
+                suspended_at: NotSet,
             }
         });
         permit::Entity::insert_many(rows)

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use service::Context;
 use service::domain::permit_rules::Renewal;
 use service::keys::signing::PublishedKey;
+use service::permit::address_change::{self, AddressChangeRequest, AddressChanged};
 use service::permit::cards::CardOrderView;
 use service::permit::permits::{PermitView, SignedDocument};
 use service::permit::{cards, endorsement, permits};
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(document)
         .service(photo)
         .service(endorse)
+        .service(change_address)
         .service(order_card)
         .service(card_order);
 }
@@ -129,6 +131,52 @@ pub async fn endorse(
 ) -> Result<HttpResponse, ApiError> {
     let (kind, permit) = endorsement::endorse(&ctx, resident.0.person()?).await?;
     Ok(HttpResponse::Created().json(EndorsementBody { kind, permit }))
+}
+
+/// A new address ([`AddressChangeRequest`], with what the server checks of each field stated
+/// for the document): `city` left out is the permit's own.
+#[derive(Deserialize, ToSchema)]
+pub struct AddressChangeBody {
+    #[serde(default)]
+    #[schema(schema_with = schemas::city)]
+    city: Option<String>,
+    #[schema(schema_with = schemas::text)]
+    district: String,
+    #[schema(schema_with = schemas::text)]
+    address: String,
+    #[schema(schema_with = schemas::date)]
+    since: String,
+}
+
+impl From<AddressChangeBody> for AddressChangeRequest {
+    fn from(b: AddressChangeBody) -> AddressChangeRequest {
+        AddressChangeRequest {
+            city: b.city,
+            district: b.district,
+            address: b.address,
+            since: b.since,
+        }
+    }
+}
+
+/// Another city answers 422 `CITY_CHANGE_NEEDS_NEW_APPLICATION`: the screens start the
+/// application there.
+#[utoipa::path(
+    tag = "证照",
+    summary = "变更本市内的居住地址（签发新版本；迁往其他城市须重新申领）",
+    security(("resident" = [])),
+    request_body = inline(AddressChangeBody),
+    responses((status = 201, body = AddressChanged)),
+)]
+#[post("/me/permit/address-change")]
+pub async fn change_address(
+    ctx: web::Data<Context>,
+    resident: Resident,
+    body: JsonObject<AddressChangeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let request = AddressChangeRequest::from(body.into_inner());
+    let changed = address_change::change_address(&ctx, resident.0.person()?, &request).await?;
+    Ok(HttpResponse::Created().json(changed))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -172,6 +172,29 @@
     loadPermit();
   }
 
+  // A change of address in the permit's city; another city starts the application there,
+  // with what was typed carried over.
+  async function changeAddress() {
+    const body = { district: $("#mv-district").value.trim(), address: $("#mv-address").value.trim(), since: $("#mv-since").value };
+    const city = $("#mv-city").value.trim();
+    if (city) body.city = city;
+    const r = await call("POST", "/api/v1/me/permit/address-change", { token: tok(), body });
+    if (!r.ok && r.data && r.data.error && r.data.error.code === "CITY_CHANGE_NEEDS_NEW_APPLICATION") {
+      $("#ap-city").value = city;
+      $("#ap-district").value = body.district;
+      $("#ap-address").value = body.address;
+      $("#ap-since").value = body.since;
+      show("tab-apply");
+      return say($("#apply-msg"), r.data.error.message + "。已为您填好新城市的申请，请核对后提交。");
+    }
+    if (!r.ok) return say($("#move-msg"), Yj.errorText(r));
+    let text = "地址已变更，新的电子居住证已签发：" + r.data.permit.residence_address;
+    if (r.data.restored) text += "。居住证已恢复正常使用";
+    if (r.data.card_reissue_offered) text += "。实体证件上的地址已过时，如需要可在下方重新申领";
+    say($("#move-msg"), text, true);
+    loadPermit();
+  }
+
   async function orderCard() {
     const r = await call("POST", "/api/v1/me/physical-card", { token: tok(), body: { pickup_station: $("#pickup").value.trim() } });
     if (!r.ok) return say($("#order-msg"), Yj.errorText(r));
@@ -321,6 +344,7 @@
   $("#reveal-btn").addEventListener("click", reveal);
   $("#endorse-btn").addEventListener("click", endorse);
   $("#order-btn").addEventListener("click", orderCard);
+  $("#move-btn").addEventListener("click", changeAddress);
   $("#check-btn").addEventListener("click", checkLog);
   $("#settings-btn").addEventListener("click", saveSettings);
   $("#logout-btn").addEventListener("click", logout);

@@ -21,14 +21,16 @@ use service::wording::refusals::{material_label_of, reject_reason_message_of};
 use uuid::Uuid;
 
 use crate::parse::{self, CityAnswer, Intent, YesNo};
-use crate::state::{ApplyStep, Form, Quiz, State};
+use crate::state::{ApplyStep, ChangeStep, Form, Quiz, State};
 use crate::{ChatUser, text};
 
+mod address;
 mod apply;
 mod permit;
 mod quiz;
 mod reminders;
 
+use address::*;
 use apply::*;
 use permit::*;
 use quiz::*;
@@ -102,6 +104,8 @@ pub async fn schema(t: &Turn<'_>, state: State, input: &str) -> Result<Step> {
         State::Apply {
             step: ApplyStep::Address { .. } | ApplyStep::Name { .. },
             ..
+        } | State::ChangeAddress {
+            step: ChangeStep::Address { .. }
         }
     );
     if !free_text && !matches!(state, State::Idle) && parse::intent(input) == Intent::Unlink {
@@ -124,6 +128,7 @@ pub async fn schema(t: &Turn<'_>, state: State, input: &str) -> Result<Step> {
         State::EndorseConfirm => endorse_confirm(t, input).await,
         State::Reminders => reminders_menu(t, input).await,
         State::ReminderEmail => reminder_email(t, input).await,
+        State::ChangeAddress { step } => change(t, step, input).await,
     }
 }
 
@@ -150,6 +155,18 @@ fn prompt(state: &State) -> Option<String> {
         State::EndorseConfirm => s(text::YES_NO),
         State::Reminders => s(text::REMINDERS_UNREADABLE),
         State::ReminderEmail => s(text::ASK_EMAIL),
+        State::ChangeAddress { step } => match step {
+            ChangeStep::Place { permit_city } => text::change_ask_place(permit_city),
+            ChangeStep::District { city } => text::change_ask_district(city),
+            ChangeStep::Address { .. } => s(text::CHANGE_ASK_ADDRESS),
+            ChangeStep::Since { .. } => s(text::CHANGE_ASK_SINCE),
+            ChangeStep::Confirm {
+                city,
+                district,
+                address,
+                since,
+            } => text::change_summary(city, district, address, *since),
+        },
     })
 }
 
@@ -169,6 +186,7 @@ async fn back(t: &Turn<'_>, state: State) -> Result<Step> {
         State::Quiz { step } => step.back().map(|step| State::Quiz { step }),
         State::Apply { draft, step } => step.back().map(|step| State::Apply { draft, step }),
         State::ReminderEmail => return reminders_show(t).await,
+        State::ChangeAddress { step } => step.back().map(|step| State::ChangeAddress { step }),
     };
     Ok(match to {
         Some(state) => {
@@ -190,6 +208,7 @@ async fn idle(t: &Turn<'_>, input: &str) -> Result<Step> {
         Intent::Status => status(t).await?,
         Intent::Endorse => endorse_start(t).await?,
         Intent::Card => card(t).await?,
+        Intent::AddressChange => change_start(t).await?,
         Intent::ResidenceYears(city) => residence_years(t, city).await?,
         Intent::Reminders => match person(t) {
             Ok(_) => reminders_show(t).await?,

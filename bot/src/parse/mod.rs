@@ -122,6 +122,8 @@ pub enum Intent {
     Status,
     Endorse,
     Card,
+    /// A change of address (搬家, 改地址).
+    AddressChange,
     /// "我在广州住满几年了？": the residence years, in the city named if any.
     ResidenceYears(Option<&'static service::domain::divisions::City>),
     Reminders,
@@ -184,6 +186,23 @@ pub fn intent(text: &str) -> Intent {
         Intent::RemindersOff
     } else if contains_any(&t, &["提醒", "邮箱", "邮件"]) {
         Intent::Reminders
+    } else if contains_any(
+        &t,
+        &[
+            "改地址",
+            "地址变更",
+            "变更地址",
+            "更改地址",
+            "修改地址",
+            "换地址",
+            "住址变更",
+            "变更住址",
+            "改住址",
+            "搬家",
+            "新地址",
+        ],
+    ) {
+        Intent::AddressChange
     } else if contains_any(
         &t,
         &[
@@ -376,6 +395,8 @@ mod tests {
             Intent::DevLink("demo-chen".into())
         );
         assert_eq!(intent("今天天气怎么样"), Intent::Unknown);
+        assert_eq!(intent("我要改地址"), Intent::AddressChange);
+        assert_eq!(intent("我搬家了，要办理地址变更"), Intent::AddressChange);
         assert_eq!(
             intent("我在广州住满几年了？"),
             Intent::ResidenceYears(service::domain::divisions::find_city("广州市"))

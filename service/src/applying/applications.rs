@@ -198,7 +198,7 @@ pub async fn apply(
     .insert(&txn)
     .await
     .map_err(|e| on_unique(e, Refusal::ApplicationOpen))?;
-    refuse_if_open_or_held(&txn, person_id, application_id, today).await?;
+    refuse_if_open_or_held(&txn, person_id, application_id, valid.city, today).await?;
     let mut row = row;
     if verdict == Verdict::Eligible {
         let household = dossier
@@ -238,12 +238,14 @@ pub async fn apply(
     Ok((view, true))
 }
 
-/// Refuses a new application while another is open or a valid (or suspended) permit is held
-/// on `today`.
+/// Refuses a new application while another is open or a valid (or suspended) permit of the
+/// same city is held on `today`. A permit of another city does not stop it: moving there is
+/// applying there, and that permit ends when the new one is issued.
 pub(super) async fn refuse_if_open_or_held<C: ConnectionTrait>(
     db: &C,
     person_id: Uuid,
     this: Uuid,
+    city: &City,
     today: NaiveDate,
 ) -> Result<()> {
     let open = application::Entity::find()
@@ -254,7 +256,9 @@ pub(super) async fn refuse_if_open_or_held<C: ConnectionTrait>(
     if open > 0 {
         return Err(Refusal::ApplicationOpen.into());
     }
-    if let Some((permit, version)) = permits::current(db, person_id).await? {
+    if let Some((permit, version)) = permits::current(db, person_id).await?
+        && permit.city_code == city.code
+    {
         match permits::status(&permit, &version, today) {
             PermitStatus::Valid | PermitStatus::Suspended => return Err(Refusal::PermitHeld.into()),
             PermitStatus::Expired | PermitStatus::Revoked => {}

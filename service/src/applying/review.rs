@@ -170,7 +170,7 @@ pub async fn decide(
             .ok_or(Refusal::ConditionsNotMet(vec![]))?;
         let city = divisions::find_city(&row.city)
             .ok_or_else(|| anyhow::anyhow!("application city unknown"))?;
-        refuse_if_open_or_held(&txn, person_id, row.id, ctx.clock.today()).await?;
+        refuse_if_open_or_held(&txn, person_id, row.id, city, ctx.clock.today()).await?;
         let permit = permits::issue(
             ctx,
             &txn,

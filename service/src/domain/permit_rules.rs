@@ -159,13 +159,23 @@ pub enum ListEntry {
     Suspended,
 }
 
-/// The list entry that goes with a permit's stored facts.
-pub fn list_entry(facts: &StatusFacts) -> ListEntry {
-    if facts.revoked {
-        ListEntry::Revoked
-    } else {
-        ListEntry::InForce
+impl ListEntry {
+    /// The entry of a permit whose row records these acts: revocation wins over suspension.
+    pub fn of(revoked: bool, suspended: bool) -> ListEntry {
+        if revoked {
+            ListEntry::Revoked
+        } else if suspended {
+            ListEntry::Suspended
+        } else {
+            ListEntry::InForce
+        }
     }
+}
+
+/// The list entry that goes with a permit's stored facts (a suspension by an act aside: see
+/// `permit::permits::list_entry`).
+pub fn list_entry(facts: &StatusFacts) -> ListEntry {
+    ListEntry::of(facts.revoked, false)
 }
 
 /// The status from a list entry and the dates a code carries: how `POST /verify` answers an

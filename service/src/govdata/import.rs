@@ -4,17 +4,16 @@
 //! transaction and the invalid ones reported with their list and index. People are upserted
 //! by ID number (the whole record is replaced). For the other lists, the records given for a
 //! person replace that person's records of the same kind, so a batch can be sent again safely.
+//! A residence registration may carry its last day (`until`): a permit holder whose
+//! registration ended is told in the import's transaction ([`registrations_replaced`]).
 
 use base64::Engine as _;
 use chrono::NaiveDate;
 use entity::{gov_employment, gov_housing, gov_person, gov_residence_registration, gov_schooling};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::HousingKind;
@@ -22,6 +21,10 @@ use crate::Context;
 use crate::domain::{Gender, IdNumber, IdNumberError};
 use crate::error::Result;
 use crate::keys::privacy::Kind;
+use crate::permit::registration_end::{Registration, registrations_replaced};
+use rows::Rows;
+
+mod rows;
 
 /// Rows per INSERT/DELETE statement: well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 300;
@@ -80,6 +83,8 @@ pub struct ResidenceIn {
     pub district: Option<String>,
     pub address: Option<String>,
     pub since: Option<String>,
+    /// The registration's last day, once it ended.
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
@@ -198,31 +203,53 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     }
 
     let mut residences = Rows::default();
+    // Every registration of the people named, for the permits whose registration ended.
+    let mut registrations: BTreeMap<String, Vec<Registration>> = BTreeMap::new();
     for (index, r) in batch.residence_registrations.into_iter().enumerate() {
         let result = (|| {
             let id = id_number(&r.id_number, today)?;
+            let since = date(&r.since, "since", today)?;
+            let until = r
+                .until
+                .is_some()
+                .then(|| date(&r.until, "until", today))
+                .transpose()?;
+            if until.is_some_and(|until| until < since) {
+                return Err(Problem::Invalid("until"));
+            }
             Ok((
                 blind(&id),
                 text(&r.city, "city")?,
                 text(&r.district, "district")?,
                 text(&r.address, "address")?,
-                date(&r.since, "since", today)?,
+                since,
+                until,
             ))
         })();
         match result {
-            Ok((b, city, district, address, since)) => residences.push(
-                b.clone(),
-                gov_residence_registration::ActiveModel {
-                    id: Set(Uuid::new_v4()),
-                    id_number_blind: Set(b),
-                    city: Set(city),
-                    district: Set(district),
-                    address_enc: Set(vault.seal_str(Kind::Address, &address)?),
-                    since: Set(since),
-                    until: Set(None),
-                    updated_at: Set(now),
-                },
-            ),
+            Ok((b, city, district, address, since, until)) => {
+                registrations
+                    .entry(b.clone())
+                    .or_default()
+                    .push(Registration {
+                        city: city.clone(),
+                        since,
+                        until,
+                    });
+                residences.push(
+                    b.clone(),
+                    gov_residence_registration::ActiveModel {
+                        id: Set(Uuid::new_v4()),
+                        id_number_blind: Set(b),
+                        city: Set(city),
+                        district: Set(district),
+                        address_enc: Set(vault.seal_str(Kind::Address, &address)?),
+                        since: Set(since),
+                        until: Set(until),
+                        updated_at: Set(now),
+                    },
+                )
+            }
             Err(problem) => errors.push(RecordError {
                 list: List::ResidenceRegistrations,
                 index,
@@ -355,6 +382,8 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     upserted += residences
         .replace(&txn, gov_residence_registration::Column::IdNumberBlind)
         .await?;
+    // In the same transaction: the holders whose registration ended are told once it commits.
+    registrations_replaced(ctx, &txn, &registrations).await?;
     upserted += employment
         .replace(&txn, gov_employment::Column::IdNumberBlind)
         .await?;
@@ -366,54 +395,6 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
         .await?;
     txn.commit().await?;
     Ok(Report { upserted, errors })
-}
-
-/// Records of one list, and the people they belong to.
-struct Rows<A> {
-    people: BTreeSet<String>,
-    rows: Vec<A>,
-}
-
-impl<A> Default for Rows<A> {
-    fn default() -> Self {
-        Rows {
-            people: BTreeSet::new(),
-            rows: Vec::new(),
-        }
-    }
-}
-
-impl<A> Rows<A>
-where
-    A: ActiveModelTrait + Send,
-{
-    fn push(&mut self, blind: String, row: A) {
-        self.people.insert(blind);
-        self.rows.push(row);
-    }
-
-    /// Deletes the named people's existing rows of this kind and inserts the new ones.
-    async fn replace<C: ConnectionTrait>(
-        mut self,
-        txn: &C,
-        blind_column: <A::Entity as EntityTrait>::Column,
-    ) -> Result<usize> {
-        let people: Vec<String> = self.people.into_iter().collect();
-        for chunk in people.chunks(CHUNK) {
-            <A::Entity as EntityTrait>::delete_many()
-                .filter(blind_column.is_in(chunk.iter().cloned()))
-                .exec(txn)
-                .await?;
-        }
-        let count = self.rows.len();
-        while !self.rows.is_empty() {
-            let chunk: Vec<A> = self.rows.drain(..self.rows.len().min(CHUNK)).collect();
-            <A::Entity as EntityTrait>::insert_many(chunk)
-                .exec_without_returning(txn)
-                .await?;
-        }
-        Ok(count)
-    }
 }
 
 struct ValidPerson {

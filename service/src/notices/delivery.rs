@@ -11,6 +11,7 @@
 //! the last 48 hours, else e-mail. A refusal for this user falls through to the next channel;
 //! a transient failure (timeout, busy, 5xx) retries the notice later. A one-time credit is
 //! spent in the transaction that marks the notice sent, or when the platform answers 43101.
+//! A notice queued for one channel ([`super::every_channel`]) goes by that one only.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::statuses::OutboxStatus;
@@ -259,22 +260,23 @@ async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
 }
 
 /// The chat users linked to any login of this person on the given channel who wrote within
-/// the customer-message window.
-async fn chat_users(
+/// the customer-message window, read in `db`.
+pub(super) async fn chat_users<C: ConnectionTrait>(
     ctx: &Context,
+    db: &C,
     person_id: uuid::Uuid,
     channel: &str,
 ) -> anyhow::Result<Vec<String>> {
     use entity::account;
     let accounts: Vec<uuid::Uuid> = account::Entity::find()
         .filter(account::Column::PersonId.eq(person_id))
-        .all(&ctx.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|a| a.id)
         .collect();
     let since = ctx.clock.now() - Duration::hours(CHAT_WINDOW_HOURS);
-    crate::identity::chat_links::writing_since(&ctx.db, &accounts, channel, since)
+    crate::identity::chat_links::writing_since(db, &accounts, channel, since)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))
 }
@@ -290,15 +292,21 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
     if notice.is_reminder() && !person.reminders_enabled {
         return Ok(Outcome::Undeliverable("reminders turned off"));
     }
-    if let Some(outcome) = by_subscribe(ctx, row, &notice, person.id).await? {
+    // A notice queued for one channel (one row per channel, see `every_channel`) goes by that
+    // channel or not at all.
+    let only = row.channel.as_deref();
+    let may = |channel: &str| only.is_none_or(|c| c == channel);
+    if may(BY_SUBSCRIBE)
+        && let Some(outcome) = by_subscribe(ctx, row, &notice, person.id).await?
+    {
         return Ok(outcome);
     }
     let text = notice_text::render(&notice);
     // Chat next, where the holder linked one and wrote lately: it is where they talk to us. A
     // refusal (not following any more, window closed) falls through to e-mail; a transient
     // failure retries.
-    if ctx.wechat.has_account(Account::OfficialAccount) {
-        for user in chat_users(ctx, person.id, OA_CHANNEL).await? {
+    if may(BY_CHAT) && ctx.wechat.has_account(Account::OfficialAccount) {
+        for user in chat_users(ctx, &ctx.db, person.id, OA_CHANNEL).await? {
             match ctx
                 .wechat
                 .send_customer_text(&user, &format!("{}\n{}", text.subject, text.body))
@@ -319,6 +327,11 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
                 }
             }
         }
+    }
+    if !may(BY_EMAIL) {
+        return Ok(Outcome::Undeliverable(
+            "its channel cannot reach the person now",
+        ));
     }
     let email = person
         .email_enc

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+use crate::domain::permit_rules;
 use crate::notices::outbox::Notice;
 
 pub struct Text {
@@ -82,6 +83,27 @@ pub fn render(notice: &Notice) -> Text {
             vec![
                 format!("您好！您在{city}登记居住已满半年，如有稳定就业、稳定住所或连续就读，即可申领广东省居住证。"),
                 "打开粤省事小程序搜索“居住证”，或直接与我们的聊天机器人对话即可申请，政务数据核验通过的无需提交材料。".into(),
+            ],
+        ),
+        Notice::RegistrationEnded {
+            permit_no,
+            city,
+            until,
+            days,
+            register_by,
+        } => (
+            format!("您的居住登记已结束，请在{}前变更居住地址", date(*register_by)),
+            vec![
+                format!("您好！政务数据显示，您在{city}的居住登记已于{}结束。", date(*until)),
+                format!(
+                    "请在登记结束后{days}日内（{}前）在粤省事小程序或聊天助手中办理居住地址变更，登记新的居住地址。",
+                    date(*register_by)
+                ),
+                format!(
+                    "逾期未变更的，您的居住证（编号 {permit_no}）将自{}起暂停使用，变更地址后即恢复。",
+                    date(permit_rules::days_after(*register_by, 1))
+                ),
+                format!("如已搬离{city}，请在新的居住城市重新申领居住证。"),
             ],
         ),
     };

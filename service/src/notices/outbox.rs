@@ -53,6 +53,15 @@ pub enum Notice {
     EligibleNow {
         city: String,
     },
+    /// The holder's residence registration in `city` ended on `until`: a new address
+    /// registered within `days` days (by `register_by`) keeps the permit in force.
+    RegistrationEnded {
+        permit_no: String,
+        city: String,
+        until: chrono::NaiveDate,
+        days: u32,
+        register_by: chrono::NaiveDate,
+    },
 }
 
 impl Notice {
@@ -64,6 +73,7 @@ impl Notice {
             Notice::EndorsementDue { .. } => "endorsement_due",
             Notice::ExpiryNear { .. } => "expiry_near",
             Notice::EligibleNow { .. } => "eligible_now",
+            Notice::RegistrationEnded { .. } => "registration_ended",
         }
     }
 }
@@ -87,6 +97,19 @@ pub async fn enqueue<C: ConnectionTrait>(
     dedupe_key: &str,
     notice: &Notice,
 ) -> Result<bool> {
+    enqueue_by(ctx, db, person_id, dedupe_key, notice, None).await
+}
+
+/// [`enqueue`], with `channel` naming the only channel the notice may go by (`outbox.channel`
+/// set ahead; see [`super::every_channel`]); `None` lets delivery choose the first that works.
+pub async fn enqueue_by<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    person_id: Uuid,
+    dedupe_key: &str,
+    notice: &Notice,
+    channel: Option<&str>,
+) -> Result<bool> {
     let payload = serde_json::to_vec(notice).map_err(anyhow::Error::from)?;
     let now = ctx.clock.now();
     let inserted = outbox::Entity::insert(outbox::ActiveModel {
@@ -102,7 +125,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
-        channel: Set(None),
+        channel: Set(channel.map(str::to_owned)),
     })
     .on_conflict(
         OnConflict::column(outbox::Column::DedupeKey)

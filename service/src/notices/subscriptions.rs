@@ -373,6 +373,16 @@ pub async fn sendable(
     person_id: Uuid,
     template: &Template,
 ) -> Result<Option<subscription::Model>> {
+    sendable_in(ctx, &ctx.db, person_id, template).await
+}
+
+/// [`sendable`], read in `db` (the caller's transaction).
+pub async fn sendable_in<C: ConnectionTrait>(
+    ctx: &Context,
+    db: &C,
+    person_id: Uuid,
+    template: &Template,
+) -> Result<Option<subscription::Model>> {
     let mut query = subscription::Entity::find()
         .filter(subscription::Column::PersonId.eq(person_id))
         .filter(subscription::Column::App.eq(ctx.settings.subscribe.app.as_str()))
@@ -381,7 +391,7 @@ pub async fn sendable(
     if template.mode == Mode::OneTime {
         query = query.filter(subscription::Column::Credits.gt(0));
     }
-    Ok(query.one(&ctx.db).await?)
+    Ok(query.one(db).await?)
 }
 
 /// Spends one credit of a one-time subscription at `now`; never below zero. Answers whether

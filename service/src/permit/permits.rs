@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::Context;
 use crate::domain::divisions::City;
-use crate::domain::permit_rules::{self, Dates, PermitStatus, StatusFacts};
+use crate::domain::permit_rules::{self, Dates, ListEntry, PermitStatus, StatusFacts};
 use crate::domain::{IdNumber, licence};
 use crate::error::{Missing, Refusal, Result, on_unique};
 use crate::govdata::{Household, Photo};
@@ -46,7 +46,7 @@ pub struct PermitDocument {
     pub licence_id: String,
     pub permit_no: String,
     pub version: i32,
-    /// `issue`, `endorsement` or `renewal`.
+    /// `issue`, `endorsement`, `renewal` or `address_change`.
     pub kind: String,
     pub previous_licence_id: Option<String>,
     pub name: String,
@@ -56,6 +56,10 @@ pub struct PermitDocument {
     pub photo_sha256: Option<String>,
     pub hukou_address: String,
     pub residence_address: String,
+    /// The day the holder began living at `residence_address`, when an address change declared
+    /// it (absent from documents made before, so their signatures still verify).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residence_since: Option<NaiveDate>,
     pub issuing_authority: String,
     pub issued_on: NaiveDate,
     pub valid_from: NaiveDate,
@@ -163,9 +167,12 @@ pub async fn issue<C: ConnectionTrait>(
         created_at: Set(now),
         current_version_id: Set(None),
         registration_ended_on: Set(None),
+        suspended_at: Set(None),
     }
     .insert(db)
     .await?;
+    // A permit of another city ends with the move here.
+    super::address_change::end_other_cities(ctx, db, issue.person_id, issue.city).await?;
     // Its place in the status lists, drawn at random, in the same transaction.
     let place =
         places::allocate(db, permit.id, ctx.settings.agencies.status_list_size, now).await?;
@@ -190,6 +197,7 @@ pub async fn issue<C: ConnectionTrait>(
         photo_sha256,
         hukou_address: issue.household.hukou_address.clone(),
         residence_address: issue.residence_address,
+        residence_since: None,
         issuing_authority: issuing_authority(issue.city),
         issued_on: today,
         valid_from: dates.valid_from,
@@ -316,12 +324,24 @@ pub fn facts(permit: &permit::Model, version: &permit_version::Model) -> StatusF
     dates(version).facts(permit.revoked_at.is_some())
 }
 
+/// The entry the status lists hold for this permit: the acts recorded on its row.
+pub fn list_entry(permit: &permit::Model) -> ListEntry {
+    ListEntry::of(permit.revoked_at.is_some(), permit.suspended_at.is_some())
+}
+
+/// The status today: the acts on the row (as the status list carries them) and the dates of
+/// the current version (as the code carries them), read exactly as a verifier reads them.
 pub fn status(
     permit: &permit::Model,
     version: &permit_version::Model,
     today: NaiveDate,
 ) -> PermitStatus {
-    permit_rules::status(&facts(permit, version), today)
+    permit_rules::status_from_entry(
+        list_entry(permit),
+        version.valid_until,
+        version.endorsement_due,
+        today,
+    )
 }
 
 pub fn open_document(ctx: &Context, version: &permit_version::Model) -> Result<PermitDocument> {

@@ -19,7 +19,7 @@ use crate::Context;
 use crate::config::day_in_china;
 use crate::consent::access_log::{self, Action, Actor};
 use crate::consent::agencies::{self, AgencyPrincipal, Scope};
-use crate::domain::permit_rules::{self, ListEntry, PermitStatus, StatusFacts};
+use crate::domain::permit_rules::{self, ListEntry, PermitStatus};
 use crate::error::Result;
 use crate::keys::privacy::{Kind, mask_name};
 use crate::permit::fields::PermitField;
@@ -195,20 +195,20 @@ pub struct PermitFacts {
     pub permit_no: String,
     pub masked_name: String,
     pub revoked: bool,
+    /// Suspended by an act (an ended residence registration not replaced in time).
+    pub suspended: bool,
     pub valid_until: NaiveDate,
     pub endorsement_due: NaiveDate,
 }
 
 impl PermitFacts {
+    /// The entry the status lists hold for these facts.
+    pub fn entry(&self) -> ListEntry {
+        ListEntry::of(self.revoked, self.suspended)
+    }
+
     pub fn status(&self, today: NaiveDate) -> PermitStatus {
-        permit_rules::status(
-            &StatusFacts {
-                revoked: self.revoked,
-                valid_until: self.valid_until,
-                endorsement_due: self.endorsement_due,
-            },
-            today,
-        )
+        permit_rules::status_from_entry(self.entry(), self.valid_until, self.endorsement_due, today)
     }
 }
 
@@ -227,6 +227,7 @@ struct FoundRow {
     person_id: Uuid,
     permit_no: String,
     revoked_at: Option<DateTime<Utc>>,
+    suspended_at: Option<DateTime<Utc>>,
     valid_until: NaiveDate,
     endorsement_due: NaiveDate,
     payload_enc: Vec<u8>,
@@ -241,7 +242,7 @@ async fn find_for_verification<C: ConnectionTrait>(
 ) -> Result<Option<Found>> {
     let sql = format!(
         "SELECT p.id AS permit_id, p.person_id AS person_id, p.permit_no AS permit_no, p.revoked_at AS revoked_at, \
-                v.valid_until AS valid_until, v.endorsement_due AS endorsement_due, v.payload_enc AS payload_enc \
+                p.suspended_at AS suspended_at, v.valid_until AS valid_until, v.endorsement_due AS endorsement_due, v.payload_enc AS payload_enc \
          FROM {WITH_CURRENT_VERSION} \
          WHERE p.permit_no = $1"
     );
@@ -265,6 +266,7 @@ async fn find_for_verification<C: ConnectionTrait>(
             masked_name: mask_name(&document.name),
             permit_no: row.permit_no,
             revoked: row.revoked_at.is_some(),
+            suspended: row.suspended_at.is_some(),
             valid_until: row.valid_until,
             endorsement_due: row.endorsement_due,
         },
@@ -337,6 +339,7 @@ fn verify_anonymous(ctx: &Context, claims: &CodeClaims, now: DateTime<Utc>) -> V
         permit_no: claims.permit_no.clone(),
         masked_name: claims.masked_name.clone(),
         revoked: entry == ListEntry::Revoked,
+        suspended: entry == ListEntry::Suspended,
         valid_until: claims.valid_until,
         endorsement_due: claims.endorsement_due,
     };

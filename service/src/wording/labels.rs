@@ -98,7 +98,7 @@ pub fn permit_status(status: PermitStatus) -> &'static str {
 pub fn permit_status_explained(status: PermitStatus) -> &'static str {
     match status {
         PermitStatus::Valid => "有效",
-        PermitStatus::Suspended => "未按期签注，暂停使用",
+        PermitStatus::Suspended => "暂停使用（未按期签注，或居住登记结束后未登记新地址）",
         PermitStatus::Expired => "已过有效期",
         PermitStatus::Revoked => "已注销",
     }
@@ -141,7 +141,7 @@ pub fn verify_reason(reason: VerifyReason) -> &'static str {
         VerifyReason::Code(CodeError::Expired) => "粤居码已过期，请持证人刷新",
         VerifyReason::Code(CodeError::NotYetValid) => "粤居码时间异常",
         VerifyReason::PermitNotFound => "未找到该居住证",
-        VerifyReason::PermitSuspended => "居住证未按期签注，暂停使用",
+        VerifyReason::PermitSuspended => "居住证暂停使用",
         VerifyReason::PermitExpired => "居住证已过期",
         VerifyReason::PermitRevoked => "居住证已注销",
         VerifyReason::StatusUndetermined => "暂时无法确认证件状态",

@@ -63,6 +63,18 @@ pub fn refusal_message(refusal: &Refusal) -> Cow<'static, str> {
         Refusal::PermitExpired => "居住证已过有效期，请重新申领".into(),
         Refusal::PermitRevoked => "居住证已被注销".into(),
         Refusal::PermitNotValid => "居住证当前不在有效状态，请先办理签注或续期".into(),
+        Refusal::CityChangeNeedsNewApplication { city } => {
+            format!("居住证只能变更本市内的居住地址。迁往{city}居住的，请在{city}重新申领居住证")
+                .into()
+        }
+        Refusal::EndorsementRequired => {
+            "居住证因未按期签注已暂停使用，请先办理签注，再变更居住地址".into()
+        }
+        Refusal::AddressSinceBeforePermit { issued_on } => format!(
+            "新地址的居住起始日期不能早于居住证签发日期（{}）",
+            issued_on.format("%Y年%-m月%-d日")
+        )
+        .into(),
         Refusal::ConditionsNotMet(missing) => conditions_message(missing).into(),
         Refusal::CardOrderOpen => "您已有一张正在办理的实体证件订单".into(),
         Refusal::PaymentUnavailable => {
@@ -136,7 +148,9 @@ pub fn code_reason_message(reason: VerifyReason) -> &'static str {
         VerifyReason::Code(CodeError::BadSignature) => "粤居码签名无效，可能已被篡改",
         VerifyReason::Code(CodeError::Malformed) => "无法识别的粤居码",
         VerifyReason::PermitNotFound => "未找到该居住证",
-        VerifyReason::PermitSuspended => "该居住证未按期签注，暂停使用",
+        VerifyReason::PermitSuspended => {
+            "该居住证暂停使用（未按期签注，或居住登记结束后未登记新地址）"
+        }
         VerifyReason::PermitExpired => "该居住证已过有效期",
         VerifyReason::PermitRevoked => "该居住证已被注销",
         VerifyReason::StatusUndetermined => "暂时无法确认该居住证的状态，请稍后重试",
@@ -201,6 +215,7 @@ pub fn field_label(field: &str) -> &str {
         "district" => "区县",
         "address" => "地址",
         "since" => "起始日期",
+        "until" => "结束日期",
         "employer" => "工作单位",
         "school" => "学校",
         "kind" => "类型",
@@ -337,6 +352,13 @@ mod tests {
             Refusal::PaymentAmountMismatch,
             Refusal::PaidOnlyByPayment,
             Refusal::NotFound(Missing::PaymentNotice),
+            Refusal::CityChangeNeedsNewApplication {
+                city: "佛山市".into(),
+            },
+            Refusal::EndorsementRequired,
+            Refusal::AddressSinceBeforePermit {
+                issued_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(),
+            },
         ]
     }
 
@@ -406,6 +428,9 @@ mod tests {
             Refusal::PaymentUnavailable => 61,
             Refusal::PaymentAmountMismatch => 62,
             Refusal::PaidOnlyByPayment => 63,
+            Refusal::CityChangeNeedsNewApplication { .. } => 64,
+            Refusal::EndorsementRequired => 65,
+            Refusal::AddressSinceBeforePermit { .. } => 66,
         }
     }
 
@@ -419,7 +444,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant_index).collect();
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen, (0..=63).collect::<Vec<_>>(), "one sample per variant");
+        assert_eq!(seen, (0..=66).collect::<Vec<_>>(), "one sample per variant");
         for refusal in &samples {
             let message = refusal_message(refusal);
             assert!(is_chinese(&message), "{refusal:?} reads {message:?}");

@@ -18,6 +18,12 @@ impl TestApp {
             .await
     }
 
+    /// `POST /me/permit/address-change`.
+    pub async fn change_address(&self, token: &str, body: &Value) -> Reply {
+        self.post("/api/v1/me/permit/address-change", body, Some(token))
+            .await
+    }
+
     /// Moves a permit's dates, as if time had passed (tests only).
     pub async fn set_permit_dates(
         &self,

@@ -8,6 +8,13 @@ pub fn chen_application() -> Value {
     json!({"city": "广州市", "district": "天河区", "address": "天河路385号501房", "residence_since": "2024-01-15", "basis": "employment"})
 }
 
+/// The ID number of resident number `n` (see [`TestApp::resident_with_permit`]).
+pub fn resident_id_number(n: u32) -> String {
+    let first17 = format!("42010219900101{n:03}");
+    let check = service::domain::check_char(first17.as_bytes()) as char;
+    format!("{first17}{check}")
+}
+
 /// Today in China by the system time (an app whose clock was moved: `app.clock().today()`).
 pub fn today() -> chrono::NaiveDate {
     service::config::day_in_china(chrono::Utc::now())
@@ -194,9 +201,7 @@ impl TestApp {
     /// in 白云区 since 2024-03-01) logs in as `resident-{n}`, applies and holds a permit;
     /// returns the login and the permit number.
     pub async fn resident_with_permit(&self, n: u32) -> (Tokens, String) {
-        let first17 = format!("42010219900101{n:03}");
-        let check = service::domain::check_char(first17.as_bytes()) as char;
-        let id_number = format!("{first17}{check}");
+        let id_number = resident_id_number(n);
         let gender = if n % 2 == 1 { "male" } else { "female" };
         // Names are Chinese characters only: 居民 and the number spelt in digits 〇 to 九.
         let digits: String = n

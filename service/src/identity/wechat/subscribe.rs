@@ -60,6 +60,7 @@ impl TemplateKind {
             Notice::ApplicationDecided { .. } => Some(TemplateKind::Decision),
             Notice::AccessRequested { .. } => Some(TemplateKind::AuthorizationRequest),
             Notice::EligibleNow { .. } => Some(TemplateKind::EligibleNow),
+            Notice::RegistrationEnded { .. } => Some(TemplateKind::RegistrationEnded),
             Notice::PermitRevoked { .. } => None,
         }
     }
@@ -159,6 +160,18 @@ pub fn template_data(notice: &Notice, queued_at: DateTime<Utc>) -> Option<(Templ
                 FieldValue::Text(format!("您在{city}居住已满半年")),
             ),
             ("thing3", text("可在粤省事申领，核验通过免材料")),
+        ],
+        Notice::RegistrationEnded {
+            permit_no,
+            until,
+            register_by,
+            ..
+        } => vec![
+            ("thing1", text("居住登记已结束")),
+            ("character_string2", text(permit_no)),
+            ("date3", FieldValue::Date(*until)),
+            ("date4", FieldValue::Date(*register_by)),
+            ("thing5", text("逾期未变更地址的，居住证将暂停使用")),
         ],
         Notice::PermitRevoked { .. } => return None,
     };

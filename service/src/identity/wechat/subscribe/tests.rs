@@ -158,6 +158,13 @@ fn every_notice_fills_its_template_with_data_the_platform_accepts() {
         Notice::EligibleNow {
             city: "广州市".into(),
         },
+        Notice::RegistrationEnded {
+            permit_no: "4401002026000001".into(),
+            city: "广州市".into(),
+            until: due,
+            days: 30,
+            register_by: due,
+        },
     ];
     for notice in &notices {
         let (kind, data) = template_data(notice, now).unwrap();
