@@ -26,6 +26,9 @@ use super::permit_rules::{self, Dates, StatusFacts, years_after};
 pub struct VersionFacts {
     pub made_on: NaiveDate,
     pub dates: Dates,
+    /// Made by a change of address: when it restarts the count, a registration had ended and
+    /// the new address was registered too late.
+    pub address_change: bool,
 }
 
 /// One permit's life in one city: its versions in the order made, and the acts that end it.
@@ -143,11 +146,21 @@ fn permit_periods(
     for pair in versions.windows(2) {
         let (before, after) = (pair[0].dates, pair[1].dates);
         if after.continuous_since != from {
+            // A late new address: continuity held until the day before it was registered. A
+            // late endorsement: until the missed due date.
+            let (to, why) = if pair[1].address_change {
+                (
+                    after.continuous_since.pred_opt().unwrap_or(from),
+                    EndedBy::RegistrationEnded,
+                )
+            } else {
+                (before.endorsement_due, EndedBy::LateEndorsement)
+            };
             out.push(Period {
                 city: history.city.clone(),
                 from,
-                to: Some(before.endorsement_due.max(from)),
-                ended_by: Some(EndedBy::LateEndorsement),
+                to: Some(to.max(from)),
+                ended_by: Some(why),
             });
             from = after.continuous_since;
         }

@@ -15,6 +15,9 @@ use crate::domain::permit_rules::Dates;
 use crate::domain::residence_years::{self, Continuous, Period, PermitHistory, VersionFacts};
 use crate::error::{FieldProblem, Refusal, Result};
 
+/// The version kind an address change writes.
+const ADDRESS_CHANGE: &str = "address_change";
+
 /// `GET /api/v1/me/residence-years`: the periods and the running counts on `as_of`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResidenceYears {
@@ -47,6 +50,7 @@ pub async fn histories<C: ConnectionTrait>(db: &C, person_id: Uuid) -> Result<Ve
                     .filter(|v| v.permit_id == p.id)
                     .map(|v| VersionFacts {
                         made_on: day_in_china(v.created_at),
+                        address_change: v.kind == ADDRESS_CHANGE,
                         dates: Dates {
                             valid_from: v.valid_from,
                             valid_until: v.valid_until,

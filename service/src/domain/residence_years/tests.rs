@@ -18,6 +18,7 @@ fn life(city: &str, issued: &str, since: &str, acts: &[&str]) -> PermitHistory {
     let mut versions = vec![VersionFacts {
         made_on: d(issued),
         dates,
+        address_change: false,
     }];
     for act in acts {
         let on = d(act);
@@ -27,7 +28,11 @@ fn life(city: &str, issued: &str, since: &str, acts: &[&str]) -> PermitHistory {
             Renewal::Endorsement
         };
         dates = next_dates(&dates, step, on, PERIODS);
-        versions.push(VersionFacts { made_on: on, dates });
+        versions.push(VersionFacts {
+            made_on: on,
+            dates,
+            address_change: false,
+        });
     }
     PermitHistory {
         city: city.into(),
@@ -285,4 +290,32 @@ fn a_proof_holds_only_for_the_city_and_years_asked() {
     assert!(!holds(&histories, "广州市", 4, as_of));
     assert!(!holds(&histories, "佛山市", 1, as_of));
     assert!(holds(&histories, "广州市", 0, as_of));
+}
+
+#[test]
+fn a_new_address_registered_too_late_ends_the_count_by_the_ended_registration() {
+    let mut history = life("广州市", "2021-01-01", "2020-01-01", &["2021-12-20"]);
+    let last = history.versions.last().unwrap().dates;
+    // Registered again on 2022-08-10, past the days allowed: the count restarts that day.
+    history.versions.push(VersionFacts {
+        made_on: d("2022-08-10"),
+        dates: Dates {
+            continuous_since: d("2022-08-10"),
+            ..last
+        },
+        address_change: true,
+    });
+    let periods = periods(&[history], d("2022-09-01"));
+    assert_eq!(
+        periods,
+        vec![
+            closed(
+                "广州市",
+                "2020-01-01",
+                "2022-08-09",
+                EndedBy::RegistrationEnded
+            ),
+            open("广州市", "2022-08-10"),
+        ]
+    );
 }
