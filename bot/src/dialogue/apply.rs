@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) const MAX_ADDRESS_CHARS: usize = 120;
+pub(super) use service::permit::address::MAX_ADDRESS_CHARS;
 pub(super) const MAX_NAME_CHARS: usize = 50;
 
 /// Outside dev mode the bot never binds an identity: that takes the platform's face

@@ -28,9 +28,7 @@ use crate::error::{FieldProblem, Missing, Refusal, Result, invalid, on_unique};
 use crate::govdata::fetch_dossier;
 use crate::identity::sessions::ResidentPrincipal;
 use crate::keys::privacy::Kind;
-use crate::permit::permits;
-
-const MAX_ADDRESS_CHARS: usize = 120;
+use crate::permit::{address, permits};
 
 /// What the resident sends.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -90,21 +88,13 @@ fn validate(req: &ApplyRequest, today: NaiveDate) -> Result<Valid> {
     if city.is_shenzhen() {
         return Err(Refusal::RegionNotSupported.into());
     }
-    let district = city
-        .find_district(&req.district)
-        .ok_or(Refusal::UnknownDistrict)?;
-    let address = req.address.trim();
-    if address.is_empty() {
-        return Err(invalid("address", FieldProblem::Empty));
-    }
-    if address.chars().count() > MAX_ADDRESS_CHARS {
-        return Err(invalid("address", FieldProblem::TooLong));
-    }
-    let residence_since = NaiveDate::parse_from_str(req.residence_since.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid("residence_since", FieldProblem::BadFormat))?;
-    if residence_since > today {
-        return Err(invalid("residence_since", FieldProblem::InFuture));
-    }
+    let given = address::check(
+        city,
+        &req.district,
+        &req.address,
+        ("residence_since", &req.residence_since),
+        today,
+    )?;
     let basis =
         Basis::parse(&req.basis).ok_or_else(|| invalid("basis", FieldProblem::NotAllowed))?;
     let email = req
@@ -114,9 +104,9 @@ fn validate(req: &ApplyRequest, today: NaiveDate) -> Result<Valid> {
         .transpose()?;
     Ok(Valid {
         city,
-        district,
-        address: address.to_owned(),
-        residence_since,
+        district: given.district,
+        address: given.address,
+        residence_since: given.since,
         basis,
         email,
     })

@@ -18,16 +18,14 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::address;
 use super::permits::*;
 use crate::Context;
 use crate::domain::divisions::{self, City};
 use crate::domain::permit_rules::{self, PermitStatus};
-use crate::error::{FieldProblem, Refusal, Result, invalid};
+use crate::error::{Refusal, Result};
 use crate::keys::privacy::Kind;
 use crate::verify::status_list::{Status as ListStatus, places};
-
-/// The longest address text taken, as in an application.
-const MAX_ADDRESS_CHARS: usize = 120;
 
 /// What the holder sends: `city` defaults to the permit's.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -52,13 +50,6 @@ pub struct AddressChanged {
     pub restored: bool,
 }
 
-/// The new address, checked.
-struct NewAddress {
-    district: &'static str,
-    address: String,
-    since: NaiveDate,
-}
-
 /// The city a change asks for: the permit's own unless another is named. Another city is
 /// refused with the city named, so the screens can start the new application there.
 pub fn check_city(permit_city: &'static City, asked: Option<&str>) -> Result<()> {
@@ -76,33 +67,6 @@ pub fn check_city(permit_city: &'static City, asked: Option<&str>) -> Result<()>
         city: city.name.to_owned(),
     }
     .into())
-}
-
-fn check_address(
-    city: &'static City,
-    req: &AddressChangeRequest,
-    today: NaiveDate,
-) -> Result<NewAddress> {
-    let district = city
-        .find_district(&req.district)
-        .ok_or(Refusal::UnknownDistrict)?;
-    let address = req.address.trim();
-    if address.is_empty() {
-        return Err(invalid("address", FieldProblem::Empty));
-    }
-    if address.chars().count() > MAX_ADDRESS_CHARS {
-        return Err(invalid("address", FieldProblem::TooLong));
-    }
-    let since = NaiveDate::parse_from_str(req.since.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid("since", FieldProblem::BadFormat))?;
-    if since > today {
-        return Err(invalid("since", FieldProblem::InFuture));
-    }
-    Ok(NewAddress {
-        district: district.name,
-        address: address.to_owned(),
-        since,
-    })
 }
 
 /// Changes the holder's address within the permit's city.
@@ -130,7 +94,13 @@ pub async fn change_address(
     if permit_rules::endorsement_missed(&facts(&permit, &version), today) {
         return Err(Refusal::EndorsementRequired.into());
     }
-    let new = check_address(city, req, today)?;
+    let new = address::check(
+        city,
+        &req.district,
+        &req.address,
+        ("since", &req.since),
+        today,
+    )?;
     let old = open_document(ctx, &version)?;
     if new.since < old.issued_on {
         return Err(Refusal::AddressSinceBeforePermit {
@@ -148,7 +118,7 @@ pub async fn change_address(
         version: next,
         kind: "address_change".into(),
         previous_licence_id: Some(old.licence_id.clone()),
-        residence_address: residence_address(city.name, new.district, &new.address),
+        residence_address: residence_address(city.name, new.district.name, &new.address),
         residence_since: Some(new.since),
         // The row's dates are authoritative; the address changes nothing else.
         valid_from: version.valid_from,

@@ -9,6 +9,7 @@
 //! collects a replacement's fee through the province's payment platform. [`fields`] names the
 //! fields an agency may be allowed to see. [`counters`] hands out serial numbers.
 
+pub mod address;
 pub mod address_change;
 pub mod cards;
 pub mod counters;
