@@ -9,16 +9,9 @@ use crate::state::ChangeStep;
 
 /// "我要改地址": the holder's permit must allow a change; then where they live now.
 pub(super) async fn change_start(t: &Turn<'_>) -> Result<Step> {
-    let person_id = match person(t) {
-        Ok(p) => p,
-        Err(step) => return Ok(*step),
-    };
-    let (permit, version) = match permits::my_permit(t.ctx, person_id).await {
+    let (permit, version) = match my_permit(t).await? {
         Ok(found) => found,
-        Err(Error::Refused(Refusal::NotFound(Missing::Permit))) => {
-            return Ok(Step::idle(vec![s(text::NO_PERMIT)]));
-        }
-        Err(e) => return Err(e),
+        Err(step) => return Ok(*step),
     };
     // What the change itself would refuse whatever the address, said before the questions.
     let today = t.ctx.clock.today();

@@ -267,6 +267,25 @@ fn person(t: &Turn<'_>) -> std::result::Result<Uuid, Box<Step>> {
     })
 }
 
+/// The linked person's permit and its current version, or the step that says what is
+/// missing: a link, an identity, a permit.
+async fn my_permit(
+    t: &Turn<'_>,
+) -> Result<std::result::Result<(entity::permit::Model, entity::permit_version::Model), Box<Step>>>
+{
+    let person_id = match person(t) {
+        Ok(p) => p,
+        Err(step) => return Ok(Err(step)),
+    };
+    match permits::my_permit(t.ctx, person_id).await {
+        Ok(found) => Ok(Ok(found)),
+        Err(Error::Refused(Refusal::NotFound(Missing::Permit))) => {
+            Ok(Err(Box::new(Step::idle(vec![s(text::NO_PERMIT)]))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 async fn start_application(t: &Turn<'_>) -> Result<Step> {
     let link = match linked(t) {
         Ok(link) => link,

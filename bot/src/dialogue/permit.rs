@@ -66,16 +66,9 @@ pub(super) async fn status(t: &Turn<'_>) -> Result<Step> {
 }
 
 pub(super) async fn endorse_start(t: &Turn<'_>) -> Result<Step> {
-    let person_id = match person(t) {
-        Ok(p) => p,
-        Err(step) => return Ok(*step),
-    };
-    let (permit, version) = match permits::my_permit(t.ctx, person_id).await {
+    let (permit, version) = match my_permit(t).await? {
         Ok(found) => found,
-        Err(Error::Refused(Refusal::NotFound(Missing::Permit))) => {
-            return Ok(Step::idle(vec![s(text::NO_PERMIT)]));
-        }
-        Err(e) => return Err(e),
+        Err(step) => return Ok(*step),
     };
     // The same rules the endorsement itself applies, asked before the confirmation.
     match endorsement::endorse_or_renew(t.ctx, &permit, &version) {

@@ -148,14 +148,11 @@ pub async fn make(
             actor: agency_actor(&agency),
             action: Action::ResidenceProof,
             purpose: Some(&grant.purpose),
-            detail: json!({
-                "authorization_id": grant.id.to_string(),
-                "proof_id": statement.proof_id.to_string(),
-                "city": statement.city,
-                "min_years": statement.min_years,
-                "as_of": statement.as_of,
-                "holds": statement.holds,
-            }),
+            detail: {
+                let mut detail = proofs::logged(&statement);
+                detail["authorization_id"] = json!(grant.id.to_string());
+                detail
+            },
         },
     )
     .await?;

@@ -157,6 +157,18 @@ pub async fn make(ctx: &Context, person_id: Uuid, request: &ProofRequest) -> Res
     })
 }
 
+/// What the holder's access log records of a proof an agency made or checked: the statement
+/// without the holder's name and permit, which the log is already about.
+pub fn logged(statement: &Statement) -> Value {
+    json!({
+        "proof_id": statement.proof_id,
+        "city": statement.city,
+        "min_years": statement.min_years,
+        "as_of": statement.as_of,
+        "holds": statement.holds,
+    })
+}
+
 /// The token the QR carries.
 pub fn token(proof: &SignedProof) -> Result<String> {
     let value = serde_json::to_value(proof).map_err(anyhow::Error::from)?;
@@ -291,13 +303,7 @@ async fn record_check(
             },
             action: Action::ProofCheck,
             purpose: None,
-            detail: json!({
-                "proof_id": statement.proof_id,
-                "city": statement.city,
-                "min_years": statement.min_years,
-                "as_of": statement.as_of,
-                "holds": statement.holds,
-            }),
+            detail: logged(statement),
         },
     )
     .await?;
