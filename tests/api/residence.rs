@@ -291,6 +291,13 @@ async fn bad_proof_requests_get_clear_errors() {
             .await
             .assert_error(status, code);
     }
+    let r = prove(
+        &app,
+        &chen.access,
+        json!({"city": "广州市", "min_years": 101}),
+    )
+    .await;
+    assert_eq!(r.message(), "居住年限不在允许的范围内");
     let r = prove(&app, &chen.access, json!({"city": "广州市"})).await;
     assert_eq!(r.status, 400, "{}", r.text);
     let unbound = app.login_dev("nobody-here").await;

@@ -215,6 +215,7 @@ pub fn field_label(field: &str) -> &str {
         "district" => "区县",
         "address" => "地址",
         "since" => "起始日期",
+        "min_years" => "居住年限",
         "until" => "结束日期",
         "employer" => "工作单位",
         "school" => "学校",
