@@ -18,6 +18,7 @@ mod codes;
 mod config;
 mod consent;
 mod contract;
+mod dashboard;
 mod deadlines;
 mod duplicates;
 mod email_address;

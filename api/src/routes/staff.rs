@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_bulk_bytes: usize) {
         .service(decide)
         .service(revoke_permit)
         .service(advance_card_order)
+        .service(dashboard)
         .service(
             // Imports are bulk: their own body limit, which the 413 names.
             scope("/staff/gov-records")
@@ -146,6 +147,36 @@ pub async fn upsert_gov_records(
             .map(ImportErrorBody::from)
             .collect(),
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DashboardQuery {
+    /// Days shown, ending today (China's calendar): default 30; 0 is taken as 1, more than
+    /// 366 as 366.
+    #[param(minimum = 0)]
+    days: Option<u64>,
+}
+
+/// The service at a glance, for the console's 概览 (any staff role): counts per day, never a
+/// person.
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "概览：每日申请结果、审核队列、提醒送达渠道与用证部门核验次数（仅统计数字）",
+    security(("staff" = [])),
+    params(DashboardQuery),
+    responses((status = 200, body = service::operations::dashboard::Dashboard)),
+)]
+#[get("/staff/dashboard")]
+pub async fn dashboard(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    q: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Reviewer)?;
+    let view = service::operations::dashboard::dashboard(&ctx, q.days).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(view))
 }
 
 #[derive(Deserialize, IntoParams)]
