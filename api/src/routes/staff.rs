@@ -6,7 +6,7 @@ use service::applying::applications::Page;
 use service::applying::review::{QueueItem, ReviewView};
 use service::applying::{materials, review};
 use service::consent::agencies::{AgencyView, Registered};
-use service::govdata::import::{self, Batch, Problem, RecordError};
+use service::govdata::import::{self, Batch, RecordError};
 use service::identity::staff::{self, Role};
 use service::permit::cards::CardOrderView;
 use service::{permit::cards, permit::permits};
@@ -104,15 +104,7 @@ struct ImportErrorBody {
 
 impl From<RecordError> for ImportErrorBody {
     fn from(e: RecordError) -> Self {
-        let code = match e.problem {
-            Problem::IdNumberInvalid(_) => "ID_NUMBER_INVALID",
-            Problem::Missing(_) => "FIELD_MISSING",
-            Problem::TooLong(_) => "FIELD_TOO_LONG",
-            Problem::Invalid(_) => "FIELD_INVALID",
-            Problem::DateInFuture(_) => "DATE_IN_FUTURE",
-            Problem::GenderMismatch => "GENDER_MISMATCH",
-            Problem::PhotoInvalid => "PHOTO_INVALID",
-        };
+        let code = e.problem.code();
         let message = import_problem_message(&e.problem);
         ImportErrorBody {
             list: e.list.as_str(),
