@@ -31,6 +31,7 @@ mod gov_records;
 mod health;
 mod helpers;
 mod identity;
+mod import_cli;
 mod labels;
 mod login;
 mod logs;
