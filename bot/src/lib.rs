@@ -19,6 +19,7 @@ pub mod state;
 pub mod store;
 pub mod terminal;
 pub mod text;
+pub mod understand;
 pub mod wechat;
 
 use service::Context;
