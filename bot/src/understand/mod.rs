@@ -492,6 +492,19 @@ mod tests {
         assert_eq!(s.city.unwrap().value.name, "佛山市");
     }
 
+    proptest::proptest! {
+        // Residents type anything: reading a message never panics, at any step.
+        #[test]
+        fn reading_any_message_never_panics(s in "\\PC{0,80}") {
+            for asking in [Asking::Nothing, Asking::City, Asking::District, Asking::Address, Asking::Since, Asking::Basis] {
+                let city = service::domain::divisions::find_city("广州");
+                let _ = extract(&s, Context { today: today(), city, asking });
+            }
+            let _ = correction(&s);
+            let _ = question(&s);
+        }
+    }
+
     #[test]
     fn a_city_named_at_the_district_step_is_never_a_district() {
         let jiangmen = service::domain::divisions::find_city("江门").unwrap();
