@@ -215,7 +215,23 @@ fn dates_in(text: &str, today: NaiveDate) -> Vec<(usize, usize, NaiveDate, Confi
         if !dated {
             continue;
         }
-        if let Some(date) = parse::date(&run, today) {
+        // A house number run into the date ("100号2023年3月"): the date after it.
+        let starts = std::iter::once(0).chain(
+            run.char_indices()
+                .filter(|(_, c)| matches!(c, '号' | '日'))
+                .map(|(at, c)| at + c.len_utf8()),
+        );
+        let read = starts
+            .filter_map(|at| {
+                let part = &run[at..];
+                (part.contains('年') || part.contains('月') || at == 0)
+                    .then(|| parse::date(part, today).map(|d| (part, d)))
+                    .flatten()
+            })
+            .next();
+        if let Some((part, date)) = read {
+            let skipped = run.chars().count() - part.chars().count();
+            let run = part.to_owned();
             let relative = ["去年", "前年", "今年", "前", "上"]
                 .iter()
                 .any(|w| run.contains(w))
@@ -225,7 +241,7 @@ fn dates_in(text: &str, today: NaiveDate) -> Vec<(usize, usize, NaiveDate, Confi
             } else {
                 Confidence::Stated
             };
-            found.push((start, i, date, confidence));
+            found.push((start + skipped, i, date, confidence));
         }
     }
     found
@@ -348,6 +364,7 @@ const BASIS_WORDS: [(&str, &[&str]); 3] = [
             "务工",
             "经商",
             "做生意",
+            "生意",
             "做买卖",
             "社保",
             "进厂",
@@ -395,16 +412,15 @@ const BASIS_WORDS: [(&str, &[&str]); 3] = [
             "读研",
             "学生",
             "就读",
-            "学校",
             "上大学",
             "读高中",
             "读中专",
-            "大学",
             "研究生",
-            "博士",
-            "留学",
+            "读博",
             "上课",
             "读初中",
+            "入学",
+            "开学",
         ],
     ),
 ];

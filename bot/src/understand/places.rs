@@ -55,21 +55,31 @@ static NAMES: LazyLock<Vec<Name>> = LazyLock::new(|| {
 
 /// Short district names that are everyday words too (东区, 桥头, 长安…): read as a district
 /// only when the city is known or the full name is written.
-const COMMON_WORDS: [&str; 12] = [
+const COMMON_WORDS: [&str; 20] = [
     "东区", "西区", "南区", "城区", "桥头", "沙田", "长安", "东城", "南城", "清溪", "大朗", "中堂",
+    "光明", "和平", "民众", "港口", "三角", "新兴", "古镇", "龙门",
 ];
 
 /// Whether the text after a name makes it part of another name: a road (天河路, 中山大道), a
 /// university or a station.
 fn continues_a_name(after: &str) -> bool {
-    let rest = after.trim_start_matches(|c: char| "东西南北中一二三四五六七八九十".contains(c));
-    [
+    let whole = [
         "路", "街", "巷", "大道", "大街", "大学", "学院", "公园", "医院", "广场", "站", "村",
         "花园", "大厦", "桥", "湖", "山", "纪念",
-    ]
-    .iter()
-    .any(|w| rest.starts_with(w))
-        && !after.starts_with("街道")
+    ];
+    if after.starts_with("街道") {
+        return false;
+    }
+    if whole.iter().any(|w| after.starts_with(w)) {
+        return true;
+    }
+    // 天河北路, 中山四路, 广州南站: a direction or number, then a road or station.
+    let rest = after.trim_start_matches(|c: char| "东西南北中一二三四五六七八九十".contains(c));
+    let skipped = after.chars().count() - rest.chars().count();
+    (1..=2).contains(&skipped)
+        && ["路", "街", "巷", "大道", "大街", "站"]
+            .iter()
+            .any(|w| rest.starts_with(w))
 }
 
 /// Whether the text before a name says it is where the resident comes from.
@@ -208,8 +218,12 @@ pub(super) fn read(text: &str, cx: Context) -> Places {
             }
         }
     }
-    if out.city.is_none() && out.district.is_none() {
-        typo_with_suffix(&compact, cx, &mut out);
+    if out.district.is_none() {
+        let cx = Context {
+            city: out.city.as_ref().map(|c| c.value).or(cx.city),
+            ..cx
+        };
+        typo_with_suffix(text, cx, &mut out);
     }
     if out.city.is_none() && out.district.is_none() && compact.chars().count() <= 8 {
         whole_message(&compact, cx, &mut out);
@@ -224,21 +238,22 @@ pub(super) fn read(text: &str, cx: Context) -> Places {
 }
 
 /// "番禹区", "广洲市": a name one typo away, written with its suffix, anywhere in the message.
-fn typo_with_suffix(compact: &str, cx: Context, out: &mut Places) {
-    let chars: Vec<char> = compact.chars().collect();
+fn typo_with_suffix(text: &str, cx: Context, out: &mut Places) {
+    let chars: Vec<char> = text.chars().collect();
     for (i, c) in chars.iter().enumerate() {
         if !matches!(c, '区' | '市' | '县') || i < 2 {
             continue;
         }
         let stem: String = chars[i - 2..i].iter().collect();
-        if *c == '市' {
+        if *c == '市' && out.city.is_none() {
             let near: Vec<&City> = divisions::cities()
                 .iter()
                 .filter(|city| distance(&stem, city.short_name()) == 1)
                 .collect();
             if let [city] = near.as_slice() {
                 out.city = Some(Slot::new(*city, Confidence::Guessed));
-                return;
+                out.spans.push((i - 2, i + 1));
+                continue;
             }
         }
         let pool: Vec<(&'static City, &'static District)> = divisions::cities()
@@ -248,15 +263,18 @@ fn typo_with_suffix(compact: &str, cx: Context, out: &mut Places) {
             .filter(|(_, d)| d.name.ends_with(*c) && distance(&stem, d.short_name()) == 1)
             .collect();
         if let [(city, d)] = pool.as_slice() {
-            out.city = Some(Slot::new(
-                *city,
-                if cx.city.is_some() {
-                    Confidence::Stated
-                } else {
-                    Confidence::Inferred
-                },
-            ));
+            if out.city.is_none() {
+                out.city = Some(Slot::new(
+                    *city,
+                    if cx.city.is_some() {
+                        Confidence::Stated
+                    } else {
+                        Confidence::Inferred
+                    },
+                ));
+            }
             out.district = Some(Slot::new(*d, Confidence::Guessed));
+            out.spans.push((i - 2, i + 1));
             return;
         }
     }
