@@ -343,8 +343,13 @@ fn address_of(clause: &str) -> Option<String> {
     let chars: Vec<char> = text.chars().collect();
     let last_digit = chars.iter().rposition(char::is_ascii_digit)?;
     let mut end = last_digit + 1;
-    while end < chars.len() && "号栋座幢楼房室层单元弄之AaBbCc-".contains(chars[end]) {
+    while end < chars.len() && "号栋座幢楼房室层单元弄AaBbCc-".contains(chars[end]) {
         end += 1;
+    }
+    // 1688号之一: a house number's sub-number.
+    if chars.get(end) == Some(&'之') && chars.get(end + 1).is_some_and(|c| CN_NUMERALS.contains(*c))
+    {
+        end += 2;
     }
     let address: String = chars[..end].iter().collect();
     let has_mark = ADDRESS_MARKS.iter().any(|m| address.contains(m));
