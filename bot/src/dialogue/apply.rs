@@ -1,5 +1,6 @@
-//! Applying by conversation: the form a field at a time, then the same filing as the
-//! mini-program.
+//! Applying by conversation: every message read for all the answers it holds (see
+//! [`crate::understand`]), the questions still open asked one at a time, corrections and
+//! questions taken at any step, then the same filing as the mini-program.
 
 use super::*;
 use crate::state::{Draft, Next};

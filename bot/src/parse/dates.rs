@@ -176,7 +176,7 @@ fn date_of(t: &str, today: NaiveDate) -> Option<NaiveDate> {
         }
         return None;
     }
-    let toks = tokens(&t);
+    let toks = tokens(t);
     let has_units = toks
         .iter()
         .any(|k| matches!(k, Tok::Year | Tok::Month | Tok::Day));
