@@ -67,7 +67,8 @@ fn continues_a_name(after: &str) -> bool {
         "路", "街", "巷", "大道", "大街", "大学", "学院", "公园", "医院", "广场", "站", "村",
         "花园", "大厦", "桥", "湖", "山", "纪念",
     ];
-    if after.starts_with("街道") {
+    // 街道 is a township, 大学城 a part of the district (番禺大学城).
+    if after.starts_with("街道") || after.starts_with("大学城") {
         return false;
     }
     if whole.iter().any(|w| after.starts_with(w)) {
