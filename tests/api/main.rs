@@ -7,6 +7,7 @@ mod agencies;
 mod applications;
 mod bodies;
 mod bot;
+mod bot_sentences;
 mod bot_wechat;
 mod bot_wechat_aes;
 mod browser;
