@@ -231,6 +231,12 @@ async fn corrections_at_every_step_change_one_answer_and_the_summary_shows_it_ag
     );
     let r = say(&app, u, "条件改成就业").await;
     assert!(r.contains("请核对"), "{r}");
+    // A correction to the value already held changes nothing and says so.
+    let r = say(&app, u, "日期错了，是2024年3月1号").await;
+    assert!(
+        r.contains("没有改动") && r.contains("开始居住：2024年3月1日"),
+        "{r}"
+    );
     // A correction that names nothing asks which answer.
     let r = say(&app, u, "不对").await;
     assert!(r.contains(text::WHICH_TO_CHANGE), "{r}");

@@ -314,7 +314,29 @@ pub(super) async fn fill(
             problems.extend(again());
             return Ok(stay(problems));
         }
+        // "日期错了，是3月5号" when 3月5日 is what the draft holds: say so.
+        let same: Vec<String> = [
+            (SlotName::City, new.city.clone()),
+            (SlotName::District, new.district.clone()),
+            (SlotName::Address, new.address.clone()),
+            (SlotName::Since, new.since.map(text::cn_date)),
+            (
+                SlotName::Basis,
+                new.basis
+                    .as_deref()
+                    .map(|b| text::basis_label(b).to_owned()),
+            ),
+        ]
+        .into_iter()
+        .filter(|(slot, _)| given(*slot))
+        .filter_map(|(slot, value)| Some(text::understood_line(slot_label(slot), &value?, None)))
+        .collect();
         let reply = match step {
+            _ if fix.is_some() && !same.is_empty() => {
+                let mut r = vec![text::unchanged(&same)];
+                r.extend(again());
+                r
+            }
             _ if fix.is_some() => vec![s(text::WHICH_TO_CHANGE)],
             ApplyStep::City if slots.province_only => vec![s(text::CITY_PROVINCE)],
             ApplyStep::City => vec![s(text::CITY_UNKNOWN)],
