@@ -2,7 +2,7 @@
 //!
 //! A tour: [`cli`] declares the command line (clap); [`commands`] carries out each
 //! subcommand — `serve` (the default: the HTTP service of the `api` crate), `verify` (the
-//! offline verifier), `rotate-keys` and `chat`. Settings come from the environment and an
+//! offline verifier), `verify-copy` (the same for a PDF copy), `rotate-keys` and `chat`. Settings come from the environment and an
 //! optional `.env` (`service::config`).
 
 mod cli;
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(cli::Command::Serve) {
         cli::Command::Serve => commands::serve(),
         cli::Command::Verify(args) => commands::verify(args),
+        cli::Command::VerifyCopy(args) => commands::verify_copy(args),
         cli::Command::RotateKeys(args) => commands::rotate_keys(args),
         cli::Command::Chat(args) => commands::chat(args),
     }

@@ -18,6 +18,7 @@ mod codes;
 mod config;
 mod consent;
 mod contract;
+mod copy_pdf;
 mod deadlines;
 mod duplicates;
 mod email_address;
