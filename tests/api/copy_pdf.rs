@@ -302,8 +302,9 @@ async fn the_pdf_renders_to_a_page_that_is_not_blank_and_carries_the_annotation(
         share * 100.0
     );
 
+    // -raw: in the order drawn, so that each rotated copy of the annotation reads whole.
     let out = Command::new("pdftotext")
-        .args(["-enc", "UTF-8"])
+        .args(["-raw", "-enc", "UTF-8"])
         .arg(&file)
         .arg("-")
         .output()
