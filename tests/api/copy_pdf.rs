@@ -323,3 +323,63 @@ async fn the_pdf_renders_to_a_page_that_is_not_blank_and_carries_the_annotation(
     assert!(text.contains(&signed_text), "{signed_text} not in {text}");
     assert!(text.contains(CHEN_NAME));
 }
+
+#[tokio::test]
+async fn the_qr_code_on_the_pdf_opens_the_online_check_of_that_copy() {
+    let app = spawn_app().await;
+    let chen = app.chen_with_permit().await;
+    let (agency, grant_id) = approved_grant(&app, &chen).await;
+    let (_, _, pdf) = download_pdf(&app, &agency, &grant_id).await;
+    let signed: SignedCopy =
+        serde_json::from_slice(&copy_pdf::attached_envelope(&pdf).unwrap()).unwrap();
+    // What the QR code carries, as the PDF was made for this server.
+    let url = copy_pdf::check_url(&app.address, &signed);
+    assert_eq!(
+        url,
+        app.url(&format!("/api/v1/annotated-copies/{grant_id}/1"))
+    );
+
+    // Anyone may open it: no token.
+    let check = app
+        .get(&format!("/api/v1/annotated-copies/{grant_id}/1"), None)
+        .await;
+    assert_eq!(check.status, 200, "{}", check.text);
+    assert_eq!(check.body["valid"], true);
+    assert_eq!(check.body["status"], "active");
+    assert_eq!(check.body["agency"], "广州市天河区社会保险基金管理局");
+    assert_eq!(check.body["purpose"], "办理社保卡");
+    assert_eq!(check.body["permit_no"], signed.copy["permit_no"]);
+    assert!(!check.text.contains(CHEN_NAME));
+    assert!(!check.text.contains(CHEN_ID));
+
+    // A copy that was never made, or an unknown grant, is not found.
+    app.get(&format!("/api/v1/annotated-copies/{grant_id}/2"), None)
+        .await
+        .assert_error(404, "AUTHORIZATION_NOT_FOUND");
+    app.get(&format!("/api/v1/annotated-copies/{grant_id}/0"), None)
+        .await
+        .assert_error(404, "AUTHORIZATION_NOT_FOUND");
+    app.get(
+        &format!("/api/v1/annotated-copies/{}/1", uuid::Uuid::new_v4()),
+        None,
+    )
+    .await
+    .assert_error(404, "AUTHORIZATION_NOT_FOUND");
+
+    // Once the holder revokes, the copy no longer stands.
+    let revoked = app
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/me/authorizations/{grant_id}"),
+            &json!({}),
+            Some(&chen.access),
+        )
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
+    let check = app
+        .get(&format!("/api/v1/annotated-copies/{grant_id}/1"), None)
+        .await;
+    assert_eq!(check.body["valid"], false);
+    assert_eq!(check.body["status"], "revoked");
+    assert!(check.body["revoked_at"].is_string());
+}

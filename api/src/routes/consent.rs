@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(request_access)
         .service(agency_request)
         .service(download_copy)
+        .service(check_copy)
         .service(residence_proof)
         .service(my_requests)
         .service(approve)
@@ -197,6 +198,26 @@ pub async fn download_copy(
                 .body(pdf))
         }
     }
+}
+
+/// What the QR code on a PDF copy opens: whether that copy was made under the grant and the
+/// grant still stands. Anyone may ask; the answer names the permit number, not the person.
+#[utoipa::path(
+    tag = "用证部门",
+    summary = "在线核验加注件（PDF 上二维码所指）",
+    params(("id" = Uuid, Path), ("download_no" = i32, Path, minimum = 1)),
+    responses((status = 200, body = copy_pdf::OnlineCheck)),
+)]
+#[get("/annotated-copies/{id}/{download_no}")]
+pub async fn check_copy(
+    ctx: web::Data<Context>,
+    path: web::Path<(Uuid, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, download_no) = path.into_inner();
+    let check = copy_pdf::online_check(&ctx, id, download_no).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(check))
 }
 
 /// A proof made now for the grant's city, years and date, counted like a download and in the

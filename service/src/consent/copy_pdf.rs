@@ -14,7 +14,10 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::Context;
 use crate::consent::annotated_copy::{self, Printed, SignedCopy};
+use crate::consent::grants::{GrantStatus, grant_status};
+use crate::error::{Missing, Refusal, Result};
 use crate::keys::signing::PublishedKey;
 
 /// The largest PDF the checker reads, and the most any one stream may inflate to: far above
@@ -84,6 +87,63 @@ pub fn pdf(
     };
     render::annotated_copy_pdf(&printed.copy(signed, photo), &extras)
         .map_err(|e| anyhow::anyhow!("drawing the PDF copy: {e}"))
+}
+
+/// The online check the QR code leads to: whether copy number `download_no` was made under
+/// the grant, and whether the grant still stands, with what the copy should print beside it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AnnotatedCopyCheck)]
+pub struct OnlineCheck {
+    /// The grant still allows the copy's use: not revoked and not past its expiry.
+    pub valid: bool,
+    pub status: GrantStatus,
+    pub authorization_id: uuid::Uuid,
+    pub download_no: i32,
+    pub permit_no: String,
+    pub agency: String,
+    pub purpose: String,
+    pub expires_at: chrono::DateTime<Utc>,
+    pub revoked_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Looks up a copy by its grant and download number. Anyone holding the copy may ask (the
+/// grant id is printed on it, and unguessable); the answer names no person, only the
+/// permit number printed on the copy. A grant for a residence proof made no copy.
+pub async fn online_check(
+    ctx: &Context,
+    grant_id: uuid::Uuid,
+    download_no: i32,
+) -> Result<OnlineCheck> {
+    use sea_orm::EntityTrait as _;
+    let not_found = || Refusal::NotFound(Missing::Authorization);
+    let grant = entity::authorization::Entity::find_by_id(grant_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(not_found)?;
+    if grant.proof_city.is_some() || download_no < 1 || download_no > grant.downloads {
+        return Err(not_found().into());
+    }
+    let agency = entity::agency::Entity::find_by_id(grant.agency_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("agency {} vanished", grant.agency_id))?;
+    let permit = entity::permit::Entity::find_by_id(grant.permit_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(not_found)?;
+    let status = grant_status(&grant, ctx.clock.now());
+    Ok(OnlineCheck {
+        // Using up the downloads does not end the use of the copies made.
+        valid: matches!(status, GrantStatus::Active | GrantStatus::Exhausted),
+        status,
+        authorization_id: grant.id,
+        download_no,
+        permit_no: permit.permit_no,
+        agency: agency.name,
+        purpose: grant.purpose,
+        expires_at: grant.expires_at,
+        revoked_at: grant.revoked_at,
+    })
 }
 
 /// Why a PDF is not a valid annotated copy. The codes are stable: `yueju verify-copy` prints
