@@ -356,9 +356,11 @@ async fn the_qr_code_on_the_pdf_opens_the_online_check_of_that_copy() {
     app.get(&format!("/api/v1/annotated-copies/{grant_id}/2"), None)
         .await
         .assert_error(404, "AUTHORIZATION_NOT_FOUND");
-    app.get(&format!("/api/v1/annotated-copies/{grant_id}/0"), None)
-        .await
-        .assert_error(404, "AUTHORIZATION_NOT_FOUND");
+    for no in ["0", "-1", "x", "99999999999"] {
+        app.get(&format!("/api/v1/annotated-copies/{grant_id}/{no}"), None)
+            .await
+            .assert_error(404, "AUTHORIZATION_NOT_FOUND");
+    }
     app.get(
         &format!("/api/v1/annotated-copies/{}/1", uuid::Uuid::new_v4()),
         None,

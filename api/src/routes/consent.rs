@@ -211,9 +211,11 @@ pub async fn download_copy(
 #[get("/annotated-copies/{id}/{download_no}")]
 pub async fn check_copy(
     ctx: web::Data<Context>,
-    path: web::Path<(Uuid, i32)>,
+    path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, download_no) = path.into_inner();
+    // A number that is not one names no copy: the same answer as a copy never made.
+    let download_no = download_no.parse::<i32>().unwrap_or(0);
     let check = copy_pdf::online_check(&ctx, id, download_no).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
