@@ -19,6 +19,7 @@ mod codes;
 mod config;
 mod consent;
 mod contract;
+mod copy_pdf;
 mod dashboard;
 mod deadlines;
 mod duplicates;

@@ -189,63 +189,99 @@ pub async fn download(
 
 /// The rendered copy, with the annotation printed across it.
 pub fn svg(signed: &SignedCopy, photo: Option<&render::OwnedPhoto>) -> String {
-    let permit = signed.copy.get("permit").and_then(Value::as_object);
-    let text_of = |key: &str| {
-        permit
-            .and_then(|p| p.get(key))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let mut rows: Vec<(&str, String)> = Vec::new();
-    for field in PermitField::ALL {
-        if field == PermitField::Photo {
-            continue;
+    let printed = Printed::of(signed);
+    render::annotated_copy_svg(&printed.copy(signed, photo))
+}
+
+/// What a rendered copy prints, read from the signed envelope: the same for the SVG and the
+/// PDF ([`super::copy_pdf`]).
+pub(crate) struct Printed {
+    rows: Vec<(&'static str, String)>,
+    pub(crate) watermark: String,
+    details: Vec<(&'static str, String)>,
+}
+
+impl Printed {
+    pub(crate) fn of(signed: &SignedCopy) -> Printed {
+        let permit = signed.copy.get("permit").and_then(Value::as_object);
+        let text_of = |key: &str| {
+            permit
+                .and_then(|p| p.get(key))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut rows: Vec<(&'static str, String)> = Vec::new();
+        for field in PermitField::ALL {
+            if field == PermitField::Photo {
+                continue;
+            }
+            let value = text_of(field.as_str());
+            if !value.is_empty() {
+                let shown = if field == PermitField::Gender {
+                    crate::wording::labels::gender_of(&value).to_owned()
+                } else {
+                    value
+                };
+                rows.push((field.label(), shown));
+            }
         }
-        let value = text_of(field.as_str());
-        if !value.is_empty() {
-            let shown = if field == PermitField::Gender {
-                crate::wording::labels::gender_of(&value).to_owned()
-            } else {
-                value
-            };
-            rows.push((field.label(), shown));
+        let copy_str = |path: &[&str]| {
+            let mut v = &signed.copy;
+            for p in path {
+                v = v.get(*p).unwrap_or(&Value::Null);
+            }
+            match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            }
+        };
+        rows.insert(0, ("证件编号", copy_str(&["permit_no"])));
+        let watermark = copy_str(&["annotation", "text"]);
+        let details = vec![
+            ("用证部门", copy_str(&["annotation", "agency"])),
+            (
+                "统一社会信用代码",
+                copy_str(&["annotation", "agency_credit_code"]),
+            ),
+            ("用途", copy_str(&["annotation", "purpose"])),
+            ("授权编号", copy_str(&["annotation", "authorization_id"])),
+            ("下载时间", copy_str(&["annotation", "downloaded_at"])),
+            ("授权有效期至", copy_str(&["annotation", "expires_at"])),
+            ("电子证照标识", copy_str(&["licence_id"])),
+        ];
+        Printed {
+            rows,
+            watermark,
+            details,
         }
     }
-    let copy_str = |path: &[&str]| {
-        let mut v = &signed.copy;
-        for p in path {
-            v = v.get(*p).unwrap_or(&Value::Null);
+
+    /// The copy for the renderer, borrowing from `self`, the envelope and the photo.
+    pub(crate) fn copy<'a>(
+        &'a self,
+        signed: &'a SignedCopy,
+        photo: Option<&'a render::OwnedPhoto>,
+    ) -> render::AnnotatedCopy<'a> {
+        render::AnnotatedCopy {
+            fields: self
+                .rows
+                .iter()
+                .map(|(label, value)| (*label, value.clone()))
+                .collect(),
+            photo: photo.map(|p| render::Photo {
+                mime: &p.mime,
+                bytes: &p.bytes,
+            }),
+            watermark: &self.watermark,
+            details: self
+                .details
+                .iter()
+                .map(|(label, value)| (*label, value.clone()))
+                .collect(),
+            key_id: &signed.kid,
+            signature_b64: &signed.signature,
         }
-        match v {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => String::new(),
-        }
-    };
-    rows.insert(0, ("证件编号", copy_str(&["permit_no"])));
-    let watermark = copy_str(&["annotation", "text"]);
-    let details = vec![
-        ("用证部门", copy_str(&["annotation", "agency"])),
-        (
-            "统一社会信用代码",
-            copy_str(&["annotation", "agency_credit_code"]),
-        ),
-        ("用途", copy_str(&["annotation", "purpose"])),
-        ("授权编号", copy_str(&["annotation", "authorization_id"])),
-        ("下载时间", copy_str(&["annotation", "downloaded_at"])),
-        ("授权有效期至", copy_str(&["annotation", "expires_at"])),
-        ("电子证照标识", copy_str(&["licence_id"])),
-    ];
-    render::annotated_copy_svg(&render::AnnotatedCopy {
-        fields: rows,
-        photo: photo.map(|p| render::Photo {
-            mime: &p.mime,
-            bytes: &p.bytes,
-        }),
-        watermark: &watermark,
-        details,
-        key_id: &signed.kid,
-        signature_b64: &signed.signature,
-    })
+    }
 }
