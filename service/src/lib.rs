@@ -36,6 +36,7 @@ pub mod error;
 pub mod govdata;
 pub mod identity;
 pub mod keys;
+pub mod metrics;
 pub mod notices;
 pub mod permit;
 pub mod residence;

@@ -33,6 +33,7 @@ mod identity;
 mod labels;
 mod login;
 mod logs;
+mod metrics;
 mod migrations;
 mod openapi;
 mod payments;
