@@ -7,6 +7,7 @@
 //! tests start: counters are compared before and after, and only grow.
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
@@ -365,4 +366,126 @@ async fn the_dashboard_and_the_alert_rules_name_only_series_the_service_exports(
     ] {
         assert!(rules.contains(&format!("alert: {alert}")), "no {alert}");
     }
+}
+
+/// What the collector received: each post's content type and body.
+type Posts = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A local OpenTelemetry collector: keeps the bodies posted to `/v1/traces` with their
+/// content type.
+async fn start_collector() -> (String, Posts) {
+    use actix_web::{HttpRequest, HttpResponse, HttpServer, web};
+    let received: Posts = Arc::default();
+    let kept = received.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = HttpServer::new(move || {
+        let kept = kept.clone();
+        actix_web::App::new().route(
+            "/v1/traces",
+            web::post().to(move |req: HttpRequest, body: web::Bytes| {
+                let kept = kept.clone();
+                async move {
+                    let kind = req
+                        .headers()
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    kept.lock().unwrap().push((kind, body.to_vec()));
+                    HttpResponse::Ok()
+                        .content_type("application/x-protobuf")
+                        .finish()
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    (base, received)
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn with_an_otlp_endpoint_the_spans_reach_the_collector_named_as_the_metrics() {
+    use tokio::io::AsyncBufReadExt as _;
+    let (collector, received) = start_collector().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_yueju"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("YUEJU_DATA_DIR", data.path())
+        .env("YUEJU_BIND", "127.0.0.1:0")
+        .env("YUEJU_WORKERS", "1")
+        .env("YUEJU_BACKGROUND_JOBS", "false")
+        .env("YUEJU_DEMO_DATA", "false")
+        .env("YUEJU_LOG_FORMAT", "json")
+        .env("YUEJU_OTLP_ENDPOINT", &collector)
+        // Batches go out every 100 ms instead of every 5 s.
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start yueju");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("open http://") {
+                let rest = &line[at + "open ".len()..];
+                return rest[..rest[7..].find('/').unwrap() + 7].to_owned();
+            }
+        }
+        panic!("yueju ended before listening");
+    })
+    .await
+    .expect("yueju listens within a minute");
+    // Keep reading its logs, so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+    let r = reqwest::Client::new()
+        .post(format!("{address}/api/v1/verify"))
+        .json(&json!({"token": "not-a-code"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let found = loop {
+        let bodies = received.lock().unwrap().clone();
+        let all: Vec<u8> = bodies.iter().flat_map(|(_, b)| b.clone()).collect();
+        if contains(&all, "yueju_verifications") && contains(&all, "POST /api/v1/verify") {
+            break bodies;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no span of the verification reached the collector ({} posts)",
+            bodies.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    for (kind, _) in &found {
+        assert_eq!(kind, "application/x-protobuf");
+    }
+    let all: Vec<u8> = found.iter().flat_map(|(_, b)| b.clone()).collect();
+    // The span's fields are the series' labels; the resource names the service.
+    for expected in [
+        "verdict",
+        "invalid",
+        "MALFORMED",
+        "http.route",
+        "service.name",
+        "yueju",
+    ] {
+        assert!(contains(&all, expected), "{expected} not exported");
+    }
+    child.kill().await.unwrap();
 }
