@@ -1,8 +1,8 @@
-//! The command line, declared for clap: `yueju [serve]`, `yueju verify`, `yueju rotate-keys`
-//! and `yueju chat`. A usage error exits with status 2 (clap's convention, and what the
+//! The command line, declared for clap: `yueju [serve]`, `yueju verify`, `yueju rotate-keys`,
+//! `yueju chat` and `yueju import-gov-records`. A usage error exits with status 2 (clap's convention, and what the
 //! commands did before).
 
-use std::num::NonZeroU64;
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -43,6 +43,15 @@ pub enum Command {
     /// The chat user is terminal:NAME. In dev, `绑定 dev:<openid>` links it to the dev login
     /// of that openid.
     Chat(ChatArgs),
+    /// Import a government-data extract: JSON Lines, each line a body of
+    /// POST /api/v1/staff/gov-records (normally one record).
+    ///
+    /// Lines are validated as the staff endpoint validates them and written N lines a
+    /// transaction, with a progress bar on stderr (plain lines when stderr is not a terminal).
+    /// Safe to stop at any moment: run the same command again and it goes on after the last
+    /// batch written, never importing a line twice. Ends with the counts; the refused lines
+    /// go to a JSON Lines file with their line numbers and errors.
+    ImportGovRecords(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +76,21 @@ pub struct RotateKeysArgs {
     /// Stop after this many batches (run again to continue).
     #[arg(long, value_name = "N")]
     pub max_batches: Option<NonZeroU64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The extract (JSON Lines).
+    pub file: PathBuf,
+    /// Lines written per transaction (default 1000).
+    #[arg(long, value_name = "N")]
+    pub batch: Option<NonZeroUsize>,
+    /// Stop after this many batches (run again to continue).
+    #[arg(long, value_name = "N")]
+    pub max_batches: Option<NonZeroU64>,
+    /// Where the refused lines go (default: FILE.refused.jsonl).
+    #[arg(long, value_name = "PATH")]
+    pub refused: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +150,11 @@ mod tests {
     fn a_zero_batch_and_a_bad_chat_user_are_usage_errors() {
         assert!(Cli::try_parse_from(["yueju", "rotate-keys", "--batch", "0"]).is_err());
         assert!(Cli::try_parse_from(["yueju", "chat", "--user", "a b"]).is_err());
+        assert!(
+            Cli::try_parse_from(["yueju", "import-gov-records", "x.jsonl", "--batch", "0"])
+                .is_err()
+        );
+        assert!(Cli::try_parse_from(["yueju", "import-gov-records"]).is_err());
         assert!(Cli::try_parse_from(["yueju"]).unwrap().command.is_none());
     }
 }

@@ -12,6 +12,7 @@ use service::keys::signing::{KeyRing, PublishedKey};
 use service::verify::offline::verify_offline;
 
 use crate::cli::{ChatArgs, RotateKeysArgs, VerifyArgs, chat_user};
+pub use crate::import::import_gov_records;
 
 /// `yueju [serve]`: the HTTP service until it is stopped.
 pub fn serve() -> ExitCode {
@@ -257,7 +258,7 @@ pub fn chat(args: ChatArgs) -> ExitCode {
 }
 
 /// The settings from the environment, or the exit code after saying what is wrong.
-fn settings() -> Result<Settings, ExitCode> {
+pub(crate) fn settings() -> Result<Settings, ExitCode> {
     Settings::from_env().map_err(|e| {
         eprintln!("yueju: configuration error: {e:#}");
         ExitCode::from(2)
@@ -265,7 +266,7 @@ fn settings() -> Result<Settings, ExitCode> {
 }
 
 /// The multi-threaded runtime every command runs on.
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -2,11 +2,12 @@
 //!
 //! A tour: [`cli`] declares the command line (clap); [`commands`] carries out each
 //! subcommand — `serve` (the default: the HTTP service of the `api` crate), `verify` (the
-//! offline verifier), `rotate-keys` and `chat`. Settings come from the environment and an
+//! offline verifier), `rotate-keys`, `chat` and `import-gov-records` (bulk government data, [`import`]). Settings come from the environment and an
 //! optional `.env` (`service::config`).
 
 mod cli;
 mod commands;
+mod import;
 
 use std::process::ExitCode;
 
@@ -19,5 +20,6 @@ fn main() -> ExitCode {
         cli::Command::Verify(args) => commands::verify(args),
         cli::Command::RotateKeys(args) => commands::rotate_keys(args),
         cli::Command::Chat(args) => commands::chat(args),
+        cli::Command::ImportGovRecords(args) => commands::import_gov_records(args),
     }
 }

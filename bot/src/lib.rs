@@ -5,7 +5,8 @@
 //! A tour: [`Bot::handle`] takes one message of one chat user: it loads the dialogue
 //! ([`store`]), finds the login the chat user is linked to (`service::identity::chat_links`,
 //! which owns linking: identity decides who a chat user acts as), routes the message
-//! ([`dialogue::schema`], over the states in [`state`], reading input with [`parse`]) and
+//! ([`dialogue::schema`], over the states in [`state`], reading input with [`parse`] and whole
+//! sentences with [`understand`]) and
 //! stores the next state. Everything the bot says is in [`text`]; refusals read as
 //! [`service::wording`] words them, the same sentence the API answers. Channels: [`wechat`] (the
 //! official account's message server: XML, signature, redelivery, customer messages), the
@@ -19,6 +20,7 @@ pub mod state;
 pub mod store;
 pub mod terminal;
 pub mod text;
+pub mod understand;
 pub mod wechat;
 
 use service::Context;

@@ -14,8 +14,15 @@ pub enum State {
     Idle,
     /// General eligibility questions; nothing personal is asked.
     Quiz { step: Quiz },
-    /// The application, with a draft id that makes its submission idempotent.
-    Apply { draft: Uuid, step: ApplyStep },
+    /// The application, with a draft id that makes its submission idempotent. `ahead` holds
+    /// answers given before their question was asked (a whole sentence at once, or the rest
+    /// of the form while one answer is corrected).
+    Apply {
+        draft: Uuid,
+        step: ApplyStep,
+        #[serde(default, skip_serializing_if = "Draft::is_empty")]
+        ahead: Draft,
+    },
     /// Waiting for the resident to confirm the yearly endorsement.
     EndorseConfirm,
     /// The reminder-settings menu.
@@ -119,6 +126,148 @@ pub enum ApplyStep {
     Confirm {
         form: Form,
     },
+}
+
+/// Answers of the application, any of them still missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Draft {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+}
+
+impl Draft {
+    pub fn is_empty(&self) -> bool {
+        *self == Draft::default()
+    }
+
+    /// The answers a step holds.
+    pub fn of(step: &ApplyStep) -> Draft {
+        let mut d = Draft::default();
+        match step {
+            ApplyStep::City => {}
+            ApplyStep::District { city } => d.city = Some(city.clone()),
+            ApplyStep::Address { city, district } => {
+                d.city = Some(city.clone());
+                d.district = Some(district.clone());
+            }
+            ApplyStep::Since {
+                city,
+                district,
+                address,
+            } => {
+                d.city = Some(city.clone());
+                d.district = Some(district.clone());
+                d.address = Some(address.clone());
+            }
+            ApplyStep::Basis {
+                city,
+                district,
+                address,
+                since,
+            } => {
+                d.city = Some(city.clone());
+                d.district = Some(district.clone());
+                d.address = Some(address.clone());
+                d.since = Some(*since);
+            }
+            ApplyStep::Name { form }
+            | ApplyStep::IdNumber { form, .. }
+            | ApplyStep::Confirm { form } => {
+                d.city = Some(form.city.clone());
+                d.district = Some(form.district.clone());
+                d.address = Some(form.address.clone());
+                d.since = Some(form.since);
+                d.basis = Some(form.basis.clone());
+            }
+        }
+        d
+    }
+
+    /// The answers of `self`, with those of `other` where `self` has none.
+    pub fn or(self, other: Draft) -> Draft {
+        Draft {
+            city: self.city.or(other.city),
+            district: self.district.or(other.district),
+            address: self.address.or(other.address),
+            since: self.since.or(other.since),
+            basis: self.basis.or(other.basis),
+        }
+    }
+
+    /// The first question still open, and the answers given ahead of it; a complete form
+    /// when nothing is missing.
+    pub fn next(self) -> Next {
+        let Draft {
+            city,
+            district,
+            address,
+            since,
+            basis,
+        } = self;
+        let later = |address, since, basis| Draft {
+            city: None,
+            district: None,
+            address,
+            since,
+            basis,
+        };
+        let Some(city) = city else {
+            return Next::Ask(ApplyStep::City, later(address, since, basis));
+        };
+        let Some(district) = district else {
+            return Next::Ask(ApplyStep::District { city }, later(address, since, basis));
+        };
+        let Some(address) = address else {
+            return Next::Ask(
+                ApplyStep::Address { city, district },
+                later(None, since, basis),
+            );
+        };
+        let Some(since) = since else {
+            return Next::Ask(
+                ApplyStep::Since {
+                    city,
+                    district,
+                    address,
+                },
+                later(None, None, basis),
+            );
+        };
+        let Some(basis) = basis else {
+            return Next::Ask(
+                ApplyStep::Basis {
+                    city,
+                    district,
+                    address,
+                    since,
+                },
+                Draft::default(),
+            );
+        };
+        Next::Complete(Form {
+            city,
+            district,
+            address,
+            since,
+            basis,
+        })
+    }
+}
+
+/// What a draft needs next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// This question, with the answers already given for later ones.
+    Ask(ApplyStep, Draft),
+    Complete(Form),
 }
 
 /// Every answer the application needs.

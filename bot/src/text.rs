@@ -26,7 +26,8 @@ pub const MENU: &str = "请回复数字或文字选择：\n\
 任何时候回复「取消」结束当前操作，回复「返回」回到上一步。";
 
 pub const HELP: &str = "使用说明：\n\
-· 申领居住证：按提示依次告诉我居住的城市、区县、详细地址、开始居住的时间和申领条件，确认后提交，政务数据核验通过即可当场领证。\n\
+· 申领居住证：告诉我居住的城市、区县、详细地址、开始居住的时间和申领条件，可以一句话说完（例如「我2023年3月来的广州番禺，住外环西路230号，在学校读书」），缺什么我再问；确认后提交，政务数据核验通过即可当场领证。\n\
+· 填错了随时告诉我，例如「不对，是番禺区」「日期错了，是3月5号」「改一下地址」。\n\
 · 日期可以写成 2024年3月1日、2024-3-1、24.3.1、去年三月 等。\n\
 · 搬家了：回复「改地址」办理居住地址变更；搬到广东省其他城市的，我会帮您在新城市重新申领。\n\
 · 查询进度、签注、实体证件、提醒设置需要先把聊天账号与您的粤省事账号绑定：在粤省事小程序「我的 → 绑定聊天助手」获取8位绑定码，发给我即可。\n\
@@ -100,21 +101,21 @@ pub const QUIZ_NO_BASIS: &str = "申领居住证需要在居住地有合法稳�
 // --- The application.
 
 pub const APPLY_START: &str = "好的，我们开始申领居住证，大约需要1分钟。";
-pub const ASK_CITY: &str = "第1步：您现在居住在广东省哪个城市？（例如：广州、佛山、东莞）";
+pub const ASK_CITY: &str = "您现在居住在广东省哪个城市？（例如：广州、佛山、东莞）也可以一句话告诉我全部情况，例如：我2023年3月来的广州番禺，住外环西路230号，在学校读书。";
 pub fn ask_district(city: &str) -> String {
-    format!("第2步：您住在{city}哪个区（县、镇街）？")
+    format!("您住在{city}哪个区（县、镇街）？")
 }
 pub const ASK_ADDRESS: &str =
-    "第3步：请告诉我详细居住地址（路名、门牌号、房号），例如：天河路385号501房。";
+    "请告诉我详细居住地址（路名、门牌号、房号），例如：天河路385号501房。";
 pub const ASK_SINCE: &str =
-    "第4步：您是从什么时候开始在这里居住的？（例如：2024年3月1日、2024-3-1、24.3.1、去年三月）";
-pub const ASK_BASIS: &str = "第5步：您申领居住证的条件是？\n1 合法稳定就业（上班、经商）\n2 合法稳定住所（自有住房或登记备案的租房）\n3 连续就读（上学）";
+    "您是从什么时候开始在这里居住的？（例如：2024年3月1日、2024-3-1、24.3.1、去年三月）";
+pub const ASK_BASIS: &str = "您申领居住证的条件是？\n1 合法稳定就业（上班、经商）\n2 合法稳定住所（自有住房或登记备案的租房）\n3 连续就读（上学）";
 /// Outside dev mode identities are bound only in the mini-program, with a face check.
 pub const BIND_IN_MINI_PROGRAM: &str = "申领前需要先完成实名认证。为保护您的身份不被冒用，实名认证需要本人刷脸，只能在粤省事小程序中办理：\n\
 1. 打开粤省事小程序，进入「我的 → 实名认证」，填写姓名和公民身份号码并完成人脸核身；\n\
 2. 如果这个聊天账号还没有绑定，请在「我的 → 绑定聊天助手」获取8位绑定码发给我，例如「绑定 12345678」。\n\
 完成后回复「申请」即可继续办理。";
-pub const ASK_NAME: &str = "第6步：请先完成实名核验。请输入您的姓名（与身份证一致）。";
+pub const ASK_NAME: &str = "请先完成实名核验。请输入您的姓名（与身份证一致）。";
 pub const ASK_ID_NUMBER: &str = "请输入您的18位公民身份号码。";
 pub const NAME_INVALID: &str = "姓名格式不正确，请输入身份证上的姓名（不超过50个字）。";
 pub fn id_number_invalid(reason: &str) -> String {
@@ -148,6 +149,51 @@ pub fn date_noted(date: NaiveDate) -> String {
 }
 pub const BASIS_UNREADABLE: &str = "请回复 1（就业）、2（住所）或 3（就读）。";
 
+// --- Reading a whole sentence: what was understood, corrections, questions on the way.
+
+/// Said after a city completed from a district unique in Guangdong.
+pub const CAVEAT_CITY_FROM_DISTRICT: &str = "根据区县判断";
+/// Said after a name read through a typo.
+pub const CAVEAT_GUESS: &str = "按最接近的名称理解，不对请直接告诉我，例如「不对，是XX区」";
+pub fn understood_line(label: &str, value: &str, caveat: Option<&str>) -> String {
+    match caveat {
+        Some(c) => format!("{label}：{value}（{c}）"),
+        None => format!("{label}：{value}"),
+    }
+}
+/// What one message filled in (`changed`: some answers replaced earlier ones).
+pub fn understood(changed: bool, lines: &[String]) -> String {
+    let head = if changed {
+        "好的，已修改："
+    } else {
+        "好的，我记下了："
+    };
+    format!("{head}\n{}", lines.join("\n"))
+}
+pub fn will_change(label: &str) -> String {
+    format!("好的，我们重新填写{label}。")
+}
+pub const WHICH_TO_CHANGE: &str =
+    "请告诉我要改哪一项和正确的内容，例如「不对，是番禺区」「日期错了，是3月5号」「改一下地址」。";
+/// A city named where its district was asked.
+pub fn district_is_city(city: &str, districts: &str) -> String {
+    format!(
+        "{city}是城市名，我需要的是{city}下面的区县。{city}的区县有：{districts}。请告诉我是哪一个。"
+    )
+}
+pub fn fee_answer(card_fee_cents: i64) -> String {
+    let fee = if card_fee_cents == 0 {
+        "免费".to_owned()
+    } else {
+        yuan(card_fee_cents)
+    };
+    format!(
+        "申领电子居住证不收任何费用。电子居住证与实体证具有同等效力；如需实体证，首次申领免费，再次申领（补领、换领）收取工本费{fee}。"
+    )
+}
+pub const MATERIALS_ANSWER: &str = "一般不需要带任何材料：提交后系统会用政务数据自动核验您的户籍、居住登记和就业、住所或就读情况，核验通过当场发证。只有政务数据不能证明的，才会提示您在粤省事小程序上传相应证明（如劳动合同、租赁合同或在读证明）。";
+pub const DURATION_ANSWER: &str = "政务数据核验通过的，提交后当场签发电子居住证；需要补充材料的，上传齐全后由派出所审核，结果会通知您。";
+
 /// The label of a basis the draft holds (as `Basis::as_str` wrote it), from the one wording table.
 pub fn basis_label(basis: &str) -> &'static str {
     Basis::parse(basis).map_or("其他", labels::basis)
@@ -155,7 +201,7 @@ pub fn basis_label(basis: &str) -> &'static str {
 
 pub fn summary(city: &str, district: &str, address: &str, since: NaiveDate, basis: &str) -> String {
     format!(
-        "请核对您的申请：\n居住城市：{city}\n区县：{district}\n详细地址：{address}\n开始居住：{}\n申领条件：{}\n\n回复「确认」提交申请，「修改」重新填写，「取消」放弃。",
+        "请核对您的申请：\n居住城市：{city}\n区县：{district}\n详细地址：{address}\n开始居住：{}\n申领条件：{}\n\n回复「确认」提交申请，「取消」放弃。哪一项不对请直接告诉我，例如「日期错了，是3月5号」「改一下地址」；回复「修改」从头重新填写。",
         cn_date(since),
         basis_label(basis)
     )

@@ -23,6 +23,7 @@ pub mod counter;
 pub mod face_verification;
 pub mod gov_employment;
 pub mod gov_housing;
+pub mod gov_import_checkpoint;
 pub mod gov_person;
 pub mod gov_residence_registration;
 pub mod gov_schooling;

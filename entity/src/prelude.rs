@@ -14,6 +14,7 @@ pub use super::counter::Entity as Counter;
 pub use super::face_verification::Entity as FaceVerification;
 pub use super::gov_employment::Entity as GovEmployment;
 pub use super::gov_housing::Entity as GovHousing;
+pub use super::gov_import_checkpoint::Entity as GovImportCheckpoint;
 pub use super::gov_person::Entity as GovPerson;
 pub use super::gov_residence_registration::Entity as GovResidenceRegistration;
 pub use super::gov_schooling::Entity as GovSchooling;

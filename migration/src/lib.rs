@@ -21,6 +21,7 @@ mod m20261202_000001_registration_end;
 mod m20261202_000005_card_payments;
 mod m20261203_000001_proof_grants;
 mod m20261203_000002_permit_suspension;
+mod m20261204_000001_gov_import_checkpoints;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_card_payments::Migration),
             Box::new(m20261203_000001_proof_grants::Migration),
             Box::new(m20261203_000002_permit_suspension::Migration),
+            Box::new(m20261204_000001_gov_import_checkpoints::Migration),
         ]
     }
 }

@@ -1,6 +1,8 @@
 //! The domain of yueju, free of HTTP.
 //!
 //! A tour, one folder a part of the domain; imports run downward in this list:
+//! - [`operations`]: what staff read about the service as a whole: the dashboard's daily
+//!   counts over the tables of the parts below.
 //! - [`rights`]: what a person can ask of their data: export, closure, retention, key rotation.
 //! - [`verify`]: the 粤居码, status lists, and the one verification path.
 //! - [`consent`]: agencies, their access requests, the holder's grants, the annotated copy and
@@ -38,6 +40,7 @@ pub mod identity;
 pub mod keys;
 pub mod metrics;
 pub mod notices;
+pub mod operations;
 pub mod permit;
 pub mod residence;
 pub mod rights;

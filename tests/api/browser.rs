@@ -55,6 +55,7 @@ async fn a_resident_and_an_agency_complete_the_whole_flow_in_chromium() {
     );
     assert!(stdout.contains("browser flow passed"), "{stdout}");
     assert!(artifacts.join("06-copy.png").exists());
+    assert!(artifacts.join("12-overview.png").exists());
 }
 
 #[tokio::test]
@@ -67,6 +68,10 @@ async fn every_screen_is_served_from_the_binary_with_a_strict_content_security_p
         ("/h5/agency.html", "text/html"),
         ("/h5/staff.html", "text/html"),
         ("/h5/api.js", "text/javascript"),
+        ("/h5/overview.js", "text/javascript"),
+        ("/h5/vendor/uplot.min.js", "text/javascript"),
+        ("/h5/vendor/uplot.min.css", "text/css"),
+        ("/h5/vendor/uplot.LICENSE.txt", "text/plain"),
         ("/h5/app.css", "text/css"),
     ] {
         let r = app.client.get(app.url(path)).send().await.unwrap();

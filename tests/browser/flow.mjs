@@ -2,7 +2,7 @@
 // width: a resident logs in, applies (accepting WeChat reminders) and sees the permit and
 // code, orders a card and sees a replacement's payment notice; an agency verifies that code
 // and asks for access; the resident approves; the agency downloads the copy; the resident
-// revokes. Also: the tabs by keyboard, a double click that files once, and 长辈模式. Screenshots go to the artifact directory. Fails on any console error.
+// revokes; staff see the queue, the agencies and the overview's charts. Also: the tabs by keyboard, a double click that files once, and 长辈模式. Screenshots go to the artifact directory. Fails on any console error.
 //
 // usage: node flow.mjs BASE_URL ARTIFACT_DIR
 import { chromium } from "playwright-core";
@@ -207,6 +207,34 @@ try {
   await staff.getByRole("tab", { name: "用证部门" }).click();
   await staff.locator("#agencies").getByText("广州市天河区人力资源和社会保障局（演示）").waitFor();
   await shot(staff, "09-staff");
+
+  step("staff see the overview drawn as charts, each with its caption and data table");
+  await staff.getByRole("tab", { name: "概览" }).click();
+  const appsChart = staff.getByRole("figure", { name: "每日申请数（按受理结果）" });
+  await appsChart.locator("canvas").first().waitFor();
+  if ((await staff.getByRole("figure").count()) < 6) throw new Error("fewer than six charts in 概览");
+  for (const canvas of await staff.locator("#ov-charts canvas").all()) {
+    if (!((await canvas.evaluate((c) => c.width)) > 0)) throw new Error("a chart's canvas was not sized");
+  }
+  // Today's row: the application filed in this flow, issued at once.
+  const todayIssued = await appsChart.locator("table.data tbody tr").last().locator("td").first().textContent();
+  if (!(Number(todayIssued) >= 1)) throw new Error("today's applications issued at once: " + todayIssued);
+  // The series is drawn: pixels of its colour (#1a7f37) on the canvas, not just the axes.
+  const seriesPixels = await appsChart.locator("canvas").first().evaluate((c) => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4)
+      if (Math.abs(d[i] - 0x1a) < 40 && Math.abs(d[i + 1] - 0x7f) < 40 && Math.abs(d[i + 2] - 0x37) < 40 && d[i + 3] > 150) n++;
+    return n;
+  });
+  if (seriesPixels < 10) throw new Error("the applications chart drew no series (" + seriesPixels + " pixels)");
+  // The agency's verification earlier in this flow, in the table under its chart.
+  const verifyChart = staff.getByRole("figure", { name: "每日用证部门核验次数" });
+  await verifyChart.getByText("查看数据表").click();
+  const verified = (await verifyChart.locator("table.data tbody td").allTextContents()).reduce((a, b) => a + Number(b), 0);
+  if (!(verified >= 1)) throw new Error("no agency verification in the overview: " + verified);
+  await staff.locator("#ov-summary").getByText("待审核", { exact: true }).waitFor();
+  await shot(staff, "12-overview");
 
   step("长辈模式: large type and high contrast, kept after a reload");
   const elder = await open("/h5/yjm.html");

@@ -36,18 +36,36 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/h5/staff.html"),
     ),
     ("staff.js", JS, include_str!("../../static/h5/staff.js")),
+    (
+        "overview.js",
+        JS,
+        include_str!("../../static/h5/overview.js"),
+    ),
+    // uPlot 1.6.32 (MIT), the staff console's charts; see static/h5/vendor/README.md.
+    (
+        "vendor/uplot.min.js",
+        JS,
+        include_str!("../../static/h5/vendor/uplot.min.js"),
+    ),
+    (
+        "vendor/uplot.min.css",
+        CSS,
+        include_str!("../../static/h5/vendor/uplot.min.css"),
+    ),
+    (
+        "vendor/uplot.LICENSE.txt",
+        "text/plain; charset=utf-8",
+        include_str!("../../static/h5/vendor/uplot.LICENSE.txt"),
+    ),
     ("api.js", JS, include_str!("../../static/h5/api.js")),
     ("docs.html", HTML, include_str!("../../static/h5/docs.html")),
     ("docs.js", JS, include_str!("../../static/h5/docs.js")),
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_str!("../../static/h5/app.css"),
-    ),
+    ("app.css", CSS, include_str!("../../static/h5/app.css")),
 ];
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 
 /// Scripts only from here; images also from blobs (the card and copies are fetched with the
 /// bearer token) and data URIs (photos inside SVG); the camera for scanning codes.

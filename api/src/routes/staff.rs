@@ -6,7 +6,7 @@ use service::applying::applications::Page;
 use service::applying::review::{QueueItem, ReviewView};
 use service::applying::{materials, review};
 use service::consent::agencies::{AgencyView, Registered};
-use service::govdata::import::{self, Batch, Problem, RecordError};
+use service::govdata::import::{self, Batch, RecordError};
 use service::identity::staff::{self, Role};
 use service::permit::cards::CardOrderView;
 use service::{permit::cards, permit::permits};
@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig, max_bulk_bytes: usize) {
         .service(decide)
         .service(revoke_permit)
         .service(advance_card_order)
+        .service(dashboard)
         .service(
             // Imports are bulk: their own body limit, which the 413 names.
             scope("/staff/gov-records")
@@ -103,15 +104,7 @@ struct ImportErrorBody {
 
 impl From<RecordError> for ImportErrorBody {
     fn from(e: RecordError) -> Self {
-        let code = match e.problem {
-            Problem::IdNumberInvalid(_) => "ID_NUMBER_INVALID",
-            Problem::Missing(_) => "FIELD_MISSING",
-            Problem::TooLong(_) => "FIELD_TOO_LONG",
-            Problem::Invalid(_) => "FIELD_INVALID",
-            Problem::DateInFuture(_) => "DATE_IN_FUTURE",
-            Problem::GenderMismatch => "GENDER_MISMATCH",
-            Problem::PhotoInvalid => "PHOTO_INVALID",
-        };
+        let code = e.problem.code();
         let message = import_problem_message(&e.problem);
         ImportErrorBody {
             list: e.list.as_str(),
@@ -146,6 +139,36 @@ pub async fn upsert_gov_records(
             .map(ImportErrorBody::from)
             .collect(),
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DashboardQuery {
+    /// Days shown, ending today (China's calendar): default 30; 0 is taken as 1, more than
+    /// 366 as 366.
+    #[param(minimum = 0)]
+    days: Option<u64>,
+}
+
+/// The service at a glance, for the console's 概览 (any staff role): counts per day, never a
+/// person.
+#[utoipa::path(
+    tag = "工作人员",
+    summary = "概览：每日申请结果、审核队列、提醒送达渠道与用证部门核验次数（仅统计数字）",
+    security(("staff" = [])),
+    params(DashboardQuery),
+    responses((status = 200, body = service::operations::dashboard::Dashboard)),
+)]
+#[get("/staff/dashboard")]
+pub async fn dashboard(
+    ctx: web::Data<Context>,
+    staff: Staff,
+    q: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, ApiError> {
+    staff.0.require(Role::Reviewer)?;
+    let view = service::operations::dashboard::dashboard(&ctx, q.days).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(view))
 }
 
 #[derive(Deserialize, IntoParams)]

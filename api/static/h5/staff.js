@@ -1,4 +1,5 @@
-// Staff H5: the review queue with materials and decisions, and agency registration.
+// Staff H5: the review queue with materials and decisions, and agency registration (the
+// 概览 tab with its charts is overview.js).
 "use strict";
 (() => {
   const { $, el, call, say } = Yj;
@@ -80,7 +81,10 @@
       [el("li", { class: "hint" }, r.ok ? "暂无" : Yj.errorText(r))]));
   }
 
-  const show = Yj.tabs((id) => (id === "tab-queue" ? loadQueue() : loadAgencies()));
+  const show = Yj.tabs((id) => {
+    if (id === "tab-queue") loadQueue();
+    else if (id === "tab-agencies") loadAgencies();
+  });
   function start() {
     $("#login-card").classList.add("hidden");
     $("#app").classList.remove("hidden");

@@ -227,6 +227,7 @@ fn moved_away(
         State::Apply {
             draft: Uuid::new_v4(),
             step,
+            ahead: Draft::default(),
         },
         replies,
     ))

@@ -21,7 +21,8 @@ use service::wording::refusals::{material_label_of, reject_reason_message_of};
 use uuid::Uuid;
 
 use crate::parse::{self, CityAnswer, Intent, YesNo};
-use crate::state::{ApplyStep, ChangeStep, Form, Quiz, State};
+use crate::state::{ApplyStep, ChangeStep, Draft, Form, Quiz, State};
+use crate::understand;
 use crate::{ChatUser, text};
 
 mod address;
@@ -124,7 +125,7 @@ pub async fn schema(t: &Turn<'_>, state: State, input: &str) -> Result<Step> {
             t.ctx.settings.permit.residence_months,
             t.ctx.clock.today(),
         )),
-        State::Apply { draft, step } => apply(t, draft, step, input).await,
+        State::Apply { draft, step, ahead } => apply(t, draft, step, ahead, input).await,
         State::EndorseConfirm => endorse_confirm(t, input).await,
         State::Reminders => reminders_menu(t, input).await,
         State::ReminderEmail => reminder_email(t, input).await,
@@ -184,7 +185,9 @@ async fn back(t: &Turn<'_>, state: State) -> Result<Step> {
     let to = match state {
         State::Idle | State::EndorseConfirm | State::Reminders => None,
         State::Quiz { step } => step.back().map(|step| State::Quiz { step }),
-        State::Apply { draft, step } => step.back().map(|step| State::Apply { draft, step }),
+        State::Apply { draft, step, ahead } => {
+            step.back().map(|step| State::Apply { draft, step, ahead })
+        }
         State::ReminderEmail => return reminders_show(t).await,
         State::ChangeAddress { step } => step.back().map(|step| State::ChangeAddress { step }),
     };
@@ -202,9 +205,30 @@ async fn idle(t: &Turn<'_>, input: &str) -> Result<Step> {
         Intent::Greeting => Step::idle(vec![s(text::GREETING), s(text::MENU)]),
         Intent::Help => Step::idle(vec![s(text::HELP)]),
         Intent::Handoff => Step::idle(vec![text::handoff()]),
-        Intent::Unknown => Step::idle(vec![s(text::NOT_UNDERSTOOD), s(text::MENU)]),
+        Intent::Unknown => {
+            let slots = understand::extract(
+                input,
+                understand::Context {
+                    today: t.ctx.clock.today(),
+                    city: None,
+                    asking: understand::Asking::Nothing,
+                },
+            );
+            // "广州番禺，2023年9月来的，在读书": an application told without saying so.
+            if slots.count() >= 2 && (slots.city.is_some() || slots.shenzhen) {
+                start_application(t, input).await?
+            } else if let Some(q) = understand::question(input)
+                && q != understand::Question::Progress
+            {
+                let mut replies = answer(t, q).await?;
+                replies.push(s(text::MENU));
+                Step::idle(replies)
+            } else {
+                Step::idle(vec![s(text::NOT_UNDERSTOOD), s(text::MENU)])
+            }
+        }
         Intent::Eligibility => Step::to(State::Quiz { step: Quiz::City }, vec![s(text::QUIZ_CITY)]),
-        Intent::Apply => start_application(t).await?,
+        Intent::Apply => start_application(t, input).await?,
         Intent::Status => status(t).await?,
         Intent::Endorse => endorse_start(t).await?,
         Intent::Card => card(t).await?,
@@ -286,7 +310,9 @@ async fn my_permit(
     }
 }
 
-async fn start_application(t: &Turn<'_>) -> Result<Step> {
+/// Starts an application from the message that asked for it, taking whatever it already
+/// says ("我2023年3月来的广州番禺，在学校读书，想办居住证").
+async fn start_application(t: &Turn<'_>, input: &str) -> Result<Step> {
     let link = match linked(t) {
         Ok(link) => link,
         Err(step) => return Ok(*step),
@@ -319,11 +345,29 @@ async fn start_application(t: &Turn<'_>) -> Result<Step> {
             ]));
         }
     }
-    Ok(Step::to(
-        State::Apply {
-            draft: Uuid::new_v4(),
-            step: ApplyStep::City,
+    let draft = Uuid::new_v4();
+    let slots = understand::extract(
+        input,
+        understand::Context {
+            today: t.ctx.clock.today(),
+            city: None,
+            asking: understand::Asking::Nothing,
         },
-        vec![s(text::APPLY_START), s(text::ASK_CITY)],
+    );
+    if slots.is_empty() && !slots.shenzhen {
+        return Ok(Step::to(
+            State::Apply {
+                draft,
+                step: ApplyStep::City,
+                ahead: Draft::default(),
+            },
+            vec![s(text::APPLY_START), s(text::ASK_CITY)],
+        ));
+    }
+    let (step, ahead, replies) =
+        fill(t, &link, ApplyStep::City, Draft::default(), input, None).await?;
+    Ok(Step::to(
+        State::Apply { draft, step, ahead },
+        [vec![s(text::APPLY_START)], replies].concat(),
     ))
 }

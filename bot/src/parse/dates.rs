@@ -126,7 +126,42 @@ pub fn date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
             t = t.replacen(word, &format!("{}年", today.year() - back), 1);
         }
     }
+    if t.contains("上个月") || t.contains("上月") {
+        let last = today.checked_sub_months(Months::new(1))?;
+        return last.with_day(1);
+    }
+    // A part of a year or month read as a day: 年底 is December (its first day, as a month
+    // alone is), 月底 the month's last day, 月中/中旬 the 15th.
+    let mut month_end = false;
+    for (word, with) in [
+        ("年底", "年12月"),
+        ("年末", "年12月"),
+        ("年初", "年1月"),
+        ("年中", "年7月"),
+        ("月初", "月1日"),
+        ("月中", "月15日"),
+        ("上旬", "1日"),
+        ("中旬", "15日"),
+        ("下旬", "21日"),
+    ] {
+        t = t.replace(word, with);
+    }
+    for word in ["月底", "月末"] {
+        if t.contains(word) {
+            t = t.replace(word, "月");
+            month_end = true;
+        }
+    }
     let t = arabic_numerals(&t.replace("半年", "6个月"));
+    let found = date_of(&t, today)?;
+    if month_end {
+        let next = found.checked_add_months(Months::new(1))?;
+        return next.pred_opt();
+    }
+    Some(found)
+}
+
+fn date_of(t: &str, today: NaiveDate) -> Option<NaiveDate> {
     if let Some(before) = t.strip_suffix("前").or_else(|| t.strip_suffix("以前")) {
         let toks = tokens(before);
         if let [Tok::Num(n, _), ..] = toks.as_slice() {
@@ -141,7 +176,7 @@ pub fn date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
         }
         return None;
     }
-    let toks = tokens(&t);
+    let toks = tokens(t);
     let has_units = toks
         .iter()
         .any(|k| matches!(k, Tok::Year | Tok::Month | Tok::Day));

@@ -344,6 +344,12 @@ mod tests {
             ("半年前", d(2026, 5, 25)),
             ("8个月前", d(2026, 3, 25)),
             ("2年前", d(2024, 11, 25)),
+            ("去年底", d(2025, 12, 1)),
+            ("前年九月", d(2024, 9, 1)),
+            ("3月底", d(2026, 3, 31)),
+            ("上个月", d(2026, 10, 1)),
+            ("二〇二三年三月", d(2023, 3, 1)),
+            ("２０２３年３月５日", d(2023, 3, 5)),
         ] {
             assert_eq!(date(text, today), Some(want), "{text}");
         }
@@ -377,6 +383,10 @@ mod tests {
         assert_eq!(district(gz, "番禹区").unwrap().name, "番禺区");
         assert_eq!(district(gz, "广州市海珠区").unwrap().name, "海珠区");
         assert!(district(gz, "朝阳区").is_none());
+        let jm = divisions::find_city("江门").unwrap();
+        assert!(district(jm, "江门").is_none(), "a city is not a district");
+        assert!(district(jm, "江门市").is_none());
+        assert_eq!(district(jm, "江海").unwrap().name, "江海区");
     }
 
     #[test]

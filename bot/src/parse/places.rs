@@ -106,6 +106,13 @@ pub fn district(city: &'static City, text: &str) -> Option<&'static District> {
         .filter(|rest| !rest.is_empty())
         .unwrap_or(t);
     city.find_district(t).or_else(|| {
+        // A city's name is never read as a district one typo away (江门 is not 江海区).
+        let a_city = divisions::cities()
+            .iter()
+            .any(|c| distance(t, c.name) <= 1 || distance(t, c.short_name()) <= 1);
+        if a_city {
+            return None;
+        }
         closest(
             t,
             city.districts.iter().map(|d| (d, [d.name, d.short_name()])),

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 use entity::{gov_employment, gov_housing, gov_person, gov_residence_registration, gov_schooling};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -24,6 +24,7 @@ use crate::keys::privacy::Kind;
 use crate::permit::registration_end::{Registration, registrations_replaced};
 use rows::Rows;
 
+pub mod file;
 mod rows;
 
 /// Rows per INSERT/DELETE statement: well under SQLite's and PostgreSQL's parameter limits.
@@ -148,6 +149,21 @@ pub enum Problem {
     PhotoInvalid,
 }
 
+impl Problem {
+    /// The stable code of the problem, as the staff endpoint and the importer report it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::IdNumberInvalid(_) => "ID_NUMBER_INVALID",
+            Problem::Missing(_) => "FIELD_MISSING",
+            Problem::TooLong(_) => "FIELD_TOO_LONG",
+            Problem::Invalid(_) => "FIELD_INVALID",
+            Problem::DateInFuture(_) => "DATE_IN_FUTURE",
+            Problem::GenderMismatch => "GENDER_MISMATCH",
+            Problem::PhotoInvalid => "PHOTO_INVALID",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordError {
     pub list: List,
@@ -161,7 +177,32 @@ pub struct Report {
     pub errors: Vec<RecordError>,
 }
 
+/// Validates and writes one batch in one transaction (`POST /api/v1/staff/gov-records`).
 pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
+    let (prepared, errors) = prepare(ctx, batch)?;
+    let txn = ctx.db.begin().await?;
+    let upserted = prepared.write(ctx, &txn).await?;
+    txn.commit().await?;
+    Ok(Report { upserted, errors })
+}
+
+/// A batch validated and sealed, not yet written: what [`prepare`] makes of a [`Batch`].
+#[derive(Default)]
+pub struct Prepared {
+    people: BTreeMap<String, gov_person::ActiveModel>,
+    residences: Rows<gov_residence_registration::ActiveModel>,
+    /// Every registration of the people named, for the permits whose registration ended.
+    registrations: BTreeMap<String, Vec<Registration>>,
+    employment: Rows<gov_employment::ActiveModel>,
+    housing: Rows<gov_housing::ActiveModel>,
+    schooling: Rows<gov_schooling::ActiveModel>,
+    /// The valid records taken.
+    pub records: usize,
+}
+
+/// Validates each record of a batch and seals what it holds, so that the writing transaction
+/// holds only writes. Answers what is to be written and the records refused.
+pub fn prepare(ctx: &Context, batch: Batch) -> Result<(Prepared, Vec<RecordError>)> {
     let now = ctx.clock.now();
     let today = ctx.clock.today();
     let vault = &ctx.vault;
@@ -203,7 +244,6 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
     }
 
     let mut residences = Rows::default();
-    // Every registration of the people named, for the permits whose registration ended.
     let mut registrations: BTreeMap<String, Vec<Registration>> = BTreeMap::new();
     for (index, r) in batch.residence_registrations.into_iter().enumerate() {
         let result = (|| {
@@ -355,46 +395,85 @@ pub async fn import(ctx: &Context, batch: Batch) -> Result<Report> {
         }
     }
 
-    let mut upserted = people.len();
-    let txn = ctx.db.begin().await?;
-    let mut people: Vec<_> = people.into_values().collect();
-    while !people.is_empty() {
-        let chunk: Vec<_> = people.drain(..people.len().min(CHUNK)).collect();
-        gov_person::Entity::insert_many(chunk)
-            .on_conflict(
-                OnConflict::column(gov_person::Column::IdNumberBlind)
-                    .update_columns([
-                        gov_person::Column::IdNumberEnc,
-                        gov_person::Column::NameEnc,
-                        gov_person::Column::Gender,
-                        gov_person::Column::Ethnicity,
-                        gov_person::Column::HukouAddressEnc,
-                        gov_person::Column::HukouRegionCode,
-                        gov_person::Column::PhotoEnc,
-                        gov_person::Column::PhotoMime,
-                        gov_person::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
+    let records =
+        people.len() + residences.len() + employment.len() + housing.len() + schooling.len();
+    Ok((
+        Prepared {
+            people,
+            residences,
+            registrations,
+            employment,
+            housing,
+            schooling,
+            records,
+        },
+        errors,
+    ))
+}
+
+impl Prepared {
+    /// Takes in a batch that came after this one: as if it were written after it, its records
+    /// replace this one's for the people and kinds it names.
+    pub fn absorb(&mut self, later: Prepared) {
+        self.people.extend(later.people);
+        self.residences.absorb(later.residences);
+        self.registrations.extend(later.registrations);
+        self.employment.absorb(later.employment);
+        self.housing.absorb(later.housing);
+        self.schooling.absorb(later.schooling);
+        self.records += later.records;
     }
-    upserted += residences
-        .replace(&txn, gov_residence_registration::Column::IdNumberBlind)
-        .await?;
-    // In the same transaction: the holders whose registration ended are told once it commits.
-    registrations_replaced(ctx, &txn, &registrations).await?;
-    upserted += employment
-        .replace(&txn, gov_employment::Column::IdNumberBlind)
-        .await?;
-    upserted += housing
-        .replace(&txn, gov_housing::Column::IdNumberBlind)
-        .await?;
-    upserted += schooling
-        .replace(&txn, gov_schooling::Column::IdNumberBlind)
-        .await?;
-    txn.commit().await?;
-    Ok(Report { upserted, errors })
+
+    /// Writes everything in the caller's transaction; answers the rows written.
+    pub async fn write<C: ConnectionTrait>(self, ctx: &Context, txn: &C) -> Result<usize> {
+        let Prepared {
+            people,
+            residences,
+            registrations,
+            employment,
+            housing,
+            schooling,
+            records: _,
+        } = self;
+        let mut upserted = people.len();
+        let mut people: Vec<_> = people.into_values().collect();
+        while !people.is_empty() {
+            let chunk: Vec<_> = people.drain(..people.len().min(CHUNK)).collect();
+            gov_person::Entity::insert_many(chunk)
+                .on_conflict(
+                    OnConflict::column(gov_person::Column::IdNumberBlind)
+                        .update_columns([
+                            gov_person::Column::IdNumberEnc,
+                            gov_person::Column::NameEnc,
+                            gov_person::Column::Gender,
+                            gov_person::Column::Ethnicity,
+                            gov_person::Column::HukouAddressEnc,
+                            gov_person::Column::HukouRegionCode,
+                            gov_person::Column::PhotoEnc,
+                            gov_person::Column::PhotoMime,
+                            gov_person::Column::UpdatedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
+        }
+        upserted += residences
+            .replace(txn, gov_residence_registration::Column::IdNumberBlind)
+            .await?;
+        // In the same transaction: the holders whose registration ended are told once it commits.
+        registrations_replaced(ctx, txn, &registrations).await?;
+        upserted += employment
+            .replace(txn, gov_employment::Column::IdNumberBlind)
+            .await?;
+        upserted += housing
+            .replace(txn, gov_housing::Column::IdNumberBlind)
+            .await?;
+        upserted += schooling
+            .replace(txn, gov_schooling::Column::IdNumberBlind)
+            .await?;
+        Ok(upserted)
+    }
 }
 
 struct ValidPerson {
