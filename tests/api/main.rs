@@ -37,6 +37,7 @@ mod import_cli;
 mod labels;
 mod login;
 mod logs;
+mod metrics;
 mod migrations;
 mod openapi;
 mod payments;

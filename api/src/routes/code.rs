@@ -178,7 +178,8 @@ pub async fn verify(
         .filter(|_| is_object)
         .map(|b| b.token)
         .unwrap_or_default();
-    let verdict = verification::verify(&ctx, &token, agency.0.as_ref()).await;
+    let verdict =
+        service::metrics::verified(verification::verify(&ctx, &token, agency.0.as_ref())).await;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(verdict))

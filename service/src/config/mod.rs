@@ -65,6 +65,10 @@ pub struct Settings {
     /// May carry the database password, hence a secret.
     pub database_url: SecretString,
     pub bind: String,
+    /// `YUEJU_METRICS_BIND`: the second listener, serving only `GET /metrics`.
+    pub metrics_bind: Option<String>,
+    /// `YUEJU_OTLP_ENDPOINT`: where spans are exported (OTLP over HTTP/protobuf).
+    pub otlp_endpoint: Option<String>,
     pub workers: Option<usize>,
     pub log_format: LogFormat,
     /// `YUEJU_STAFF_BOOTSTRAP`: the first administrator's username and password.
@@ -168,6 +172,8 @@ impl Settings {
             mode,
             database_url,
             bind: vars.bind.clone(),
+            metrics_bind: vars.metrics_bind.clone().filter(|b| !b.trim().is_empty()),
+            otlp_endpoint: vars.otlp_endpoint.clone().filter(|e| !e.trim().is_empty()),
             workers: vars.workers,
             log_format: vars.log_format.unwrap_or(match mode {
                 RunMode::Prod => LogFormat::Json,

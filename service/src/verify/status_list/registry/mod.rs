@@ -60,6 +60,8 @@ pub struct StatusRegistry {
     /// Indexed by list id (0 unused); `None` for an id not known here (yet).
     lists: RwLock<Vec<Option<Arc<List>>>>,
     follow: tokio::sync::Mutex<Follow>,
+    /// When the lists last caught up with the log (or were loaded), for the status-list age.
+    caught_up_at: Mutex<Instant>,
 }
 
 impl Default for StatusRegistry {
@@ -74,6 +76,7 @@ impl StatusRegistry {
         StatusRegistry {
             lists: RwLock::new(Vec::new()),
             follow: tokio::sync::Mutex::new(Follow::new(0)),
+            caught_up_at: Mutex::new(Instant::now()),
         }
     }
 
