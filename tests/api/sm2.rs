@@ -153,7 +153,8 @@ async fn with_sm2_chosen_every_signed_thing_is_signed_by_the_sm2_key_and_verifie
     assert_eq!(header["kid"], sm2.kid.as_str());
     let checked = status_list::verify(&list.text, &keys, Utc::now()).unwrap();
     assert_eq!(checked.kid(), sm2.kid);
-    let offline = offline::verify_offline(&keys, &code, &[list.text.clone()], Utc::now());
+    let offline =
+        offline::verify_offline(&keys, &code, std::slice::from_ref(&list.text), Utc::now());
     assert_eq!(offline.valid, Some(true), "{offline:?}");
 
     // `yueju verify` with the keys and the list as served.
@@ -274,7 +275,57 @@ async fn an_unknown_signing_algorithm_stops_start_up_naming_the_setting() {
             .find(|(name, _)| *name == k)
             .map(|(_, v)| (*v).to_owned())
     })
-    .err()
-    .expect("RSA is refused");
+    .expect_err("RSA is refused");
     assert!(format!("{err:#}").contains("YUEJU_SIGNING_ALG"), "{err:#}");
+}
+
+#[tokio::test]
+async fn an_envelope_of_the_first_form_keeps_verifying_and_only_as_ed25519() {
+    use service::keys::signing::{Alg, KeyRing, PrivateKey};
+    let ring = KeyRing::local(
+        vec![
+            PrivateKey::generate(Alg::EdDsa).unwrap(),
+            PrivateKey::generate(Alg::Sm2).unwrap(),
+        ],
+        vec![],
+        Alg::EdDsa,
+    )
+    .unwrap();
+    let keys = ring.published();
+    let copy = json!({"type": annotated_copy::COPY_TYPE, "permit_no": "4401002026000001",
+                      "annotation": {"purpose": "办理社保卡", "download_no": 1}});
+    // Signed as copies were before RFC 8785: the purpose line and the sorted JSON of `copy`.
+    let legacy = ring
+        .sign_value(annotated_copy::SIGNATURE_PURPOSE, &copy)
+        .await
+        .unwrap();
+    let old = SignedCopy {
+        copy: copy.clone(),
+        alg: "EdDSA".into(),
+        kid: legacy.kid.clone(),
+        signature: legacy.b64(),
+    };
+    assert!(annotated_copy::verify(&keys, &old));
+    let mut changed = old.clone();
+    changed.copy["annotation"]["download_no"] = json!(2);
+    assert!(!annotated_copy::verify(&keys, &changed));
+
+    // An SM2 envelope is only ever of the current form.
+    let sm2_ring = KeyRing::local(
+        vec![PrivateKey::sm2_from_bytes(&[5; 32]).unwrap()],
+        vec![],
+        Alg::Sm2,
+    )
+    .unwrap();
+    let sm2_legacy = sm2_ring
+        .sign_value(annotated_copy::SIGNATURE_PURPOSE, &copy)
+        .await
+        .unwrap();
+    let old_sm2 = SignedCopy {
+        copy,
+        alg: "SM2".into(),
+        kid: sm2_legacy.kid.clone(),
+        signature: sm2_legacy.b64(),
+    };
+    assert!(!annotated_copy::verify(&sm2_ring.published(), &old_sm2));
 }

@@ -98,8 +98,8 @@ pub struct Settings {
     pub blind_index_key: Option<SecretString>,
     /// `kid:base64secret[,…]`; the first signs access tokens, all verify.
     pub jwt_keys: Option<SecretString>,
-    /// PKCS#8 PEM files of the Ed25519 signing keys, comma separated; the first signs. (The
-    /// paths are not secret; the files are.)
+    /// PKCS#8 PEM files of the signing keys (Ed25519 or SM2), comma separated; the first of
+    /// `signing_alg` signs. (The paths are not secret; the files are.)
     pub signing_keys: Option<String>,
     /// SPKI PEM files of retired public keys that still verify, comma separated.
     pub retired_public_keys: Option<String>,

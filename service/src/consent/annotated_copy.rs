@@ -186,7 +186,7 @@ pub async fn download(
         kid: ctx.keys.signing_kid().to_owned(),
         signature: String::new(),
     };
-    // Signed before the download is logged and counted: a signer that fails rolls it back.
+    // A signer that fails returns before the commit: the counted download is rolled back.
     let signature = ctx.keys.sign(&signed_bytes(&signed)?).await?;
     if signature.kid != signed.kid {
         return Err(anyhow::anyhow!(

@@ -424,7 +424,7 @@ mod tests {
         for alg in Alg::ALL {
             let keys = mixed(alg);
             let (token, _) = issue(&keys, &subject("陈志强"), 120, now()).await.unwrap();
-            let mut bytes = BASE32_NOPAD.decode(token[3..].as_bytes()).unwrap();
+            let mut bytes = BASE32_NOPAD.decode(&token.as_bytes()[3..]).unwrap();
             bytes[0] ^= 0x10;
             let swapped = format!("{PREFIX}{}", BASE32_NOPAD.encode(&bytes));
             let result = verify(&keys, &swapped, now());

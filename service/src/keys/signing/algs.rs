@@ -190,7 +190,7 @@ impl PublicKey {
 /// The private half of a key: what signs in the process.
 #[derive(Clone)]
 pub enum PrivateKey {
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     Sm2(Box<sm2::dsa::SigningKey>),
 }
 
@@ -202,7 +202,7 @@ impl std::fmt::Debug for PrivateKey {
 
 impl From<ed25519_dalek::SigningKey> for PrivateKey {
     fn from(key: ed25519_dalek::SigningKey) -> Self {
-        PrivateKey::Ed25519(key)
+        PrivateKey::Ed25519(Box::new(key))
     }
 }
 
@@ -211,7 +211,7 @@ impl PrivateKey {
     pub fn generate(alg: Alg) -> anyhow::Result<PrivateKey> {
         use crate::keys::secrets::random_bytes;
         match alg {
-            Alg::EdDsa => Ok(PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+            Alg::EdDsa => Ok(PrivateKey::from(ed25519_dalek::SigningKey::from_bytes(
                 &random_bytes::<32>()?,
             ))),
             // A random 32 bytes is a valid SM2 scalar but for a chance of about 2^-32.
@@ -273,7 +273,7 @@ impl PrivateKey {
     /// Reads a PKCS#8 PEM private key of either algorithm (the key's own OID decides).
     pub fn from_pkcs8_pem(pem: &str) -> anyhow::Result<PrivateKey> {
         if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) {
-            return Ok(PrivateKey::Ed25519(key));
+            return Ok(PrivateKey::from(key));
         }
         match sm2::SecretKey::from_pkcs8_pem(pem) {
             Ok(secret) => PrivateKey::sm2(&secret),
@@ -411,5 +411,37 @@ mod tests {
             assert!(public.kid().starts_with(alg.kid_prefix()));
         }
         assert!(PrivateKey::from_pkcs8_pem("not a key").is_err());
+    }
+
+    // Per algorithm: sign → verify for any message, and hostile input never panics.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn any_message_signed_verifies_and_no_other_does(
+            message in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            other in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            for alg in Alg::ALL {
+                let key = PrivateKey::generate(alg).unwrap();
+                let signature = key.sign(&message);
+                proptest::prop_assert!(key.public().verify(&message, &signature).is_ok());
+                if other != message {
+                    proptest::prop_assert!(key.public().verify(&other, &signature).is_err());
+                }
+            }
+        }
+
+        #[test]
+        fn any_bytes_as_a_signature_or_a_key_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..130),
+        ) {
+            for alg in Alg::ALL {
+                let key = PrivateKey::generate(alg).unwrap();
+                let _ = key.public().verify(b"message", &bytes);
+            }
+            let _ = PublicKey::sm2_from_sec1(&bytes);
+            let _ = sm2_signature_bytes(&bytes);
+        }
     }
 }

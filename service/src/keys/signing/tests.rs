@@ -17,7 +17,7 @@ fn sm2_key(seed: u8) -> PrivateKey {
 }
 
 fn ed_key(seed: u8) -> PrivateKey {
-    PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+    PrivateKey::from(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
 }
 
 /// Both algorithms in one ring, `alg` signing.
