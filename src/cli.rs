@@ -1,6 +1,6 @@
-//! The command line, declared for clap: `yueju [serve]`, `yueju verify`, `yueju rotate-keys`,
-//! `yueju chat` and `yueju import-gov-records`. A usage error exits with status 2 (clap's convention, and what the
-//! commands did before).
+//! The command line, declared for clap: `yueju [serve]`, `yueju verify`, `yueju verify-copy`,
+//! `yueju rotate-keys`, `yueju chat` and `yueju import-gov-records`. A usage error exits with
+//! status 2 (clap's convention, and what the commands did before).
 
 use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::PathBuf;
@@ -31,6 +31,12 @@ pub enum Command {
     /// A residence proof is valid when its signature holds and it has not expired; the JSON
     /// printed says whether its statement holds.
     Verify(VerifyArgs),
+    /// Verify an annotated copy downloaded as PDF (加注件), offline, with published keys alone.
+    ///
+    /// Checks the signature of the attached envelope.json, then that every page prints the
+    /// annotation that was signed. Exit status: 0 valid, 1 not valid (the reason is printed),
+    /// 2 usage error.
+    VerifyCopy(VerifyCopyArgs),
     /// Re-seal every stored personal value and material file under the first key of
     /// YUEJU_DATA_KEYS.
     ///
@@ -66,6 +72,17 @@ pub struct VerifyArgs {
     /// (the code names its list).
     #[arg(long = "status-list", value_name = "FILE")]
     pub status_lists: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyCopyArgs {
+    /// The PDF as downloaded with ?format=pdf.
+    #[arg(value_name = "FILE.pdf")]
+    pub file: PathBuf,
+    /// The published keys, as served by GET /api/v1/keys (default: this installation's own
+    /// key ring).
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +161,19 @@ mod tests {
         assert_eq!(args.token, "YJ2X");
         assert_eq!(args.keys, Some(PathBuf::from("k.json")));
         assert_eq!(args.status_lists.len(), 2);
+    }
+
+    #[test]
+    fn verify_copy_takes_one_file_and_optional_keys() {
+        let cli =
+            Cli::try_parse_from(["yueju", "verify-copy", "copy.pdf", "--keys", "k.json"]).unwrap();
+        let Some(Command::VerifyCopy(args)) = cli.command else {
+            panic!("not verify-copy: {cli:?}");
+        };
+        assert_eq!(args.file, PathBuf::from("copy.pdf"));
+        assert_eq!(args.keys, Some(PathBuf::from("k.json")));
+        assert!(Cli::try_parse_from(["yueju", "verify-copy"]).is_err());
+        assert!(Cli::try_parse_from(["yueju", "verify-copy", "a.pdf", "b.pdf"]).is_err());
     }
 
     #[test]

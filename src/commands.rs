@@ -11,7 +11,7 @@ use service::config::Settings;
 use service::keys::signing::{KeyRing, PublishedKey};
 use service::verify::offline::verify_offline;
 
-use crate::cli::{ChatArgs, RotateKeysArgs, VerifyArgs, chat_user};
+use crate::cli::{ChatArgs, RotateKeysArgs, VerifyArgs, VerifyCopyArgs, chat_user};
 pub use crate::import::import_gov_records;
 
 /// `yueju [serve]`: the HTTP service until it is stopped.
@@ -20,7 +20,14 @@ pub fn serve() -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    api::telemetry::init(settings.log_format);
+    let telemetry =
+        match api::telemetry::init(settings.log_format, settings.otlp_endpoint.as_deref()) {
+            Ok(telemetry) => telemetry,
+            Err(e) => {
+                eprintln!("yueju: {e:#}");
+                return ExitCode::from(2);
+            }
+        };
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -28,9 +35,14 @@ pub fn serve() -> ExitCode {
     let result = runtime.block_on(async {
         let app = Application::build(settings).await?;
         tracing::info!(address = %app.address(), "yueju listening; open http://{}/", app.address());
+        if let Some(metrics) = app.metrics_address() {
+            tracing::info!(address = %metrics, "metrics at http://{metrics}/metrics");
+        }
         app.run_until_stopped().await?;
         anyhow::Ok(())
     });
+    // Outside the runtime: the exporter's last batch goes out on its own thread.
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -123,6 +135,57 @@ fn verify_residence_proof(keys: &[PublishedKey], token: &str) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// `yueju verify-copy`: a PDF copy's attached envelope against the published keys, and the
+/// annotation printed on its pages against the signed one. Prints the verdict as JSON; exit 0
+/// valid, 1 not valid, 2 when the keys or the file cannot be read.
+pub fn verify_copy(args: VerifyCopyArgs) -> ExitCode {
+    use service::consent::copy_pdf;
+    let keys = match &args.keys {
+        Some(path) => read_keys(path),
+        None => local_keys(),
+    };
+    let keys = match keys {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("yueju verify-copy: cannot read the keys: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let bytes = match read_bounded(&args.file, copy_pdf::MAX_PDF_BYTES) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!(
+                "yueju verify-copy: cannot read {}: {e:#}",
+                args.file.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let report = copy_pdf::verify_pdf(&keys, &bytes).report();
+    match serde_json::to_string_pretty(&report) {
+        Ok(text) => println!("{text}"),
+        Err(e) => {
+            eprintln!("yueju verify-copy: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The file's bytes, reading at most one byte past `max` (a larger file then fails the check
+/// as too large rather than filling memory).
+fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn read_keys(path: &Path) -> anyhow::Result<Vec<PublishedKey>> {

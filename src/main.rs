@@ -2,8 +2,9 @@
 //!
 //! A tour: [`cli`] declares the command line (clap); [`commands`] carries out each
 //! subcommand — `serve` (the default: the HTTP service of the `api` crate), `verify` (the
-//! offline verifier), `rotate-keys`, `chat` and `import-gov-records` (bulk government data, [`import`]). Settings come from the environment and an
-//! optional `.env` (`service::config`).
+//! offline verifier), `verify-copy` (the same for a PDF copy), `rotate-keys`, `chat` and
+//! `import-gov-records` (bulk government data, [`import`]). Settings come from the environment
+//! and an optional `.env` (`service::config`).
 
 mod cli;
 mod commands;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(cli::Command::Serve) {
         cli::Command::Serve => commands::serve(),
         cli::Command::Verify(args) => commands::verify(args),
+        cli::Command::VerifyCopy(args) => commands::verify_copy(args),
         cli::Command::RotateKeys(args) => commands::rotate_keys(args),
         cli::Command::Chat(args) => commands::chat(args),
         cli::Command::ImportGovRecords(args) => commands::import_gov_records(args),

@@ -39,6 +39,8 @@ const MARGIN: f32 = 32.0;
 const PHOTO_W: f32 = 120.0;
 const PHOTO_H: f32 = 150.0;
 const CLIP_ID: &str = "yj-copy-clip";
+/// The line under the fields, on the SVG and the PDF copy.
+pub(crate) const FOOTER_NOTICE: &str = "本件为广东省电子居住证加注件，仅限加注所列用途使用。";
 
 /// Renders the annotated copy (加注件): the permitted fields and photo, the
 /// watermark repeated diagonally across the whole copy, and a footer with the
@@ -85,13 +87,7 @@ pub fn annotated_copy_svg(copy: &AnnotatedCopy<'_>) -> String {
     }
 
     y += 14.0;
-    text(
-        &mut body,
-        MARGIN,
-        y,
-        Style::new(12.0, MUTED),
-        "本件为广东省电子居住证加注件，仅限加注所列用途使用。",
-    );
+    text(&mut body, MARGIN, y, Style::new(12.0, MUTED), FOOTER_NOTICE);
     y += 18.0;
 
     let footer_bottom = draw_footer(&mut body, copy, y);
@@ -223,7 +219,7 @@ fn draw_footer(body: &mut String, copy: &AnnotatedCopy<'_>, footer_top: f32) -> 
 
 /// Short form of a signature for people to compare: the first and last
 /// eight characters of its base64 text, in groups of four.
-fn signature_fingerprint(signature_b64: &str) -> String {
+pub(crate) fn signature_fingerprint(signature_b64: &str) -> String {
     let chars: Vec<char> = signature_b64
         .chars()
         .filter(|c| !c.is_whitespace())

@@ -6,6 +6,9 @@
 //! - [`card`]: [`card_svg`] draws the permit card as the holder sees it on the phone.
 //! - [`copy`]: [`annotated_copy_svg`] draws the annotated copy (加注件) with its watermark
 //!   and signed footer.
+//! - [`pdf`]: [`annotated_copy_pdf`] lays the same copy on A4 pages as a PDF, with the
+//!   annotation across every page, a QR code to verify it online, the font embedded as a
+//!   subset and the signed envelope attached.
 //! - [`qr`]: the 粤居码 as a bare SVG ([`qr_svg`]) or PNG ([`qr_png`]), and the QR drawn
 //!   inside the card.
 //! - `rows`: labelled fields laid out in two columns beside or below a photo.
@@ -21,6 +24,7 @@ use std::fmt;
 
 pub mod card;
 pub mod copy;
+pub mod pdf;
 pub mod qr;
 mod rows;
 mod svg;
@@ -31,6 +35,7 @@ mod test_support;
 
 pub use card::{CardFields, card_svg};
 pub use copy::{AnnotatedCopy, annotated_copy_svg};
+pub use pdf::{ENVELOPE_NAME, PdfDate, PdfExtras, annotated_copy_pdf};
 pub use qr::{qr_png, qr_svg};
 pub use svg::photo::{OwnedPhoto, Photo};
 
@@ -42,6 +47,8 @@ pub enum RenderError {
     QrTooLong,
     /// The PNG encoder failed.
     Png,
+    /// The PDF writer failed.
+    Pdf,
 }
 
 impl fmt::Display for RenderError {
@@ -49,6 +56,7 @@ impl fmt::Display for RenderError {
         match self {
             Self::QrTooLong => f.write_str("the QR code payload is too long to encode"),
             Self::Png => f.write_str("the PNG encoder failed"),
+            Self::Pdf => f.write_str("the PDF writer failed"),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! the right, wrapped onto a bounded number of lines. Rows beside the photo end before it,
 //! rows below it run the full width; a value that would be cut may shrink first.
 
-use crate::svg::{INK, MUTED, Style, text};
+use crate::svg::{INK, MUTED, Style};
 use crate::text::{text_em, wrap, wrap_checked};
 
 /// Placeholder for an empty value.
@@ -63,8 +63,24 @@ pub(crate) struct Columns {
     pub(crate) row_gap: f32,
 }
 
+/// Where rows write their text: the SVG document, or the PDF layout's list of items.
+pub(crate) trait TextOut {
+    fn text(&mut self, x: f32, y: f32, style: Style, content: &str);
+}
+
+impl TextOut for String {
+    fn text(&mut self, x: f32, y: f32, style: Style, content: &str) {
+        crate::svg::text(self, x, y, style, content);
+    }
+}
+
 /// Draws the rows from `top` downwards and returns the y below the last one.
-pub(crate) fn draw_rows(out: &mut String, rows: &[Row<'_>], columns: &Columns, top: f32) -> f32 {
+pub(crate) fn draw_rows<T: TextOut + ?Sized>(
+    out: &mut T,
+    rows: &[Row<'_>],
+    columns: &Columns,
+    top: f32,
+) -> f32 {
     let mut y = top;
     for row in rows {
         let right = if y < columns.narrow_until {
@@ -88,8 +104,7 @@ pub(crate) fn draw_rows(out: &mut String, rows: &[Row<'_>], columns: &Columns, t
         let baseline = y + size;
         let label = wrap(row.label, columns.label_max_em, 1);
         if let Some(label) = label.first() {
-            text(
-                out,
+            out.text(
                 columns.label_x,
                 baseline,
                 Style::new(columns.label_size, MUTED),
@@ -99,7 +114,7 @@ pub(crate) fn draw_rows(out: &mut String, rows: &[Row<'_>], columns: &Columns, t
         let style = (row.emphasis)(Style::new(size, INK));
         let mut line_y = baseline;
         for line in &lines {
-            text(out, columns.value_x, line_y, style, line);
+            out.text(columns.value_x, line_y, style, line);
             line_y += line_height;
         }
         y = line_y - line_height + size * 0.35 + columns.row_gap;

@@ -128,3 +128,14 @@ impl utoipa::PartialSchema for Svg {
 }
 
 impl utoipa::ToSchema for Svg {}
+
+/// The annotated copy as a PDF document.
+pub struct Pdf;
+
+impl utoipa::PartialSchema for Pdf {
+    fn schema() -> RefOr<Schema> {
+        bytes("application/pdf")
+    }
+}
+
+impl utoipa::ToSchema for Pdf {}

@@ -7,6 +7,7 @@ use service::applying::applications::Page;
 use service::consent::access_log::{ChainCheck, EntryView};
 use service::consent::annotated_copy::SignedCopy;
 use service::consent::consents::{self, AccessRequest, AgencyRequestView, Approval, RequestView};
+use service::consent::copy_pdf;
 use service::consent::grants::{self, GrantView};
 use service::consent::proof_grants;
 use service::residence::proofs::IssuedProof;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(request_access)
         .service(agency_request)
         .service(download_copy)
+        .service(check_copy)
         .service(residence_proof)
         .service(my_requests)
         .service(approve)
@@ -123,41 +125,101 @@ pub struct CopyQuery {
 }
 
 fn copy_format() -> impl Into<RefOr<Schema>> {
-    service::api_schema::one_of(["json", "svg"])
+    service::api_schema::one_of(["json", "svg", "pdf"])
+}
+
+#[derive(Clone, Copy)]
+enum CopyFormat {
+    Json,
+    Svg,
+    Pdf,
 }
 
 #[utoipa::path(
     tag = "用证部门",
-    summary = "下载加注件（?format=svg 返回渲染件）",
+    summary = "下载加注件（?format=svg 返回渲染件，?format=pdf 返回附签名数据的 PDF）",
     security(("agency" = [])),
     params(("id" = Uuid, Path), CopyQuery),
     responses((status = 200, content(
         (SignedCopy = "application/json"),
         (inline(schemas::Svg) = "image/svg+xml"),
+        (inline(schemas::Pdf) = "application/pdf"),
     ))),
 )]
 #[get("/agency/authorizations/{id}/annotated-copy")]
 pub async fn download_copy(
     ctx: web::Data<Context>,
     agency: Agency,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     q: web::Query<CopyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let svg = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("svg") => true,
-        Some(_) => return Err(ApiError::invalid_request("format 只能是 json 或 svg")),
+    let format = match q.format.as_deref() {
+        None | Some("json") => CopyFormat::Json,
+        Some("svg") => CopyFormat::Svg,
+        Some("pdf") => CopyFormat::Pdf,
+        Some(_) => return Err(ApiError::invalid_request("format 只能是 json、svg 或 pdf")),
     };
     let (copy, photo) = annotated_copy::download(&ctx, &agency.0, *id).await?;
     let mut res = HttpResponse::Ok();
     res.insert_header(("Cache-Control", "no-store"));
-    if svg {
-        Ok(res
+    match format {
+        CopyFormat::Json => Ok(res.json(copy)),
+        CopyFormat::Svg => Ok(res
             .content_type("image/svg+xml; charset=utf-8")
-            .body(annotated_copy::svg(&copy, photo.as_ref())))
-    } else {
-        Ok(res.json(copy))
+            .body(annotated_copy::svg(&copy, photo.as_ref()))),
+        CopyFormat::Pdf => {
+            // The QR code leads back to this service as the agency reached it.
+            let base = {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            };
+            let grant = *id;
+            // Subsetting the font and compressing take milliseconds of CPU: off the worker.
+            let pdf = web::block(move || {
+                let envelope = copy_pdf::envelope(&copy)?;
+                copy_pdf::pdf(
+                    &copy,
+                    photo.as_ref(),
+                    &envelope,
+                    &copy_pdf::check_url(&base, &copy),
+                )
+            })
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|pdf| pdf)
+            .map_err(service::error::Error::from)?;
+            Ok(res
+                .content_type("application/pdf")
+                .insert_header((
+                    "Content-Disposition",
+                    format!("attachment; filename=\"annotated-copy-{grant}.pdf\""),
+                ))
+                .body(pdf))
+        }
     }
+}
+
+/// What the QR code on a PDF copy opens: whether that copy was made under the grant and the
+/// grant still stands. Anyone may ask; the answer names the permit number, not the person.
+#[utoipa::path(
+    tag = "用证部门",
+    summary = "在线核验加注件（PDF 上二维码所指）",
+    params(("id" = Uuid, Path), ("download_no" = i32, Path, minimum = 1)),
+    responses((status = 200, body = copy_pdf::OnlineCheck)),
+)]
+#[get("/annotated-copies/{id}/{download_no}")]
+pub async fn check_copy(
+    ctx: web::Data<Context>,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, download_no) = path.into_inner();
+    // A number that is not one names no copy: the same answer as a copy never made.
+    let download_no = download_no.parse::<i32>().unwrap_or(0);
+    let check = copy_pdf::online_check(&ctx, id, download_no).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(check))
 }
 
 /// A proof made now for the grant's city, years and date, counted like a download and in the

@@ -86,12 +86,12 @@ pub(crate) enum Anchor {
 /// How one `<text>` element looks.
 #[derive(Clone, Copy)]
 pub(crate) struct Style {
-    size: f32,
-    fill: &'static str,
-    bold: bool,
-    mono: bool,
-    anchor: Anchor,
-    spacing: f32,
+    pub(crate) size: f32,
+    pub(crate) fill: &'static str,
+    pub(crate) bold: bool,
+    pub(crate) mono: bool,
+    pub(crate) anchor: Anchor,
+    pub(crate) spacing: f32,
 }
 
 impl Style {

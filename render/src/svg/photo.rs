@@ -8,8 +8,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::{Anchor, LINE, MUTED, N, Rect, Style, text};
 
-const PNG_MAGIC: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-const JPEG_MAGIC: &[u8] = &[0xFF, 0xD8, 0xFF];
+pub(crate) const PNG_MAGIC: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+pub(crate) const JPEG_MAGIC: &[u8] = &[0xFF, 0xD8, 0xFF];
 
 /// The holder's photo. Only `image/jpeg` and `image/png` are embedded, and
 /// only when the bytes start with that format's signature; anything else is

@@ -1,0 +1,461 @@
+//! The annotated copy (加注件) as an A4 PDF, for an agency to archive and print: the layout
+//! of the SVG copy ([`layout`]), the annotation laid diagonally across every page, a QR code
+//! that verifies the copy online, and the signed JSON envelope attached as
+//! [`ENVELOPE_NAME`].
+//!
+//! The text is drawn with WenQuanYi Micro Hei, built into the binary (see `fonts/README.md`):
+//! krilla embeds only the glyphs used (a subset) and writes a ToUnicode map, so the text can
+//! be searched and copied. The watermark is text with a fill opacity (not a transparency
+//! group), so it stays in the page's own content where text extraction finds it.
+
+mod layout;
+
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::embed::{AssociationKind, EmbeddedFile, MimeType};
+use krilla::geom::{Path, PathBuilder, Point, Size, Transform};
+use krilla::image::Image;
+use krilla::metadata::{DateTime, Metadata};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, FillRule, LinearGradient, SpreadMethod, Stop, Stroke, StrokeDash};
+use krilla::surface::Surface;
+use krilla::text::{Font, TextDirection};
+use qrcode::{Color, QrCode};
+
+use crate::svg::photo::{JPEG_MAGIC, PNG_MAGIC};
+use crate::svg::{Anchor, BLUE, BLUE_DARK, GOLD, LINE, MUTED, RED, Rect, Style};
+use crate::text::{clean, text_em};
+use crate::{AnnotatedCopy, RenderError, qr};
+use layout::{Block, HEADER_H, Item, PAGE_H, PAGE_H_PT, PAGE_W_PT, SCALE, W};
+
+/// The name of the attached envelope.
+pub const ENVELOPE_NAME: &str = "envelope.json";
+
+/// WenQuanYi Micro Hei: face 0 proportional, face 1 monospace.
+static FONT_DATA: &[u8] = include_bytes!("../../fonts/wqy-microhei.ttc");
+
+/// What the PDF adds to the copy.
+pub struct PdfExtras<'a> {
+    /// What the QR code carries: where to verify the copy online.
+    pub qr_payload: &'a str,
+    /// Printed beside the QR code: a title and a note on how to verify.
+    pub qr_title: &'a str,
+    pub qr_note: &'a str,
+    /// The signed JSON envelope, attached byte for byte as [`ENVELOPE_NAME`].
+    pub envelope: &'a [u8],
+    /// When the copy was made, in China Standard Time: the document's and the attachment's
+    /// date.
+    pub made_at: PdfDate,
+}
+
+/// A local date and time (UTC+8) for the PDF's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PdfDate {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+}
+
+/// Renders the annotated copy as a PDF on A4 pages. A photo that the PDF writer cannot
+/// decode is drawn as the 无相片 placeholder instead.
+pub fn annotated_copy_pdf(
+    copy: &AnnotatedCopy<'_>,
+    extras: &PdfExtras<'_>,
+) -> Result<Vec<u8>, RenderError> {
+    let code = qr::encode(extras.qr_payload)?;
+    match write(copy, extras, &code, true) {
+        Ok(pdf) => Ok(pdf),
+        Err(_) if copy.photo.is_some() => write(copy, extras, &code, false),
+        Err(e) => Err(e),
+    }
+}
+
+struct Fonts {
+    sans: Font,
+    mono: Font,
+}
+
+fn write(
+    copy: &AnnotatedCopy<'_>,
+    extras: &PdfExtras<'_>,
+    code: &QrCode,
+    with_photo: bool,
+) -> Result<Vec<u8>, RenderError> {
+    let fonts = Fonts {
+        sans: Font::new(FONT_DATA.into(), 0).ok_or(RenderError::Pdf)?,
+        mono: Font::new(FONT_DATA.into(), 1).ok_or(RenderError::Pdf)?,
+    };
+    let photo = if with_photo {
+        copy.photo
+            .as_ref()
+            .and_then(|p| photo_image(p.mime, p.bytes))
+    } else {
+        None
+    };
+    let blocks = layout::blocks(copy, extras.qr_title, extras.qr_note);
+    let pages = layout::paginate(&blocks);
+    let date = pdf_date(extras.made_at);
+
+    let mut document = Document::new();
+    document.set_metadata(
+        Metadata::new()
+            .title("广东省电子居住证加注件".to_owned())
+            .language("zh-CN".to_owned())
+            .creator("yueju".to_owned())
+            .creation_date(date),
+    );
+    let page_count = pages.len();
+    for (index, page) in pages.iter().enumerate() {
+        let settings = PageSettings::from_wh(PAGE_W_PT, PAGE_H_PT).ok_or(RenderError::Pdf)?;
+        let mut pdf_page = document.start_page_with(settings);
+        let mut surface = pdf_page.surface();
+        surface.push_transform(&Transform::from_scale(SCALE, SCALE));
+        surface.push_transform(&Transform::from_translate(0.0, -page.offset));
+        for block in &page.blocks {
+            draw_block(&mut surface, block, &fonts, photo.as_ref(), code);
+        }
+        surface.pop();
+        let number = layout::page_number(index + 1, page_count);
+        draw_item(&mut surface, &number, &fonts, None, code);
+        // On top of everything, so that it cannot be cropped out without damaging the copy.
+        draw_watermark(&mut surface, copy.watermark, &fonts.sans);
+        surface.pop();
+        surface.finish();
+        pdf_page.finish();
+    }
+    document
+        .embed_file(EmbeddedFile {
+            path: ENVELOPE_NAME.to_owned(),
+            mime_type: MimeType::new("application/json"),
+            description: Some("加注件签名数据（JSON），可用 yueju verify-copy 核验".to_owned()),
+            association_kind: AssociationKind::Source,
+            data: extras.envelope.to_vec().into(),
+            modification_date: Some(date),
+            compress: Some(true),
+            location: None,
+        })
+        .ok_or(RenderError::Pdf)?;
+    document.finish().map_err(|_| RenderError::Pdf)
+}
+
+fn pdf_date(d: PdfDate) -> DateTime {
+    DateTime::new(d.year)
+        .month(d.month)
+        .day(d.day)
+        .hour(d.hour)
+        .minute(d.minute)
+        .second(d.second)
+        .utc_offset_hour(8)
+        .utc_offset_minute(0)
+}
+
+/// The photo as an image the PDF can embed, when it really is a JPEG or PNG.
+fn photo_image(mime: &str, bytes: &[u8]) -> Option<Image> {
+    let data = bytes.to_vec().into();
+    match mime {
+        "image/png" if bytes.starts_with(PNG_MAGIC) => Image::from_png(data, true).ok(),
+        "image/jpeg" if bytes.starts_with(JPEG_MAGIC) => Image::from_jpeg(data, true).ok(),
+        _ => None,
+    }
+}
+
+fn draw_block(
+    surface: &mut Surface<'_>,
+    block: &Block,
+    fonts: &Fonts,
+    photo: Option<&Image>,
+    code: &QrCode,
+) {
+    for item in &block.items {
+        draw_item(surface, item, fonts, photo, code);
+    }
+}
+
+fn draw_item(
+    surface: &mut Surface<'_>,
+    item: &Item,
+    fonts: &Fonts,
+    photo: Option<&Image>,
+    code: &QrCode,
+) {
+    match item {
+        Item::Text { x, y, style, text } => draw_text(surface, *x, *y, *style, text, fonts),
+        Item::Box {
+            rect,
+            radius,
+            fill,
+            stroke,
+        } => {
+            let Some(path) = rounded_rect(*rect, *radius) else {
+                return;
+            };
+            surface.set_fill(fill.map(|c| solid(c, 1.0)));
+            surface.set_stroke(stroke.map(|c| Stroke {
+                paint: color(c).into(),
+                width: 1.5,
+                ..Stroke::default()
+            }));
+            surface.draw_path(&path);
+            surface.set_stroke(None);
+        }
+        Item::DashedLine { x1, x2, y } => {
+            let mut pb = PathBuilder::new();
+            pb.move_to(*x1, *y);
+            pb.line_to(*x2, *y);
+            if let Some(path) = pb.finish() {
+                surface.set_fill(None);
+                surface.set_stroke(Some(Stroke {
+                    paint: color(LINE).into(),
+                    width: 1.0,
+                    dash: Some(StrokeDash {
+                        array: vec![4.0, 4.0],
+                        offset: 0.0,
+                    }),
+                    ..Stroke::default()
+                }));
+                surface.draw_path(&path);
+                surface.set_stroke(None);
+            }
+        }
+        Item::Header => draw_header_band(surface),
+        Item::Photo(frame) => draw_photo(surface, *frame, photo, fonts),
+        Item::Qr { x, y, side } => draw_qr(surface, code, *x, *y, *side),
+    }
+}
+
+/// One line of text at its baseline. Bold is drawn as a thin stroke around the glyphs (the
+/// font has one weight); letter spacing is left out.
+fn draw_text(surface: &mut Surface<'_>, x: f32, y: f32, style: Style, text: &str, fonts: &Fonts) {
+    let text = clean(text);
+    if text.is_empty() {
+        return;
+    }
+    let font = if style.mono { &fonts.mono } else { &fonts.sans };
+    let x = match style.anchor {
+        Anchor::Start => x,
+        Anchor::Middle => x - text_em(&text) * style.size / 2.0,
+    };
+    surface.set_fill(Some(solid(style.fill, 1.0)));
+    surface.set_stroke(style.bold.then(|| Stroke {
+        paint: color(style.fill).into(),
+        width: style.size * 0.03,
+        ..Stroke::default()
+    }));
+    surface.draw_text(
+        Point::from_xy(x, y),
+        font.clone(),
+        style.size,
+        &text,
+        false,
+        TextDirection::Auto,
+    );
+    surface.set_stroke(None);
+}
+
+fn draw_header_band(surface: &mut Surface<'_>) {
+    let gradient = LinearGradient {
+        x1: 0.0,
+        y1: 0.0,
+        x2: W,
+        y2: HEADER_H,
+        transform: Transform::default(),
+        spread_method: SpreadMethod::Pad,
+        stops: vec![
+            Stop {
+                offset: NormalizedF32::ZERO,
+                color: color(BLUE_DARK).into(),
+                opacity: NormalizedF32::ONE,
+            },
+            Stop {
+                offset: NormalizedF32::ONE,
+                color: color(BLUE).into(),
+                opacity: NormalizedF32::ONE,
+            },
+        ],
+        anti_alias: false,
+    };
+    surface.set_stroke(None);
+    if let Some(band) = rect_path(0.0, 0.0, W, HEADER_H) {
+        surface.set_fill(Some(Fill {
+            paint: gradient.into(),
+            opacity: NormalizedF32::ONE,
+            rule: FillRule::NonZero,
+        }));
+        surface.draw_path(&band);
+    }
+    if let Some(rule) = rect_path(0.0, HEADER_H, W, 3.0) {
+        surface.set_fill(Some(solid(GOLD, 1.0)));
+        surface.draw_path(&rule);
+    }
+}
+
+/// The photo cropped to fill the frame (as `xMidYMid slice`), or the 无相片 placeholder.
+fn draw_photo(surface: &mut Surface<'_>, frame: Rect, photo: Option<&Image>, fonts: &Fonts) {
+    let Some(outline) = rounded_rect(frame, 6.0) else {
+        return;
+    };
+    surface.set_stroke(None);
+    surface.set_fill(Some(solid("#eef1f5", 1.0)));
+    surface.draw_path(&outline);
+    match photo {
+        Some(image) => {
+            let (iw, ih) = image.size();
+            let (iw, ih) = (iw.max(1) as f32, ih.max(1) as f32);
+            let scale = (frame.w / iw).max(frame.h / ih);
+            let (dw, dh) = (iw * scale, ih * scale);
+            if let Some(size) = Size::from_wh(dw, dh) {
+                surface.push_clip_path(&outline, &FillRule::NonZero);
+                surface.push_transform(&Transform::from_translate(
+                    frame.x + (frame.w - dw) / 2.0,
+                    frame.y + (frame.h - dh) / 2.0,
+                ));
+                surface.draw_image(image.clone(), size);
+                surface.pop();
+                surface.pop();
+            }
+        }
+        None => draw_text(
+            surface,
+            frame.x + frame.w / 2.0,
+            frame.y + frame.h / 2.0 + 5.0,
+            Style::new(14.0, MUTED).anchor(Anchor::Middle),
+            "无相片",
+            fonts,
+        ),
+    }
+    surface.set_fill(None);
+    surface.set_stroke(Some(Stroke {
+        paint: color(LINE).into(),
+        ..Stroke::default()
+    }));
+    surface.draw_path(&outline);
+    surface.set_stroke(None);
+}
+
+/// The QR code: a white square, then one rectangle per run of dark modules.
+fn draw_qr(surface: &mut Surface<'_>, code: &QrCode, x: f32, y: f32, side: f32) {
+    const QUIET: usize = 3;
+    let width = code.width();
+    let unit = side / (width + 2 * QUIET) as f32;
+    surface.set_stroke(None);
+    if let Some(background) = rect_path(x, y, side, side) {
+        surface.set_fill(Some(solid("#ffffff", 1.0)));
+        surface.draw_path(&background);
+    }
+    let origin = (x + QUIET as f32 * unit, y + QUIET as f32 * unit);
+    let mut pb = PathBuilder::new();
+    for (row, colors) in code.to_colors().chunks(width.max(1)).enumerate() {
+        let mut col = 0;
+        while col < colors.len() {
+            if colors[col] != Color::Dark {
+                col += 1;
+                continue;
+            }
+            let start = col;
+            while col < colors.len() && colors[col] == Color::Dark {
+                col += 1;
+            }
+            if let Some(run) = krilla::geom::Rect::from_xywh(
+                origin.0 + start as f32 * unit,
+                origin.1 + row as f32 * unit,
+                (col - start) as f32 * unit,
+                unit,
+            ) {
+                pb.push_rect(run);
+            }
+        }
+    }
+    if let Some(path) = pb.finish() {
+        surface.set_fill(Some(solid("#000000", 1.0)));
+        surface.draw_path(&path);
+    }
+}
+
+/// The annotation repeated in rotated rows over the whole page, translucent red, as in the
+/// SVG copy.
+fn draw_watermark(surface: &mut Surface<'_>, watermark: &str, font: &Font) {
+    let watermark = clean(watermark);
+    if watermark.is_empty() {
+        return;
+    }
+    const SIZE: f32 = 18.0;
+    const ROW_GAP: f32 = 72.0;
+    const MAX_ITEMS: i32 = 400;
+    let step = text_em(&watermark) * SIZE + 64.0;
+    let diagonal = (W * W + PAGE_H * PAGE_H).sqrt();
+    let (cx, cy) = (W / 2.0, PAGE_H / 2.0);
+    let half_rows = (diagonal / ROW_GAP / 2.0).ceil() as i32 + 1;
+    let cols = ((diagonal / step).ceil() as i32 + 2).clamp(1, MAX_ITEMS / (2 * half_rows + 1));
+    surface.push_transform(&Transform::from_rotate_at(-30.0, cx, cy));
+    // Filled only: a translucent stroke as well would make krilla draw every glyph as a
+    // path, a megabyte per page, and the text would no longer be text.
+    surface.set_fill(Some(solid(RED, 0.18)));
+    surface.set_stroke(None);
+    for r in -half_rows..=half_rows {
+        let y = cy + r as f32 * ROW_GAP;
+        let offset = if r % 2 == 0 { 0.0 } else { step / 2.0 };
+        for c in 0..cols {
+            let x = cx - diagonal / 2.0 - step + offset + c as f32 * step;
+            surface.draw_text(
+                Point::from_xy(x, y),
+                font.clone(),
+                SIZE,
+                &watermark,
+                false,
+                TextDirection::Auto,
+            );
+        }
+    }
+    surface.pop();
+}
+
+fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<Path> {
+    let mut pb = PathBuilder::new();
+    pb.push_rect(krilla::geom::Rect::from_xywh(x, y, w, h)?);
+    pb.finish()
+}
+
+/// A rectangle with corners rounded by `r` (cubic approximations of quarter circles).
+fn rounded_rect(rect: Rect, r: f32) -> Option<Path> {
+    let Rect { x, y, w, h } = rect;
+    let r = r.min(w / 2.0).min(h / 2.0).max(0.0);
+    // Distance of the control points for a quarter circle.
+    let k = r * 0.552_284_8;
+    let mut pb = PathBuilder::new();
+    pb.move_to(x + r, y);
+    pb.line_to(x + w - r, y);
+    pb.cubic_to(x + w - r + k, y, x + w, y + r - k, x + w, y + r);
+    pb.line_to(x + w, y + h - r);
+    pb.cubic_to(x + w, y + h - r + k, x + w - r + k, y + h, x + w - r, y + h);
+    pb.line_to(x + r, y + h);
+    pb.cubic_to(x + r - k, y + h, x, y + h - r + k, x, y + h - r);
+    pb.line_to(x, y + r);
+    pb.cubic_to(x, y + r - k, x + r - k, y, x + r, y);
+    pb.close();
+    pb.finish()
+}
+
+fn solid(hex: &str, opacity: f32) -> Fill {
+    Fill {
+        paint: color(hex).into(),
+        opacity: NormalizedF32::new(opacity).unwrap_or(NormalizedF32::ONE),
+        rule: FillRule::NonZero,
+    }
+}
+
+/// `#rrggbb` (our own constants) as an RGB colour; anything else is black.
+fn color(hex: &str) -> rgb::Color {
+    let channel = |i: usize| {
+        hex.get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or(0)
+    };
+    rgb::Color::new(channel(1), channel(3), channel(5))
+}
+
+#[cfg(test)]
+mod tests;
