@@ -20,7 +20,14 @@ pub fn serve() -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    api::telemetry::init(settings.log_format);
+    let telemetry =
+        match api::telemetry::init(settings.log_format, settings.otlp_endpoint.as_deref()) {
+            Ok(telemetry) => telemetry,
+            Err(e) => {
+                eprintln!("yueju: {e:#}");
+                return ExitCode::from(2);
+            }
+        };
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -28,9 +35,14 @@ pub fn serve() -> ExitCode {
     let result = runtime.block_on(async {
         let app = Application::build(settings).await?;
         tracing::info!(address = %app.address(), "yueju listening; open http://{}/", app.address());
+        if let Some(metrics) = app.metrics_address() {
+            tracing::info!(address = %metrics, "metrics at http://{metrics}/metrics");
+        }
         app.run_until_stopped().await?;
         anyhow::Ok(())
     });
+    // Outside the runtime: the exporter's last batch goes out on its own thread.
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

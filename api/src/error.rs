@@ -210,6 +210,7 @@ impl From<Refusal> for ApiError {
             Refusal::ConditionsNotMet(_) => (S::UNPROCESSABLE_ENTITY, "CONDITIONS_NOT_MET"),
             Refusal::CardOrderOpen => (S::CONFLICT, "CARD_ORDER_OPEN"),
             Refusal::PaymentUnavailable => (S::SERVICE_UNAVAILABLE, "PAYMENT_UNAVAILABLE"),
+            Refusal::SigningUnavailable => (S::SERVICE_UNAVAILABLE, "SIGNING_UNAVAILABLE"),
             Refusal::PaymentAmountMismatch => (S::UNPROCESSABLE_ENTITY, "PAYMENT_AMOUNT_MISMATCH"),
             Refusal::PaidOnlyByPayment => (S::UNPROCESSABLE_ENTITY, "PAID_ONLY_BY_PAYMENT"),
             Refusal::Conflict => (S::CONFLICT, "CONFLICT"),

@@ -17,6 +17,7 @@ use crate::rate_limit::RateLimits;
 
 pub struct Application {
     address: SocketAddr,
+    metrics_address: Option<SocketAddr>,
     server: Server,
     context: web::Data<Context>,
 }
@@ -26,13 +27,29 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
+        let metrics_listener = match &settings.metrics_bind {
+            Some(bind) => Some(
+                TcpListener::bind(bind)
+                    .with_context(|| format!("binding YUEJU_METRICS_BIND {bind}"))?,
+            ),
+            None => None,
+        };
+        let metrics_address = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         let workers = settings.workers;
         let context = web::Data::new(Context::init(settings).await?);
         let bot = web::Data::from(crate::routes::bot::bot(&context)?);
         crate::jobs::spawn(context.clone());
         let server = build_server(listener, context.clone(), bot, workers)?;
+        if let Some(listener) = metrics_listener {
+            // Stops with the process (on the same signals as the main server).
+            tokio::spawn(crate::metrics::server(listener, context.clone())?);
+        }
         Ok(Application {
             address,
+            metrics_address,
             server,
             context,
         })
@@ -40,6 +57,11 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `GET /metrics` is served, when `YUEJU_METRICS_BIND` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
     }
 
     pub fn port(&self) -> u16 {
@@ -85,6 +107,7 @@ fn build_server(
                 let fut = srv.call(req);
                 async move {
                     let mut res = fut.await?;
+                    crate::metrics::http_request(res.request(), res.status(), started.elapsed());
                     tracing::info!(
                         status = res.status().as_u16(),
                         elapsed_ms = started.elapsed().as_millis() as u64,

@@ -170,6 +170,10 @@ pub fn understood(changed: bool, lines: &[String]) -> String {
     };
     format!("{head}\n{}", lines.join("\n"))
 }
+/// A correction that gives the value already held.
+pub fn unchanged(lines: &[String]) -> String {
+    format!("这和您之前告诉我的一样，没有改动：\n{}", lines.join("\n"))
+}
 pub fn will_change(label: &str) -> String {
     format!("好的，我们重新填写{label}。")
 }

@@ -22,6 +22,7 @@ mod m20261202_000005_card_payments;
 mod m20261203_000001_proof_grants;
 mod m20261203_000002_permit_suspension;
 mod m20261204_000001_gov_import_checkpoints;
+mod m20261204_000002_dashboard_indexes;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_proof_grants::Migration),
             Box::new(m20261203_000002_permit_suspension::Migration),
             Box::new(m20261204_000001_gov_import_checkpoints::Migration),
+            Box::new(m20261204_000002_dashboard_indexes::Migration),
         ]
     }
 }

@@ -188,7 +188,9 @@ async fn main() {
                     idx: u32::try_from(idx).unwrap(),
                 },
             };
-            let (token, _) = codes::issue(&ctx.keys, &subject, 3600, ctx.clock.now()).unwrap();
+            let (token, _) = codes::issue(&ctx.keys, &subject, 3600, ctx.clock.now())
+                .await
+                .unwrap();
             writeln!(file, "{token}").unwrap();
             written += 1;
         }

@@ -31,19 +31,22 @@ fn strings(names: &[&str]) -> ObjectBuilder {
     )
 }
 
-/// The signature algorithm of everything signed here (Ed25519).
-pub fn eddsa() -> Object {
-    one_of([crate::verify::status_list::token::ALG])
+/// The signature algorithm of a key and of what it signed: `EdDSA` (Ed25519) or `SM2`.
+pub fn signature_alg() -> Object {
+    use crate::keys::signing::Alg;
+    one_of(Alg::ALL.map(Alg::as_str))
 }
 
-/// A published key's JWK `kty`.
-pub fn okp() -> Object {
-    one_of(["OKP"])
+/// A published key's JWK `kty`: `OKP` (Ed25519) or `EC` (SM2).
+pub fn jwk_kty() -> Object {
+    use crate::keys::signing::Alg;
+    one_of(Alg::ALL.map(Alg::jwk_kty))
 }
 
-/// A published key's JWK `crv`.
-pub fn ed25519() -> Object {
-    one_of(["Ed25519"])
+/// A published key's JWK `crv`: `Ed25519` or `SM2`.
+pub fn jwk_crv() -> Object {
+    use crate::keys::signing::Alg;
+    one_of(Alg::ALL.map(Alg::jwk_crv))
 }
 
 /// The mini-programs, by the names the API takes and answers.

@@ -22,7 +22,7 @@ pub struct Context {
     pub db: DatabaseConnection,
     pub vault: Arc<Vault>,
     pub tokens: TokenKeys,
-    /// The issuing authority's Ed25519 keys.
+    /// The issuing authority's signing keys (Ed25519 and SM2) and the signer that uses them.
     pub keys: KeyRing,
     pub wechat: WechatClient,
     pub gov: Arc<dyn GovDataSource>,

@@ -99,6 +99,9 @@ pub enum Refusal {
     CardOrderOpen,
     #[error("payment platform unreachable, slow or answering an error")]
     PaymentUnavailable,
+    /// The signer (in the process or a seal server) could not sign; nothing was issued.
+    #[error("signing service unavailable, slow or answering something that does not verify")]
+    SigningUnavailable,
     #[error("the paid callback's amount differs from the notice's")]
     PaymentAmountMismatch,
     #[error("an order becomes paid only by the payment platform's callback")]
@@ -200,6 +203,14 @@ pub fn on_unique(err: sea_orm::DbErr, refusal: Refusal) -> Error {
     match err.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Refused(refusal),
         _ => err.into(),
+    }
+}
+
+/// A signature that could not be made refuses the request; the log keeps why.
+impl From<crate::keys::signing::SignError> for Error {
+    fn from(err: crate::keys::signing::SignError) -> Self {
+        tracing::warn!(error = %err, "signing failed");
+        Error::Refused(Refusal::SigningUnavailable)
     }
 }
 

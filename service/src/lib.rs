@@ -38,6 +38,7 @@ pub mod error;
 pub mod govdata;
 pub mod identity;
 pub mod keys;
+pub mod metrics;
 pub mod notices;
 pub mod operations;
 pub mod permit;

@@ -231,6 +231,12 @@ async fn corrections_at_every_step_change_one_answer_and_the_summary_shows_it_ag
     );
     let r = say(&app, u, "条件改成就业").await;
     assert!(r.contains("请核对"), "{r}");
+    // A correction to the value already held changes nothing and says so.
+    let r = say(&app, u, "日期错了，是2024年3月1号").await;
+    assert!(
+        r.contains("没有改动") && r.contains("开始居住：2024年3月1日"),
+        "{r}"
+    );
     // A correction that names nothing asks which answer.
     let r = say(&app, u, "不对").await;
     assert!(r.contains(text::WHICH_TO_CHANGE), "{r}");
@@ -349,4 +355,58 @@ async fn the_median_number_of_turns_to_a_filed_application_over_a_set_of_opening
     };
     println!("median turns to a filed application: {median}");
     assert!(median <= 4.0, "median {median}");
+}
+
+#[tokio::test]
+async fn corrections_at_the_city_name_and_id_number_steps_keep_the_other_answers() {
+    let app = app().await;
+    let u = "sentence-unbound";
+    // Linked, not yet bound: the identity is asked after the form (dev mode binds here).
+    say(&app, u, "绑定 dev:sentence-unbound").await;
+    let r = say(&app, u, "我要办居住证，2023年9月来的，在学校读书").await;
+    assert!(
+        r.contains("好的，我记下了") && r.contains(text::ASK_CITY),
+        "{r}"
+    );
+    // At the city step, an answer given ahead is corrected.
+    let r = say(&app, u, "日期错了，是2023年8月20号").await;
+    assert!(
+        r.contains("已修改") && r.contains("2023年8月20日") && r.contains(text::ASK_CITY),
+        "{r}"
+    );
+    let r = say(&app, u, "广州番禺，外环西路230号").await;
+    assert!(r.contains(text::ASK_NAME), "nothing else is missing: {r}");
+    // At the name step.
+    let r = say(&app, u, "不对，是天河区").await;
+    assert!(
+        r.contains("区县：天河区") && r.contains(text::ASK_NAME),
+        "{r}"
+    );
+    let r = say(&app, u, "要交钱吗？").await;
+    assert!(
+        r.contains("不收任何费用") && r.contains(text::ASK_NAME),
+        "{r}"
+    );
+    assert_eq!(state(&app, u).await.name(), "apply.name");
+    say(&app, u, ZHANG_NAME).await;
+    // At the ID number step: the name given stays.
+    let r = say(&app, u, "区县错了，应该是番禺区").await;
+    assert!(
+        r.contains("区县：番禺区") && r.contains(text::ASK_ID_NUMBER),
+        "{r}"
+    );
+    let summary = say(&app, u, ZHANG_ID).await;
+    assert!(summary.contains("实名核验通过"), "{summary}");
+    let State::Apply {
+        step: ApplyStep::Confirm { form },
+        ..
+    } = state(&app, u).await
+    else {
+        panic!("not at the summary: {summary}");
+    };
+    assert_eq!(form.district, "番禺区");
+    assert_eq!(form.since, NaiveDate::from_ymd_opt(2023, 8, 20).unwrap());
+    assert_eq!(form.basis, "study");
+    let done = say(&app, u, "确认").await;
+    assert!(done.contains("申请已提交"), "{done}");
 }

@@ -19,11 +19,24 @@ fn help_of(args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn help_of_each_subcommand_exits_zero_and_names_its_arguments() {
     for (command, arguments) in [
-        (vec![], vec!["serve", "verify", "rotate-keys", "chat"]),
+        (
+            vec![],
+            vec![
+                "serve",
+                "verify",
+                "rotate-keys",
+                "chat",
+                "import-gov-records",
+            ],
+        ),
         (vec!["serve"], vec![]),
         (vec!["verify"], vec!["<TOKEN>", "--keys", "--status-list"]),
         (vec!["rotate-keys"], vec!["--batch", "--max-batches"]),
         (vec!["chat"], vec!["--user"]),
+        (
+            vec!["import-gov-records"],
+            vec!["<FILE>", "--batch", "--max-batches", "--refused"],
+        ),
     ] {
         let (code, text) = help_of(&command);
         assert_eq!(code, Some(0), "{command:?}: {text}");
@@ -43,6 +56,8 @@ fn an_unknown_subcommand_or_argument_is_a_usage_error() {
         &["frobnicate"][..],
         &["verify", "T", "--no-such-flag"],
         &["chat", "--user"],
+        &["import-gov-records"],
+        &["import-gov-records", "x.jsonl", "--batch", "0"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_yueju"))
             .args(args)

@@ -31,8 +31,8 @@ fn line(n: u32, district: &str) -> String {
 }
 
 /// An extract of `people` people (two records each), with four lines refused or blank placed
-/// among them and person 1 sent again near the end with another district. Answers the file
-/// and the numbers of the refused lines.
+/// among them, person 4 sent again on the next line and person 1 near the end, each with
+/// another district. Answers the file and the numbers of the refused lines.
 fn extract(dir: &Path, people: u32) -> (PathBuf, Vec<u64>) {
     let mut lines: Vec<String> = (1..=people).map(|n| line(n, "天河区")).collect();
     let mut refused = Vec::new();
@@ -43,6 +43,8 @@ fn extract(dir: &Path, people: u32) -> (PathBuf, Vec<u64>) {
         }
     };
     put(&mut lines, 2, "{not json".into(), true);
+    // Person 4 again on the next line, in the same batch: the later line wins there too.
+    put(&mut lines, 5, line(4, "海珠区"), false);
     put(&mut lines, 9, String::new(), false);
     put(&mut lines, 17, json!({"peeple": []}).to_string(), true);
     // One bad record beside a good one: the good one is imported, the line listed.
@@ -133,7 +135,7 @@ async fn an_import_stopped_then_killed_then_resumed_writes_every_record_once() {
     let dir = tempfile::tempdir().unwrap();
     let people = 1500;
     let (file, refused_lines) = extract(dir.path(), people);
-    let total_lines = u64::from(people) + 5;
+    let total_lines = u64::from(people) + 6;
     let persons_before = app.count_rows::<entity::gov_person::Entity>().await;
     let registrations_before = app
         .count_rows::<entity::gov_residence_registration::Entity>()
@@ -147,10 +149,11 @@ async fn an_import_stopped_then_killed_then_resumed_writes_every_record_once() {
     assert!(out.contains("stopped after the allowed batches"), "{out}");
     assert_eq!(count(&out, "lines read"), 14, "{out}");
     assert_eq!(app.checkpoint().await.unwrap().lines_done, 14);
-    // Lines 1-14 hold 12 people (line 3 is not JSON, line 10 is blank).
+    // Lines 1-14 hold 11 people (line 3 is not JSON, line 6 is person 4 again, line 10 is
+    // blank).
     assert_eq!(
         app.count_rows::<entity::gov_person::Entity>().await,
-        persons_before + 12
+        persons_before + 11
     );
 
     // A batch that wrote its refused lines but never committed, as a crash would leave it.
@@ -198,11 +201,11 @@ async fn an_import_stopped_then_killed_then_resumed_writes_every_record_once() {
     );
     assert_eq!(count(&out, "lines read"), total_lines, "{out}");
     assert_eq!(count(&out, "lines refused"), 3, "{out}");
-    // Every person line twice (person and registration), once more for person 1, and the
-    // schooling record beside the two refused records.
+    // Every person line twice (person and registration), once more for persons 1 and 4, and
+    // the schooling record beside the two refused records.
     assert_eq!(
         count(&out, "records imported"),
-        2 * u64::from(people) + 2 + 1,
+        2 * u64::from(people) + 4 + 1,
         "{out}"
     );
     assert_eq!(count(&out, "records refused"), 2, "{out}");
@@ -226,6 +229,14 @@ async fn an_import_stopped_then_killed_then_resumed_writes_every_record_once() {
     let registrations = app.app.gov.residence_registrations(&first).await.unwrap();
     assert_eq!(registrations.len(), 1);
     assert_eq!(registrations[0].district, "越秀区");
+    let fourth = app
+        .app
+        .gov
+        .residence_registrations(&id(&id_number(4)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(fourth.len(), 1);
+    assert_eq!(fourth[0].district, "海珠区");
     let third = id(&id_number(3)).unwrap();
     assert_eq!(app.app.gov.schooling(&third).await.unwrap().len(), 1);
     assert!(

@@ -60,16 +60,24 @@ async fn the_signed_document_verifies_with_the_published_key_and_fails_after_any
     let app = spawn_app().await;
     let tokens = app.chen_with_permit().await;
     let keys = published_keys(&app).await;
-    assert_eq!(keys.len(), 1);
+    // Dev has a key of each algorithm; EdDSA (the default) signs, SM2 only verifies.
+    let algs: Vec<(&str, &str, service::keys::signing::KeyStatus)> = keys
+        .iter()
+        .map(|k| (k.alg.as_str(), k.crv.as_str(), k.status))
+        .collect();
     assert_eq!(
-        (keys[0].alg.as_str(), keys[0].crv.as_str(), keys[0].status),
-        (
-            "EdDSA",
-            "Ed25519",
-            service::keys::signing::KeyStatus::Active
-        )
+        algs,
+        [
+            (
+                "EdDSA",
+                "Ed25519",
+                service::keys::signing::KeyStatus::Active
+            ),
+            ("SM2", "SM2", service::keys::signing::KeyStatus::Retired),
+        ]
     );
     let signed = app.permit_document(&tokens.access).await;
+    assert_eq!(signed["alg"], "EdDSA");
     assert_eq!(signed["kid"], keys[0].kid.as_str());
     assert!(verifies(&keys, &signed));
     for field in [

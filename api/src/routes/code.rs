@@ -178,7 +178,8 @@ pub async fn verify(
         .filter(|_| is_object)
         .map(|b| b.token)
         .unwrap_or_default();
-    let verdict = verification::verify(&ctx, &token, agency.0.as_ref()).await;
+    let verdict =
+        service::metrics::verified(verification::verify(&ctx, &token, agency.0.as_ref())).await;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(verdict))
@@ -199,13 +200,9 @@ pub async fn status_list(
     ctx: web::Data<Context>,
     list_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let served = list_id
-        .parse::<u32>()
-        .ok()
-        .and_then(|id| offline::status_list_token(&ctx, id))
-        .ok_or(service::Refusal::NotFound(
-            service::error::Missing::StatusList,
-        ))?;
+    let missing = service::Refusal::NotFound(service::error::Missing::StatusList);
+    let id = list_id.parse::<u32>().map_err(|_| missing.clone())?;
+    let served = offline::status_list_token(&ctx, id).await?.ok_or(missing)?;
     Ok(HttpResponse::Ok()
         .content_type("application/statuslist+jwt")
         .insert_header((

@@ -35,8 +35,10 @@ pub(super) async fn apply(
         Step::to(State::Apply { draft, step, ahead }, replies)
     };
     let fix = understand::correction(input);
+    // A question or a correction is not a name or an ID number.
+    let answers = fix.is_none() && understand::question(input).is_none();
     Ok(match step {
-        ApplyStep::Name { form } if fix.is_none() => {
+        ApplyStep::Name { form } if answers => {
             let name = parse::normalize(input);
             let plausible = !name.is_empty()
                 && name.chars().count() <= MAX_NAME_CHARS
@@ -51,7 +53,7 @@ pub(super) async fn apply(
                 at(ApplyStep::Name { form }, ahead, vec![s(text::NAME_INVALID)])
             }
         }
-        ApplyStep::IdNumber { form, name } if fix.is_none() => {
+        ApplyStep::IdNumber { form, name } if answers => {
             let typed = parse::id_number(input);
             if let Err(reason) = IdNumber::parse_at(&typed, t.ctx.clock.today()) {
                 let why = refusal_message(&Refusal::IdNumberInvalid(reason)).into_owned();
@@ -106,8 +108,23 @@ pub(super) async fn apply(
             }
         }
         step => {
-            let (step, ahead, replies) = fill(t, &link, step, ahead, input, fix).await?;
-            at(step, ahead, replies)
+            let name = match &step {
+                ApplyStep::IdNumber { name, .. } => Some(name.clone()),
+                _ => None,
+            };
+            let (step, ahead, mut replies) = fill(t, &link, step, ahead, input, fix).await?;
+            match (step, name) {
+                // Corrected while the ID number was asked: the name given stays.
+                (ApplyStep::Name { form }, Some(name)) => {
+                    for r in &mut replies {
+                        if r == text::ASK_NAME {
+                            *r = s(text::ASK_ID_NUMBER);
+                        }
+                    }
+                    at(ApplyStep::IdNumber { form, name }, ahead, replies)
+                }
+                (step, _) => at(step, ahead, replies),
+            }
         }
     })
 }
@@ -263,9 +280,17 @@ pub(super) async fn fill(
         });
         new.basis = Some(basis.value.into());
     }
-    // "改一下地址": the answer named and no new value for it is asked again.
+    // "改一下地址": the answer named and no value for it is asked again ("日期错了，是3月5号"
+    // with the date already held changes nothing).
+    let given = |slot: SlotName| match slot {
+        SlotName::City => slots.city.is_some(),
+        SlotName::District => slots.district.is_some(),
+        SlotName::Address => slots.address.is_some(),
+        SlotName::Since => slots.since.is_some(),
+        SlotName::Basis => slots.basis.is_some(),
+    };
     if let Some(Correction { slot: Some(slot) }) = fix
-        && !noted.iter().any(|n| n.slot == slot)
+        && !given(slot)
         && problems.is_empty()
     {
         match slot {
@@ -289,7 +314,29 @@ pub(super) async fn fill(
             problems.extend(again());
             return Ok(stay(problems));
         }
+        // "日期错了，是3月5号" when 3月5日 is what the draft holds: say so.
+        let same: Vec<String> = [
+            (SlotName::City, new.city.clone()),
+            (SlotName::District, new.district.clone()),
+            (SlotName::Address, new.address.clone()),
+            (SlotName::Since, new.since.map(text::cn_date)),
+            (
+                SlotName::Basis,
+                new.basis
+                    .as_deref()
+                    .map(|b| text::basis_label(b).to_owned()),
+            ),
+        ]
+        .into_iter()
+        .filter(|(slot, _)| given(*slot))
+        .filter_map(|(slot, value)| Some(text::understood_line(slot_label(slot), &value?, None)))
+        .collect();
         let reply = match step {
+            _ if fix.is_some() && !same.is_empty() => {
+                let mut r = vec![text::unchanged(&same)];
+                r.extend(again());
+                r
+            }
             _ if fix.is_some() => vec![s(text::WHICH_TO_CHANGE)],
             ApplyStep::City if slots.province_only => vec![s(text::CITY_PROVINCE)],
             ApplyStep::City => vec![s(text::CITY_UNKNOWN)],

@@ -114,6 +114,7 @@ fn validate(req: &ApplyRequest, today: NaiveDate) -> Result<Valid> {
 
 /// Files an application and verifies it at once. Answers the view and whether it was created
 /// now (`false` when an earlier answer was replayed for the same `Idempotency-Key`).
+#[tracing::instrument(name = "yueju_applications", skip_all, fields(outcome = tracing::field::Empty))]
 pub async fn apply(
     ctx: &Context,
     principal: &ResidentPrincipal,
@@ -225,6 +226,7 @@ pub async fn apply(
     }
     txn.commit().await?;
     tracing::info!(%application_id, status = ?status, "application filed");
+    crate::metrics::application(status);
     Ok((view, true))
 }
 

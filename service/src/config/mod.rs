@@ -65,6 +65,10 @@ pub struct Settings {
     /// May carry the database password, hence a secret.
     pub database_url: SecretString,
     pub bind: String,
+    /// `YUEJU_METRICS_BIND`: the second listener, serving only `GET /metrics`.
+    pub metrics_bind: Option<String>,
+    /// `YUEJU_OTLP_ENDPOINT`: where spans are exported (OTLP over HTTP/protobuf).
+    pub otlp_endpoint: Option<String>,
     pub workers: Option<usize>,
     pub log_format: LogFormat,
     /// `YUEJU_STAFF_BOOTSTRAP`: the first administrator's username and password.
@@ -98,11 +102,21 @@ pub struct Settings {
     pub blind_index_key: Option<SecretString>,
     /// `kid:base64secret[,…]`; the first signs access tokens, all verify.
     pub jwt_keys: Option<SecretString>,
-    /// PKCS#8 PEM files of the Ed25519 signing keys, comma separated; the first signs. (The
-    /// paths are not secret; the files are.)
+    /// PKCS#8 PEM files of the signing keys (Ed25519 or SM2), comma separated; the first of
+    /// `signing_alg` signs. (The paths are not secret; the files are.)
     pub signing_keys: Option<String>,
     /// SPKI PEM files of retired public keys that still verify, comma separated.
     pub retired_public_keys: Option<String>,
+    /// What new signatures use (`YUEJU_SIGNING_ALG`); keys of the other algorithm verify.
+    pub signing_alg: crate::keys::signing::Alg,
+    /// A seal server or HSM front that signs (`YUEJU_SIGNER_URL`); none: the keys are in
+    /// the process.
+    pub signer_url: Option<String>,
+    /// SPKI PEM files of the keys the signing service holds, comma separated.
+    pub signer_keys: Option<String>,
+    pub signer_token: Option<SecretString>,
+    /// Deadline of one call to the signing service.
+    pub signer_deadline: Duration,
     pub permit: PermitRules,
     pub max_upload_bytes: usize,
     /// Lifetime of a 粤居码 in seconds.
@@ -168,6 +182,8 @@ impl Settings {
             mode,
             database_url,
             bind: vars.bind.clone(),
+            metrics_bind: vars.metrics_bind.clone().filter(|b| !b.trim().is_empty()),
+            otlp_endpoint: vars.otlp_endpoint.clone().filter(|e| !e.trim().is_empty()),
             workers: vars.workers,
             log_format: vars.log_format.unwrap_or(match mode {
                 RunMode::Prod => LogFormat::Json,
@@ -192,6 +208,11 @@ impl Settings {
             jwt_keys: vars.jwt_keys.clone(),
             signing_keys: vars.signing_keys.clone(),
             retired_public_keys: vars.retired_public_keys.clone(),
+            signing_alg: vars.signing_alg,
+            signer_url: vars.signer_url.clone().filter(|u| !u.trim().is_empty()),
+            signer_keys: vars.signer_keys.clone(),
+            signer_token: vars.signer_token.clone(),
+            signer_deadline: Duration::from_millis(vars.signer_timeout_ms),
             permit: PermitRules::from_vars(&vars),
             max_upload_bytes: vars.max_upload_bytes,
             code_ttl_secs: vars.code_ttl_secs,
@@ -239,7 +260,10 @@ impl Settings {
             ("YUEJU_DATA_KEYS", self.data_keys.is_some()),
             ("YUEJU_BLIND_INDEX_KEY", self.blind_index_key.is_some()),
             ("YUEJU_JWT_KEYS", self.jwt_keys.is_some()),
-            ("YUEJU_SIGNING_KEYS", self.signing_keys.is_some()),
+            (
+                "YUEJU_SIGNING_KEYS",
+                self.signing_keys.is_some() || self.signer_url.is_some(),
+            ),
         ] {
             if !given {
                 problems.push(format!(

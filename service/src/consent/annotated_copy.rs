@@ -1,7 +1,13 @@
 //! The annotated copy (加注件): what an agency downloads under a grant. A JSON envelope with
 //! the permit data the grant allows (the name and ID number masked when not allowed; other
 //! fields left out), the annotation (agency, purpose, time, grant, expiry) and a detached
-//! Ed25519 signature over the canonical form, verifiable with `GET /api/v1/keys`.
+//! signature (`alg` EdDSA or SM2, by key `kid`), verifiable with `GET /api/v1/keys`.
+//!
+//! The signature covers the RFC 8785 (JCS) canonical form of the envelope without its
+//! `signature` member, so `alg` and `kid` are signed too, and any JCS implementation can
+//! rebuild the signed bytes from the JSON as served. Envelopes signed before (Ed25519 over
+//! `yueju-annotated-copy-v1`, a newline and the sorted JSON of `copy`) are never made again
+//! but keep verifying: an agency may archive a copy for longer than its grant lives.
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -18,7 +24,7 @@ use crate::consent::grants::{GrantStatus, grant_status};
 use crate::domain::permit_rules::PermitStatus;
 use crate::error::{Missing, Refusal, Result};
 use crate::keys::privacy::{Kind, mask_id_number, mask_name};
-use crate::keys::signing::{PublishedKey, verify_value};
+use crate::keys::signing::{Alg, PublishedKey, jcs, verify_published_alg, verify_value_alg};
 use crate::permit::fields::{self, PermitField};
 use crate::permit::permits;
 use crate::verify::verification::field_value;
@@ -30,7 +36,7 @@ pub const COPY_TYPE: &str = "gd-residence-permit-annotated-copy";
 pub struct SignedCopy {
     #[schema(schema_with = crate::api_schema::annotated_copy)]
     pub copy: Value,
-    #[schema(schema_with = crate::api_schema::eddsa)]
+    #[schema(schema_with = crate::api_schema::signature_alg)]
     pub alg: String,
     pub kid: String,
     pub signature: String,
@@ -44,16 +50,36 @@ pub fn annotation_text(agency: &str, purpose: &str, expires_at: DateTime<Utc>) -
     format!("仅供{agency}用于{purpose}，{day}前有效")
 }
 
+/// What an envelope's signature covers: the RFC 8785 (JCS) form of the envelope without its
+/// `signature` member.
+pub fn signed_bytes(copy: &SignedCopy) -> anyhow::Result<Vec<u8>> {
+    let mut envelope = serde_json::to_value(copy)?;
+    if let Some(members) = envelope.as_object_mut() {
+        members.remove("signature");
+    }
+    jcs(&envelope)
+}
+
 /// Checks a copy's signature with published keys, as the agency (or anyone it passes the
-/// copy to) does.
+/// copy to) does: the key of the envelope's `alg` named by its `kid`, over [`signed_bytes`].
+/// An Ed25519 envelope of the first form (see the module documentation) also verifies.
 pub fn verify(published: &[PublishedKey], copy: &SignedCopy) -> bool {
-    verify_value(
-        published,
-        &copy.kid,
-        SIGNATURE_PURPOSE,
-        &copy.copy,
-        &copy.signature,
-    )
+    let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(&copy.signature) else {
+        return false;
+    };
+    let current = signed_bytes(copy).is_ok_and(|message| {
+        verify_published_alg(published, &copy.alg, &copy.kid, &message, &signature).is_ok()
+    });
+    current
+        || (copy.alg == Alg::EdDsa.as_str()
+            && verify_value_alg(
+                published,
+                &copy.alg,
+                &copy.kid,
+                SIGNATURE_PURPOSE,
+                &copy.copy,
+                &copy.signature,
+            ))
 }
 
 /// One download: checks the grant (the agency's own, not revoked, not expired, downloads
@@ -154,7 +180,23 @@ pub async fn download(
     // Serialise through the same canonical form that is signed (timestamps as strings).
     let copy: Value = serde_json::from_slice(&crate::keys::signing::canonical_json(&copy))
         .map_err(anyhow::Error::from)?;
-    let signature = ctx.keys.sign_value(SIGNATURE_PURPOSE, &copy);
+    let mut signed = SignedCopy {
+        copy,
+        alg: ctx.keys.signing_alg().as_str().into(),
+        kid: ctx.keys.signing_kid().to_owned(),
+        signature: String::new(),
+    };
+    // A signer that fails returns before the commit: the counted download is rolled back.
+    let signature = ctx.keys.sign(&signed_bytes(&signed)?).await?;
+    if signature.kid != signed.kid {
+        return Err(anyhow::anyhow!(
+            "the key ring signed with {} instead of {}",
+            signature.kid,
+            signed.kid
+        )
+        .into());
+    }
+    signed.signature = signature.b64();
     access_log::record(
         &txn,
         access_log::Event {
@@ -176,15 +218,7 @@ pub async fn download(
     .await?;
     txn.commit().await?;
     tracing::info!(authorization_id = %grant.id, download_no, "annotated copy downloaded");
-    Ok((
-        SignedCopy {
-            copy,
-            alg: "EdDSA".into(),
-            kid: ctx.keys.signing_kid().to_owned(),
-            signature,
-        },
-        photo,
-    ))
+    Ok((signed, photo))
 }
 
 /// The rendered copy, with the annotation printed across it.

@@ -99,7 +99,15 @@ impl HttpGovData {
         })
     }
 
-    async fn query<T: DeserializeOwned>(&self, dataset: &str, id: &IdNumber) -> Result<T> {
+    async fn query<T: DeserializeOwned>(&self, dataset: &'static str, id: &IdNumber) -> Result<T> {
+        crate::metrics::govdata_call(dataset, self.query_unmeasured(dataset, id)).await
+    }
+
+    async fn query_unmeasured<T: DeserializeOwned>(
+        &self,
+        dataset: &str,
+        id: &IdNumber,
+    ) -> Result<T> {
         let mut request = self
             .http
             .post(format!("{}/v1/{dataset}", self.base))

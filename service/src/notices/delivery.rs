@@ -31,6 +31,7 @@ use crate::identity::wechat::subscribe::{
     Mode, SubscribeFailure, SubscribeMessage, TemplateKind, template_data,
 };
 use crate::keys::privacy::Kind;
+use crate::metrics::{self, Channel, Delivery};
 use crate::notices::notice_text;
 use crate::notices::outbox::{Notice, open_notice};
 use crate::notices::subscriptions;
@@ -181,6 +182,7 @@ enum Outcome {
     Failed(String),
 }
 
+#[tracing::instrument(name = "yueju_deliveries", skip_all, fields(notice_id = %row.id, channel = tracing::field::Empty, outcome = tracing::field::Empty))]
 async fn deliver(ctx: &Context, row: outbox::Model) -> Result<Tally> {
     // Each call has its own deadline; this one bounds the sum, so the row is marked while the
     // lease still holds and no other worker claims it under a sender that is still at it.
@@ -313,6 +315,7 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
                 .await
             {
                 Ok(()) => {
+                    metrics::delivery(Channel::Customer, Delivery::Sent);
                     tracing::info!(notice_id = %row.id, kind = notice.kind(), "notice sent by chat");
                     return Ok(Outcome::Sent {
                         channel: BY_CHAT,
@@ -320,9 +323,11 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
                     });
                 }
                 Err(CustomerFailure::Refused(why)) => {
+                    metrics::delivery(Channel::Customer, Delivery::Refused);
                     tracing::info!(notice_id = %row.id, why = %why, "chat refused; trying e-mail");
                 }
                 Err(CustomerFailure::Failed(e)) => {
+                    metrics::delivery(Channel::Customer, Delivery::Failed);
                     return Err(anyhow::Error::new(e).context("chat delivery"));
                 }
             }
@@ -343,7 +348,9 @@ async fn attempt(ctx: &Context, row: &outbox::Model) -> anyhow::Result<Outcome> 
     };
     mailer
         .send(&email, &text, &format!("notice-{}", row.id))
-        .await?;
+        .await
+        .inspect_err(|_| metrics::delivery(Channel::Email, Delivery::Failed))?;
+    metrics::delivery(Channel::Email, Delivery::Sent);
     tracing::info!(notice_id = %row.id, kind = notice.kind(), "notice sent by e-mail");
     Ok(Outcome::Sent {
         channel: BY_EMAIL,
@@ -385,6 +392,7 @@ async fn by_subscribe(
     let kind = template.kind.as_str();
     match ctx.wechat.send_subscribe(&message).await {
         Ok(msgid) => {
+            metrics::delivery(Channel::Subscribe, Delivery::Sent);
             tracing::info!(notice_id = %row.id, kind, msgid = msgid.as_deref().unwrap_or(""), "notice sent by subscribe message");
             Ok(Some(Outcome::Sent {
                 channel: BY_SUBSCRIBE,
@@ -392,19 +400,23 @@ async fn by_subscribe(
             }))
         }
         Err(SubscribeFailure::Refused(_)) => {
+            metrics::delivery(Channel::Subscribe, Delivery::Refused);
             subscriptions::refused(&ctx.db, template, &subscription, ctx.clock.now()).await?;
             tracing::info!(notice_id = %row.id, kind, "subscribe message refused (43101); credit spent, trying the next channel");
             Ok(None)
         }
         Err(SubscribeFailure::Undeliverable(e)) => {
+            metrics::delivery(Channel::Subscribe, Delivery::Refused);
             tracing::warn!(notice_id = %row.id, kind, errcode = e.errcode(), "subscribe message undeliverable to this user; trying the next channel");
             Ok(None)
         }
         Err(SubscribeFailure::Misconfigured(e)) => {
+            metrics::delivery(Channel::Subscribe, Delivery::Refused);
             tracing::error!(notice_id = %row.id, kind, template_id = %template.id, error = %e, "subscribe template or page does not match the platform (YUEJU_SUBSCRIBE_TEMPLATES/YUEJU_SUBSCRIBE_PAGE); trying the next channel");
             Ok(None)
         }
         Err(SubscribeFailure::Transient(e)) => {
+            metrics::delivery(Channel::Subscribe, Delivery::Failed);
             Err(anyhow::Error::new(e).context("subscribe message"))
         }
     }

@@ -25,7 +25,7 @@ use crate::domain::{IdNumber, licence};
 use crate::error::{Missing, Refusal, Result, on_unique};
 use crate::govdata::{Household, Photo};
 use crate::keys::privacy::{Kind, mask_id_number};
-use crate::keys::signing::verify_value;
+use crate::keys::signing::verify_value_alg;
 use crate::notices::outbox::{self, Notice};
 use crate::verify::status_list::{Status as ListStatus, StatusListRef, places};
 
@@ -74,7 +74,7 @@ pub struct PermitDocument {
 pub struct SignedDocument {
     #[schema(value_type = Object)]
     pub document: PermitDocument,
-    #[schema(schema_with = crate::api_schema::eddsa)]
+    #[schema(schema_with = crate::api_schema::signature_alg)]
     pub alg: String,
     pub kid: String,
     pub signature: String,
@@ -237,7 +237,9 @@ pub(super) async fn add_version<C: ConnectionTrait>(
     document: &PermitDocument,
 ) -> Result<permit_version::Model> {
     let value = serde_json::to_value(document).map_err(anyhow::Error::from)?;
-    let signature = ctx.keys.sign_value(SIGNATURE_PURPOSE, &value);
+    // Signed before anything is written: a signer that fails refuses the caller's whole
+    // transaction, so nothing is issued half.
+    let signed = ctx.keys.sign_value(SIGNATURE_PURPOSE, &value).await?;
     let version = permit_version::ActiveModel {
         id: Set(Uuid::new_v4()),
         permit_id: Set(permit.id),
@@ -248,8 +250,8 @@ pub(super) async fn add_version<C: ConnectionTrait>(
             Kind::Permit,
             &serde_json::to_vec(&value).map_err(anyhow::Error::from)?,
         )?),
-        signature: Set(signature),
-        kid: Set(ctx.keys.signing_kid().to_owned()),
+        signature: Set(signed.b64()),
+        kid: Set(signed.kid),
         valid_from: Set(document.valid_from),
         valid_until: Set(document.valid_until),
         endorsement_due: Set(document.endorsement_due),
@@ -352,7 +354,12 @@ pub fn open_document(ctx: &Context, version: &permit_version::Model) -> Result<P
 pub fn signed_document(ctx: &Context, version: &permit_version::Model) -> Result<SignedDocument> {
     Ok(SignedDocument {
         document: open_document(ctx, version)?,
-        alg: "EdDSA".into(),
+        alg: ctx
+            .keys
+            .alg_of(&version.kid)
+            .unwrap_or_default()
+            .as_str()
+            .into(),
         kid: version.kid.clone(),
         signature: version.signature.clone(),
     })
@@ -361,8 +368,9 @@ pub fn signed_document(ctx: &Context, version: &permit_version::Model) -> Result
 /// Whether a signed document is genuine, checked with what `GET /api/v1/keys` publishes.
 pub fn verify_document(ctx: &Context, signed: &SignedDocument) -> bool {
     serde_json::to_value(&signed.document).is_ok_and(|value| {
-        verify_value(
+        verify_value_alg(
             &ctx.keys.published(),
+            &signed.alg,
             &signed.kid,
             SIGNATURE_PURPOSE,
             &value,

@@ -23,7 +23,7 @@ use crate::domain::divisions;
 use crate::domain::residence_years;
 use crate::error::{FieldProblem, Refusal, Result};
 use crate::keys::privacy::mask_name;
-use crate::keys::signing::{PublishedKey, canonical_json, verify_value};
+use crate::keys::signing::{PublishedKey, canonical_json, verify_value_alg};
 use crate::permit::permits;
 
 use super::years;
@@ -64,6 +64,8 @@ pub struct Statement {
 pub struct SignedProof {
     #[schema(value_type = Statement)]
     pub statement: Value,
+    /// `EdDSA` or `SM2`: the algorithm of the key `kid`.
+    #[schema(schema_with = crate::api_schema::signature_alg)]
     pub alg: String,
     pub kid: String,
     pub signature: String,
@@ -143,7 +145,7 @@ pub async fn make(ctx: &Context, person_id: Uuid, request: &ProofRequest) -> Res
         expires_at: issued_at + Duration::days(i64::from(ctx.settings.permit.residence_proof_days)),
     };
     let statement = serde_json::to_value(&statement).map_err(anyhow::Error::from)?;
-    let signature = ctx.keys.sign_value(SIGNATURE_PURPOSE, &statement);
+    let signed = ctx.keys.sign_value(SIGNATURE_PURPOSE, &statement).await?;
     tracing::info!(
         city = city.name,
         min_years = request.min_years,
@@ -151,9 +153,9 @@ pub async fn make(ctx: &Context, person_id: Uuid, request: &ProofRequest) -> Res
     );
     Ok(SignedProof {
         statement,
-        alg: "EdDSA".into(),
-        kid: ctx.keys.signing_kid().to_owned(),
-        signature,
+        alg: signed.alg.as_str().into(),
+        kid: signed.kid.clone(),
+        signature: signed.b64(),
     })
 }
 
@@ -204,11 +206,15 @@ pub fn check(published: &[PublishedKey], proof: &SignedProof, now: DateTime<Utc>
     let Ok(statement) = serde_json::from_value::<Statement>(proof.statement.clone()) else {
         return Checked::Invalid(ProofReason::Malformed);
     };
-    if !published.iter().any(|k| k.kid == proof.kid) {
+    if !published
+        .iter()
+        .any(|k| k.kid == proof.kid && k.alg == proof.alg)
+    {
         return Checked::Invalid(ProofReason::UnknownKey);
     }
-    if !verify_value(
+    if !verify_value_alg(
         published,
+        &proof.alg,
         &proof.kid,
         SIGNATURE_PURPOSE,
         &proof.statement,

@@ -1,16 +1,21 @@
 //! The 粤居码: a short-lived signed token shown as a QR code on the holder's phone.
 //!
-//! Layout (binary, then RFC 4648 base32 without padding, prefixed `YJ2`): format version (2),
-//! the first 6 bytes of the key's SHA-256 fingerprint (the key id), the permit number as a
+//! Layout (binary, then RFC 4648 base32 without padding, prefixed `YJ2`): a header byte, the
+//! format version (2) in its low four bits and the signature algorithm in its high four (0
+//! EdDSA, 1 SM2; so the Ed25519 codes of before keep their form), the first 6 bytes of the
+//! key's SHA-256 fingerprint (the key id, `ed25519-…` or `sm2-…` by the algorithm), the permit number as a
 //! big-endian u64, the permit's last valid day and its next endorsement date as days since
 //! 2000-01-01 (u16 each), the issue time in Unix seconds (u32), the lifetime in seconds (u16),
 //! a 4-byte random nonce, the permit's place in the status lists (list id and index, u32
 //! each), the holder's masked name (first character and last character as 24-bit code points,
-//! 0 for none, and the number of stars between them, u8), and the Ed25519 signature (64) over
-//! `yueju-code-v2\n` followed by the 44 bytes before it.
+//! 0 for none, and the number of stars between them, u8), and the signature (64 bytes, Ed25519
+//! `R ‖ S` or SM2 `r ‖ s`) over `yueju-code-v2\n` followed by the 44 bytes before it. A
+//! verifier takes the key of that algorithm and id; the header is signed, so the algorithm
+//! cannot be swapped.
 //!
 //! 108 bytes become 173 base32 characters, all in the QR alphanumeric set, so the code fits a
-//! version-7 QR at error-correction level M (capacity 178) that scans from a screen.
+//! version-7 QR at error-correction level M (capacity 178) that scans from a screen, whatever
+//! the algorithm.
 //!
 //! Everything an anonymous verifier is told is in the code: the masked name, the dates (so
 //! expiry and a missed endorsement need no list), and where the permit's status bits are. With
@@ -22,11 +27,14 @@ use data_encoding::BASE32_NOPAD;
 use serde::Serialize;
 
 use crate::keys::secrets::random_bytes;
-use crate::keys::signing::{KeyRing, PublishedKey, VerifyError, verify_with_published};
+use crate::keys::signing::{
+    Alg, KeyRing, PublishedKey, SignError, VerifyError, verify_published_alg,
+};
 use crate::verify::status_list::Place;
 
 pub const PREFIX: &str = "YJ2";
 const VERSION: u8 = 2;
+const VERSION_MASK: u8 = 0x0f;
 const PURPOSE: &[u8] = b"yueju-code-v2\n";
 const BODY_LEN: usize = 1 + 6 + 8 + 2 + 2 + 4 + 2 + 4 + 4 + 4 + NAME_LEN;
 const NAME_LEN: usize = 3 + 1 + 3;
@@ -48,6 +56,8 @@ pub struct CodeSubject<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CodeClaims {
     pub kid: String,
+    /// The algorithm of the key that signed the code.
+    pub alg: Alg,
     pub permit_no: String,
     /// As `privacy::mask_name` shows it: 陈*强.
     pub masked_name: String,
@@ -92,8 +102,46 @@ fn days_since_2000(date: NaiveDate, what: &str) -> anyhow::Result<u16> {
 }
 
 fn kid_bytes(kid: &str) -> Option<[u8; 6]> {
-    let hex_part = kid.strip_prefix("ed25519-")?;
+    let (_, hex_part) = kid.split_once('-')?;
     hex::decode(hex_part).ok()?.try_into().ok()
+}
+
+/// The header byte: the algorithm in the high four bits, the version in the low four.
+fn header(alg: Alg) -> u8 {
+    let code = match alg {
+        Alg::EdDsa => 0,
+        Alg::Sm2 => 1,
+    };
+    (code << 4) | VERSION
+}
+
+fn alg_of_header(byte: u8) -> Option<Alg> {
+    if byte & VERSION_MASK != VERSION {
+        return None;
+    }
+    match byte >> 4 {
+        0 => Some(Alg::EdDsa),
+        1 => Some(Alg::Sm2),
+        _ => None,
+    }
+}
+
+/// Why a code could not be issued: a signer that did not sign, or facts out of the code's range.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Signing(#[from] SignError),
+    #[error(transparent)]
+    Facts(#[from] anyhow::Error),
+}
+
+impl From<IssueError> for crate::error::Error {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Signing(e) => e.into(),
+            IssueError::Facts(e) => e.into(),
+        }
+    }
 }
 
 /// The masked name as 7 bytes: what `privacy::mask_name` shows, kept as its first and last
@@ -133,12 +181,12 @@ fn decode_name(bytes: &[u8]) -> Option<String> {
 }
 
 /// Signs a new code for a permit at `now`. Answers the token and when it expires.
-pub fn issue(
+pub async fn issue(
     keys: &KeyRing,
     subject: &CodeSubject<'_>,
     ttl_secs: u16,
     now: DateTime<Utc>,
-) -> anyhow::Result<(String, DateTime<Utc>)> {
+) -> Result<(String, DateTime<Utc>), IssueError> {
     let number: u64 = subject
         .permit_no
         .parse()
@@ -149,7 +197,7 @@ pub fn issue(
     let kid = kid_bytes(keys.signing_kid())
         .ok_or_else(|| anyhow::anyhow!("signing key id has an unexpected form"))?;
     let mut body = Vec::with_capacity(BODY_LEN + SIG_LEN);
-    body.push(VERSION);
+    body.push(header(keys.signing_alg()));
     body.extend_from_slice(&kid);
     body.extend_from_slice(&number.to_be_bytes());
     body.extend_from_slice(&valid_until.to_be_bytes());
@@ -161,7 +209,7 @@ pub fn issue(
     body.extend_from_slice(&subject.place.idx.to_be_bytes());
     body.extend_from_slice(&encode_name(subject.name));
     debug_assert_eq!(body.len(), BODY_LEN);
-    let signature = keys.sign(&message(&body));
+    let signature = keys.sign(&message(&body)).await?;
     body.extend_from_slice(&signature.to_bytes());
     // What the token says, to the second.
     let expires_at = Utc
@@ -195,9 +243,10 @@ pub fn decode(token: &str) -> Result<(CodeClaims, Vec<u8>, [u8; SIG_LEN]), CodeE
     let bytes = BASE32_NOPAD
         .decode(encoded.as_bytes())
         .map_err(|_| CodeError::Malformed)?;
-    if bytes.len() != BODY_LEN + SIG_LEN || bytes[0] != VERSION {
+    if bytes.len() != BODY_LEN + SIG_LEN {
         return Err(CodeError::Malformed);
     }
+    let alg = alg_of_header(bytes[0]).ok_or(CodeError::Malformed)?;
     let (body, sig) = bytes.split_at(BODY_LEN);
     let mut at = 0;
     let mut take = |len: usize| {
@@ -208,7 +257,7 @@ pub fn decode(token: &str) -> Result<(CodeClaims, Vec<u8>, [u8; SIG_LEN]), CodeE
     let be_u16 = |b: &[u8]| u16::from_be_bytes([b[0], b[1]]);
     let be_u32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
     take(1);
-    let kid = format!("ed25519-{}", hex::encode(take(6)));
+    let kid = format!("{}-{}", alg.kid_prefix(), hex::encode(take(6)));
     let number = u64::from_be_bytes(take(8).try_into().map_err(|_| CodeError::Malformed)?);
     let valid_until = be_u16(take(2));
     let endorsement_due = be_u16(take(2));
@@ -225,6 +274,7 @@ pub fn decode(token: &str) -> Result<(CodeClaims, Vec<u8>, [u8; SIG_LEN]), CodeE
     let day = |n: u16| epoch_2000() + Duration::days(i64::from(n));
     let claims = CodeClaims {
         kid,
+        alg,
         permit_no: number.to_string(),
         masked_name,
         valid_until: day(valid_until),
@@ -258,7 +308,7 @@ fn map_verify(e: VerifyError) -> CodeError {
 /// Verifies with the server's key ring (online verification; status is checked by the caller).
 pub fn verify(keys: &KeyRing, token: &str, now: DateTime<Utc>) -> Result<CodeClaims, CodeError> {
     let (claims, message, signature) = decode(token)?;
-    keys.verify(&claims.kid, &message, &signature)
+    keys.verify_alg(claims.alg, &claims.kid, &message, &signature)
         .map_err(map_verify)?;
     check_time(&claims, now)?;
     Ok(claims)
@@ -272,7 +322,14 @@ pub fn verify_offline(
     now: DateTime<Utc>,
 ) -> Result<CodeClaims, CodeError> {
     let (claims, message, signature) = decode(token)?;
-    verify_with_published(published, &claims.kid, &message, &signature).map_err(map_verify)?;
+    verify_published_alg(
+        published,
+        claims.alg.as_str(),
+        &claims.kid,
+        &message,
+        &signature,
+    )
+    .map_err(map_verify)?;
     check_time(&claims, now)?;
     Ok(claims)
 }
@@ -285,6 +342,20 @@ mod tests {
 
     fn ring(seed: u8) -> KeyRing {
         KeyRing::from_keys(vec![SigningKey::from_bytes(&[seed; 32])], vec![]).unwrap()
+    }
+
+    /// Both algorithms, `alg` signing.
+    fn mixed(alg: Alg) -> KeyRing {
+        use crate::keys::signing::PrivateKey;
+        KeyRing::local(
+            vec![
+                PrivateKey::from(SigningKey::from_bytes(&[1; 32])),
+                PrivateKey::sm2_from_bytes(&[2; 32]).unwrap(),
+            ],
+            vec![],
+            alg,
+        )
+        .unwrap()
     }
 
     fn now() -> DateTime<Utc> {
@@ -308,42 +379,67 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_code_round_trips_and_fits_a_version_7_qr() {
-        let keys = ring(1);
-        // The longest a code gets: every field at its widest.
-        let (token, expires_at) = issue(&keys, &subject("欧阳𠀀娜"), 120, now()).unwrap();
-        assert_eq!(token.len(), 3 + 173);
-        assert!(
-            token
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        );
-        let qr = qrcode::QrCode::with_error_correction_level(token.as_bytes(), qrcode::EcLevel::M)
-            .unwrap();
-        assert!(
-            matches!(qr.version(), qrcode::Version::Normal(v) if v <= 7),
-            "{:?}",
-            qr.version()
-        );
-        let claims = verify(&keys, &token, now()).unwrap();
-        assert_eq!(claims.permit_no, "4401002026000001");
-        assert_eq!(claims.valid_until, until());
-        assert_eq!(
-            claims.endorsement_due,
-            NaiveDate::from_ymd_opt(2027, 11, 25).unwrap()
-        );
-        assert_eq!(claims.status_list, subject("").place);
-        assert_eq!(claims.masked_name, "欧**娜");
-        assert_eq!(claims.expires_at, expires_at.with_nanosecond(0).unwrap());
-        assert_eq!(
-            verify_offline(&keys.published(), &token, now()).unwrap(),
-            claims
-        );
+    #[tokio::test]
+    async fn a_code_round_trips_and_fits_a_version_7_qr_in_both_algorithms() {
+        for alg in Alg::ALL {
+            let keys = mixed(alg);
+            // The longest a code gets: every field at its widest.
+            let (token, expires_at) = issue(&keys, &subject("欧阳𠀀娜"), 120, now())
+                .await
+                .unwrap();
+            assert_eq!(token.len(), 3 + 173);
+            assert!(
+                token
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            );
+            let qr =
+                qrcode::QrCode::with_error_correction_level(token.as_bytes(), qrcode::EcLevel::M)
+                    .unwrap();
+            assert!(
+                matches!(qr.version(), qrcode::Version::Normal(v) if v <= 7),
+                "{alg}: {:?}",
+                qr.version()
+            );
+            let claims = verify(&keys, &token, now()).unwrap();
+            assert_eq!((claims.alg, claims.kid.as_str()), (alg, keys.signing_kid()));
+            assert_eq!(claims.permit_no, "4401002026000001");
+            assert_eq!(claims.valid_until, until());
+            assert_eq!(
+                claims.endorsement_due,
+                NaiveDate::from_ymd_opt(2027, 11, 25).unwrap()
+            );
+            assert_eq!(claims.status_list, subject("").place);
+            assert_eq!(claims.masked_name, "欧**娜");
+            assert_eq!(claims.expires_at, expires_at.with_nanosecond(0).unwrap());
+            assert_eq!(
+                verify_offline(&keys.published(), &token, now()).unwrap(),
+                claims
+            );
+        }
     }
 
-    #[test]
-    fn the_code_carries_the_name_masked_as_everywhere_else() {
+    #[tokio::test]
+    async fn a_code_whose_algorithm_is_swapped_is_refused() {
+        for alg in Alg::ALL {
+            let keys = mixed(alg);
+            let (token, _) = issue(&keys, &subject("陈志强"), 120, now()).await.unwrap();
+            let mut bytes = BASE32_NOPAD.decode(&token.as_bytes()[3..]).unwrap();
+            bytes[0] ^= 0x10;
+            let swapped = format!("{PREFIX}{}", BASE32_NOPAD.encode(&bytes));
+            let result = verify(&keys, &swapped, now());
+            assert!(
+                matches!(result, Err(CodeError::UnknownKey | CodeError::BadSignature)),
+                "{alg}: {result:?}"
+            );
+            bytes[0] = 0x22;
+            let unknown = format!("{PREFIX}{}", BASE32_NOPAD.encode(&bytes));
+            assert_eq!(verify(&keys, &unknown, now()), Err(CodeError::Malformed));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_code_carries_the_name_masked_as_everywhere_else() {
         let keys = ring(1);
         for name in [
             "",
@@ -353,7 +449,7 @@ mod tests {
             "买买提·艾力",
             "阿卜杜热合曼·买买提明",
         ] {
-            let (token, _) = issue(&keys, &subject(name), 120, now()).unwrap();
+            let (token, _) = issue(&keys, &subject(name), 120, now()).await.unwrap();
             let claims = verify(&keys, &token, now()).unwrap();
             assert_eq!(
                 claims.masked_name,
@@ -363,18 +459,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn two_codes_for_the_same_permit_differ() {
+    #[tokio::test]
+    async fn two_codes_for_the_same_permit_differ() {
         let keys = ring(1);
-        let a = issue(&keys, &subject("陈志强"), 120, now()).unwrap().0;
-        let b = issue(&keys, &subject("陈志强"), 120, now()).unwrap().0;
+        let a = issue(&keys, &subject("陈志强"), 120, now())
+            .await
+            .unwrap()
+            .0;
+        let b = issue(&keys, &subject("陈志强"), 120, now())
+            .await
+            .unwrap()
+            .0;
         assert_ne!(a, b);
     }
 
-    #[test]
-    fn every_altered_character_is_refused() {
+    #[tokio::test]
+    async fn every_altered_character_is_refused() {
         let keys = ring(1);
-        let (token, _) = issue(&keys, &subject("陈志强"), 120, now()).unwrap();
+        let (token, _) = issue(&keys, &subject("陈志强"), 120, now()).await.unwrap();
         let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         for i in 0..token.len() {
             let mut chars: Vec<char> = token.chars().collect();
@@ -385,10 +487,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn expired_unknown_key_and_garbage_codes_name_their_reason() {
+    #[tokio::test]
+    async fn expired_unknown_key_and_garbage_codes_name_their_reason() {
         let keys = ring(1);
-        let (token, _) = issue(&keys, &subject("陈志强"), 60, now()).unwrap();
+        let (token, _) = issue(&keys, &subject("陈志强"), 60, now()).await.unwrap();
         let later = now() + Duration::seconds(60 + LEEWAY_SECS + 1);
         assert_eq!(verify(&keys, &token, later), Err(CodeError::Expired));
         let earlier = now() - Duration::seconds(LEEWAY_SECS + 5);

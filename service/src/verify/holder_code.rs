@@ -44,7 +44,8 @@ pub async fn current_code(ctx: &Context, person_id: Uuid) -> Result<CodeView> {
         &subject,
         ctx.settings.code_ttl_secs,
         ctx.clock.now(),
-    )?;
+    )
+    .await?;
     Ok(CodeView {
         token,
         expires_at,

@@ -9,6 +9,7 @@ use super::verification::{UNDETERMINED, VerifyReason, list_entry};
 use crate::Context;
 use crate::config::day_in_china;
 use crate::domain::permit_rules::{self, ListEntry, PermitStatus};
+use crate::error::Result;
 use crate::keys::signing::PublishedKey;
 use crate::verify::codes::{self, CodeClaims};
 use crate::verify::status_list::{self, Lookup, Place};
@@ -24,21 +25,27 @@ pub struct ServedList {
 }
 
 /// The signed Status List Token of one list (`GET /api/v1/status-lists/{list_id}`), from the
-/// entries in memory; `None` for a list that does not exist.
-pub fn status_list_token(ctx: &Context, list_id: u32) -> Option<ServedList> {
+/// entries in memory; `None` for a list that does not exist; refused when the signer fails.
+pub async fn status_list_token(ctx: &Context, list_id: u32) -> Result<Option<ServedList>> {
     let now = ctx.clock.now();
     let ttl = u64::from(ctx.settings.agencies.status_list_ttl_secs);
-    let signed = ctx.status_lists.signed(
-        &ctx.keys,
-        list_id,
-        &status_list::list_uri(list_id),
-        now,
-        ttl,
-    )?;
-    Some(ServedList {
+    let Some(signed) = ctx
+        .status_lists
+        .signed(
+            &ctx.keys,
+            list_id,
+            &status_list::list_uri(list_id),
+            now,
+            ttl,
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(ServedList {
         token: signed.token,
         max_age_secs: (signed.exp - now.timestamp()).max(0),
-    })
+    }))
 }
 
 // ---------------------------------------------------------------------------

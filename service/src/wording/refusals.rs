@@ -80,6 +80,7 @@ pub fn refusal_message(refusal: &Refusal) -> Cow<'static, str> {
         Refusal::PaymentUnavailable => {
             "非税支付平台暂时无法开具缴款书，本次申领未提交，请稍后再试".into()
         }
+        Refusal::SigningUnavailable => "电子签章服务暂时不可用，本次操作未完成，请稍后再试".into(),
         Refusal::PaymentAmountMismatch => "缴费金额与缴款书金额不一致".into(),
         Refusal::PaidOnlyByPayment => {
             "是否已缴费以非税支付平台的缴费结果为准，不能手动设为已缴费".into()
@@ -360,6 +361,7 @@ mod tests {
             Refusal::AddressSinceBeforePermit {
                 issued_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(),
             },
+            Refusal::SigningUnavailable,
         ]
     }
 
@@ -432,6 +434,7 @@ mod tests {
             Refusal::CityChangeNeedsNewApplication { .. } => 64,
             Refusal::EndorsementRequired => 65,
             Refusal::AddressSinceBeforePermit { .. } => 66,
+            Refusal::SigningUnavailable => 67,
         }
     }
 
@@ -445,7 +448,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant_index).collect();
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen, (0..=66).collect::<Vec<_>>(), "one sample per variant");
+        assert_eq!(seen, (0..=67).collect::<Vec<_>>(), "one sample per variant");
         for refusal in &samples {
             let message = refusal_message(refusal);
             assert!(is_chinese(&message), "{refusal:?} reads {message:?}");

@@ -13,6 +13,8 @@ use super::*;
 
 pub struct TestApp {
     pub address: String,
+    /// `http://…` of `GET /metrics`, when started with `YUEJU_METRICS_BIND`.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub app: actix_web::web::Data<service::Context>,
     pub platform: FakePlatform,
@@ -98,6 +100,7 @@ async fn start(
     let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings");
     let application = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_address = application.metrics_address().map(|a| format!("http://{a}"));
     let app = application.context();
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -106,6 +109,7 @@ async fn start(
         .expect("client");
     TestApp {
         address,
+        metrics_address,
         client,
         app,
         platform,

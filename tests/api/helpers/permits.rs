@@ -145,6 +145,7 @@ impl TestApp {
             place,
         };
         service::verify::codes::issue(keys, &subject, 120, at)
+            .await
             .unwrap()
             .0
     }

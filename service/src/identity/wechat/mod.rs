@@ -271,6 +271,19 @@ impl WechatClient {
         call: &'static str,
         request: reqwest::RequestBuilder,
     ) -> std::result::Result<Value, PlatformError> {
+        crate::metrics::platform_call(
+            call,
+            crate::metrics::platform_outcome,
+            self.send_unmeasured(call, request),
+        )
+        .await
+    }
+
+    async fn send_unmeasured(
+        &self,
+        call: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> std::result::Result<Value, PlatformError> {
         let response = request
             .send()
             .await
@@ -311,6 +324,15 @@ impl WechatClient {
     /// Exchanges a `wx.login` code for the user's openid (and unionid when the platform
     /// gives one), mapping the platform's error codes to refusals.
     pub async fn code_to_session(&self, app: MiniApp, code: &str) -> Result<PlatformUser> {
+        crate::metrics::platform_call(
+            "jscode2session",
+            login_outcome,
+            self.code_to_session_unmeasured(app, code),
+        )
+        .await
+    }
+
+    async fn code_to_session_unmeasured(&self, app: MiniApp, code: &str) -> Result<PlatformUser> {
         let creds = self.credentials(app).ok_or(Refusal::LoginNotConfigured)?;
         let response = self
             .http
@@ -367,5 +389,17 @@ impl WechatClient {
             openid,
             unionid: body.unionid.filter(|u| !u.is_empty()),
         })
+    }
+}
+
+/// A login's outcome for the metrics: the platform away is an error, a refused code a refusal.
+fn login_outcome(result: &Result<PlatformUser>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(crate::Error::Refused(Refusal::PlatformUnavailable)) => "error",
+        Err(crate::Error::Refused(Refusal::LoginNotConfigured) | crate::Error::Internal(_)) => {
+            "error"
+        }
+        Err(crate::Error::Refused(_)) => "refused",
     }
 }

@@ -84,32 +84,10 @@ impl AccessTokens {
             return Ok(c.token.clone());
         }
         let started = Instant::now();
-        let response = http
-            .post(format!("{base}/cgi-bin/stable_token"))
-            .json(&serde_json::json!({
-                "grant_type": "client_credential",
-                "appid": creds.appid,
-                "secret": creds.secret.expose_secret(),
-            }))
-            .send()
-            .await
-            .map_err(|e| PlatformError::from_transport("stable_token", &e))?;
-        if !response.status().is_success() {
-            return Err(PlatformError::Http(response.status().as_u16()));
-        }
-        let answer: StableTokenAnswer = response
-            .json()
-            .await
-            .map_err(|e| PlatformError::from_body("stable_token", &e))?;
-        let token = match answer.access_token.filter(|t| !t.is_empty()) {
-            Some(token) if answer.errcode.unwrap_or(0) == 0 => token,
-            _ => {
-                return Err(PlatformError::Refused {
-                    code: answer.errcode.unwrap_or(-1),
-                    message: answer.errmsg.unwrap_or_default(),
-                });
-            }
-        };
+        let fetch = fetch(http, base, creds);
+        let (token, answer) =
+            crate::metrics::platform_call("stable_token", crate::metrics::platform_outcome, fetch)
+                .await?;
         let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(7200));
         // The platform promises at least 300 s; a shorter answer is used for half its life.
         let keep = match lifetime.checked_sub(REFRESH_MARGIN) {
@@ -126,5 +104,37 @@ impl AccessTokens {
             "platform access token fetched (stable_token)"
         );
         Ok(token)
+    }
+}
+
+/// One `stable_token` call: the token and the answer it came in.
+async fn fetch(
+    http: &reqwest::Client,
+    base: &str,
+    creds: &AppCredentials,
+) -> Result<(String, StableTokenAnswer), PlatformError> {
+    let response = http
+        .post(format!("{base}/cgi-bin/stable_token"))
+        .json(&serde_json::json!({
+            "grant_type": "client_credential",
+            "appid": creds.appid,
+            "secret": creds.secret.expose_secret(),
+        }))
+        .send()
+        .await
+        .map_err(|e| PlatformError::from_transport("stable_token", &e))?;
+    if !response.status().is_success() {
+        return Err(PlatformError::Http(response.status().as_u16()));
+    }
+    let answer: StableTokenAnswer = response
+        .json()
+        .await
+        .map_err(|e| PlatformError::from_body("stable_token", &e))?;
+    match answer.access_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) if answer.errcode.unwrap_or(0) == 0 => Ok((token.to_owned(), answer)),
+        _ => Err(PlatformError::Refused {
+            code: answer.errcode.unwrap_or(-1),
+            message: answer.errmsg.unwrap_or_default(),
+        }),
     }
 }

@@ -6,8 +6,9 @@
 //! use 2 for VALID 0, INVALID 1 and SUSPENDED 2). Entries are packed into bytes from the least
 //! significant bit: entry `i` is at byte `i * bits / 8`, bit `(i * bits) % 8` ([`bits`]). The
 //! bytes are compressed with zlib (RFC 1950) and base64url-encoded without padding into
-//! `lst`; the list travels as a JWT (`typ` `statuslist+jwt`, EdDSA here) whose payload holds
-//! `sub` (the list's URI), `iat`, `exp`, `ttl` and `status_list: {"bits", "lst"}`
+//! `lst`; the list travels as a JWT (`typ` `statuslist+jwt`, `alg` EdDSA or SM2 as the signing
+//! key's) whose payload holds `sub` (the list's URI), `iat`, `exp`, `ttl` and
+//! `status_list: {"bits", "lst"}`
 //! ([`token`]). The entry count is not carried: a list has as many entries as its bytes hold.
 //!
 //! [`bits`] and [`token`] are a pure codec: no storage, no HTTP, no clock of its own.

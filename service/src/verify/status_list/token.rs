@@ -1,11 +1,15 @@
 //! The Status List Token in JWT form: the `lst` codec (zlib, base64url) and the signed
 //! compact JWS around it.
 //!
-//! The JWS is composed here rather than with `jsonwebtoken`: that crate signs only with a
-//! private key it holds (our [`KeyRing`] never hands its key out, it only signs), it verifies
-//! Ed25519 without the strict checks (and with another major version of `ed25519-dalek`),
-//! and it picks no key by `kid`. Composing a compact JWS is a few lines of base64url; the
-//! signature and key choice go through [`crate::keys::signing`], as every other signature does.
+//! The JWS is composed here rather than with `jsonwebtoken`, for both algorithms: that crate
+//! knows no `SM2`, signs only with a private key it holds (our [`KeyRing`] signs through its
+//! signer port, possibly a seal server, and never hands a key out), verifies Ed25519 without
+//! the strict checks (and with another major version of `ed25519-dalek`), and picks no key by
+//! `kid`. One code path for both algorithms keeps EdDSA and SM2 lists checked by the same
+//! rules. Composing a compact JWS is a few lines of base64url; the signature and the key
+//! choice (by `alg` and `kid` together) go through [`crate::keys::signing`], as every other
+//! signature does. `alg` is `EdDSA` (RFC 8037) or `SM2` (SM2 with SM3, user id
+//! `1234567812345678`, the signature `r ‖ s` in 64 bytes).
 //! A JWS signing input is base64url and one dot, never a newline, so it can never equal the
 //! `purpose\n…` messages the same keys sign elsewhere.
 
@@ -18,11 +22,13 @@ use serde_json::{Map, Value};
 use std::io::Write as _;
 
 use super::bits::{BitsError, Status, StatusBits};
-use crate::keys::signing::{KeyRing, PublishedKey, VerifyError, verify_with_published};
+use crate::keys::signing::{
+    Alg, KeyRing, PublishedKey, SignError, VerifyError, verify_published_alg,
+};
 
 /// The JWT `typ` of a Status List Token.
 pub const TYP: &str = "statuslist+jwt";
-/// The only algorithm we sign with and accept.
+/// The algorithm of Ed25519 lists (SM2 lists say `SM2`).
 pub const ALG: &str = "EdDSA";
 /// The largest inflated list [`verify`] accepts: 16 MiB, 64 Mi entries at 2 bits, well above
 /// every permit Guangdong can issue, and small enough to hold while checking.
@@ -50,7 +56,7 @@ pub enum LstError {
 pub enum TokenError {
     #[error("not a compact JWS: {0}")]
     Malformed(&'static str),
-    #[error("algorithm is not EdDSA")]
+    #[error("algorithm is not EdDSA or SM2")]
     Algorithm,
     #[error("typ is not statuslist+jwt")]
     WrongType,
@@ -168,10 +174,10 @@ fn inflate_bounded(compressed: &[u8], limit: usize) -> Result<Vec<u8>, LstError>
 }
 
 /// Signs `claims` with the ring's signing key as a compact JWS:
-/// `{"alg":"EdDSA","kid":…,"typ":"statuslist+jwt"}`, the claims, the Ed25519 signature.
-pub fn sign(keys: &KeyRing, claims: &StatusListClaims) -> String {
+/// `{"alg":"EdDSA"|"SM2","kid":…,"typ":"statuslist+jwt"}`, the claims, the signature.
+pub async fn sign(keys: &KeyRing, claims: &StatusListClaims) -> Result<String, SignError> {
     let mut header = Map::new();
-    header.insert("alg".into(), Value::from(ALG));
+    header.insert("alg".into(), Value::from(keys.signing_alg().as_str()));
     header.insert("typ".into(), Value::from(TYP));
     header.insert("kid".into(), Value::from(keys.signing_kid()));
     let signing_input = format!(
@@ -179,11 +185,11 @@ pub fn sign(keys: &KeyRing, claims: &StatusListClaims) -> String {
         URL_SAFE_NO_PAD.encode(Value::Object(header).to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_json().to_string()),
     );
-    let signature = keys.sign(signing_input.as_bytes());
-    format!(
+    let signature = keys.sign(signing_input.as_bytes()).await?;
+    Ok(format!(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(signature.to_bytes())
-    )
+    ))
 }
 
 /// A Status List Token whose signature verified.
@@ -275,8 +281,9 @@ pub fn verify(
     verify_bounded(token, published_keys, now, MAX_LIST_BYTES)
 }
 
-/// Checks a Status List Token against the published keys: header (`alg` EdDSA only, `typ`,
-/// no `crit`), the key named by `kid`, the strict Ed25519 signature, then the claims and the
+/// Checks a Status List Token against the published keys: header (`alg` EdDSA or SM2, `typ`,
+/// no `crit`), the key of that algorithm named by `kid`, its signature (Ed25519 strictly, or
+/// SM2), then the claims and the
 /// list, inflated to at most `max_list_bytes`. Whether `exp` has passed at `now` is reported
 /// by [`VerifiedList::expired`], not refused, so that the caller can tell "stale" from "bad".
 pub fn verify_bounded(
@@ -297,9 +304,7 @@ pub fn verify_bounded(
     let header: Header = serde_json::from_slice(&header_json)
         .map_err(|_| TokenError::Malformed("header is not a JOSE header"))?;
     // The algorithm comes first: `none`, HMAC and the rest stop here, before any key is used.
-    if header.alg != ALG {
-        return Err(TokenError::Algorithm);
-    }
+    let alg = Alg::parse(&header.alg).ok_or(TokenError::Algorithm)?;
     if header.crit.is_some() {
         return Err(TokenError::CriticalHeader);
     }
@@ -313,12 +318,17 @@ pub fn verify_bounded(
     let signing_input = token
         .get(..header_b64.len() + 1 + payload_b64.len())
         .ok_or(TokenError::Malformed("not three parts"))?;
-    verify_with_published(published_keys, &kid, signing_input.as_bytes(), &signature).map_err(
-        |e| match e {
-            VerifyError::UnknownKey => TokenError::UnknownKey,
-            VerifyError::BadSignature => TokenError::BadSignature,
-        },
-    )?;
+    verify_published_alg(
+        published_keys,
+        alg.as_str(),
+        &kid,
+        signing_input.as_bytes(),
+        &signature,
+    )
+    .map_err(|e| match e {
+        VerifyError::UnknownKey => TokenError::UnknownKey,
+        VerifyError::BadSignature => TokenError::BadSignature,
+    })?;
     let payload = URL_SAFE_NO_PAD
         .decode(payload_b64)
         .map_err(|_| TokenError::Claims("payload is not base64url"))?;

@@ -111,7 +111,20 @@ impl StatusRegistry {
         }
         follow.advance(Instant::now());
         follow.last_success = Instant::now();
+        *self
+            .caught_up_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = follow.last_success;
         Ok(fresh)
+    }
+
+    /// How long since the lists last caught up with the log: what a verification answered
+    /// from them may be this much behind the database.
+    pub fn since_caught_up(&self) -> Duration {
+        self.caught_up_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed()
     }
 
     /// Lists created since they were last looked for, each with its entries that are not

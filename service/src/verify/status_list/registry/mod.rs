@@ -31,6 +31,7 @@ use super::places::{Place, from_sql_int};
 use super::token::{StatusListClaim, StatusListClaims, encode_lst, sign};
 use crate::error::Result;
 use crate::keys::signing::KeyRing;
+use crate::keys::signing::SignError;
 
 mod follower;
 mod live;
@@ -60,6 +61,8 @@ pub struct StatusRegistry {
     /// Indexed by list id (0 unused); `None` for an id not known here (yet).
     lists: RwLock<Vec<Option<Arc<List>>>>,
     follow: tokio::sync::Mutex<Follow>,
+    /// When the lists last caught up with the log (or were loaded), for the status-list age.
+    caught_up_at: Mutex<Instant>,
 }
 
 impl Default for StatusRegistry {
@@ -74,6 +77,7 @@ impl StatusRegistry {
         StatusRegistry {
             lists: RwLock::new(Vec::new()),
             follow: tokio::sync::Mutex::new(Follow::new(0)),
+            caught_up_at: Mutex::new(Instant::now()),
         }
     }
 
@@ -164,39 +168,50 @@ impl StatusRegistry {
     /// with its `exp`, for saying how long a cache may keep it (a cached token is older than
     /// `now`). Signed again only when the list changed, the cached token is `ttl / 2` old, or
     /// the URI, TTL or signing key differ, so one change re-signs one list. `None` when the
-    /// list is unknown here (or, never in practice, could not be compressed).
-    pub fn signed(
+    /// list is unknown here (or, never in practice, could not be compressed); an error when
+    /// the signer could not sign.
+    ///
+    /// The cache's lock is not held while signing (a remote signer takes milliseconds): two
+    /// requests for a stale list may both sign, and the later token stays cached; both are
+    /// current.
+    pub async fn signed(
         &self,
         keys: &KeyRing,
         list_id: u32,
         uri: &str,
         now: DateTime<Utc>,
         ttl_secs: u64,
-    ) -> Option<SignedList> {
-        let list = self.get(list_id)?;
-        let mut cached = list.token.lock().unwrap_or_else(PoisonError::into_inner);
+    ) -> Result<Option<SignedList>, SignError> {
+        let Some(list) = self.get(list_id) else {
+            return Ok(None);
+        };
         let now_secs = now.timestamp();
         let version = list.version.load(Ordering::Acquire);
-        if let Some(c) = cached.as_ref() {
-            let age = now_secs.saturating_sub(c.iat);
-            let fresh = age >= 0 && age.unsigned_abs() < ttl_secs / 2;
-            if fresh
-                && c.version == version
-                && c.ttl == ttl_secs
-                && c.uri == uri
-                && c.kid == keys.signing_kid()
-            {
-                return Some(c.signed());
+        {
+            let cached = list.token.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(c) = cached.as_ref() {
+                let age = now_secs.saturating_sub(c.iat);
+                let fresh = age >= 0 && age.unsigned_abs() < ttl_secs / 2;
+                if fresh
+                    && c.version == version
+                    && c.ttl == ttl_secs
+                    && c.uri == uri
+                    && c.kid == keys.signing_kid()
+                {
+                    return Ok(Some(c.signed()));
+                }
             }
         }
         // Read after the version: a change racing with the snapshot bumps the version
         // again, and the next call signs anew.
-        let bits = list.status_bits()?;
+        let Some(bits) = list.status_bits() else {
+            return Ok(None);
+        };
         let lst = match encode_lst(&bits) {
             Ok(lst) => lst,
             Err(e) => {
                 tracing::error!(error = %e, list_id, "status list could not be compressed");
-                return None;
+                return Ok(None);
             }
         };
         let ttl = i64::try_from(ttl_secs).unwrap_or(i64::MAX);
@@ -213,11 +228,11 @@ impl StatusRegistry {
             ttl: ttl_secs,
             uri: uri.to_owned(),
             kid: keys.signing_kid().to_owned(),
-            token: sign(keys, &claims),
+            token: sign(keys, &claims).await?,
         };
         let signed = token.signed();
-        *cached = Some(token);
-        Some(signed)
+        *list.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(token);
+        Ok(Some(signed))
     }
 }
 
@@ -285,36 +300,41 @@ mod tests {
         assert_eq!(registry.list_ids(), vec![1, 3]);
     }
 
-    #[test]
-    fn a_change_re_signs_only_its_own_list() {
+    #[tokio::test]
+    async fn a_change_re_signs_only_its_own_list() {
         let keys = ring(1);
         let registry = StatusRegistry::new();
         for id in 1..=3 {
             registry.add_list(id, 1024);
         }
-        let token = |id: u32, now: i64, uri: &str| {
+        let token = async |id: u32, now: i64, uri: &str| {
             registry
                 .signed(&keys, id, uri, at(now), 300)
+                .await
+                .unwrap()
                 .map(|s| s.token)
         };
-        let first: Vec<String> = (1..=3).map(|id| token(id, 1_000, URI).unwrap()).collect();
+        let mut first: Vec<String> = Vec::new();
+        for id in 1..=3 {
+            first.push(token(id, 1_000, URI).await.unwrap());
+        }
         // Nothing changed, less than ttl/2 later: the same tokens.
         for id in 1..=3 {
-            assert_eq!(token(id, 1_010, URI).unwrap(), first[id as usize - 1]);
+            assert_eq!(token(id, 1_010, URI).await.unwrap(), first[id as usize - 1]);
         }
         registry.apply(place(2, 100), Status::Revoked);
-        assert_eq!(token(1, 1_020, URI).unwrap(), first[0]);
-        assert_eq!(token(3, 1_020, URI).unwrap(), first[2]);
-        let changed = token(2, 1_020, URI).unwrap();
+        assert_eq!(token(1, 1_020, URI).await.unwrap(), first[0]);
+        assert_eq!(token(3, 1_020, URI).await.unwrap(), first[2]);
+        let changed = token(2, 1_020, URI).await.unwrap();
         assert_ne!(changed, first[1]);
         let verified = verify(&changed, &keys.published(), at(1_020)).unwrap();
         assert_eq!(verified.claims().iat, 1_020);
         assert_eq!(verified.status(100), Lookup::Known(Status::Revoked));
         // Applying a state an entry already has changes nothing.
         registry.apply(place(2, 100), Status::Revoked);
-        assert_eq!(token(2, 1_030, URI).unwrap(), changed);
+        assert_eq!(token(2, 1_030, URI).await.unwrap(), changed);
         // Half the TTL later every list is signed again, with a new iat.
-        let later = token(1, 1_150, URI).unwrap();
+        let later = token(1, 1_150, URI).await.unwrap();
         assert_ne!(later, first[0]);
         assert_eq!(
             verify(&later, &keys.published(), at(1_150))
@@ -324,23 +344,30 @@ mod tests {
             1_150
         );
         // Another URI, TTL or signing key is another token.
-        assert_ne!(token(1, 1_151, "https://other.example/1").unwrap(), later);
+        assert_ne!(
+            token(1, 1_151, "https://other.example/1").await.unwrap(),
+            later
+        );
         let rotated = ring(2);
         let resigned = registry
             .signed(&rotated, 1, URI, at(1_152), 300)
+            .await
+            .unwrap()
             .map(|s| s.token)
             .unwrap();
         assert!(verify(&resigned, &rotated.published(), at(1_152)).is_ok());
         assert!(
             registry
                 .signed(&keys, 9, URI, at(1_000), 300)
+                .await
+                .unwrap()
                 .map(|s| s.token)
                 .is_none()
         );
     }
 
-    #[test]
-    fn a_list_snapshot_round_trips_through_the_token_codec() {
+    #[tokio::test]
+    async fn a_list_snapshot_round_trips_through_the_token_codec() {
         let keys = ring(1);
         let registry = StatusRegistry::new();
         registry.add_list(1, 4096);
@@ -358,6 +385,8 @@ mod tests {
         }
         let token = registry
             .signed(&keys, 1, URI, at(5_000), 300)
+            .await
+            .unwrap()
             .map(|s| s.token)
             .unwrap();
         let verified = verify(&token, &keys.published(), at(5_001)).unwrap();

@@ -13,6 +13,19 @@ const DRAFT_STATUSES_2: [u8; 12] = [1, 2, 0, 3, 0, 1, 0, 1, 1, 2, 3, 3];
 
 const URI: &str = "https://yueju.gd.gov.cn/api/v1/status-lists/1";
 
+/// Runs a signing future to its end (the tests here are synchronous).
+fn block<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// [`super::sign`], waited for.
+fn sign(keys: &KeyRing, claims: &StatusListClaims) -> String {
+    block(super::sign(keys, claims)).unwrap()
+}
+
 fn ring(seed: u8) -> KeyRing {
     KeyRing::from_keys(vec![SigningKey::from_bytes(&[seed; 32])], vec![]).unwrap()
 }
@@ -49,7 +62,7 @@ fn forge(keys: &KeyRing, header: &Value, payload: &Value) -> String {
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(payload.to_string())
     );
-    let signature = URL_SAFE_NO_PAD.encode(keys.sign(input.as_bytes()).to_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(block(keys.sign(input.as_bytes())).unwrap().to_bytes());
     format!("{input}.{signature}")
 }
 
@@ -148,6 +161,55 @@ fn a_signed_list_verifies_and_answers_each_entry() {
         header,
         json!({"alg": "EdDSA", "typ": "statuslist+jwt", "kid": keys.signing_kid()})
     );
+}
+
+#[test]
+fn an_sm2_list_is_a_jws_with_alg_sm2_and_verifies_only_with_that_key_as_sm2() {
+    use crate::keys::signing::{Alg, PrivateKey};
+    let keys = KeyRing::local(
+        vec![
+            PrivateKey::from(SigningKey::from_bytes(&[1; 32])),
+            PrivateKey::sm2_from_bytes(&[3; 32]).unwrap(),
+        ],
+        vec![],
+        Alg::Sm2,
+    )
+    .unwrap();
+    let claims = claims_for(&list_of(2, &DRAFT_STATUSES_2), 1_800_000_000, 1_800_003_600);
+    let token = sign(&keys, &claims);
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        header,
+        json!({"alg": "SM2", "typ": "statuslist+jwt", "kid": keys.signing_kid()})
+    );
+    assert!(keys.signing_kid().starts_with("sm2-"));
+    let verified = verify(&token, &keys.published(), at(1_800_000_100)).unwrap();
+    assert_eq!(verified.status(1), Lookup::Known(Status::Suspended));
+    // The same signature under a header that claims EdDSA names no EdDSA key of that id.
+    let body = payload(&list_of(2, &[1]), 1_800_003_600);
+    let claimed = forge(
+        &keys,
+        &json!({"alg": "EdDSA", "typ": TYP, "kid": keys.signing_kid()}),
+        &body,
+    );
+    assert_eq!(
+        verify(&claimed, &keys.published(), at(1_800_000_100)).unwrap_err(),
+        TokenError::UnknownKey
+    );
+    // Any one bit of the signature flipped fails.
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    for bit in (0..512).step_by(7) {
+        let mut flipped = signature.clone();
+        flipped[bit / 8] ^= 1 << (bit % 8);
+        let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(&flipped));
+        assert!(verify(&forged, &keys.published(), at(1_800_000_100)).is_err());
+    }
 }
 
 #[test]
@@ -537,7 +599,7 @@ proptest! {
         ];
         for payload in payloads {
             let input = format!("{header}.{payload}");
-            let signature = URL_SAFE_NO_PAD.encode(keys.sign(input.as_bytes()).to_bytes());
+            let signature = URL_SAFE_NO_PAD.encode(block(keys.sign(input.as_bytes())).unwrap().to_bytes());
             let _ = verify(&format!("{input}.{signature}"), &keys.published(), at(0));
         }
     }
