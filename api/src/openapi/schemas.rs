@@ -51,8 +51,8 @@ pub fn nullable_date() -> OneOfBuilder {
         .item(ObjectBuilder::new().schema_type(Type::Null))
 }
 
-/// A page size (any u64): 0 is taken as 1, values above the operation's maximum page as
-/// that maximum.
+/// A clamped count such as a page size or a window of days (any u64): 0 is taken as 1, values
+/// above the operation's maximum as that maximum.
 pub fn page_limit() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Integer)

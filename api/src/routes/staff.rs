@@ -145,7 +145,7 @@ pub async fn upsert_gov_records(
 pub struct DashboardQuery {
     /// Days shown, ending today (China's calendar): default 30; 0 is taken as 1, more than
     /// 366 as 366.
-    #[param(minimum = 0)]
+    #[param(schema_with = crate::openapi::schemas::page_limit)]
     days: Option<u64>,
 }
 
