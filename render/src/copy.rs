@@ -33,11 +33,14 @@ pub struct AnnotatedCopy<'a> {
     pub signature_b64: &'a str,
 }
 
-const W: f32 = 640.0;
-const HEADER_H: f32 = 76.0;
-const MARGIN: f32 = 32.0;
-const PHOTO_W: f32 = 120.0;
-const PHOTO_H: f32 = 150.0;
+// The copy's geometry, shared by the SVG and the PDF copy (which scales it to A4).
+pub(crate) const W: f32 = 640.0;
+pub(crate) const HEADER_H: f32 = 76.0;
+pub(crate) const MARGIN: f32 = 32.0;
+pub(crate) const PHOTO_W: f32 = 120.0;
+pub(crate) const PHOTO_H: f32 = 150.0;
+/// Where the fields start, below the header.
+pub(crate) const FIELDS_TOP: f32 = HEADER_H + 26.0;
 const CLIP_ID: &str = "yj-copy-clip";
 /// The line under the fields, on the SVG and the PDF copy.
 pub(crate) const FOOTER_NOTICE: &str = "本件为广东省电子居住证加注件，仅限加注所列用途使用。";
@@ -49,38 +52,16 @@ pub fn annotated_copy_svg(copy: &AnnotatedCopy<'_>) -> String {
     let mut body = String::new();
     draw_header(&mut body);
 
-    let top = HEADER_H + 26.0;
-    let photo_x = W - MARGIN - PHOTO_W;
-    let (narrow_until, narrow_right) = match copy.photo.as_ref() {
-        Some(photo) => {
-            draw_photo(
-                &mut body,
-                Some(photo),
-                Rect::new(photo_x, top, PHOTO_W, PHOTO_H),
-                "yj-copy-photo",
-            );
-            (top + PHOTO_H, photo_x - 16.0)
-        }
-        None => (top, W - MARGIN),
-    };
-
-    let label_size = 14.0;
-    let label_max_em = label_column_em(copy.fields.iter().map(|(label, _)| *label));
+    let top = FIELDS_TOP;
+    if let Some(photo) = copy.photo.as_ref() {
+        draw_photo(&mut body, Some(photo), photo_frame(), "yj-copy-photo");
+    }
     let rows: Vec<Row<'_>> = copy
         .fields
         .iter()
-        .map(|(label, value)| Row::new(label, value).size(16.0).lines(3))
+        .map(|(label, value)| field_row(label, value))
         .collect();
-    let columns = Columns {
-        label_x: MARGIN,
-        label_size,
-        label_max_em,
-        value_x: MARGIN + label_max_em * label_size + 18.0,
-        narrow_until,
-        narrow_right,
-        wide_right: W - MARGIN,
-        row_gap: 12.0,
-    };
+    let columns = field_columns(copy);
     let mut y = draw_rows(&mut body, &rows, &columns, top);
     if copy.photo.is_some() {
         y = y.max(top + PHOTO_H + 16.0);
@@ -110,6 +91,96 @@ pub fn annotated_copy_svg(copy: &AnnotatedCopy<'_>) -> String {
     );
     content.push_str(&body);
     document(W, height, "广东省电子居住证加注件", &defs, &content)
+}
+
+/// Where the photo goes, top right beside the first fields.
+pub(crate) fn photo_frame() -> Rect {
+    Rect::new(W - MARGIN - PHOTO_W, FIELDS_TOP, PHOTO_W, PHOTO_H)
+}
+
+/// The columns of the permit's fields: rows beside the photo (when there is one) end before
+/// it.
+pub(crate) fn field_columns(copy: &AnnotatedCopy<'_>) -> Columns {
+    let (narrow_until, narrow_right) = match copy.photo {
+        Some(_) => (FIELDS_TOP + PHOTO_H, W - MARGIN - PHOTO_W - 16.0),
+        None => (FIELDS_TOP, W - MARGIN),
+    };
+    let label_size = 14.0;
+    let label_max_em = label_column_em(copy.fields.iter().map(|(label, _)| *label));
+    Columns {
+        label_x: MARGIN,
+        label_size,
+        label_max_em,
+        value_x: MARGIN + label_max_em * label_size + 18.0,
+        narrow_until,
+        narrow_right,
+        wide_right: W - MARGIN,
+        row_gap: 12.0,
+    }
+}
+
+/// One of the permit's fields as a row.
+pub(crate) fn field_row<'s>(label: &'s str, value: &'s str) -> Row<'s> {
+    Row::new(label, value).size(16.0).lines(3)
+}
+
+/// The footer's two signature labels: the key id, then the fingerprint.
+const SIGNATURE_LABELS: [&str; 2] = ["签名密钥编号", "签名指纹"];
+
+/// The columns inside the footer box that spans `footer_x` to `footer_x + footer_w`.
+pub(crate) fn footer_columns(copy: &AnnotatedCopy<'_>, footer_x: f32, footer_w: f32) -> Columns {
+    let footer_label = 13.0;
+    let footer_em = label_column_em(
+        std::iter::once("加注内容")
+            .chain(copy.details.iter().map(|(label, _)| *label))
+            .chain(SIGNATURE_LABELS),
+    );
+    Columns {
+        label_x: footer_x + 18.0,
+        label_size: footer_label,
+        label_max_em: footer_em,
+        value_x: footer_x + 18.0 + footer_em * footer_label + 16.0,
+        narrow_until: 0.0,
+        narrow_right: footer_x + footer_w - 18.0,
+        wide_right: footer_x + footer_w - 18.0,
+        row_gap: 8.0,
+    }
+}
+
+/// The footer's rows above the dashed rule: the annotation (on up to `annotation_lines`
+/// lines), then its details.
+pub(crate) fn footer_detail_rows<'s>(
+    copy: &'s AnnotatedCopy<'_>,
+    annotation_lines: usize,
+) -> Vec<Row<'s>> {
+    let mut rows = vec![
+        Row::new("加注内容", copy.watermark)
+            .size(14.0)
+            .lines(annotation_lines),
+    ];
+    rows.extend(
+        copy.details
+            .iter()
+            .map(|(label, value)| Row::new(label, value).size(14.0).lines(2)),
+    );
+    rows
+}
+
+/// The footer's rows below the dashed rule: the signing key id and the signature's
+/// `fingerprint` ([`signature_fingerprint`]).
+pub(crate) fn footer_signature_rows<'s>(
+    copy: &'s AnnotatedCopy<'_>,
+    fingerprint: &'s str,
+) -> [Row<'s>; 2] {
+    [
+        Row::new(SIGNATURE_LABELS[0], copy.key_id)
+            .size(14.0)
+            .emphasis(Style::mono)
+            .lines(2),
+        Row::new(SIGNATURE_LABELS[1], fingerprint)
+            .size(14.0)
+            .emphasis(Style::mono),
+    ]
 }
 
 /// The header band with the title and the boxed 加注件 tag.
@@ -156,29 +227,8 @@ fn draw_footer(body: &mut String, copy: &AnnotatedCopy<'_>, footer_top: f32) -> 
         Style::new(15.0, BLUE_DARK).bold().spacing(1.0),
         "加注信息",
     );
-    let footer_label = 13.0;
-    let signature_labels = ["签名密钥编号", "签名指纹"];
-    let footer_em = label_column_em(
-        std::iter::once("加注内容")
-            .chain(copy.details.iter().map(|(label, _)| *label))
-            .chain(signature_labels),
-    );
-    let footer_columns = Columns {
-        label_x: footer_x + 18.0,
-        label_size: footer_label,
-        label_max_em: footer_em,
-        value_x: footer_x + 18.0 + footer_em * footer_label + 16.0,
-        narrow_until: 0.0,
-        narrow_right: footer_x + footer_w - 18.0,
-        wide_right: footer_x + footer_w - 18.0,
-        row_gap: 8.0,
-    };
-    let mut detail_rows = vec![Row::new("加注内容", copy.watermark).size(14.0).lines(3)];
-    detail_rows.extend(
-        copy.details
-            .iter()
-            .map(|(label, value)| Row::new(label, value).size(14.0).lines(2)),
-    );
+    let footer_columns = footer_columns(copy, footer_x, footer_w);
+    let detail_rows = footer_detail_rows(copy, 3);
     let mut fy = draw_rows(
         &mut footer,
         &detail_rows,
@@ -194,15 +244,7 @@ fn draw_footer(body: &mut String, copy: &AnnotatedCopy<'_>, footer_top: f32) -> 
     );
     fy += 12.0;
     let fingerprint = signature_fingerprint(copy.signature_b64);
-    let signature_rows = [
-        Row::new(signature_labels[0], copy.key_id)
-            .size(14.0)
-            .emphasis(Style::mono)
-            .lines(2),
-        Row::new(signature_labels[1], &fingerprint)
-            .size(14.0)
-            .emphasis(Style::mono),
-    ];
+    let signature_rows = footer_signature_rows(copy, &fingerprint);
     fy = draw_rows(&mut footer, &signature_rows, &footer_columns, fy);
     let footer_h = fy - footer_top + 8.0;
     let _ = write!(

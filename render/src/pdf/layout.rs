@@ -3,25 +3,24 @@
 //! blocks that are never split across pages, then the QR block that verifies it online.
 
 use crate::AnnotatedCopy;
-use crate::copy::{FOOTER_NOTICE, signature_fingerprint};
-use crate::rows::{Columns, Row, TextOut, draw_rows, label_column_em};
+use crate::copy::{
+    FIELDS_TOP, FOOTER_NOTICE, MARGIN, PHOTO_H, field_columns, field_row, footer_columns,
+    footer_detail_rows, footer_signature_rows, photo_frame, signature_fingerprint,
+};
+/// The layout's width in units, and the header's height, are the SVG copy's.
+pub(crate) use crate::copy::{HEADER_H, W};
+use crate::rows::{TextOut, draw_rows};
 use crate::svg::{Anchor, BLUE_DARK, INK, LINE, MUTED, Rect, Style, WHITE};
 use crate::text::{clean, text_em, wrap};
 
-/// Width of the layout in units (the SVG copy's width).
-pub(crate) const W: f32 = 640.0;
 /// A4 in points, and how many points one unit is.
 pub(crate) const PAGE_W_PT: f32 = 595.28;
 pub(crate) const PAGE_H_PT: f32 = 841.89;
 pub(crate) const SCALE: f32 = PAGE_W_PT / W;
 /// Height of a page in units.
 pub(crate) const PAGE_H: f32 = PAGE_H_PT / SCALE;
-pub(crate) const HEADER_H: f32 = 76.0;
-const MARGIN: f32 = 32.0;
 /// Room kept at the bottom of each page for the page number.
 const BOTTOM: f32 = 48.0;
-const PHOTO_W: f32 = 120.0;
-const PHOTO_H: f32 = 150.0;
 /// Side of the QR code, quiet zone included.
 const QR_SIDE: f32 = 132.0;
 
@@ -82,24 +81,8 @@ pub(crate) struct Page<'b> {
 pub(crate) fn blocks(copy: &AnnotatedCopy<'_>, qr_title: &str, qr_note: &str) -> Vec<Block> {
     let mut blocks = vec![header()];
 
-    let top = HEADER_H + 26.0;
-    let photo_x = W - MARGIN - PHOTO_W;
-    let (narrow_until, narrow_right) = match copy.photo {
-        Some(_) => (top + PHOTO_H, photo_x - 16.0),
-        None => (top, W - MARGIN),
-    };
-    let label_size = 14.0;
-    let label_max_em = label_column_em(copy.fields.iter().map(|(label, _)| *label));
-    let columns = Columns {
-        label_x: MARGIN,
-        label_size,
-        label_max_em,
-        value_x: MARGIN + label_max_em * label_size + 18.0,
-        narrow_until,
-        narrow_right,
-        wide_right: W - MARGIN,
-        row_gap: 12.0,
-    };
+    let top = FIELDS_TOP;
+    let columns = field_columns(copy);
     // The photo and the rows beside it form one block; each row below it is a block.
     let mut current = Block {
         top,
@@ -107,14 +90,13 @@ pub(crate) fn blocks(copy: &AnnotatedCopy<'_>, qr_title: &str, qr_note: &str) ->
         items: Vec::new(),
     };
     if copy.photo.is_some() {
-        let frame = Rect::new(photo_x, top, PHOTO_W, PHOTO_H);
-        current.items.push(Item::Photo(frame));
+        current.items.push(Item::Photo(photo_frame()));
         current.bottom = top + PHOTO_H + 16.0;
     }
     let mut y = top;
     for (label, value) in &copy.fields {
-        let row = [Row::new(label, value).size(16.0).lines(3)];
-        if y >= narrow_until && !current.items.is_empty() {
+        let row = [field_row(label, value)];
+        if y >= columns.narrow_until && !current.items.is_empty() {
             blocks.push(std::mem::replace(
                 &mut current,
                 Block {
@@ -196,31 +178,10 @@ fn footer(copy: &AnnotatedCopy<'_>, footer_top: f32) -> Block {
         Style::new(15.0, BLUE_DARK).bold().spacing(1.0),
         "加注信息",
     );
-    let footer_label = 13.0;
-    let signature_labels = ["签名密钥编号", "签名指纹"];
-    let footer_em = label_column_em(
-        std::iter::once("加注内容")
-            .chain(copy.details.iter().map(|(label, _)| *label))
-            .chain(signature_labels),
-    );
-    let columns = Columns {
-        label_x: footer_x + 18.0,
-        label_size: footer_label,
-        label_max_em: footer_em,
-        value_x: footer_x + 18.0 + footer_em * footer_label + 16.0,
-        narrow_until: 0.0,
-        narrow_right: footer_x + footer_w - 18.0,
-        wide_right: footer_x + footer_w - 18.0,
-        row_gap: 8.0,
-    };
+    let columns = footer_columns(copy, footer_x, footer_w);
     // The PDF keeps the whole annotation in the footer (up to 4 lines) so that it reads in
     // full even where the watermark is hard to read.
-    let mut detail_rows = vec![Row::new("加注内容", copy.watermark).size(14.0).lines(4)];
-    detail_rows.extend(
-        copy.details
-            .iter()
-            .map(|(label, value)| Row::new(label, value).size(14.0).lines(2)),
-    );
+    let detail_rows = footer_detail_rows(copy, 4);
     let mut fy = draw_rows(&mut items, &detail_rows, &columns, footer_top + 44.0);
     items.push(Item::DashedLine {
         x1: footer_x + 18.0,
@@ -229,15 +190,7 @@ fn footer(copy: &AnnotatedCopy<'_>, footer_top: f32) -> Block {
     });
     fy += 12.0;
     let fingerprint = signature_fingerprint(copy.signature_b64);
-    let signature_rows = [
-        Row::new(signature_labels[0], copy.key_id)
-            .size(14.0)
-            .emphasis(Style::mono)
-            .lines(2),
-        Row::new(signature_labels[1], &fingerprint)
-            .size(14.0)
-            .emphasis(Style::mono),
-    ];
+    let signature_rows = footer_signature_rows(copy, &fingerprint);
     fy = draw_rows(&mut items, &signature_rows, &columns, fy);
     let footer_h = fy - footer_top + 8.0;
     items[0] = Item::Box {

@@ -24,6 +24,7 @@ use krilla::text::{Font, TextDirection};
 use qrcode::{Color, QrCode};
 
 use crate::svg::photo::{JPEG_MAGIC, PNG_MAGIC};
+use crate::svg::watermark::{WATERMARK_SIZE, watermark_grid};
 use crate::svg::{Anchor, BLUE, BLUE_DARK, GOLD, LINE, MUTED, RED, Rect, Style};
 use crate::text::{clean, text_em};
 use crate::{AnnotatedCopy, RenderError, qr};
@@ -375,40 +376,27 @@ fn draw_qr(surface: &mut Surface<'_>, code: &QrCode, x: f32, y: f32, side: f32) 
     }
 }
 
-/// The annotation repeated in rotated rows over the whole page, translucent red, as in the
-/// SVG copy.
+/// The annotation repeated in rotated rows over the whole page, translucent red, at the
+/// places of the SVG copy's watermark.
 fn draw_watermark(surface: &mut Surface<'_>, watermark: &str, font: &Font) {
-    let watermark = clean(watermark);
-    if watermark.is_empty() {
+    let Some(grid) = watermark_grid(watermark, W, PAGE_H) else {
         return;
-    }
-    const SIZE: f32 = 18.0;
-    const ROW_GAP: f32 = 72.0;
-    const MAX_ITEMS: i32 = 400;
-    let step = text_em(&watermark) * SIZE + 64.0;
-    let diagonal = (W * W + PAGE_H * PAGE_H).sqrt();
-    let (cx, cy) = (W / 2.0, PAGE_H / 2.0);
-    let half_rows = (diagonal / ROW_GAP / 2.0).ceil() as i32 + 1;
-    let cols = ((diagonal / step).ceil() as i32 + 2).clamp(1, MAX_ITEMS / (2 * half_rows + 1));
+    };
+    let (cx, cy) = grid.center;
     surface.push_transform(&Transform::from_rotate_at(-30.0, cx, cy));
     // Filled only: a translucent stroke as well would make krilla draw every glyph as a
     // path, a megabyte per page, and the text would no longer be text.
     surface.set_fill(Some(solid(RED, 0.18)));
     surface.set_stroke(None);
-    for r in -half_rows..=half_rows {
-        let y = cy + r as f32 * ROW_GAP;
-        let offset = if r % 2 == 0 { 0.0 } else { step / 2.0 };
-        for c in 0..cols {
-            let x = cx - diagonal / 2.0 - step + offset + c as f32 * step;
-            surface.draw_text(
-                Point::from_xy(x, y),
-                font.clone(),
-                SIZE,
-                &watermark,
-                false,
-                TextDirection::Auto,
-            );
-        }
+    for (x, y) in grid.origins {
+        surface.draw_text(
+            Point::from_xy(x, y),
+            font.clone(),
+            WATERMARK_SIZE,
+            &grid.text,
+            false,
+            TextDirection::Auto,
+        );
     }
     surface.pop();
 }
