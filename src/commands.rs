@@ -55,16 +55,9 @@ pub fn serve() -> ExitCode {
 
 /// `yueju verify`: the offline verifier, for an agency without a connection (or an auditor).
 pub fn verify(args: VerifyArgs) -> ExitCode {
-    let keys = match &args.keys {
-        Some(path) => read_keys(path),
-        None => local_keys(),
-    };
-    let keys = match keys {
+    let keys = match verifier_keys(args.keys.as_deref(), "verify") {
         Ok(keys) => keys,
-        Err(e) => {
-            eprintln!("yueju verify: cannot read the keys: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(usage) => return usage,
     };
     if args
         .token
@@ -89,18 +82,12 @@ pub fn verify(args: VerifyArgs) -> ExitCode {
     }
     // The verifier's own clock: this command has no service context.
     let verdict = verify_offline(&keys, &args.token, &lists, service::clock::system_now());
-    match serde_json::to_string_pretty(&verdict) {
-        Ok(text) => println!("{text}"),
-        Err(e) => {
-            eprintln!("yueju verify: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    match verdict.valid {
+    let exit = match verdict.valid {
         Some(true) => ExitCode::SUCCESS,
         Some(false) => ExitCode::from(1),
         None => ExitCode::from(3),
-    }
+    };
+    print_verdict("verify", &verdict, exit)
 }
 
 /// A residence proof's token: its signature with the published keys and its expiry, on the
@@ -123,18 +110,8 @@ fn verify_residence_proof(keys: &[PublishedKey], token: &str) -> ExitCode {
             statement: None,
         },
     };
-    match serde_json::to_string_pretty(&answer) {
-        Ok(text) => println!("{text}"),
-        Err(e) => {
-            eprintln!("yueju verify: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    if answer.valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    let exit = valid_or_not(answer.valid);
+    print_verdict("verify", &answer, exit)
 }
 
 /// `yueju verify-copy`: a PDF copy's attached envelope against the published keys, and the
@@ -142,16 +119,9 @@ fn verify_residence_proof(keys: &[PublishedKey], token: &str) -> ExitCode {
 /// valid, 1 not valid, 2 when the keys or the file cannot be read.
 pub fn verify_copy(args: VerifyCopyArgs) -> ExitCode {
     use service::consent::copy_pdf;
-    let keys = match &args.keys {
-        Some(path) => read_keys(path),
-        None => local_keys(),
-    };
-    let keys = match keys {
+    let keys = match verifier_keys(args.keys.as_deref(), "verify-copy") {
         Ok(keys) => keys,
-        Err(e) => {
-            eprintln!("yueju verify-copy: cannot read the keys: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(usage) => return usage,
     };
     let bytes = match read_bounded(&args.file, copy_pdf::MAX_PDF_BYTES) {
         Ok(bytes) => bytes,
@@ -164,18 +134,8 @@ pub fn verify_copy(args: VerifyCopyArgs) -> ExitCode {
         }
     };
     let report = copy_pdf::verify_pdf(&keys, &bytes).report();
-    match serde_json::to_string_pretty(&report) {
-        Ok(text) => println!("{text}"),
-        Err(e) => {
-            eprintln!("yueju verify-copy: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    if report.valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    let exit = valid_or_not(report.valid);
+    print_verdict("verify-copy", &report, exit)
 }
 
 /// The file's bytes, reading at most one byte past `max` (a larger file then fails the check
@@ -186,6 +146,43 @@ fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.take(max as u64 + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// The published keys a verifying command checks against: the file given (as served by
+/// GET /api/v1/keys), else this installation's own ring. A key file that cannot be read is a
+/// usage error (exit 2), named after `command`.
+fn verifier_keys(file: Option<&Path>, command: &str) -> Result<Vec<PublishedKey>, ExitCode> {
+    let keys = match file {
+        Some(path) => read_keys(path),
+        None => local_keys(),
+    };
+    keys.map_err(|e| {
+        eprintln!("yueju {command}: cannot read the keys: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
+/// Prints a verifying command's verdict as JSON and answers `exit`.
+fn print_verdict(command: &str, verdict: &impl serde::Serialize, exit: ExitCode) -> ExitCode {
+    match serde_json::to_string_pretty(verdict) {
+        Ok(text) => {
+            println!("{text}");
+            exit
+        }
+        Err(e) => {
+            eprintln!("yueju {command}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Exit 0 for a valid verdict, 1 for one that is not.
+fn valid_or_not(valid: bool) -> ExitCode {
+    if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn read_keys(path: &Path) -> anyhow::Result<Vec<PublishedKey>> {

@@ -63,11 +63,16 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Te
     Ok(Telemetry { provider })
 }
 
+/// How long one export to the collector may take: spans go out in batches on the exporter's
+/// own thread, so a slow collector costs a dropped batch, never a request.
+const OTLP_EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn tracer_provider(endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)
         .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+        .with_timeout(OTLP_EXPORT_TIMEOUT)
         .build()
         .with_context(|| format!("YUEJU_OTLP_ENDPOINT {endpoint}: building the span exporter"))?;
     Ok(SdkTracerProvider::builder()

@@ -35,7 +35,7 @@ mod test_support;
 
 pub use card::{CardFields, card_svg};
 pub use copy::{AnnotatedCopy, annotated_copy_svg};
-pub use pdf::{ENVELOPE_NAME, PdfDate, PdfExtras, annotated_copy_pdf};
+pub use pdf::{ENVELOPE_NAME, PdfDate, PdfExtras, annotated_copy_pdf, unprintable_chars};
 pub use qr::{qr_png, qr_svg};
 pub use svg::photo::{OwnedPhoto, Photo};
 

@@ -173,6 +173,9 @@ pub enum FieldProblem {
     BadFormat,
     InFuture,
     NotAllowed,
+    /// Holds a character the annotated copy's font cannot print (a rare character beyond
+    /// the font): the printed annotation could not be read back and checked.
+    Unprintable,
 }
 
 #[derive(Debug, thiserror::Error)]

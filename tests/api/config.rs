@@ -38,6 +38,7 @@ fn prod_mode_names_every_missing_setting() {
         "YUEJU_BLIND_INDEX_KEY",
         "YUEJU_JWT_KEYS",
         "YUEJU_YSS_APPID",
+        "YUEJU_PUBLIC_URL",
     ] {
         assert!(err.contains(name), "missing {name} in: {err}");
     }
@@ -48,6 +49,7 @@ fn prod_mode_refuses_demo_data_and_a_weak_bootstrap_password() {
     let key = "k:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
     let base = [
         ("YUEJU_ENV", "prod"),
+        ("YUEJU_PUBLIC_URL", "https://yueju.example.gov.cn/"),
         ("YUEJU_DATA_KEYS", key),
         (
             "YUEJU_BLIND_INDEX_KEY",
@@ -197,4 +199,17 @@ fn subscribe_templates_name_unknown_kinds_and_prod_names_the_missing_ones() {
         err.contains("YUEJU_SUBSCRIBE_TEMPLATES needs a template for endorsement_due, expiry"),
         "{err}"
     );
+}
+
+#[test]
+fn the_public_url_is_kept_without_its_trailing_slash_and_a_bad_one_is_refused_by_name() {
+    let s = settings(&[("YUEJU_PUBLIC_URL", "https://yueju.gd.gov.cn/")]).unwrap();
+    assert_eq!(s.public_url.as_deref(), Some("https://yueju.gd.gov.cn"));
+    let s = settings(&[("YUEJU_PUBLIC_URL", "https://gd.gov.cn/yueju/")]).unwrap();
+    assert_eq!(s.public_url.as_deref(), Some("https://gd.gov.cn/yueju"));
+    assert_eq!(settings(&[("YUEJU_PUBLIC_URL", " ")]).unwrap().public_url, None);
+    for bad in ["yueju.gd.gov.cn", "ftp://yueju.gd.gov.cn", "https://x.cn/?a=1", "https://"] {
+        let err = settings(&[("YUEJU_PUBLIC_URL", bad)]).expect_err(bad);
+        assert!(err.contains("YUEJU_PUBLIC_URL"), "{bad}: {err}");
+    }
 }

@@ -98,6 +98,31 @@ async fn keys_file(app: &TestApp, dir: &Path) -> String {
     path.to_str().unwrap().to_owned()
 }
 
+/// The one link of the PDF: the target of its QR code.
+fn qr_link(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let mut uris = Vec::new();
+    for page in doc.get_pages().values() {
+        let Ok(annots) = doc.get_dictionary(*page).unwrap().get(b"Annots") else {
+            continue;
+        };
+        let annots = match annots {
+            lopdf::Object::Reference(id) => doc.get_object(*id).unwrap().as_array().unwrap(),
+            other => other.as_array().unwrap(),
+        };
+        for annot in annots {
+            let annot = match annot {
+                lopdf::Object::Reference(id) => doc.get_dictionary(*id).unwrap(),
+                other => other.as_dict().unwrap(),
+            };
+            let uri = annot.get(b"A").unwrap().as_dict().unwrap().get(b"URI").unwrap();
+            uris.push(String::from_utf8(uri.as_str().unwrap().to_vec()).unwrap());
+        }
+    }
+    assert_eq!(uris.len(), 1, "{uris:?}");
+    uris.remove(0)
+}
+
 fn annotation(signed: &SignedCopy) -> String {
     signed.copy["annotation"]["text"]
         .as_str()
@@ -270,6 +295,55 @@ async fn a_file_that_is_not_a_pdf_fails_cleanly_and_a_missing_one_is_a_usage_err
 }
 
 #[tokio::test]
+async fn without_a_keys_file_verify_copy_checks_against_this_installations_own_keys() {
+    let app = spawn_app().await;
+    let (pdf, _) = genuine_pdf(&app).await;
+    let file = app.data_dir.path().join("copy.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let (code, printed, stderr) = verify_copy(app.data_dir.path(), &[file.to_str().unwrap()]).await;
+    assert_eq!(code, Some(0), "{printed} {stderr}");
+    assert_eq!(printed["valid"], true);
+
+    // Another installation's ring does not hold the key that signed it.
+    let other = spawn_app().await;
+    let (code, printed, stderr) =
+        verify_copy(other.data_dir.path(), &[file.to_str().unwrap()]).await;
+    assert_eq!(code, Some(1), "{printed} {stderr}");
+    assert_eq!(printed["reason"], "UNKNOWN_KEY");
+}
+
+#[tokio::test]
+async fn a_purpose_or_an_agency_name_the_copy_cannot_print_is_refused_up_front() {
+    let app = spawn_app().await;
+    let chen = app.chen_with_permit().await;
+    let (agency, _) = approved_grant(&app, &chen).await;
+    let code = app.code(&chen.access).await;
+    // U+20BB7 is beyond the embedded font: the printed annotation could not be read back.
+    let r = app.ask_access(&agency, &code, "办理𠮷祥社保卡", 30).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "VALIDATION_FAILED");
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("用途") && message.contains("生僻字"), "{message}");
+    let requests = app.get("/api/v1/me/authorization-requests", Some(&chen.access)).await;
+    // Only the request approved above is listed: the refused one left no record behind.
+    let items = requests.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", requests.text);
+    assert!(items.iter().all(|i| i["purpose"] != "办理𠮷祥社保卡"), "{}", requests.text);
+
+    let admin = app.admin_token().await;
+    let r = app
+        .post(
+            "/api/v1/staff/agencies",
+            &json!({"name": "𠮷安市公安局", "credit_code": crate::helpers::credit_code(22),
+                    "contact": "020-87654321", "scopes": ["permit:verify"], "fields": ["name"]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("生僻字"), "{}", r.text);
+}
+
+#[tokio::test]
 #[ignore = "needs pdftoppm and pdftotext (Debian poppler-utils); .ci/run installs them"]
 async fn the_pdf_renders_to_a_page_that_is_not_blank_and_carries_the_annotation() {
     let app = spawn_app().await;
@@ -332,8 +406,10 @@ async fn the_qr_code_on_the_pdf_opens_the_online_check_of_that_copy() {
     let (_, _, pdf) = download_pdf(&app, &agency, &grant_id).await;
     let signed: SignedCopy =
         serde_json::from_slice(&copy_pdf::attached_envelope(&pdf).unwrap()).unwrap();
-    // What the QR code carries, as the PDF was made for this server.
-    let url = copy_pdf::check_url(&app.address, &signed);
+    // What the QR code carries (the page links it too), as the PDF was made for this server
+    // in dev, where no public address is configured.
+    let url = qr_link(&pdf);
+    assert_eq!(url, copy_pdf::check_url(&app.address, &signed));
     assert_eq!(
         url,
         app.url(&format!("/api/v1/annotated-copies/{grant_id}/1"))
@@ -384,4 +460,27 @@ async fn the_qr_code_on_the_pdf_opens_the_online_check_of_that_copy() {
     assert_eq!(check.body["valid"], false);
     assert_eq!(check.body["status"], "revoked");
     assert!(check.body["revoked_at"].is_string());
+}
+
+#[tokio::test]
+async fn with_a_public_url_the_qr_code_leads_there_whatever_host_the_request_named() {
+    let app = spawn_app_with(&[("YUEJU_PUBLIC_URL", "https://yueju.example.gov.cn/")]).await;
+    let chen = app.chen_with_permit().await;
+    let (agency, grant_id) = approved_grant(&app, &chen).await;
+    let res = app
+        .client
+        .get(app.url(&format!("{}?format=pdf", copy_path(&grant_id))))
+        .bearer_auth(&agency.token)
+        .header("Host", "attacker.example.com")
+        .header("X-Forwarded-Host", "attacker.example.com")
+        .header("Forwarded", "host=attacker.example.com;proto=http")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let pdf = res.bytes().await.unwrap();
+    assert_eq!(
+        qr_link(&pdf),
+        format!("https://yueju.example.gov.cn/api/v1/annotated-copies/{grant_id}/1")
+    );
 }

@@ -147,6 +147,7 @@ async fn dev_codes_are_refused_in_prod_mode() {
     let pem = write_signing_key(pem_dir.path(), 5);
     let app = spawn_app_with(&[
         ("YUEJU_ENV", "prod"),
+        ("YUEJU_PUBLIC_URL", PROD_PUBLIC_URL),
         ("YUEJU_SIGNING_KEYS", &pem),
         ("YUEJU_ISSUER_CREDIT_CODE", "11440000000000000X"),
         ("YUEJU_DEMO_DATA", "false"),

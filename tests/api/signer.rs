@@ -186,3 +186,28 @@ async fn a_signer_url_without_its_public_keys_stops_start_up() {
         .expect("refused");
     assert!(format!("{err:#}").contains("YUEJU_SIGNER_KEYS"), "{err:#}");
 }
+
+#[tokio::test]
+async fn every_operation_that_signs_documents_its_503_when_the_signer_is_away() {
+    let app = spawn_app().await;
+    let spec = app.get("/api/v1/openapi.json", None).await.body;
+    for (method, path) in [
+        ("post", "/api/v1/applications"),
+        ("get", "/api/v1/me/code"),
+        ("get", "/api/v1/me/permit/card.svg"),
+        ("get", "/api/v1/status-lists/{list_id}"),
+        ("get", "/api/v1/agency/authorizations/{id}/annotated-copy"),
+        ("get", "/api/v1/agency/authorizations/{id}/residence-proof"),
+        ("post", "/api/v1/me/permit/endorsements"),
+        ("post", "/api/v1/me/permit/address-change"),
+        ("post", "/api/v1/me/residence-proofs"),
+        ("post", "/api/v1/staff/applications/{id}/decision"),
+    ] {
+        let answer = &spec["paths"][path][method]["responses"]["503"];
+        let description = answer["description"].as_str().unwrap_or_default();
+        assert!(
+            description.contains("SIGNING_UNAVAILABLE"),
+            "{method} {path}: {answer}"
+        );
+    }
+}

@@ -11,6 +11,8 @@
 mod layout;
 
 use krilla::Document;
+use krilla::action::LinkAction;
+use krilla::annotation::{Annotation, LinkAnnotation, Target};
 use krilla::color::rgb;
 use krilla::embed::{AssociationKind, EmbeddedFile, MimeType};
 use krilla::geom::{Path, PathBuilder, Point, Size, Transform};
@@ -35,6 +37,36 @@ pub const ENVELOPE_NAME: &str = "envelope.json";
 
 /// WenQuanYi Micro Hei: face 0 proportional, face 1 monospace.
 static FONT_DATA: &[u8] = include_bytes!("../../fonts/wqy-microhei.ttc");
+
+/// The characters of `text` the embedded font has no glyph for, each once, in order of first
+/// appearance: the PDF would print them as empty boxes, and its text could not be read back
+/// (so a copy whose annotation holds one could never pass `verify-copy`). Characters the
+/// renderer drops (whitespace, controls, direction overrides) are not counted.
+pub fn unprintable_chars(text: &str) -> Vec<char> {
+    use skrifa::MetadataProvider;
+    let printed = crate::text::clean(text);
+    let Ok(font) = skrifa::FontRef::from_index(FONT_DATA, 0) else {
+        // The font is built in and read by a test: this cannot happen, and if it did nothing
+        // could be printed.
+        return dedup(printed.chars().filter(|c| *c != ' '));
+    };
+    let charmap = font.charmap();
+    dedup(
+        printed
+            .chars()
+            .filter(|c| *c != ' ' && charmap.map(*c).is_none()),
+    )
+}
+
+fn dedup(chars: impl Iterator<Item = char>) -> Vec<char> {
+    let mut seen = Vec::new();
+    for c in chars {
+        if !seen.contains(&c) {
+            seen.push(c);
+        }
+    }
+    seen
+}
 
 /// What the PDF adds to the copy.
 pub struct PdfExtras<'a> {
@@ -126,6 +158,15 @@ fn write(
         draw_watermark(&mut surface, copy.watermark, &fonts.sans);
         surface.pop();
         surface.finish();
+        // The QR code is a link too, for whoever reads the copy on a screen.
+        for rect in qr_rects(page) {
+            let link = LinkAction::new(extras.qr_payload.to_owned());
+            let annotation = LinkAnnotation::new(rect, Target::Action(link.into()));
+            pdf_page.add_annotation(Annotation::new_link(
+                annotation,
+                Some(extras.qr_title.to_owned()),
+            ));
+        }
         pdf_page.finish();
     }
     document
@@ -162,6 +203,23 @@ fn photo_image(mime: &str, bytes: &[u8]) -> Option<Image> {
         "image/jpeg" if bytes.starts_with(JPEG_MAGIC) => Image::from_jpeg(data, true).ok(),
         _ => None,
     }
+}
+
+/// Where the QR codes of `page` land, in points from the page's top left.
+fn qr_rects(page: &layout::Page<'_>) -> Vec<krilla::geom::Rect> {
+    page.blocks
+        .iter()
+        .flat_map(|block| &block.items)
+        .filter_map(|item| match item {
+            Item::Qr { x, y, side } => krilla::geom::Rect::from_xywh(
+                x * SCALE,
+                (y - page.offset) * SCALE,
+                side * SCALE,
+                side * SCALE,
+            ),
+            _ => None,
+        })
+        .collect()
 }
 
 fn draw_block(

@@ -228,3 +228,62 @@ fn write_the_sample_for_a_look() {
         std::fs::write(path, annotated_copy_pdf(&copy, &extras()).unwrap()).unwrap();
     }
 }
+
+#[test]
+fn the_embedded_font_prints_common_chinese_latin_and_punctuation() {
+    let text = "仅供广州市天河区教育局用于子女入学，2026年03月31日前有效（ABC-123 №5·、。）";
+    assert_eq!(unprintable_chars(text), Vec::<char>::new());
+}
+
+#[test]
+fn characters_beyond_the_embedded_font_are_named_once_each() {
+    // U+20BB7 and U+2A6A5 are in CJK Extension B, which WenQuanYi Micro Hei does not cover.
+    let text = "用于𠮷祥𪚥事务𠮷";
+    assert_eq!(unprintable_chars(text), vec!['𠮷', '𪚥']);
+}
+
+#[test]
+fn whitespace_and_direction_overrides_are_not_counted_as_unprintable() {
+    assert_eq!(
+        unprintable_chars(" 入学\u{202E}\n\t核验 "),
+        Vec::<char>::new()
+    );
+}
+
+/// The URIs of the link annotations on each page.
+fn link_uris(doc: &Document) -> Vec<Vec<String>> {
+    doc.get_pages()
+        .values()
+        .map(|page| {
+            let page = doc.get_dictionary(*page).unwrap();
+            let Ok(annots) = page.get(b"Annots") else {
+                return Vec::new();
+            };
+            let annots = match annots {
+                Object::Reference(id) => doc.get_object(*id).unwrap().as_array().unwrap(),
+                other => other.as_array().unwrap(),
+            };
+            annots
+                .iter()
+                .map(|a| {
+                    let a = match a {
+                        Object::Reference(id) => doc.get_dictionary(*id).unwrap(),
+                        other => other.as_dict().unwrap(),
+                    };
+                    assert_eq!(a.get(b"Subtype").unwrap().as_name().unwrap(), b"Link");
+                    let action = a.get(b"A").unwrap().as_dict().unwrap();
+                    let uri = action.get(b"URI").unwrap().as_str().unwrap();
+                    String::from_utf8(uri.to_vec()).unwrap()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_qr_code_is_also_a_link_to_what_it_carries() {
+    let pdf = annotated_copy_pdf(&sample_copy(), &extras()).unwrap();
+    let doc = Document::load_mem(&pdf).unwrap();
+    let links = link_uris(&doc);
+    assert_eq!(links.concat(), vec![extras().qr_payload.to_owned()]);
+}

@@ -69,6 +69,10 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
     /// `YUEJU_OTLP_ENDPOINT`: where spans are exported (OTLP over HTTP/protobuf).
     pub otlp_endpoint: Option<String>,
+    /// `YUEJU_PUBLIC_URL`: scheme and host under which the public reaches the service
+    /// (`https://yueju.gd.gov.cn`), without a trailing slash; what printed QR codes lead to.
+    /// Required in prod; in dev, a request's own host stands in.
+    pub public_url: Option<String>,
     pub workers: Option<usize>,
     pub log_format: LogFormat,
     /// `YUEJU_STAFF_BOOTSTRAP`: the first administrator's username and password.
@@ -184,6 +188,7 @@ impl Settings {
             bind: vars.bind.clone(),
             metrics_bind: vars.metrics_bind.clone().filter(|b| !b.trim().is_empty()),
             otlp_endpoint: vars.otlp_endpoint.clone().filter(|e| !e.trim().is_empty()),
+            public_url: public_url(vars.public_url.as_deref())?,
             workers: vars.workers,
             log_format: vars.log_format.unwrap_or(match mode {
                 RunMode::Prod => LogFormat::Json,
@@ -271,6 +276,12 @@ impl Settings {
                 ));
             }
         }
+        if self.public_url.is_none() {
+            problems.push(
+                "YUEJU_PUBLIC_URL is required (printed QR codes must lead to the service's public address, not to whatever host a request named)"
+                    .into(),
+            );
+        }
         if self.yss.is_none() && self.yjm.is_none() {
             problems.push(
                 "YUEJU_YSS_APPID/YUEJU_YSS_SECRET or YUEJU_YJM_APPID/YUEJU_YJM_SECRET is required \
@@ -332,4 +343,20 @@ impl Settings {
 /// `ctx.clock.today()` (an offline verifier passes its own clock).
 pub fn day_in_china(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}
+
+/// `YUEJU_PUBLIC_URL`, checked: an absolute http(s) URL with a host and no query, kept
+/// without its trailing slash so that paths can be appended.
+fn public_url(given: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else {
+        return Ok(None);
+    };
+    let url = reqwest::Url::parse(given)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http"))
+        .filter(|u| u.host_str().is_some() && u.query().is_none() && u.fragment().is_none())
+        .with_context(|| {
+            format!("YUEJU_PUBLIC_URL {given:?} must be an http(s) URL such as https://yueju.gd.gov.cn")
+        })?;
+    Ok(Some(url.as_str().trim_end_matches('/').to_owned()))
 }

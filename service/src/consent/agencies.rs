@@ -161,6 +161,10 @@ pub fn fields_of(row: &agency::Model) -> Vec<PermitField> {
 /// Registers an agency and answers its credentials; the secret is never shown again.
 pub async fn register(ctx: &Context, staff_id: Uuid, reg: Registration<'_>) -> Result<Registered> {
     let name = text("name", reg.name, 100)?;
+    // The name is printed in every annotated copy's annotation, which `verify-copy` reads back.
+    if !render::unprintable_chars(&name).is_empty() {
+        return Err(invalid("name", FieldProblem::Unprintable));
+    }
     let contact = text("contact", reg.contact, 100)?;
     let credit_code = CreditCode::parse(reg.credit_code)
         .ok_or_else(|| invalid("credit_code", FieldProblem::BadFormat))?;

@@ -78,6 +78,10 @@ pub async fn request_access(
     if purpose.chars().count() > 100 {
         return Err(invalid("purpose", FieldProblem::TooLong));
     }
+    // The purpose is printed in the copy's annotation, which `verify-copy` reads back.
+    if !render::unprintable_chars(purpose).is_empty() {
+        return Err(invalid("purpose", FieldProblem::Unprintable));
+    }
     if ask.days < 1 || ask.days > i64::from(rules.max_grant_days) {
         return Err(invalid("days", FieldProblem::NotAllowed));
     }

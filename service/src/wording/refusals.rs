@@ -268,6 +268,9 @@ pub fn field_message(field: &str, problem: FieldProblem) -> String {
         FieldProblem::BadFormat => format!("{label}格式不正确"),
         FieldProblem::InFuture => format!("{label}不能晚于今天"),
         FieldProblem::NotAllowed => format!("{label}不在允许的范围内"),
+        FieldProblem::Unprintable => {
+            format!("{label}含有加注件上无法打印的生僻字，请改用常用字")
+        }
     }
 }
 

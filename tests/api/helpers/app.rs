@@ -203,6 +203,8 @@ impl std::ops::Deref for ProdApp {
 
 /// The payment platform of the prod servers that never order a paid card: nothing listens.
 pub const PROD_PAYMENT_API_BASE: &str = "http://127.0.0.1:9";
+/// The public address a prod app prints in QR codes.
+pub const PROD_PUBLIC_URL: &str = "https://yueju.example.gov.cn";
 
 pub async fn spawn_prod_app() -> ProdApp {
     spawn_prod_app_with(&[]).await
@@ -214,6 +216,7 @@ pub async fn spawn_prod_app_with(extra: &[(&str, &str)]) -> ProdApp {
     let key = "k:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
     let mut vars = vec![
         ("YUEJU_ENV", "prod"),
+        ("YUEJU_PUBLIC_URL", PROD_PUBLIC_URL),
         ("YUEJU_SIGNING_KEYS", pem.as_str()),
         ("YUEJU_ISSUER_CREDIT_CODE", "11440000000000000X"),
         ("YUEJU_DEMO_DATA", "false"),

@@ -376,22 +376,8 @@ pub fn verify_published_alg(
     key.verify(message, signature)
 }
 
-/// Whether `signature_b64` is key `kid`'s signature over `value` for `purpose`, checked with
-/// published keys alone (what anyone holding `GET /api/v1/keys` can do).
-pub fn verify_value(
-    keys: &[PublishedKey],
-    kid: &str,
-    purpose: &str,
-    value: &Value,
-    signature_b64: &str,
-) -> bool {
-    let Ok(signature) = B64.decode(signature_b64) else {
-        return false;
-    };
-    verify_with_published(keys, kid, &signed_message(purpose, value), &signature).is_ok()
-}
-
-/// [`verify_value`] with the key of the algorithm the signed thing names (`alg`).
+/// Whether `signature_b64` is the signature over `value` for `purpose` by the published key
+/// of algorithm `alg` and id `kid` (what anyone holding `GET /api/v1/keys` can check).
 pub fn verify_value_alg(
     keys: &[PublishedKey],
     alg: &str,
