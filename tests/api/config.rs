@@ -207,8 +207,16 @@ fn the_public_url_is_kept_without_its_trailing_slash_and_a_bad_one_is_refused_by
     assert_eq!(s.public_url.as_deref(), Some("https://yueju.gd.gov.cn"));
     let s = settings(&[("YUEJU_PUBLIC_URL", "https://gd.gov.cn/yueju/")]).unwrap();
     assert_eq!(s.public_url.as_deref(), Some("https://gd.gov.cn/yueju"));
-    assert_eq!(settings(&[("YUEJU_PUBLIC_URL", " ")]).unwrap().public_url, None);
-    for bad in ["yueju.gd.gov.cn", "ftp://yueju.gd.gov.cn", "https://x.cn/?a=1", "https://"] {
+    assert_eq!(
+        settings(&[("YUEJU_PUBLIC_URL", " ")]).unwrap().public_url,
+        None
+    );
+    for bad in [
+        "yueju.gd.gov.cn",
+        "ftp://yueju.gd.gov.cn",
+        "https://x.cn/?a=1",
+        "https://",
+    ] {
         let err = settings(&[("YUEJU_PUBLIC_URL", bad)]).expect_err(bad);
         assert!(err.contains("YUEJU_PUBLIC_URL"), "{bad}: {err}");
     }

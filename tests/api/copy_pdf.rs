@@ -115,7 +115,13 @@ fn qr_link(pdf: &[u8]) -> String {
                 lopdf::Object::Reference(id) => doc.get_dictionary(*id).unwrap(),
                 other => other.as_dict().unwrap(),
             };
-            let uri = annot.get(b"A").unwrap().as_dict().unwrap().get(b"URI").unwrap();
+            let uri = annot
+                .get(b"A")
+                .unwrap()
+                .as_dict()
+                .unwrap()
+                .get(b"URI")
+                .unwrap();
             uris.push(String::from_utf8(uri.as_str().unwrap().to_vec()).unwrap());
         }
     }
@@ -323,12 +329,21 @@ async fn a_purpose_or_an_agency_name_the_copy_cannot_print_is_refused_up_front()
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.body["error"]["code"], "VALIDATION_FAILED");
     let message = r.body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("用途") && message.contains("生僻字"), "{message}");
-    let requests = app.get("/api/v1/me/authorization-requests", Some(&chen.access)).await;
+    assert!(
+        message.contains("用途") && message.contains("生僻字"),
+        "{message}"
+    );
+    let requests = app
+        .get("/api/v1/me/authorization-requests", Some(&chen.access))
+        .await;
     // Only the request approved above is listed: the refused one left no record behind.
     let items = requests.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{}", requests.text);
-    assert!(items.iter().all(|i| i["purpose"] != "办理𠮷祥社保卡"), "{}", requests.text);
+    assert!(
+        items.iter().all(|i| i["purpose"] != "办理𠮷祥社保卡"),
+        "{}",
+        requests.text
+    );
 
     let admin = app.admin_token().await;
     let r = app
@@ -340,7 +355,14 @@ async fn a_purpose_or_an_agency_name_the_copy_cannot_print_is_refused_up_front()
         )
         .await;
     assert_eq!(r.status, 422, "{}", r.text);
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("生僻字"), "{}", r.text);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("生僻字"),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]

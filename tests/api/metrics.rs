@@ -1,7 +1,7 @@
 //! `GET /metrics` on the second listener (`YUEJU_METRICS_BIND`): a flow moves the counters,
 //! the request histogram is there by route pattern, the database gauges follow the outbox,
-//! the public port does not serve it, and the dashboard and the alert rules only name series
-//! the service exports.
+//! the public port does not serve it, the dashboard and the alert rules only name series
+//! the service exports, and the alert rules pass their unit tests in `promtool`.
 //!
 //! The recorder is the process's (the `metrics` facade has one), shared by every server the
 //! tests start: counters are compared before and after, and only grow.
@@ -365,6 +365,55 @@ async fn the_dashboard_and_the_alert_rules_name_only_series_the_service_exports(
         "StatusListOlderThanTtl",
     ] {
         assert!(rules.contains(&format!("alert: {alert}")), "no {alert}");
+    }
+}
+
+/// The `promtool` command: `YUEJU_PROMTOOL` names it, else it is looked up on the PATH.
+fn promtool() -> String {
+    let promtool = std::env::var("YUEJU_PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    let found = std::process::Command::new(&promtool)
+        .arg("--version")
+        .output();
+    assert!(
+        found.as_ref().is_ok_and(|o| o.status.success()),
+        "promtool is needed (Debian package prometheus), or set YUEJU_PROMTOOL to it ({found:?})"
+    );
+    promtool
+}
+
+#[test]
+#[ignore = "needs promtool (Debian prometheus); .ci/run extracts it and sets YUEJU_PROMTOOL"]
+fn the_alert_rules_load_in_prometheus_and_each_fires_only_past_its_threshold() {
+    let promtool = promtool();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/prometheus");
+    for args in [
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+    ] {
+        let out = std::process::Command::new(&promtool)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "promtool {args:?}: {printed}");
+        assert!(printed.contains("SUCCESS"), "promtool {args:?}: {printed}");
+    }
+    // Every rule has its unit test.
+    let tests = std::fs::read_to_string(dir.join("alerts.test.yml")).unwrap();
+    let rules = std::fs::read_to_string(dir.join("alerts.yml")).unwrap();
+    for line in rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+    {
+        assert!(
+            tests.contains(&format!("alertname: {line}")),
+            "alerts.test.yml does not test {line}"
+        );
     }
 }
 

@@ -356,7 +356,9 @@ fn public_url(given: Option<&str>) -> anyhow::Result<Option<String>> {
         .filter(|u| matches!(u.scheme(), "https" | "http"))
         .filter(|u| u.host_str().is_some() && u.query().is_none() && u.fragment().is_none())
         .with_context(|| {
-            format!("YUEJU_PUBLIC_URL {given:?} must be an http(s) URL such as https://yueju.gd.gov.cn")
+            format!(
+                "YUEJU_PUBLIC_URL {given:?} must be an http(s) URL such as https://yueju.gd.gov.cn"
+            )
         })?;
     Ok(Some(url.as_str().trim_end_matches('/').to_owned()))
 }
