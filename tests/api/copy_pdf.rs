@@ -333,6 +333,9 @@ async fn a_purpose_or_an_agency_name_the_copy_cannot_print_is_refused_up_front()
         message.contains("用途") && message.contains("生僻字"),
         "{message}"
     );
+    // An emoji is not in the font either.
+    let r = app.ask_access(&agency, &code, "办理社保卡😀", 30).await;
+    assert_eq!(r.status, 422, "{}", r.text);
     let requests = app
         .get("/api/v1/me/authorization-requests", Some(&chen.access))
         .await;

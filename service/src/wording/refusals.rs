@@ -269,7 +269,7 @@ pub fn field_message(field: &str, problem: FieldProblem) -> String {
         FieldProblem::InFuture => format!("{label}不能晚于今天"),
         FieldProblem::NotAllowed => format!("{label}不在允许的范围内"),
         FieldProblem::Unprintable => {
-            format!("{label}含有加注件上无法打印的生僻字，请改用常用字")
+            format!("{label}含有加注件上无法打印的字符（生僻字或表情符号），请改用常用字")
         }
     }
 }
