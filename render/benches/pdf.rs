@@ -70,6 +70,7 @@ fn bench(c: &mut Criterion) {
             minute: 55,
             second: 29,
         },
+        fallback_font: None,
     };
     c.bench_function("annotated_copy_svg", |b| {
         b.iter(|| annotated_copy_svg(black_box(&copy)))

@@ -35,7 +35,9 @@ mod test_support;
 
 pub use card::{CardFields, card_svg};
 pub use copy::{AnnotatedCopy, annotated_copy_svg};
-pub use pdf::{ENVELOPE_NAME, PdfDate, PdfExtras, annotated_copy_pdf, unprintable_chars};
+pub use pdf::{
+    ENVELOPE_NAME, FallbackFont, PdfDate, PdfExtras, annotated_copy_pdf, unprintable_chars,
+};
 pub use qr::{qr_png, qr_svg};
 pub use svg::photo::{OwnedPhoto, Photo};
 
@@ -49,6 +51,8 @@ pub enum RenderError {
     Png,
     /// The PDF writer failed.
     Pdf,
+    /// A font file is not a TrueType or OpenType font with characters in it.
+    Font,
 }
 
 impl fmt::Display for RenderError {
@@ -57,6 +61,7 @@ impl fmt::Display for RenderError {
             Self::QrTooLong => f.write_str("the QR code payload is too long to encode"),
             Self::Png => f.write_str("the PNG encoder failed"),
             Self::Pdf => f.write_str("the PDF writer failed"),
+            Self::Font => f.write_str("not a TrueType or OpenType font with characters in it"),
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct Context {
     pub status_lists: Arc<StatusRegistry>,
     /// The time every date rule reads; tests move it (see [`crate::clock`]).
     pub clock: Arc<Clock>,
+    /// `YUEJU_PDF_FALLBACK_FONT`, read once: draws what the PDF copy's built-in font lacks.
+    pub pdf_fallback_font: Option<Arc<render::FallbackFont>>,
 }
 
 impl Context {
@@ -42,6 +44,18 @@ impl Context {
     pub async fn init(settings: Settings) -> anyhow::Result<Context> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+        let pdf_fallback_font = settings
+            .pdf_fallback_font
+            .as_deref()
+            .map(load_fallback_font)
+            .transpose()?
+            .map(Arc::new);
+        if pdf_fallback_font.is_none() && settings.mode == crate::config::RunMode::Prod {
+            tracing::warn!(
+                "YUEJU_PDF_FALLBACK_FONT is not set: a rare character in a name (CJK Extension B) \
+                 prints as an empty box on the PDF annotated copy"
+            );
+        }
         let vault = Arc::new(load_vault(&settings)?);
         let jwt_keys =
             setting_or_generated(&settings, settings.jwt_keys.as_ref(), "jwt-keys", || {
@@ -86,6 +100,7 @@ impl Context {
             .transpose()?
             .map(Arc::new);
         let ctx = Context {
+            pdf_fallback_font,
             clock,
             status_lists,
             settings,
@@ -117,6 +132,17 @@ impl Context {
 
 /// The data keys and blind-index key: from settings, or in dev generated into the data
 /// directory on first use.
+/// Reads `YUEJU_PDF_FALLBACK_FONT`'s file; a missing file or one that is not a font stops
+/// the start, naming the setting.
+fn load_fallback_font(path: &std::path::Path) -> anyhow::Result<render::FallbackFont> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("reading YUEJU_PDF_FALLBACK_FONT {}", path.display()))?;
+    let font = render::FallbackFont::from_bytes(bytes)
+        .with_context(|| format!("YUEJU_PDF_FALLBACK_FONT {}", path.display()))?;
+    tracing::info!(path = %path.display(), ?font, "PDF fallback font loaded");
+    Ok(font)
+}
+
 pub fn load_vault(settings: &Settings) -> anyhow::Result<Vault> {
     let data_keys =
         setting_or_generated(settings, settings.data_keys.as_ref(), "data-keys", || {

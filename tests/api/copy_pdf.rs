@@ -219,7 +219,8 @@ async fn a_pdf_whose_envelope_was_altered_does_not_verify() {
     let mut altered = signed.clone();
     altered.copy["permit"]["residence_address"] = json!("广州市越秀区某路1号");
     let envelope = copy_pdf::envelope(&altered).unwrap();
-    let forged = copy_pdf::pdf(&altered, None, &envelope, "https://example.invalid/x").unwrap();
+    let forged =
+        copy_pdf::pdf(&altered, None, &envelope, "https://example.invalid/x", None).unwrap();
     let keys = published(&app).await;
     assert!(matches!(
         copy_pdf::verify_pdf(&keys, &forged),
@@ -246,8 +247,14 @@ async fn a_pdf_that_prints_another_annotation_than_the_signed_one_does_not_verif
     let mut printed_other = signed.clone();
     printed_other.copy["annotation"]["text"] =
         json!("仅供广州市天河区社会保险基金管理局用于任何用途，2099年12月31日前有效");
-    let forged =
-        copy_pdf::pdf(&printed_other, None, &envelope, "https://example.invalid/x").unwrap();
+    let forged = copy_pdf::pdf(
+        &printed_other,
+        None,
+        &envelope,
+        "https://example.invalid/x",
+        None,
+    )
+    .unwrap();
     let keys = published(&app).await;
     assert!(matches!(
         copy_pdf::verify_pdf(&keys, &forged),
@@ -508,4 +515,69 @@ async fn with_a_public_url_the_qr_code_leads_there_whatever_host_the_request_nam
         qr_link(&pdf),
         format!("https://yueju.example.gov.cn/api/v1/annotated-copies/{grant_id}/1")
     );
+}
+
+/// Debian's fonts-hanazono: HanaMinB covers CJK Extension B.
+const HANAZONO_B: &str = "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf";
+
+/// Every page's text, whitespace left out.
+fn pdf_text(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap();
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[tokio::test]
+#[ignore = "needs HanaMinB.ttf (Debian fonts-hanazono); .ci/run installs it"]
+async fn with_a_fallback_font_a_holder_whose_name_has_a_rare_character_gets_it_printed() {
+    let app = spawn_app_with(&[("YUEJU_PDF_FALLBACK_FONT", HANAZONO_B)]).await;
+    let name = "吉𠮷祥";
+    let tokens = app
+        .newcomer(
+            "rare-name",
+            &resident_id_number(901),
+            name,
+            "male",
+            "2024-03-01",
+            true,
+        )
+        .await;
+    let body = json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"});
+    let r = app.apply(&tokens.access, &body, None).await;
+    assert_eq!(r.body["status"], "issued", "{}", r.text);
+    let (agency, grant_id) = approved_grant(&app, &tokens).await;
+    let (status, _, pdf) = download_pdf(&app, &agency, &grant_id).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+
+    let text = pdf_text(&pdf);
+    assert!(text.contains(name), "{text}");
+    let keys = published(&app).await;
+    assert!(matches!(
+        copy_pdf::verify_pdf(&keys, &pdf),
+        PdfVerdict::Valid { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_fallback_font_file_that_is_missing_or_not_a_font_stops_the_start_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_font = dir.path().join("font.ttf");
+    std::fs::write(&not_a_font, b"not a font").unwrap();
+    for path in [dir.path().join("missing.ttf"), not_a_font] {
+        let out = Command::new(env!("CARGO_BIN_EXE_yueju"))
+            .env("YUEJU_DATA_DIR", dir.path())
+            .env("YUEJU_BIND", "127.0.0.1:0")
+            .env("YUEJU_PDF_FALLBACK_FONT", &path)
+            .env_remove("DATABASE_URL")
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(60), out)
+            .await
+            .expect("the server stops at once")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains("YUEJU_PDF_FALLBACK_FONT"), "{stderr}");
+    }
 }

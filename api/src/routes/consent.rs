@@ -179,6 +179,7 @@ pub async fn download_copy(
                 }
             };
             let grant = *id;
+            let fallback_font = ctx.pdf_fallback_font.clone();
             // Subsetting the font and compressing take milliseconds of CPU: off the worker.
             let pdf = web::block(move || {
                 let envelope = copy_pdf::envelope(&copy)?;
@@ -187,6 +188,7 @@ pub async fn download_copy(
                     photo.as_ref(),
                     &envelope,
                     &copy_pdf::check_url(&base, &copy),
+                    fallback_font.as_deref(),
                 )
             })
             .await

@@ -6,9 +6,14 @@
 //! The text is drawn with WenQuanYi Micro Hei, built into the binary (see `fonts/README.md`):
 //! krilla embeds only the glyphs used (a subset) and writes a ToUnicode map, so the text can
 //! be searched and copied. The watermark is text with a fill opacity (not a transparency
-//! group), so it stays in the page's own content where text extraction finds it.
+//! group), so it stays in the page's own content where text extraction finds it. A character
+//! the built-in font lacks (a rare character in a name) is drawn with the operator's
+//! [`FallbackFont`] when one is given; without one it prints as an empty box.
 
+mod fallback;
 mod layout;
+
+pub use fallback::FallbackFont;
 
 use krilla::Document;
 use krilla::action::LinkAction;
@@ -80,6 +85,8 @@ pub struct PdfExtras<'a> {
     /// When the copy was made, in China Standard Time: the document's and the attachment's
     /// date.
     pub made_at: PdfDate,
+    /// Draws the characters the built-in font lacks.
+    pub fallback_font: Option<&'a FallbackFont>,
 }
 
 /// A local date and time (UTC+8) for the PDF's metadata.
@@ -107,9 +114,10 @@ pub fn annotated_copy_pdf(
     }
 }
 
-struct Fonts {
+struct Fonts<'a> {
     sans: Font,
     mono: Font,
+    fallback: Option<&'a FallbackFont>,
 }
 
 fn write(
@@ -121,6 +129,7 @@ fn write(
     let fonts = Fonts {
         sans: Font::new(FONT_DATA.into(), 0).ok_or(RenderError::Pdf)?,
         mono: Font::new(FONT_DATA.into(), 1).ok_or(RenderError::Pdf)?,
+        fallback: extras.fallback_font,
     };
     let photo = if with_photo {
         copy.photo
@@ -304,15 +313,52 @@ fn draw_text(surface: &mut Surface<'_>, x: f32, y: f32, style: Style, text: &str
         width: style.size * 0.03,
         ..Stroke::default()
     }));
-    surface.draw_text(
-        Point::from_xy(x, y),
-        font.clone(),
-        style.size,
-        &text,
-        false,
-        TextDirection::Auto,
-    );
+    let mut x = x;
+    for (run, fallback) in font_runs(&text, fonts.fallback) {
+        let font = if fallback {
+            fonts.fallback.map_or(font, FallbackFont::font)
+        } else {
+            font
+        };
+        surface.draw_text(
+            Point::from_xy(x, y),
+            font.clone(),
+            style.size,
+            run,
+            false,
+            TextDirection::Auto,
+        );
+        x += text_em(run) * style.size;
+    }
     surface.set_stroke(None);
+}
+
+/// `text` cut into runs of one font each: `true` for a run the fallback font draws (characters
+/// the built-in font lacks and the fallback has), `false` for the built-in font.
+fn font_runs<'t>(text: &'t str, fallback: Option<&FallbackFont>) -> Vec<(&'t str, bool)> {
+    use skrifa::MetadataProvider as _;
+    let Some(fallback) = fallback else {
+        return vec![(text, false)];
+    };
+    let Ok(builtin) = skrifa::FontRef::from_index(FONT_DATA, 0) else {
+        return vec![(text, false)];
+    };
+    let charmap = builtin.charmap();
+    let mut runs: Vec<(&str, bool)> = Vec::new();
+    let mut start = 0;
+    let mut current = None;
+    for (i, c) in text.char_indices() {
+        let other = charmap.map(c).is_none() && fallback.has(c);
+        if current.is_some_and(|f| f != other) {
+            runs.push((&text[start..i], current == Some(true)));
+            start = i;
+        }
+        current = Some(other);
+    }
+    if let Some(f) = current {
+        runs.push((&text[start..], f));
+    }
+    runs
 }
 
 fn draw_header_band(surface: &mut Surface<'_>) {

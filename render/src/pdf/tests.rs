@@ -23,6 +23,7 @@ fn extras() -> PdfExtras<'static> {
         qr_note: "用手机扫描二维码核验本加注件；附件 envelope.json 为签名数据。",
         envelope: ENVELOPE,
         made_at: DATE,
+        fallback_font: None,
     }
 }
 
@@ -286,4 +287,66 @@ fn the_qr_code_is_also_a_link_to_what_it_carries() {
     let doc = Document::load_mem(&pdf).unwrap();
     let links = link_uris(&doc);
     assert_eq!(links.concat(), vec![extras().qr_payload.to_owned()]);
+}
+
+/// Debian's fonts-hanazono: HanaMinB covers CJK Extension B.
+const HANAZONO_B: &str = "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf";
+
+#[test]
+fn a_file_that_is_not_a_font_is_refused_as_a_fallback() {
+    assert_eq!(
+        FallbackFont::from_bytes(b"not a font at all".to_vec()).err(),
+        Some(RenderError::Font)
+    );
+    assert_eq!(
+        FallbackFont::from_bytes(Vec::new()).err(),
+        Some(RenderError::Font)
+    );
+}
+
+#[test]
+fn without_a_fallback_font_the_text_is_one_run_of_the_built_in_font() {
+    assert_eq!(font_runs("陈𠮷强", None), vec![("陈𠮷强", false)]);
+}
+
+#[test]
+#[ignore = "needs HanaMinB.ttf (Debian fonts-hanazono); .ci/run installs it"]
+fn with_a_fallback_font_a_rare_character_in_a_name_is_drawn_and_reads_back() {
+    let fallback = FallbackFont::from_bytes(std::fs::read(HANAZONO_B).unwrap()).unwrap();
+    assert!(fallback.has('𠮷') && !unprintable_chars("𠮷").is_empty());
+    assert_eq!(
+        font_runs("陈𠮷强 A", Some(&fallback)),
+        vec![("陈", false), ("𠮷", true), ("强 A", false)]
+    );
+
+    let mut copy = sample_copy();
+    copy.fields[0] = ("姓名", "陈𠮷强".to_owned());
+    let without = Document::load_mem(&annotated_copy_pdf(&copy, &extras()).unwrap()).unwrap();
+    assert!(!page_texts(&without)[0].contains("陈𠮷强"));
+
+    let pdf = annotated_copy_pdf(
+        &copy,
+        &PdfExtras {
+            fallback_font: Some(&fallback),
+            ..extras()
+        },
+    )
+    .unwrap();
+    // Only the glyph used is embedded, not the 30 MB font.
+    assert!(pdf.len() < 400_000, "{} bytes", pdf.len());
+    let doc = Document::load_mem(&pdf).unwrap();
+    assert!(
+        page_texts(&doc)[0].contains("陈𠮷强"),
+        "{:?}",
+        page_texts(&doc)
+    );
+    let base_fonts: Vec<String> = fonts(&doc)
+        .iter()
+        .filter(|f| f.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Type0"))
+        .map(|f| String::from_utf8_lossy(f.get(b"BaseFont").unwrap().as_name().unwrap()).into())
+        .collect();
+    assert!(
+        base_fonts.iter().any(|n| n.contains("HanaMinB")),
+        "{base_fonts:?}"
+    );
 }

@@ -73,6 +73,10 @@ pub struct Settings {
     /// (`https://yueju.gd.gov.cn`), without a trailing slash; what printed QR codes lead to.
     /// Required in prod; in dev, a request's own host stands in.
     pub public_url: Option<String>,
+    /// `YUEJU_PDF_FALLBACK_FONT`: a font file for the characters the PDF copy's built-in font
+    /// lacks (CJK Extension B in names, such as 𠮷): HanaMinB.ttf of Debian's fonts-hanazono.
+    /// Without it such a character prints as an empty box.
+    pub pdf_fallback_font: Option<PathBuf>,
     pub workers: Option<usize>,
     pub log_format: LogFormat,
     /// `YUEJU_STAFF_BOOTSTRAP`: the first administrator's username and password.
@@ -189,6 +193,12 @@ impl Settings {
             metrics_bind: vars.metrics_bind.clone().filter(|b| !b.trim().is_empty()),
             otlp_endpoint: vars.otlp_endpoint.clone().filter(|e| !e.trim().is_empty()),
             public_url: public_url(vars.public_url.as_deref())?,
+            pdf_fallback_font: vars
+                .pdf_fallback_font
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
             workers: vars.workers,
             log_format: vars.log_format.unwrap_or(match mode {
                 RunMode::Prod => LogFormat::Json,

@@ -60,6 +60,7 @@ pub fn pdf(
     photo: Option<&render::OwnedPhoto>,
     envelope: &[u8],
     qr_url: &str,
+    fallback_font: Option<&render::FallbackFont>,
 ) -> anyhow::Result<Vec<u8>> {
     let printed = Printed::of(signed);
     let made_at = signed
@@ -84,6 +85,7 @@ pub fn pdf(
             minute: local.minute() as u8,
             second: local.second() as u8,
         },
+        fallback_font,
     };
     render::annotated_copy_pdf(&printed.copy(signed, photo), &extras)
         .map_err(|e| anyhow::anyhow!("drawing the PDF copy: {e}"))
