@@ -19,6 +19,11 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
+/// The 503 of every operation that signs (the signer port's failure), as the OpenAPI
+/// document describes it: one wording for all of them.
+pub const SIGNING_UNAVAILABLE_DESCRIPTION: &str =
+    "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）";
+
 /// The one error shape, `Error` in the OpenAPI document.
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = Error)]

@@ -135,7 +135,7 @@ impl From<ApplyBody> for ApplyRequest {
     security(("resident" = [])),
     params(("Idempotency-Key" = Option<String>, Header, nullable = false)),
     request_body = inline(ApplyBody),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 201, body = ApplicationBody)),
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 201, body = ApplicationBody)),
 )]
 #[post("/applications")]
 pub async fn create(

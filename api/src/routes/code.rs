@@ -52,7 +52,7 @@ fn render_error(e: render::RenderError) -> ApiError {
     summary = "粤居码（SVG；?format=png 返回 PNG）",
     security(("resident" = [])),
     params(CodeQuery),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 200, content(
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 200, content(
         (CodeBody = "application/json"),
         (inline(schemas::Png) = "image/png"),
     ))),
@@ -93,7 +93,7 @@ pub async fn my_code(
     tag = "证照",
     summary = "电子证卡面（SVG，含粤居码）",
     security(("resident" = [])),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 200, content((inline(schemas::Svg) = "image/svg+xml")))),
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 200, content((inline(schemas::Svg) = "image/svg+xml")))),
 )]
 #[get("/me/permit/card.svg")]
 pub async fn card_svg(
@@ -191,7 +191,7 @@ pub async fn verify(
     tag = "粤居码",
     summary = "证件状态清单（IETF Token Status List，JWT；离线核验用）",
     params(("list_id" = String, Path, pattern = "^[0-9]{1,10}$")),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 200, content(
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 200, content(
         (inline(schemas::StatusListJwt) = "application/statuslist+jwt"),
     ))),
 )]

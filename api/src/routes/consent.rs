@@ -140,7 +140,7 @@ enum CopyFormat {
     summary = "下载加注件（?format=svg 返回渲染件，?format=pdf 返回附签名数据的 PDF）",
     security(("agency" = [])),
     params(("id" = Uuid, Path), CopyQuery),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 200, content(
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 200, content(
         (SignedCopy = "application/json"),
         (inline(schemas::Svg) = "image/svg+xml"),
         (inline(schemas::Pdf) = "application/pdf"),
@@ -235,7 +235,7 @@ pub async fn check_copy(
     summary = "获取居住年限证明（经持证人授权，签名的“是/否”声明及二维码）",
     security(("agency" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 200, body = IssuedProof)),
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 200, body = IssuedProof)),
 )]
 #[get("/agency/authorizations/{id}/residence-proof")]
 pub async fn residence_proof(

@@ -122,7 +122,7 @@ pub struct EndorsementBody {
     tag = "证照",
     summary = "年度签注或到期换领",
     security(("resident" = [])),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 201, body = EndorsementBody)),
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 201, body = EndorsementBody)),
 )]
 #[post("/me/permit/endorsements")]
 pub async fn endorse(
@@ -166,7 +166,7 @@ impl From<AddressChangeBody> for AddressChangeRequest {
     summary = "变更本市内的居住地址（签发新版本；迁往其他城市须重新申领）",
     security(("resident" = [])),
     request_body = inline(AddressChangeBody),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 201, body = AddressChanged)),
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 201, body = AddressChanged)),
 )]
 #[post("/me/permit/address-change")]
 pub async fn change_address(

@@ -75,7 +75,7 @@ impl ProofBody {
     summary = "开具居住年限证明（签名的“是/否”声明及二维码，不含居住经历）",
     security(("resident" = [])),
     request_body = inline(ProofBody),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 201, body = IssuedProof)),
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 201, body = IssuedProof)),
 )]
 #[post("/me/residence-proofs")]
 pub async fn make_proof(

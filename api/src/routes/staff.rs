@@ -269,7 +269,7 @@ pub struct DecisionRequest {
     security(("staff" = [])),
     params(("id" = Uuid, Path)),
     request_body = inline(DecisionRequest),
-    responses((status = 503, description = "电子签章服务暂不可用，未签发任何内容（SIGNING_UNAVAILABLE）", body = crate::error::ErrorBody), (status = 200, body = ReviewView)),
+    responses((status = 503, description = crate::error::SIGNING_UNAVAILABLE_DESCRIPTION, body = crate::error::ErrorBody), (status = 200, body = ReviewView)),
 )]
 #[post("/staff/applications/{id}/decision")]
 pub async fn decide(
