@@ -130,8 +130,6 @@ impl Context {
     }
 }
 
-/// The data keys and blind-index key: from settings, or in dev generated into the data
-/// directory on first use.
 /// Reads `YUEJU_PDF_FALLBACK_FONT`'s file; a missing file or one that is not a font stops
 /// the start, naming the setting.
 fn load_fallback_font(path: &std::path::Path) -> anyhow::Result<render::FallbackFont> {
@@ -143,6 +141,8 @@ fn load_fallback_font(path: &std::path::Path) -> anyhow::Result<render::Fallback
     Ok(font)
 }
 
+/// The data keys and blind-index key: from settings, or in dev generated into the data
+/// directory on first use.
 pub fn load_vault(settings: &Settings) -> anyhow::Result<Vault> {
     let data_keys =
         setting_or_generated(settings, settings.data_keys.as_ref(), "data-keys", || {
