@@ -533,19 +533,7 @@ fn pdf_text(pdf: &[u8]) -> String {
 async fn with_a_fallback_font_a_holder_whose_name_has_a_rare_character_gets_it_printed() {
     let app = spawn_app_with(&[("YUEJU_PDF_FALLBACK_FONT", HANAZONO_B)]).await;
     let name = "吉𠮷祥";
-    let tokens = app
-        .newcomer(
-            "rare-name",
-            &resident_id_number(901),
-            name,
-            "male",
-            "2024-03-01",
-            true,
-        )
-        .await;
-    let body = json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"});
-    let r = app.apply(&tokens.access, &body, None).await;
-    assert_eq!(r.body["status"], "issued", "{}", r.text);
+    let (tokens, _) = app.named_resident_with_permit("rare-name", 901, name).await;
     let (agency, grant_id) = approved_grant(&app, &tokens).await;
     let (status, _, pdf) = download_pdf(&app, &agency, &grant_id).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));

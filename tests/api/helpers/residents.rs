@@ -201,8 +201,6 @@ impl TestApp {
     /// in 白云区 since 2024-03-01) logs in as `resident-{n}`, applies and holds a permit;
     /// returns the login and the permit number.
     pub async fn resident_with_permit(&self, n: u32) -> (Tokens, String) {
-        let id_number = resident_id_number(n);
-        let gender = if n % 2 == 1 { "male" } else { "female" };
         // Names are Chinese characters only: 居民 and the number spelt in digits 〇 to 九.
         let digits: String = n
             .to_string()
@@ -215,15 +213,21 @@ impl TestApp {
             })
             .collect();
         let name = format!("居民{digits}");
+        self.named_resident_with_permit(&format!("resident-{n}"), n, &name)
+            .await
+    }
+
+    /// Resident number `n` as [`Self::resident_with_permit`] makes them, under `name`.
+    pub async fn named_resident_with_permit(
+        &self,
+        openid: &str,
+        n: u32,
+        name: &str,
+    ) -> (Tokens, String) {
+        let id_number = resident_id_number(n);
+        let gender = if n % 2 == 1 { "male" } else { "female" };
         let tokens = self
-            .newcomer(
-                &format!("resident-{n}"),
-                &id_number,
-                &name,
-                gender,
-                "2024-03-01",
-                true,
-            )
+            .newcomer(openid, &id_number, name, gender, "2024-03-01", true)
             .await;
         let body = json!({"city": "广州市", "district": "白云区", "address": "白云大道北1688号", "residence_since": "2024-03-01", "basis": "employment"});
         let r = self.apply(&tokens.access, &body, None).await;
